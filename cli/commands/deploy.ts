@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { deploy } from '../lab/deploy.js';
+import { renderTable } from '../output/table.js';
+import type { RuntimeKind } from '../runtime/runtime.js';
+import { emit, jsonOption, type Command } from './command.js';
+import { usageError } from './usage-error.js';
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'deploy a topology as a lab on this machine',
+  usage: 'deploy <topology.yaml> [--name LAB] [--runtime auto|netns|docker] [--tunnel auto|ip6tnl|seg6] [--json]',
+  help: 'The lab keeps running after the command returns; `dmmlab destroy <lab>` removes it. Ctrl-C during deploy rolls back.',
+  options: {
+    name: { type: 'string', description: 'lab name (default: the topology name)' },
+    runtime: { type: 'string', description: 'netns, docker or auto' },
+    tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl or seg6' },
+    ...jsonOption,
+  },
+  async run({ values, positionals }, io) {
+    const [topology] = positionals;
+    if (!topology || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
+    const runtime = oneOf(values.runtime, ['auto', 'netns', 'docker'], '--runtime') as RuntimeKind | 'auto' | undefined;
+    const tunnel = oneOf(values.tunnel, ['auto', 'ip6tnl', 'seg6'], '--tunnel') as 'auto' | 'ip6tnl' | 'seg6' | undefined;
+    const lab = await deploy({
+      topology: path.resolve(topology),
+      ...(typeof values.name === 'string' ? { name: values.name } : {}),
+      ...(runtime ? { runtime } : {}),
+      ...(tunnel ? { tunnel } : {}),
+      progress: io.progress,
+      signal: io.signal,
+    });
+    emit(
+      io,
+      { lab: lab.lab, runtime: lab.runtime, tunnelDriver: lab.tunnelDriver, durationMs: Math.round(lab.durationMs), nodes: lab.plan.nodes.map((n) => ({ name: n.name, roles: n.roles, network: n.network, address: n.loopback ?? null })) },
+      () =>
+        `lab ${lab.lab} deployed in ${(lab.durationMs / 1000).toFixed(2)} s (runtime ${lab.runtime}, tunnel driver ${lab.tunnelDriver})\n\n` +
+        renderTable(lab.plan.nodes, [
+          { header: 'node', cell: (n) => n.name },
+          { header: 'roles', cell: (n) => n.roles.join(',') },
+          { header: 'network', cell: (n) => n.network },
+          { header: 'address', cell: (n) => n.loopback ?? '(from router advertisements)' },
+        ]) +
+        `\n\nnext: dmmlab inspect ${lab.lab} · dmmlab exec ${lab.lab} <node> -- <command> · dmmlab destroy ${lab.lab}`,
+    );
+    return 0;
+  },
+};
+
+export function oneOf(v: unknown, allowed: string[], flag: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !allowed.includes(v)) {
+    throw usageError(undefined, `${flag}: found ${JSON.stringify(v)}; expected one of ${allowed.join(', ')}`);
+  }
+  return v;
+}

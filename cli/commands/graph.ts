@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { renderGraph, type GraphFormat } from '../topology/graph.js';
+import { loadTopology } from '../topology/load.js';
+import type { Command } from './command.js';
+import { oneOf } from './deploy.js';
+import { usageError } from './usage-error.js';
+
+export const graphCommand: Command = {
+  name: 'graph',
+  summary: 'draw a topology as text, Mermaid or Graphviz dot',
+  usage: 'graph <topology.yaml> [--format text|mermaid|dot]',
+  options: { format: { type: 'string', short: 'f', description: 'text (default), mermaid or dot' } },
+  async run({ values, positionals }, io) {
+    const [file] = positionals;
+    if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
+    const format = (oneOf(values.format, ['text', 'mermaid', 'dot'], '--format') ?? 'text') as GraphFormat;
+    const { plan } = await loadTopology(path.resolve(file));
+    io.stdout.write(renderGraph(plan, format) + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { InputError, type InputIssue } from '../errors.js';
+
+/** A parsed YAML file that can say where a field path sits in it. */
+export interface SourceMap {
+  file: string;
+  /** Line and column (1-based) of the value at `path`, or of its nearest existing parent. */
+  locate(path: readonly PropertyKey[], keyOf?: string): { line: number; column: number } | undefined;
+}
+
+export interface Loaded<T> {
+  value: T;
+  source: SourceMap;
+}
+
+/**
+ * Reads a YAML file, checks it against `schema`, and returns the typed value
+ * with a map from field paths to lines. Every problem (syntax, duplicate keys,
+ * unknown keys, wrong values) becomes an InputIssue naming file:line:column,
+ * the field path, what was found and what was expected.
+ */
+export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S): Promise<Loaded<z.infer<S>>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError([{ file, path: '', found: code === 'ENOENT' ? 'no such file' : `unreadable file (${code})`, expected: 'a readable YAML file' }]);
+  }
+  return parseYamlText(file, text, schema);
+}
+
+export function parseYamlText<S extends z.ZodType>(file: string, text: string, schema: S): Loaded<z.infer<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.map((err) => {
+        const pos = lineCounter.linePos(err.pos[0]);
+        const duplicate = err.code === 'DUPLICATE_KEY';
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: duplicate ? pathAtOffset(doc, err.pos[0]) : '',
+          found: duplicate ? 'a name given twice' : `invalid YAML (${err.message.split('\n')[0]})`,
+          expected: duplicate ? 'each name once' : 'well-formed YAML',
+        } satisfies InputIssue;
+      }),
+    );
+  }
+  const source = sourceMap(file, doc, lineCounter);
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    throw new InputError([{ file, line: 1, column: 1, path: '', found: 'an empty file', expected: 'a YAML mapping' }]);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new InputError(parsed.error.issues.flatMap((issue) => zodIssueToInput(issue, data, source, schema)));
+  }
+  return { value: parsed.data, source };
+}
+
+function sourceMap(file: string, doc: Document, lineCounter: LineCounter): SourceMap {
+  return {
+    file,
+    locate(path, keyOf) {
+      // Walk down as far as the path exists; report the deepest node found.
+      let node: unknown = doc.contents;
+      let best: YamlNode | undefined = doc.contents ?? undefined;
+      for (const key of path) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+          if (!pair) break;
+          node = pair.value;
+          if (pair.value && (pair.value as YamlNode).range) best = pair.value as YamlNode;
+          else if (pair.key && (pair.key as YamlNode).range) best = pair.key as YamlNode;
+        } else if (isSeq(node) && typeof key === 'number') {
+          const item = node.items[key];
+          if (!item) break;
+          node = item;
+          best = item as YamlNode;
+        } else break;
+      }
+      if (keyOf !== undefined && isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === keyOf);
+        if (pair && isScalar(pair.key) && pair.key.range) best = pair.key;
+      }
+      const offset = best?.range?.[0];
+      if (offset === undefined) return undefined;
+      const pos = lineCounter.linePos(offset);
+      return { line: pos.line, column: pos.col };
+    },
+  };
+}
+
+function pathAtOffset(doc: Document, offset: number): string {
+  // Find the innermost map key whose range holds `offset`: good enough to name a duplicate key.
+  const parts: string[] = [];
+  const visit = (node: unknown): boolean => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const k = pair.key as YamlNode | null;
+        if (k?.range && k.range[0] <= offset && offset <= k.range[1]) {
+          parts.push(String((k as { value?: unknown }).value));
+          return true;
+        }
+        const v = pair.value as YamlNode | null;
+        if (v?.range && v.range[0] <= offset && offset <= v.range[2]) {
+          parts.push(String((k as { value?: unknown } | null)?.value));
+          if (visit(v)) return true;
+          return true;
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const r = (item as YamlNode | null)?.range;
+        if (r && r[0] <= offset && offset <= r[2]) {
+          parts.push(`[${i}]`);
+          visit(item);
+        }
+      });
+    }
+    return false;
+  };
+  visit(doc.contents);
+  return formatPath(parts.map((p) => (p.startsWith('[') ? Number(p.slice(1, -1)) : p)));
+}
+
+/** `links[2].endpoints[1]` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  return 'a mapping';
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = data;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k as string];
+  }
+  return v;
+}
+
+function zodIssueToInput(issue: z.core.$ZodIssue, data: unknown, source: SourceMap, schema: z.ZodType): InputIssue[] {
+  const path = issue.path as PropertyKey[];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const pos = source.locate(path, key);
+      const allowed = allowedKeys(schema, path);
+      return {
+        file: source.file,
+        ...(pos ? { line: pos.line, column: pos.column } : {}),
+        path: formatPath([...path, key]),
+        found: `unknown key "${key}"`,
+        expected: allowed.length > 0 ? `one of ${allowed.join(', ')}` : 'only the keys this section defines',
+      };
+    });
+  }
+  const pos = source.locate(path);
+  const found = describe(valueAt(data, path));
+  return [
+    {
+      file: source.file,
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+      path: formatPath(path),
+      found,
+      expected: expectedText(issue),
+    },
+  ];
+}
+
+interface SchemaDef {
+  type?: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  valueType?: unknown;
+  element?: unknown;
+  items?: unknown[];
+  options?: unknown[];
+}
+
+function defOf(schema: unknown): SchemaDef {
+  return ((schema as { _zod?: { def?: SchemaDef } })._zod?.def ?? {}) as SchemaDef;
+}
+
+/** Unwraps optional/default/prefault/nullable/pipe wrappers. */
+function unwrap(schema: unknown): unknown {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = defOf(s);
+    if (def.innerType) s = def.innerType;
+    else return s;
+  }
+  return s;
+}
+
+/** The keys a strict object at `path` of `schema` allows (best effort; [] if unknown). */
+function allowedKeys(schema: unknown, path: readonly PropertyKey[]): string[] {
+  let s = unwrap(schema);
+  for (const key of path) {
+    const def = defOf(s);
+    if (def.type === 'object' && def.shape) s = unwrap(def.shape[String(key)]);
+    else if (def.type === 'record') s = unwrap(def.valueType);
+    else if (def.type === 'array') s = unwrap(def.element);
+    else if (def.type === 'tuple' && typeof key === 'number') s = unwrap(def.items?.[key]);
+    else return [];
+  }
+  const def = defOf(s);
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function expectedText(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' ? `at least ${String(issue.minimum)} item(s)` : `at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.origin === 'array' ? `at most ${String(issue.maximum)} item(s)` : `at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+    case 'custom':
+    case 'invalid_union':
+    default:
+      return issue.message.replace(/^Invalid input: /, '');
+  }
+}
+
+/** Raises an InputError if `issues` is not empty. */
+export function throwIfIssues(issues: InputIssue[]): void {
+  if (issues.length > 0) throw new InputError(issues);
+}

@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { DmmlabError, errorText } from '../errors.js';
+import { applyNodeSetup } from '../kernel/apply-node.js';
+import { kernelFeatures, type KernelFeatures } from '../kernel/features.js';
+import { ipBatch } from '../kernel/ip-batch.js';
+import { vethCommands } from '../kernel/link-commands.js';
+import { nodeSetup } from '../kernel/node-commands.js';
+import { applyLinkParams } from '../kernel/apply-link-params.js';
+import { hasShaping, needsNetem } from '../kernel/tc-commands.js';
+import type { Plan } from '../plan/types.js';
+import { getRuntime } from '../runtime/registry.js';
+import type { Runtime, RuntimeKind } from '../runtime/runtime.js';
+import { Journal } from '../state/journal.js';
+import { loadTopology } from '../topology/load.js';
+import { mapLimit } from '../util/exec.js';
+import { silentProgress, type Progress } from '../util/progress.js';
+import { requireRoot } from '../util/root.js';
+import { destroyWithJournal } from './destroy.js';
+import { chooseRuntime } from './choose-runtime.js';
+
+export type TunnelDriver = 'ip6tnl' | 'seg6';
+
+export interface DeployOptions {
+  /** Topology file. */
+  topology: string;
+  /** Lab name (default: the topology's name). */
+  name?: string;
+  /** Runtime (default: the topology's, else automatic choice). */
+  runtime?: RuntimeKind | 'auto';
+  /** Tunnel driver override (default: the topology's mobility.tunnel). */
+  tunnel?: 'auto' | TunnelDriver;
+  progress?: Progress;
+  /** Aborting rolls the deploy back. */
+  signal?: AbortSignal;
+  /** Start the node agents (default true; benchmarks of the bare datapath turn them off). */
+  agents?: boolean;
+  /** Marks a lab that a run owns: cleanup removes it once that process is gone. */
+  ephemeral?: boolean;
+}
+
+export interface DeployedLab {
+  lab: string;
+  runtime: RuntimeKind;
+  tunnelDriver: TunnelDriver;
+  plan: Plan;
+  durationMs: number;
+}
+
+/** How many nodes are configured at once: enough to overlap process start-up on two cores. */
+const CONCURRENCY = 8;
+
+/**
+ * Deploys a topology: check, plan, journal, create nodes, wire links,
+ * configure every node, start agents. Anything that fails, or an abort
+ * (Ctrl-C), rolls back what was created; nothing is half deployed.
+ */
+export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
+  const started = performance.now();
+  const progress = opts.progress ?? silentProgress;
+  requireRoot('deploying a lab');
+  const { plan, topology } = await loadTopology(opts.topology, opts.name === undefined ? {} : { lab: opts.name });
+  const features = await kernelFeatures();
+  const tunnelDriver = pickTunnelDriver(opts.tunnel ?? topology.mobility.tunnel, features);
+  checkLinkParams(plan, features);
+  const choice = await chooseRuntime(opts.runtime ?? topology.runtime ?? 'auto', progress);
+  const runtime = await getRuntime(choice.kind);
+
+  const journal = await Journal.create({
+    lab: plan.lab,
+    runtime: runtime.kind,
+    status: 'deploying',
+    source: path.resolve(opts.topology),
+    ownerPid: process.pid,
+    tunnelDriver,
+    plan,
+    ...(opts.ephemeral ? { ephemeral: true } : {}),
+  });
+  try {
+    await build(plan, runtime, journal, progress, opts.signal);
+    await journal.update({ status: 'running', ...(opts.ephemeral ? {} : { ownerPid: undefined }) });
+  } catch (e) {
+    progress.warn(`deploy failed, rolling back: ${errorText(e)}`);
+    const failures = await destroyWithJournal(journal, runtime, silentProgress);
+    if (failures.length > 0) {
+      progress.warn(`rollback left ${failures.length} problem(s); run dmmlab cleanup: ${failures.map((f) => f.what).join(', ')}`);
+    }
+    if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', `deploy of ${plan.lab} interrupted; rolled back`);
+    throw e;
+  }
+  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, durationMs: performance.now() - started };
+}
+
+async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: Progress, signal?: AbortSignal): Promise<void> {
+  const ctx = { lab: plan.lab, progress, ...(signal ? { signal } : {}) };
+  const check = () => {
+    if (signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
+  };
+  await runtime.createNodes(plan.nodes, ctx, (resources) => journal.record(resources));
+  check();
+
+  progress.phase('links', plan.links.length);
+  const failures = await ipBatch(vethCommands(plan), signal ? { signal } : {});
+  if (failures.length > 0) {
+    throw new DmmlabError('E_RUNTIME', `creating links failed:\n  ${failures.map((f) => `${f.command}: ${f.message}`).join('\n  ')}`);
+  }
+  progress.tick(plan.links.length);
+  progress.done();
+  check();
+
+  progress.phase('configure', plan.nodes.length);
+  await mapLimit(plan.nodes, CONCURRENCY, async (node) => {
+    check();
+    await applyNodeSetup(node.netns, nodeSetup(node), signal);
+    if (node.interfaces.some((i) => hasShaping(i.params))) await applyLinkParams(node, signal);
+    progress.tick();
+  });
+  progress.done();
+  check();
+}
+
+/** ip6tnl when the kernel has it, else seg6 (same bytes on the wire); an explicit ip6tnl on a kernel without it is an error. */
+export function pickTunnelDriver(wanted: 'auto' | TunnelDriver, f: KernelFeatures): TunnelDriver {
+  if (wanted === 'ip6tnl' && !f.ip6tnl) {
+    throw new DmmlabError('E_ENV', 'tunnel driver ip6tnl asked for, but this kernel has no ip6_tunnel module (CONFIG_IPV6_TUNNEL)', {
+      hint: 'use --tunnel seg6 (same bytes on the wire), or run the lab in the VM runner: npx tsx test/vm/run.ts -- <command>',
+    });
+  }
+  if (wanted === 'seg6' && !f.seg6) throw new DmmlabError('E_ENV', 'tunnel driver seg6 asked for, but this kernel has no SRv6 (CONFIG_IPV6_SEG6_LWTUNNEL)');
+  if (wanted !== 'auto') return wanted;
+  if (f.ip6tnl) return 'ip6tnl';
+  if (f.seg6) return 'seg6';
+  throw new DmmlabError('E_ENV', 'this kernel has neither ip6_tunnel nor SRv6: no tunnel driver can carry mobility traffic');
+}
+
+/** Refuses link parameters the kernel cannot apply, before anything is created. */
+function checkLinkParams(plan: Plan, f: KernelFeatures): void {
+  for (const l of plan.links) {
+    if (needsNetem(l.params) && !f.netem) {
+      throw new DmmlabError('E_ENV', `link ${l.a.node}–${l.b.node} asks for delay, jitter or loss, but this kernel has no sch_netem module (CONFIG_NET_SCH_NETEM)`, {
+        hint: 'remove delay/jitter/loss from the topology, or run the lab in the VM runner (test/vm/README.md), whose Debian kernel has netem',
+      });
+    }
+    if (l.params.rate !== undefined && !f.tbf && !f.netem) {
+      throw new DmmlabError('E_ENV', `link ${l.a.node}–${l.b.node} asks for a rate, but this kernel has neither sch_tbf nor sch_netem`);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { readState, listLabs } from '../state/journal.js';
+import type { LabState } from '../state/lab-state.js';
+import type { Plan } from '../plan/types.js';
+import { listNamespaces } from '../runtime/netns-runtime.js';
+import { mapLimit, run } from '../util/exec.js';
+
+export interface LabSummary {
+  lab: string;
+  runtime: string;
+  status: string;
+  nodes: number;
+  links: number;
+  source: string;
+  createdAt: string;
+  tunnelDriver?: string;
+}
+
+export interface InterfaceView {
+  name: string;
+  state: string;
+  mac?: string;
+  mtu?: number;
+  addresses: string[];
+  peer?: string;
+}
+
+export interface NodeView {
+  name: string;
+  roles: string[];
+  network: string;
+  netns: string;
+  /** Whether the node's namespace exists right now. */
+  present: boolean;
+  interfaces: InterfaceView[];
+  routes: string[];
+  rules: string[];
+}
+
+export interface LabView extends LabSummary {
+  networks: Plan['networks'];
+  nodeViews: NodeView[];
+}
+
+/** One line per lab on this machine. */
+export async function listLabSummaries(): Promise<LabSummary[]> {
+  const out: LabSummary[] = [];
+  for (const lab of await listLabs()) {
+    const s = await readState(lab).catch(() => undefined);
+    if (!s) {
+      out.push({ lab, runtime: '?', status: 'damaged', nodes: 0, links: 0, source: '', createdAt: '' });
+      continue;
+    }
+    out.push(summary(s));
+  }
+  return out;
+}
+
+function summary(s: LabState): LabSummary {
+  const plan = s.plan as Plan;
+  return {
+    lab: s.lab,
+    runtime: s.runtime,
+    status: s.status,
+    nodes: plan.nodes.length,
+    links: plan.links.length,
+    source: s.source,
+    createdAt: s.createdAt,
+    ...(s.tunnelDriver ? { tunnelDriver: s.tunnelDriver } : {}),
+  };
+}
+
+/** The lab as the kernel has it now: interfaces, addresses, routes and rules of every node. */
+export async function inspectLab(lab: string): Promise<LabView> {
+  const s = await readState(lab);
+  const plan = s.plan as Plan;
+  const present = new Set(await listNamespaces());
+  const nodeViews = await mapLimit(plan.nodes, 8, async (n): Promise<NodeView> => {
+    const base = { name: n.name, roles: n.roles, network: n.network, netns: n.netns };
+    if (!present.has(n.netns)) return { ...base, present: false, interfaces: [], routes: [], rules: [] };
+    const [addr, routes, rules] = await Promise.all([
+      run(['ip', '-j', '-n', n.netns, 'address', 'show'], { allowFailure: true }),
+      run(['ip', '-n', n.netns, '-6', 'route', 'show', 'table', 'all'], { allowFailure: true }),
+      run(['ip', '-n', n.netns, '-6', 'rule', 'show'], { allowFailure: true }),
+    ]);
+    const ifaces = parseAddressJson(addr.stdout).map((i) => {
+      const planned = n.interfaces.find((p) => p.name === i.name);
+      return planned ? { ...i, peer: `${planned.peer.node}:${planned.peer.iface}` } : i;
+    });
+    return {
+      ...base,
+      present: true,
+      interfaces: ifaces,
+      routes: routes.stdout.split('\n').filter((l) => l && !l.startsWith('local ') && !l.startsWith('multicast ') && !/^fe80::\/64/.test(l) && !l.includes('table local')),
+      rules: rules.stdout.split('\n').filter(Boolean),
+    };
+  });
+  return { ...summary(s), networks: plan.networks, nodeViews };
+}
+
+interface IpAddrJson {
+  ifname: string;
+  operstate?: string;
+  flags?: string[];
+  address?: string;
+  mtu?: number;
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string; deprecated?: boolean }[];
+}
+
+function parseAddressJson(text: string): InterfaceView[] {
+  let list: IpAddrJson[];
+  try {
+    list = JSON.parse(text) as IpAddrJson[];
+  } catch {
+    return [];
+  }
+  return list.map((i) => ({
+    name: i.ifname,
+    state: i.flags?.includes('UP') ? (i.operstate === 'UNKNOWN' || i.operstate === 'UP' ? 'up' : 'no-carrier') : 'down',
+    ...(i.address ? { mac: i.address } : {}),
+    ...(i.mtu ? { mtu: i.mtu } : {}),
+    addresses: (i.addr_info ?? [])
+      .filter((a) => a.family === 'inet6' && a.scope !== 'link')
+      .map((a) => `${a.local}/${a.prefixlen}${a.deprecated ? ' (deprecated)' : ''}`),
+  }));
+}

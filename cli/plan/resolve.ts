@@ -1,0 +1,193 @@
+import { InputError, type InputIssue } from '../errors.js';
+import type { SourceMap } from '../input/load-yaml.js';
+import { formatPath } from '../input/load-yaml.js';
+import { formatAddress, formatPrefix, hostAddress, parseAddress, parsePrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
+import type { LinkParams, Topology } from '../topology/schema.js';
+import { macFor, netnsName } from './names.js';
+import { computeRoutes } from './routes.js';
+import { sysctlsFor } from './sysctls.js';
+import type { Plan, PlanInterface, PlanLink, PlanNetwork, PlanNode } from './types.js';
+
+/** Index of the /64 inside a network prefix that holds node loopbacks, MR tunnel endpoints, and the first link. */
+const LOOPBACK_SUBNET = 0;
+const TUNNEL_ENDPOINT_SUBNET = 1;
+const FIRST_LINK_SUBNET = 0x1000;
+/** Anchors (per-MR aggregates of home prefixes) are /56 when the pool allows it. */
+const ANCHOR_LEN = 56;
+
+/**
+ * Turns a checked topology into a plan: namespace and interface names, MACs,
+ * addresses, routes and sysctls. Pure: the same topology gives the same plan.
+ * Throws InputError if planned and explicit addresses collide.
+ */
+export function resolve(t: Topology, source: SourceMap, labOverride?: string): Plan {
+  const lab = labOverride ?? t.name;
+  const issues: InputIssue[] = [];
+  const issue = (path: (string | number)[], found: string, expected: string) => {
+    const pos = source.locate(path);
+    issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: formatPath(path), found, expected });
+  };
+
+  // Networks, their pools, and which node is their LM and HAA.
+  const networks: PlanNetwork[] = Object.entries(t.networks).map(([name, n]) => {
+    const prefix = parsePrefix(n.prefix);
+    const pool = n.pool ? parsePrefix(n.pool) : subPrefix(prefix, prefix.len + 1, 1);
+    const inNet = (role: 'lm' | 'haa') => Object.entries(t.nodes).find(([, x]) => x.network === name && x.roles.includes(role))?.[0];
+    const lm = n.lm ?? inNet('lm');
+    const haa = n.haa ?? inNet('haa');
+    return { name, prefix: formatPrefix(prefix), pool: formatPrefix(pool), ...(lm ? { lm } : {}), ...(haa ? { haa } : {}) };
+  });
+  const netByName = new Map(networks.map((n) => [n.name, n]));
+
+  // Nodes: loopbacks, MR tunnel endpoints and anchors.
+  const used = new Map<string, string>(); // address -> path that claimed it
+  const claim = (addr: string, path: (string | number)[]) => {
+    const prev = used.get(addr);
+    if (prev) issue(path, `address ${addr}, already used by ${prev}`, 'an address no other node or link uses');
+    else used.set(addr, formatPath(path));
+  };
+  const nodeIndex = new Map<string, number>();
+  const mrIndex = new Map<string, number>();
+  const mrCount = new Map<string, number>();
+  for (const [name, n] of Object.entries(t.nodes)) {
+    const i = [...nodeIndex.entries()].filter(([m]) => t.nodes[m]?.network === n.network).length + 1;
+    nodeIndex.set(name, i);
+    if (n.roles.includes('mr')) {
+      const j = mrCount.get(n.network) ?? 0;
+      mrIndex.set(name, j);
+      mrCount.set(n.network, j + 1);
+    }
+  }
+  const nodes: PlanNode[] = Object.entries(t.nodes).map(([name, n]) => {
+    const net = netByName.get(n.network) as PlanNetwork;
+    const prefix = parsePrefix(net.prefix);
+    const idx = nodeIndex.get(name) as number;
+    const isMn = n.roles.includes('mn');
+    const node: PlanNode = {
+      name,
+      roles: [...n.roles],
+      network: n.network,
+      netns: netnsName(lab, name),
+      agent: n.agent ?? true,
+      interfaces: [],
+      routes: [],
+      sysctls: {},
+      ...(n.image ? { image: n.image } : {}),
+    };
+    if (!isMn) {
+      node.loopback = formatAddress(n.address ? parseAddress(n.address) : hostAddress(subPrefix(prefix, 64, LOOPBACK_SUBNET), idx));
+      claim(node.loopback, ['nodes', name, 'address']);
+    }
+    if (n.roles.includes('mr')) {
+      node.tunnelEndpoint = formatAddress(hostAddress(subPrefix(prefix, 64, TUNNEL_ENDPOINT_SUBNET), idx));
+      claim(node.tunnelEndpoint, ['nodes', name]);
+      const pool = parsePrefix(net.pool);
+      const count = mrCount.get(n.network) ?? 1;
+      const bits = Math.ceil(Math.log2(Math.max(count, 1)));
+      const len = Math.max(ANCHOR_LEN, pool.len + bits);
+      if (len > 64) issue(['networks', n.network, 'pool'], `${net.pool} for ${count} MRs`, 'a pool large enough for a /64 per MR');
+      else node.anchor = formatPrefix(subPrefix(pool, len, mrIndex.get(name) as number));
+    }
+    return node;
+  });
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+
+  // Links: infrastructure links get a /64 from the first endpoint's network; access links only link-local.
+  const links: PlanLink[] = [];
+  const linkCount = new Map<string, number>();
+  const addIface = (node: PlanNode, name: string, peer: string, iface: Omit<PlanInterface, 'name' | 'peer'>, peerIface: string) => {
+    node.interfaces.push({ ...iface, name, peer: { node: peer, iface: peerIface } });
+  };
+  const nextName = (node: PlanNode, peer: string) => {
+    let name = peer;
+    for (let i = 2; node.interfaces.some((x) => x.name === name); i++) name = `${peer}${i}`;
+    return name;
+  };
+  t.links.forEach((l, i) => {
+    const [aName, bName] = l.endpoints;
+    const a = nodeByName.get(aName) as PlanNode;
+    const b = nodeByName.get(bName) as PlanNode;
+    const net = netByName.get(a.network) as PlanNetwork;
+    let subnet: Prefix;
+    if (l.subnet) subnet = parsePrefix(l.subnet);
+    else {
+      const k = linkCount.get(net.name) ?? 0;
+      linkCount.set(net.name, k + 1);
+      subnet = subPrefix(parsePrefix(net.prefix), 64, FIRST_LINK_SUBNET + k);
+    }
+    const params = linkParamsOf(l);
+    const id = `l${i}`;
+    const aIf = nextName(a, bName);
+    const bIf = nextName(b, aName);
+    const aAddr = formatAddress(hostAddress(subnet, 1));
+    const bAddr = formatAddress(hostAddress(subnet, 2));
+    claim(aAddr, ['links', i]);
+    claim(bAddr, ['links', i]);
+    const mtu = l.mtu;
+    addIface(a, aIf, bName, { mac: macFor(lab, aName, aIf), addresses: [`${aAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) }, bIf);
+    addIface(b, bIf, aName, { mac: macFor(lab, bName, bIf), addresses: [`${bAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) }, aIf);
+    links.push({ id, kind: 'infra', a: { node: aName, iface: aIf }, b: { node: bName, iface: bIf }, subnet: formatPrefix(subnet), params });
+  });
+  for (const acc of t.access) {
+    const mn = nodeByName.get(acc.mn) as PlanNode;
+    const mnMac = macFor(lab, acc.mn, 'radio');
+    const params = linkParamsOf(acc);
+    for (const arName of acc.ars) {
+      const ar = nodeByName.get(arName) as PlanNode;
+      const id = `a-${acc.mn}-${arName}`;
+      const mnIf = nextName(mn, arName);
+      const arIf = nextName(ar, acc.mn);
+      const up = acc.start === arName;
+      const mtu = acc.mtu;
+      addIface(mn, mnIf, arName, { mac: mnMac, addresses: [], link: id, kind: 'access', up, params, ...(mtu ? { mtu } : {}) }, arIf);
+      addIface(ar, arIf, acc.mn, { mac: macFor(lab, arName, arIf), addresses: [], link: id, kind: 'access', up: true, params, ...(mtu ? { mtu } : {}) }, mnIf);
+      links.push({ id, kind: 'access', a: { node: acc.mn, iface: mnIf }, b: { node: arName, iface: arIf }, params });
+    }
+  }
+  if (issues.length > 0) throw new InputError(issues);
+
+  for (const node of nodes) {
+    node.routes = computeRoutes(node, nodes, links);
+    node.sysctls = sysctlsFor(node);
+  }
+
+  const addressOf = (n: string | undefined) => (n ? nodeByName.get(n)?.loopback : undefined);
+  const mobility: Plan['mobility'] = {
+    ...t.mobility,
+    domain: networks.map((n) => {
+      const lmAddr = addressOf(n.lm);
+      const haaAddr = addressOf(n.haa);
+      return {
+        name: n.name,
+        prefix: n.prefix,
+        pool: n.pool,
+        ...(n.lm && lmAddr ? { lm: { node: n.lm, address: lmAddr } } : {}),
+        ...(n.haa && haaAddr ? { haa: { node: n.haa, address: haaAddr } } : {}),
+      };
+    }),
+    mrs: nodes
+      .filter((n) => n.roles.includes('mr') && n.anchor && n.tunnelEndpoint && n.loopback)
+      .map((n) => ({ node: n.name, network: n.network, address: n.loopback as string, tunnelEndpoint: n.tunnelEndpoint as string, anchor: n.anchor as string })),
+    mns: t.access
+      .filter((a) => nodeByName.has(a.mn))
+      .map((a) => ({
+        node: a.mn,
+        id: `${a.mn}@${t.nodes[a.mn]?.network ?? ''}.${lab}`,
+        network: t.nodes[a.mn]?.network ?? '',
+        mac: macFor(lab, a.mn, 'radio'),
+        ars: [...a.ars],
+        ...(a.start ? { start: a.start } : {}),
+      })),
+  };
+  return { lab, source: source.file, networks, nodes, links, mobility };
+}
+
+function linkParamsOf(l: LinkParams): LinkParams {
+  const p: LinkParams = {};
+  if (l.delay !== undefined) p.delay = l.delay;
+  if (l.jitter !== undefined) p.jitter = l.jitter;
+  if (l.loss !== undefined) p.loss = l.loss;
+  if (l.rate !== undefined) p.rate = l.rate;
+  if (l.mtu !== undefined) p.mtu = l.mtu;
+  return p;
+}

@@ -1,0 +1,97 @@
+import type { LinkParams, MobilitySettings, Role } from '../topology/schema.js';
+
+/**
+ * The plan: everything deploy needs, computed by a pure function from the
+ * topology (resolve.ts). Nothing here touches the kernel or Docker.
+ */
+export interface Plan {
+  /** Lab name; every resource the lab creates carries it. */
+  lab: string;
+  /** Path of the topology file the plan came from (for messages and inspect). */
+  source: string;
+  networks: PlanNetwork[];
+  nodes: PlanNode[];
+  links: PlanLink[];
+  mobility: PlanMobility;
+}
+
+export interface PlanNetwork {
+  name: string;
+  prefix: string;
+  /** Mobile-node home prefix pool. */
+  pool: string;
+  /** Node name of the authoritative LM and of the HAA (undefined for networks without MRs). */
+  lm?: string;
+  haa?: string;
+}
+
+export interface PlanNode {
+  name: string;
+  roles: Role[];
+  network: string;
+  /** Network namespace name: `dmm-<lab>-<node>`; reachable with `ip -n`. */
+  netns: string;
+  /** Loopback /128 (undefined for mobile nodes: they get addresses from router advertisements). */
+  loopback?: string;
+  /** MR only: address the tunnels of the seg6 driver end on (a local SID, not a local address). */
+  tunnelEndpoint?: string;
+  /** MR only: the aggregate of home prefixes this MR anchors; the HAA allocates /64s from it. */
+  anchor?: string;
+  /** Run the agent in this node. */
+  agent: boolean;
+  /** Docker image override. */
+  image?: string;
+  interfaces: PlanInterface[];
+  routes: PlanRoute[];
+  /** sysctl name (dotted, as `sysctl -w` takes it) to value. */
+  sysctls: Record<string, string>;
+}
+
+export interface PlanInterface {
+  /** Name inside the node: the peer node's name (plus a number for parallel links). */
+  name: string;
+  mac: string;
+  /** Addresses with prefix length (infrastructure links only; access links use link-local). */
+  addresses: string[];
+  link: string;
+  kind: 'infra' | 'access';
+  peer: { node: string; iface: string };
+  /** Access links: whether the mobile node is attached here once the lab is up. */
+  up: boolean;
+  mtu?: number;
+  params: LinkParams;
+}
+
+export interface PlanRoute {
+  dst: string;
+  /** Next-hop address (absent for unreachable routes). */
+  via?: string;
+  dev?: string;
+  type: 'unicast' | 'unreachable';
+}
+
+export interface PlanLink {
+  id: string;
+  kind: 'infra' | 'access';
+  a: { node: string; iface: string };
+  b: { node: string; iface: string };
+  subnet?: string;
+  params: LinkParams;
+}
+
+export interface PlanMobility extends MobilitySettings {
+  /** The domain's networks as the agents see them: prefix, pool, LM and HAA addresses. */
+  domain: DomainNetwork[];
+  /** Every MR: its address, tunnel endpoint and anchored aggregate. */
+  mrs: { node: string; network: string; address: string; tunnelEndpoint: string; anchor: string }[];
+  /** Mobile nodes: identifier (NAI), the network that first serves them, and their radio interfaces. */
+  mns: { node: string; id: string; network: string; mac: string; ars: string[]; start?: string }[];
+}
+
+export interface DomainNetwork {
+  name: string;
+  prefix: string;
+  pool: string;
+  lm?: { node: string; address: string };
+  haa?: { node: string; address: string };
+}

@@ -1,0 +1,22 @@
+import path from 'node:path';
+
+/** Root of every lab's state; override with DMMLAB_STATE_DIR (tests, non-standard systems). */
+export function stateRoot(): string {
+  return process.env.DMMLAB_STATE_DIR ?? '/run/dmmlab';
+}
+
+export function labDir(lab: string): string {
+  return path.join(stateRoot(), lab);
+}
+
+export function stateFile(lab: string): string {
+  return path.join(labDir(lab), 'state.json');
+}
+
+export function agentSocket(lab: string, node: string): string {
+  return path.join(labDir(lab), 'agents', `${node}.sock`);
+}
+
+export function nodeLog(lab: string, node: string): string {
+  return path.join(labDir(lab), 'logs', `${node}.log`);
+}

@@ -1,0 +1,199 @@
+import type { InputIssue } from '../errors.js';
+import type { SourceMap } from '../input/load-yaml.js';
+import { formatPath } from '../input/load-yaml.js';
+import { formatPrefix, hasHostBits, overlaps, parseAddress, parsePrefix, containsPrefix, type Prefix } from '../../shared/ipv6.js';
+import type { Role, Topology } from './schema.js';
+
+/** Longest interface name the kernel accepts (IFNAMSIZ - 1). */
+export const IFNAME_MAX = 15;
+
+/** Roles that only the dmmlab agent can play. */
+const AGENT_ROLES: Role[] = ['mr', 'lm', 'haa', 'ar'];
+
+/**
+ * Cross-reference checks on a topology that already passed the schema: names
+ * that must exist, roles that need other roles, prefixes that must not
+ * overlap, names that must fit the kernel's 15 characters. Returns every
+ * problem found (empty when the topology is sound).
+ */
+export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const add = (path: (string | number)[], found: string, expected: string, keyOf?: string) => {
+    const pos = source.locate(path, keyOf);
+    issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: formatPath(path), found, expected });
+  };
+  const nodes = t.nodes;
+  const has = (n: string, r: Role) => nodes[n]?.roles.includes(r) ?? false;
+
+  // Networks: prefixes well formed and disjoint, pools inside their network.
+  const netPrefixes = new Map<string, Prefix>();
+  for (const [name, net] of Object.entries(t.networks)) {
+    const p = prefixOrIssue(net.prefix, ['networks', name, 'prefix'], add);
+    if (!p) continue;
+    if (p.len > 52) add(['networks', name, 'prefix'], `/${p.len}`, 'a prefix of length /52 or shorter (links, node addresses and home prefixes are planned inside it)');
+    for (const [other, q] of netPrefixes) {
+      if (overlaps(p, q)) add(['networks', name, 'prefix'], `${net.prefix}, which overlaps network ${other} (${formatPrefix(q)})`, 'a prefix disjoint from every other network');
+    }
+    netPrefixes.set(name, p);
+    if (net.pool) {
+      const pool = prefixOrIssue(net.pool, ['networks', name, 'pool'], add);
+      if (pool && !containsPrefix(p, pool)) add(['networks', name, 'pool'], `${net.pool}, outside ${net.prefix}`, `a pool inside the network prefix ${net.prefix}`);
+      else if (pool && pool.len > 60) add(['networks', name, 'pool'], `/${pool.len}`, 'a pool of length /60 or shorter (it is cut into /64 home prefixes)');
+      else if (pool && p && (containsPrefix(pool, { addr: p.addr, len: 64 }) || containsPrefix(pool, { addr: p.addr | (1n << 64n), len: 64 })))
+        add(['networks', name, 'pool'], `${net.pool}, which holds the network's node addresses (${formatPrefix({ addr: p.addr, len: 63 })})`, 'a pool clear of the first two /64s of the network');
+    }
+  }
+
+  // Nodes: network exists, role combinations make sense.
+  for (const [name, node] of Object.entries(nodes)) {
+    if (!(node.network in t.networks)) add(['nodes', name, 'network'], `"${node.network}"`, `one of the networks: ${Object.keys(t.networks).join(', ')}`);
+    const roles = node.roles;
+    const dup = roles.find((r, i) => roles.indexOf(r) !== i);
+    if (dup) add(['nodes', name, 'roles'], `role ${dup} twice`, 'each role once');
+    for (const solo of ['mn', 'cn'] as const) {
+      if (roles.includes(solo) && roles.length > 1) add(['nodes', name, 'roles'], `[${roles.join(', ')}]`, `role ${solo} alone (a ${solo === 'mn' ? 'mobile node' : 'correspondent node'} plays no other role)`);
+    }
+    if (roles.includes('ar') && !roles.includes('mr')) add(['nodes', name, 'roles'], `[${roles.join(', ')}]: ar without mr`, 'role ar together with mr on the same node (access routers are flat-DMM MRs)');
+    if (node.agent === false) {
+      const needs = roles.filter((r) => AGENT_ROLES.includes(r));
+      if (needs.length > 0) add(['nodes', name, 'agent'], `agent: false on a node with role ${needs.join(', ')}`, 'agent: true (only the agent plays mr, lm, haa and ar)');
+    }
+    if (node.address) {
+      try {
+        parseAddress(node.address);
+      } catch {
+        add(['nodes', name, 'address'], `"${node.address}"`, 'an IPv6 address');
+      }
+    }
+    if (roles.includes('mr') && `t-${name}`.length > IFNAME_MAX)
+      add(['nodes', name], `MR name "${name}" (${name.length} characters): its tunnel interface t-${name} would have ${name.length + 2}`, `an MR name of at most ${IFNAME_MAX - 2} characters (interface names are at most ${IFNAME_MAX})`, undefined);
+  }
+
+  // Networks' LM and HAA: explicit ones exist and have the role; MR networks have both.
+  for (const [name, net] of Object.entries(t.networks)) {
+    for (const role of ['lm', 'haa'] as const) {
+      const chosen = net[role];
+      if (chosen !== undefined) {
+        if (!(chosen in nodes)) add(['networks', name, role], `"${chosen}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+        else if (!has(chosen, role)) add(['networks', name, role], `"${chosen}", which lacks role ${role}`, `a node with role ${role}`);
+        continue;
+      }
+      const mrs = Object.entries(nodes).filter(([, n]) => n.network === name && n.roles.includes('mr'));
+      if (mrs.length === 0) continue;
+      const candidates = Object.entries(nodes).filter(([, n]) => n.network === name && n.roles.includes(role));
+      if (candidates.length === 0)
+        add(['networks', name], `network ${name} has MR ${mrs.map(([n]) => n).join(', ')} but no ${role.toUpperCase()}`, `a node with role ${role} in network ${name}, or networks.${name}.${role} naming one`);
+      else if (candidates.length > 1)
+        add(['networks', name], `several nodes with role ${role} in ${name} (${candidates.map(([n]) => n).join(', ')})`, `networks.${name}.${role} saying which one serves the network`);
+    }
+  }
+
+  // Links: known nodes, no self links, no mobile nodes, interface names fit.
+  const ifnames = new Map<string, Set<string>>();
+  const claim = (node: string, ifname: string, path: (string | number)[]) => {
+    const set = ifnames.get(node) ?? new Set<string>();
+    ifnames.set(node, set);
+    let name = ifname;
+    for (let i = 2; set.has(name); i++) name = `${ifname}${i}`;
+    set.add(name);
+    if (name.length > IFNAME_MAX) add(path, `interface name "${name}" on node ${node} (${name.length} characters)`, `names short enough that interface names fit the kernel's ${IFNAME_MAX} characters`);
+  };
+  const linkSubnets: { p: Prefix; path: (string | number)[] }[] = [];
+  t.links.forEach((link, i) => {
+    const [a, b] = link.endpoints;
+    let ok = true;
+    for (const [j, n] of [a, b].entries()) {
+      if (!(n in nodes)) {
+        add(['links', i, 'endpoints', j], `"${n}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+        ok = false;
+      } else if (has(n, 'mn')) {
+        add(['links', i, 'endpoints', j], `mobile node "${n}"`, 'an infrastructure node (mobile nodes attach through `access`)');
+        ok = false;
+      }
+    }
+    if (a === b) {
+      add(['links', i, 'endpoints'], `a link from ${a} to itself`, 'two different nodes');
+      ok = false;
+    }
+    if (ok) {
+      claim(a, b, ['links', i, 'endpoints']);
+      claim(b, a, ['links', i, 'endpoints']);
+    }
+    if (link.subnet) {
+      const p = prefixOrIssue(link.subnet, ['links', i, 'subnet'], add);
+      if (p && p.len !== 64) add(['links', i, 'subnet'], `/${p.len}`, 'a /64');
+      if (p) {
+        for (const other of linkSubnets) if (overlaps(p, other.p)) add(['links', i, 'subnet'], `${link.subnet}, which overlaps ${formatPath(other.path)}`, 'a subnet no other link uses');
+        for (const [net, np] of Object.entries(t.networks)) {
+          const pool = net && np.pool ? safePrefix(np.pool) : undefined;
+          if (pool && overlaps(p, pool)) add(['links', i, 'subnet'], `${link.subnet}, inside the home-prefix pool of ${net}`, 'a subnet outside every home-prefix pool');
+        }
+        linkSubnets.push({ p, path: ['links', i, 'subnet'] });
+      }
+    }
+  });
+
+  // Access: mobile nodes reach access routers; every mobile node has a cell.
+  const mnsWithAccess = new Set<string>();
+  t.access.forEach((acc, i) => {
+    if (!(acc.mn in nodes)) add(['access', i, 'mn'], `"${acc.mn}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+    else if (!has(acc.mn, 'mn')) add(['access', i, 'mn'], `"${acc.mn}", which lacks role mn`, 'a node with role mn');
+    else if (mnsWithAccess.has(acc.mn)) add(['access', i, 'mn'], `a second access entry for ${acc.mn}`, 'one access entry per mobile node, listing all its access routers');
+    mnsWithAccess.add(acc.mn);
+    const seen = new Set<string>();
+    acc.ars.forEach((ar, j) => {
+      if (!(ar in nodes)) add(['access', i, 'ars', j], `"${ar}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+      else if (!has(ar, 'ar')) add(['access', i, 'ars', j], `"${ar}", which lacks role ar`, 'an access router (a node with role ar)');
+      else if (seen.has(ar)) add(['access', i, 'ars', j], `${ar} twice`, 'each access router once');
+      else {
+        claim(acc.mn, ar, ['access', i, 'ars', j]);
+        claim(ar, acc.mn, ['access', i, 'ars', j]);
+      }
+      seen.add(ar);
+    });
+    if (acc.start !== undefined && !acc.ars.includes(acc.start))
+      add(['access', i, 'start'], `"${acc.start}"`, `one of this entry's access routers (${acc.ars.join(', ')})`);
+  });
+  for (const [name, node] of Object.entries(nodes)) {
+    if (node.roles.includes('mn') && !mnsWithAccess.has(name))
+      add(['nodes', name], `mobile node ${name} with no access link`, `an entry under access: with mn: ${name} and the access routers it may attach to`);
+  }
+
+  // Every infrastructure node reaches every other one (routes are computed, not learned).
+  const infra = Object.keys(nodes).filter((n) => !has(n, 'mn'));
+  if (infra.length > 1 && issues.length === 0) {
+    const adj = new Map<string, string[]>(infra.map((n) => [n, []]));
+    for (const l of t.links) {
+      adj.get(l.endpoints[0])?.push(l.endpoints[1]);
+      adj.get(l.endpoints[1])?.push(l.endpoints[0]);
+    }
+    const seen = new Set<string>([infra[0] as string]);
+    const queue = [infra[0] as string];
+    while (queue.length) for (const m of adj.get(queue.shift() as string) ?? []) if (!seen.has(m)) (seen.add(m), queue.push(m));
+    const cut = infra.filter((n) => !seen.has(n));
+    if (cut.length > 0) add(['links'], `nodes ${cut.join(', ')} unreachable from ${infra[0]}`, 'links that connect every infrastructure node');
+  }
+  return issues;
+}
+
+function safePrefix(text: string): Prefix | undefined {
+  try {
+    return parsePrefix(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function prefixOrIssue(text: string, path: (string | number)[], add: (p: (string | number)[], f: string, e: string) => void): Prefix | undefined {
+  try {
+    const p = parsePrefix(text);
+    if (hasHostBits(text)) {
+      add(path, `${text} (host bits set)`, `the network address ${formatPrefix(p)}`);
+      return undefined;
+    }
+    return p;
+  } catch {
+    add(path, `"${text}"`, 'an IPv6 prefix such as 2001:db8:1::/48');
+    return undefined;
+  }
+}

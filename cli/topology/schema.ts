@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * The topology file: pure data checked by zod (STYLE.md #1). Cross-references
+ * (a link naming an unknown node, an MR network with no LM, ...) are checked in
+ * check.ts, which sees the whole file at once.
+ */
+
+export const ROLES = ['mr', 'lm', 'haa', 'ar', 'mn', 'cn', 'router'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Names that become interface names (the peer's name is the interface's name). */
+export const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+/** Interface names the kernel may create by itself in a fresh namespace. */
+export const RESERVED_NAMES = ['lo', 'sit0', 'tunl0', 'ip6tnl0', 'ip6gre0', 'gre0', 'gretap0', 'erspan0', 'ip_vti0', 'ip6_vti0', 'dmm0'];
+
+const nodeName = z
+  .string()
+  .regex(NAME_PATTERN, 'a name of lower-case letters, digits and "-", starting with a letter')
+  .refine((s) => !RESERVED_NAMES.includes(s), { message: `a name other than ${RESERVED_NAMES.join(', ')}` });
+
+/** Lab names are part of every namespace and container name. */
+export const labName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,23}$/, 'a lab name of 1 to 24 lower-case letters, digits and "-", starting with a letter');
+
+const ipv6Prefix = z.string().regex(/^[0-9a-fA-F:]+\/\d{1,3}$/, 'an IPv6 prefix such as 2001:db8:1::/48');
+const ipv6Address = z.string().regex(/^[0-9a-fA-F:]+$/, 'an IPv6 address such as 2001:db8:1::1');
+
+/** Durations: a number of milliseconds or a string such as "20ms", "1.5s". */
+export const duration = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?(us|ms|s)$/, 'a duration such as 20ms, 1.5s or 500us'),
+]);
+/** Loss: a percentage as a number (1 = 1 %) or a string "1%". */
+export const lossPercent = z.union([z.number().min(0).max(100), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 1%')]);
+/** Rate: tc syntax, e.g. "10mbit", "512kbit", "1gbit". */
+export const rate = z.string().regex(/^\d+(\.\d+)?(bit|kbit|mbit|gbit)$/, 'a rate such as 10mbit');
+
+export const linkParams = z.strictObject({
+  /** One-way delay added on both ends' egress (netem). */
+  delay: duration.optional(),
+  jitter: duration.optional(),
+  loss: lossPercent.optional(),
+  rate: rate.optional(),
+  mtu: z.number().int().min(1280).max(65535).optional(),
+});
+export type LinkParams = z.infer<typeof linkParams>;
+
+export const networkSchema = z.strictObject({
+  /** The local network's prefix (e.g. a /48); links, node addresses and home prefixes come from it. */
+  prefix: ipv6Prefix,
+  /** Pool of mobile-node home prefixes (default: the upper half of the prefix). */
+  pool: ipv6Prefix.optional(),
+  /** The node whose LM is authoritative for this network (default: the network's node with role lm). */
+  lm: nodeName.optional(),
+  /** The node whose HAA hands out this network's prefixes (default: the network's node with role haa). */
+  haa: nodeName.optional(),
+  description: z.string().optional(),
+});
+
+export const nodeSchema = z.strictObject({
+  roles: z.array(z.enum(ROLES)).min(1),
+  /** The local network the node belongs to. */
+  network: nodeName,
+  /** Loopback address (default: planned from the network prefix). */
+  address: ipv6Address.optional(),
+  /** Run the dmmlab agent in this node (default true; false = a stock node, e.g. a plain Linux MN). */
+  agent: z.boolean().optional(),
+  /** Docker image for this node (default: the dmmlab node image). */
+  image: z.string().optional(),
+  description: z.string().optional(),
+});
+
+export const linkSchema = z.strictObject({
+  endpoints: z.tuple([nodeName, nodeName]),
+  /** The link's /64 (default: planned from the first endpoint's network). */
+  subnet: ipv6Prefix.optional(),
+  ...linkParams.shape,
+});
+
+export const accessSchema = z.strictObject({
+  /** The mobile node. */
+  mn: nodeName,
+  /** Access routers whose cell this mobile node may attach to. */
+  ars: z.array(nodeName).min(1),
+  /** Where the mobile node is attached once the lab is up (omit: detached). */
+  start: nodeName.optional(),
+  ...linkParams.shape,
+});
+
+export const mobilitySchema = z.strictObject({
+  /** Distributed routing (draft-tu 4.3): LM query by the correspondent's MR (fig. 3), redirect by the anchor (fig. 4), or none. */
+  routeOptimization: z.enum(['query', 'redirect', 'off']).default('query'),
+  /** Tunnel datapath: ip6tnl (ip6ip6), seg6 (encap.red, same bytes on the wire), or auto (ip6tnl when the kernel has it). */
+  tunnel: z.enum(['auto', 'ip6tnl', 'seg6']).default('auto'),
+  /** Mobile nodes signal for themselves (client) or the access router does it for them (network). */
+  mnMode: z.enum(['network', 'client']).default('network'),
+  /** Update the home LM on initial attachment (draft-tu 4.1 leaves it to local policy). */
+  registerOnAttach: z.boolean().default(true),
+  /** Give the MN a new prefix anchored at the new MR after a move (draft-tu 4.2, dynamic mobility). */
+  newPrefixOnHandover: z.boolean().default(true),
+  /** Seconds: HAA lease, LM binding, MR location cache, and the previous MR's temporary handover context. */
+  leaseLifetime: z.number().int().positive().default(3600),
+  bindingLifetime: z.number().int().positive().default(600),
+  cacheLifetime: z.number().int().positive().default(60),
+  handoverContextLifetime: z.number().positive().default(3),
+});
+export type MobilitySettings = z.infer<typeof mobilitySchema>;
+
+export const topologySchema = z.strictObject({
+  /** The lab's name; namespaces and containers carry it. */
+  name: labName,
+  description: z.string().optional(),
+  /** Default runtime for this topology (the command line's --runtime wins). */
+  runtime: z.enum(['netns', 'docker']).optional(),
+  networks: z.record(nodeName, networkSchema).refine((r) => Object.keys(r).length > 0, 'at least one network'),
+  nodes: z.record(nodeName, nodeSchema).refine((r) => Object.keys(r).length > 0, 'at least one node'),
+  links: z.array(linkSchema).default([]),
+  access: z.array(accessSchema).default([]),
+  mobility: mobilitySchema.prefault({}),
+});
+
+export type Topology = z.infer<typeof topologySchema>;
+export type TopologyInput = z.input<typeof topologySchema>;
+export type TopologyNode = z.infer<typeof nodeSchema>;
+export type TopologyLink = z.infer<typeof linkSchema>;
+export type TopologyAccess = z.infer<typeof accessSchema>;

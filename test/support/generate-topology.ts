@@ -1,0 +1,32 @@
+/**
+ * Generated labs for tests and benchmarks: `networks` local networks hung off a
+ * core router; each has a gateway router, an LM+HAA node, MRs (also ARs) on a
+ * ring behind the gateway, and mobile nodes in the MRs' cells. `size` nodes in
+ * all (rounded to whole networks of 10 nodes: gw, lm, 6 MRs, 2 MNs).
+ */
+export function generateTopology(opts: { name: string; size: number; mnsPerNetwork?: number }): string {
+  const perNet = 10;
+  const mnCount = opts.mnsPerNetwork ?? 2;
+  const mrCount = perNet - 2 - mnCount;
+  const nets = Math.max(1, Math.round((opts.size - 1) / perNet));
+  const lines: string[] = [`name: ${opts.name}`, 'networks:', '  core: { prefix: "2001:db8:ff00::/48" }'];
+  for (let n = 0; n < nets; n++) lines.push(`  n${n}: { prefix: "2001:db8:${(n + 1).toString(16)}::/48" }`);
+  lines.push('nodes:', '  core: { roles: [router], network: core }');
+  const links: string[] = [];
+  const access: string[] = [];
+  for (let n = 0; n < nets; n++) {
+    lines.push(`  g${n}: { roles: [router], network: n${n} }`, `  l${n}: { roles: [lm, haa], network: n${n} }`);
+    links.push(`  - endpoints: [g${n}, core]`, `  - endpoints: [l${n}, g${n}]`);
+    for (let m = 0; m < mrCount; m++) {
+      lines.push(`  m${n}x${m}: { roles: [mr, ar], network: n${n} }`);
+      links.push(`  - endpoints: [m${n}x${m}, g${n}]`);
+      if (m > 0) links.push(`  - endpoints: [m${n}x${m}, m${n}x${m - 1}]`);
+    }
+    for (let k = 0; k < mnCount; k++) {
+      lines.push(`  u${n}x${k}: { roles: [mn], network: n${n} }`);
+      const ars = Array.from({ length: Math.min(3, mrCount) }, (_, i) => `m${n}x${(k + i) % mrCount}`);
+      access.push(`  - { mn: u${n}x${k}, ars: [${ars.join(', ')}], start: ${ars[0]} }`);
+    }
+  }
+  return [...lines, 'links:', ...links, 'access:', ...access, ''].join('\n');
+}
