@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit as visitYaml, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { InputError, type InputIssue } from '../errors.js';
 
@@ -38,15 +38,19 @@ export function parseYamlText<S extends z.ZodType>(file: string, text: string, s
   if (doc.errors.length > 0) {
     throw new InputError(
       doc.errors.map((err) => {
-        const pos = lineCounter.linePos(err.pos[0]);
         const duplicate = err.code === 'DUPLICATE_KEY';
+        const message = err.message.split('\n')[0] ?? '';
+        // An unclosed "[" or "{" is reported where the parser gave up; point at the bracket instead.
+        const flow = /^Flow (sequence|map) .* end with a ([\]}])$/.exec(message);
+        const open = flow ? unclosedFlowStart(doc, err.pos[0], flow[1] === 'map') : undefined;
+        const pos = lineCounter.linePos(open ?? skipIndent(text, err.pos[0]));
         return {
           file,
           line: pos.line,
           column: pos.col,
           path: duplicate ? pathAtOffset(doc, err.pos[0]) : '',
-          found: duplicate ? 'a name given twice' : `invalid YAML (${err.message.split('\n')[0]})`,
-          expected: duplicate ? 'each name once' : 'well-formed YAML',
+          found: duplicate ? 'a name given twice' : open !== undefined ? `invalid YAML (a "${text[open]}" that is never closed)` : `invalid YAML (${message})`,
+          expected: duplicate ? 'each name once' : open !== undefined ? `a matching "${flow?.[2]}"` : 'well-formed YAML',
         } satisfies InputIssue;
       }),
     );
@@ -94,6 +98,25 @@ function sourceMap(file: string, doc: Document, lineCounter: LineCounter): Sourc
       return { line: pos.line, column: pos.col };
     },
   };
+}
+
+/** Moves an offset at the start of an indented line to the line's first non-blank character. */
+function skipIndent(text: string, offset: number): number {
+  let i = offset;
+  while (text[i] === ' ') i++;
+  return text[i] === '\n' || i >= text.length ? offset : i;
+}
+
+/** Start of the flow collection (`[` or `{`) still open at `offset`: the innermost one that runs up to it. */
+function unclosedFlowStart(doc: Document, offset: number, map: boolean): number | undefined {
+  let best: [number, number] | undefined;
+  visitYaml(doc, (_key, node) => {
+    if (!(isMap(node) || isSeq(node)) || isMap(node) !== map || !node.flow || !node.range) return;
+    const [start, end] = node.range;
+    if (start >= offset || end > offset) return;
+    if (!best || end > best[1] || (end === best[1] && start > best[0])) best = [start, end];
+  });
+  return best?.[0];
 }
 
 function pathAtOffset(doc: Document, offset: number): string {
@@ -145,8 +168,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  return 'a mapping';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
+  return Object.keys(value as object).length === 0 ? 'an empty mapping' : 'a mapping';
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
@@ -172,6 +195,20 @@ function zodIssueToInput(issue: z.core.$ZodIssue, data: unknown, source: SourceM
         expected: allowed.length > 0 ? `one of ${allowed.join(', ')}` : 'only the keys this section defines',
       };
     });
+  }
+  if (issue.code === 'invalid_key') {
+    // A record key (a node or network name) that breaks the name rules: point at the key itself.
+    const key = String(path[path.length - 1]);
+    const pos = source.locate(path.slice(0, -1), key);
+    return [
+      {
+        file: source.file,
+        ...(pos ? { line: pos.line, column: pos.column } : {}),
+        path: formatPath(path),
+        found: `the name ${JSON.stringify(key)}`,
+        expected: issue.issues.map((i) => i.message).join('; ') || 'a valid name',
+      },
+    ];
   }
   const pos = source.locate(path);
   const found = describe(valueAt(data, path));
@@ -229,7 +266,7 @@ function allowedKeys(schema: unknown, path: readonly PropertyKey[]): string[] {
 function expectedText(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+      return issue.expected === 'object' || issue.expected === 'record' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
     case 'invalid_value':
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':

@@ -1,7 +1,7 @@
 import { InputError, type InputIssue } from '../errors.js';
 import type { SourceMap } from '../input/load-yaml.js';
 import { formatPath } from '../input/load-yaml.js';
-import { formatAddress, formatPrefix, hostAddress, parseAddress, parsePrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
+import { formatAddress, formatPrefix, hostAddress, overlaps, parseAddress, parsePrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
 import type { LinkParams, Topology } from '../topology/schema.js';
 import { macFor, netnsName } from './names.js';
 import { computeRoutes } from './routes.js';
@@ -95,6 +95,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
   // Links: infrastructure links get a /64 from the first endpoint's network; access links only link-local.
   const links: PlanLink[] = [];
   const linkCount = new Map<string, number>();
+  const poolsHit = new Set<string>();
   const addIface = (node: PlanNode, name: string, peer: string, iface: Omit<PlanInterface, 'name' | 'peer'>, peerIface: string) => {
     node.interfaces.push({ ...iface, name, peer: { node: peer, iface: peerIface } });
   };
@@ -114,6 +115,11 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
       const k = linkCount.get(net.name) ?? 0;
       linkCount.set(net.name, k + 1);
       subnet = subPrefix(parsePrefix(net.prefix), 64, FIRST_LINK_SUBNET + k);
+      const pool = networks.find((n) => overlaps(parsePrefix(n.pool), subnet));
+      if (pool && !poolsHit.has(pool.name)) {
+        poolsHit.add(pool.name);
+        issue(['networks', pool.name, 'pool'], `${pool.pool}, which holds ${formatPrefix(subnet)}, planned for links[${i}]`, `a pool clear of the link subnets planned from ${formatPrefix(subPrefix(parsePrefix(net.prefix), 64, FIRST_LINK_SUBNET))} onward, or an explicit subnet on the link`);
+      }
     }
     const params = linkParamsOf(l);
     const id = `l${i}`;

@@ -19,13 +19,12 @@ export function sysctlsFor(node: PlanNode): Record<string, string> {
   both('accept_dad', '0');
   both('dad_transmits', '0');
   s['net.ipv6.icmp.ratelimit'] = '0';
-  if (!isHost) {
-    both('forwarding', '1');
-    both('accept_ra', '0');
-  }
+  // Hosts say forwarding=0 explicitly: a namespace may inherit forwarding=1 from the host
+  // (net.core.devconf_inherit_init_net), and a forwarding MN would ignore router advertisements.
+  both('forwarding', isHost ? '0' : '1');
+  if (!isHost) both('accept_ra', '0');
   if (node.roles.includes('mr')) both('seg6_enabled', '1');
   if (isMn) {
-    both('forwarding', '0');
     both('accept_ra', '1');
     both('keep_addr_on_down', '1');
     both('router_solicitation_delay', '0');

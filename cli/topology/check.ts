@@ -1,7 +1,7 @@
 import type { InputIssue } from '../errors.js';
 import type { SourceMap } from '../input/load-yaml.js';
 import { formatPath } from '../input/load-yaml.js';
-import { formatPrefix, hasHostBits, overlaps, parseAddress, parsePrefix, containsPrefix, type Prefix } from '../../shared/ipv6.js';
+import { formatPrefix, hasHostBits, overlaps, parseAddress, parsePrefix, containsPrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
 import type { Role, Topology } from './schema.js';
 
 /** Longest interface name the kernel accepts (IFNAMSIZ - 1). */
@@ -18,8 +18,9 @@ const AGENT_ROLES: Role[] = ['mr', 'lm', 'haa', 'ar'];
  */
 export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   const issues: InputIssue[] = [];
-  const add = (path: (string | number)[], found: string, expected: string, keyOf?: string) => {
-    const pos = source.locate(path, keyOf);
+  // at 'key': locate the last path element's key (a node or network as a whole) rather than its value.
+  const add = (path: (string | number)[], found: string, expected: string, at: 'value' | 'key' = 'value') => {
+    const pos = at === 'key' ? source.locate(path.slice(0, -1), String(path[path.length - 1])) : source.locate(path);
     issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: formatPath(path), found, expected });
   };
   const nodes = t.nodes;
@@ -27,6 +28,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
 
   // Networks: prefixes well formed and disjoint, pools inside their network.
   const netPrefixes = new Map<string, Prefix>();
+  /** Home-prefix pool of each network: explicit, or the upper half of its prefix (as resolve plans it). */
+  const pools = new Map<string, Prefix>();
   for (const [name, net] of Object.entries(t.networks)) {
     const p = prefixOrIssue(net.prefix, ['networks', name, 'prefix'], add);
     if (!p) continue;
@@ -35,8 +38,10 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       if (overlaps(p, q)) add(['networks', name, 'prefix'], `${net.prefix}, which overlaps network ${other} (${formatPrefix(q)})`, 'a prefix disjoint from every other network');
     }
     netPrefixes.set(name, p);
+    if (!net.pool && p.len < 128) pools.set(name, subPrefix(p, p.len + 1, 1));
     if (net.pool) {
       const pool = prefixOrIssue(net.pool, ['networks', name, 'pool'], add);
+      if (pool) pools.set(name, pool);
       if (pool && !containsPrefix(p, pool)) add(['networks', name, 'pool'], `${net.pool}, outside ${net.prefix}`, `a pool inside the network prefix ${net.prefix}`);
       else if (pool && pool.len > 60) add(['networks', name, 'pool'], `/${pool.len}`, 'a pool of length /60 or shorter (it is cut into /64 home prefixes)');
       else if (pool && p && (containsPrefix(pool, { addr: p.addr, len: 64 }) || containsPrefix(pool, { addr: p.addr | (1n << 64n), len: 64 })))
@@ -58,15 +63,19 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       const needs = roles.filter((r) => AGENT_ROLES.includes(r));
       if (needs.length > 0) add(['nodes', name, 'agent'], `agent: false on a node with role ${needs.join(', ')}`, 'agent: true (only the agent plays mr, lm, haa and ar)');
     }
-    if (node.address) {
+    if (node.address && roles.includes('mn')) {
+      add(['nodes', name, 'address'], `address ${node.address} on mobile node ${name}`, 'no address (mobile nodes configure theirs from router advertisements)');
+    } else if (node.address) {
       try {
         parseAddress(node.address);
       } catch {
         add(['nodes', name, 'address'], `"${node.address}"`, 'an IPv6 address');
       }
     }
+    if (name.startsWith('t-') && has(name.slice(2), 'mr'))
+      add(['nodes', name], `the name "${name}", which is also the tunnel device every MR uses towards MR ${name.slice(2)}`, 'a name that does not start with "t-" followed by an MR\'s name', 'key');
     if (roles.includes('mr') && `t-${name}`.length > IFNAME_MAX)
-      add(['nodes', name], `MR name "${name}" (${name.length} characters): its tunnel interface t-${name} would have ${name.length + 2}`, `an MR name of at most ${IFNAME_MAX - 2} characters (interface names are at most ${IFNAME_MAX})`, undefined);
+      add(['nodes', name], `MR name "${name}" (${name.length} characters): its tunnel interface t-${name} would have ${name.length + 2}`, `an MR name of at most ${IFNAME_MAX - 2} characters (interface names are at most ${IFNAME_MAX})`, 'key');
   }
 
   // Networks' LM and HAA: explicit ones exist and have the role; MR networks have both.
@@ -82,9 +91,9 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       if (mrs.length === 0) continue;
       const candidates = Object.entries(nodes).filter(([, n]) => n.network === name && n.roles.includes(role));
       if (candidates.length === 0)
-        add(['networks', name], `network ${name} has MR ${mrs.map(([n]) => n).join(', ')} but no ${role.toUpperCase()}`, `a node with role ${role} in network ${name}, or networks.${name}.${role} naming one`);
+        add(['networks', name], `network ${name} has MR ${mrs.map(([n]) => n).join(', ')} but no ${role.toUpperCase()}`, `a node with role ${role} in network ${name}, or networks.${name}.${role} naming one`, 'key');
       else if (candidates.length > 1)
-        add(['networks', name], `several nodes with role ${role} in ${name} (${candidates.map(([n]) => n).join(', ')})`, `networks.${name}.${role} saying which one serves the network`);
+        add(['networks', name], `several nodes with role ${role} in ${name} (${candidates.map(([n]) => n).join(', ')})`, `networks.${name}.${role} saying which one serves the network`, 'key');
     }
   }
 
@@ -124,9 +133,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       if (p && p.len !== 64) add(['links', i, 'subnet'], `/${p.len}`, 'a /64');
       if (p) {
         for (const other of linkSubnets) if (overlaps(p, other.p)) add(['links', i, 'subnet'], `${link.subnet}, which overlaps ${formatPath(other.path)}`, 'a subnet no other link uses');
-        for (const [net, np] of Object.entries(t.networks)) {
-          const pool = net && np.pool ? safePrefix(np.pool) : undefined;
-          if (pool && overlaps(p, pool)) add(['links', i, 'subnet'], `${link.subnet}, inside the home-prefix pool of ${net}`, 'a subnet outside every home-prefix pool');
+        for (const [net, pool] of pools) {
+          if (overlaps(p, pool)) add(['links', i, 'subnet'], `${link.subnet}, inside the home-prefix pool of ${net} (${formatPrefix(pool)})`, 'a subnet outside every home-prefix pool');
         }
         linkSubnets.push({ p, path: ['links', i, 'subnet'] });
       }
@@ -156,7 +164,7 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   });
   for (const [name, node] of Object.entries(nodes)) {
     if (node.roles.includes('mn') && !mnsWithAccess.has(name))
-      add(['nodes', name], `mobile node ${name} with no access link`, `an entry under access: with mn: ${name} and the access routers it may attach to`);
+      add(['nodes', name], `mobile node ${name} with no access link`, `an entry under access: with mn: ${name} and the access routers it may attach to`, 'key');
   }
 
   // Every infrastructure node reaches every other one (routes are computed, not learned).
@@ -174,14 +182,6 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     if (cut.length > 0) add(['links'], `nodes ${cut.join(', ')} unreachable from ${infra[0]}`, 'links that connect every infrastructure node');
   }
   return issues;
-}
-
-function safePrefix(text: string): Prefix | undefined {
-  try {
-    return parsePrefix(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function prefixOrIssue(text: string, path: (string | number)[], add: (p: (string | number)[], f: string, e: string) => void): Prefix | undefined {
