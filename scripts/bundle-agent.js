@@ -11,7 +11,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node18',
-  sourcemap: 'inline',
+  sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
   // Some bundled CommonJS code calls require(); give the ESM bundle one.

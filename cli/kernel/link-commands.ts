@@ -13,6 +13,6 @@ export function vethCommands(plan: Plan, links: readonly PlanLink[] = plan.links
     const ia = a.interfaces.find((i) => i.name === l.a.iface)!;
     const ib = b.interfaces.find((i) => i.name === l.b.iface)!;
     const mtu = (x: { mtu?: number }) => (x.mtu ? ` mtu ${x.mtu}` : '');
-    return `link add name ${ia.name} address ${ia.mac}${mtu(ia)} netns ${a.netns} type veth peer name ${ib.name} address ${ib.mac}${mtu(ib)} netns ${b.netns}`;
+    return `link add name ${ia.name} index ${ia.ifindex} address ${ia.mac}${mtu(ia)} netns ${a.netns} type veth peer name ${ib.name} index ${ib.ifindex} address ${ib.mac}${mtu(ib)} netns ${b.netns}`;
   });
 }

@@ -17,6 +17,9 @@ import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
 import { destroyWithJournal } from './destroy.js';
 import { chooseRuntime } from './choose-runtime.js';
+import { newLabKey } from '../agents/agent-config.js';
+import { startAgents, type AgentStart } from '../agents/start-agents.js';
+import { monoToWallOffsetMs } from '../../shared/clock.js';
 
 export type TunnelDriver = 'ip6tnl' | 'seg6';
 
@@ -43,6 +46,8 @@ export interface DeployedLab {
   runtime: RuntimeKind;
   tunnelDriver: TunnelDriver;
   plan: Plan;
+  /** Agents started, with their start-up times. */
+  agents: AgentStart[];
   durationMs: number;
 }
 
@@ -75,8 +80,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     plan,
     ...(opts.ephemeral ? { ephemeral: true } : {}),
   });
+  let agents: AgentStart[] = [];
   try {
     await build(plan, runtime, journal, progress, opts.signal);
+    if (opts.agents !== false && plan.nodes.some((n) => n.agent)) {
+      const key = newLabKey();
+      await journal.update({ signalling: key, monoToWallMs: monoToWallOffsetMs() });
+      agents = await startAgents({ plan, runtime, journal, tunnelDriver, key, progress, ...(opts.signal ? { signal: opts.signal } : {}) });
+    }
     await journal.update({ status: 'running', ...(opts.ephemeral ? {} : { ownerPid: undefined }) });
   } catch (e) {
     progress.warn(`deploy failed, rolling back: ${errorText(e)}`);
@@ -87,7 +98,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', `deploy of ${plan.lab} interrupted; rolled back`);
     throw e;
   }
-  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, durationMs: performance.now() - started };
+  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, agents, durationMs: performance.now() - started };
 }
 
 async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: Progress, signal?: AbortSignal): Promise<void> {

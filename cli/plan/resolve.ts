@@ -12,6 +12,8 @@ import type { Plan, PlanInterface, PlanLink, PlanNetwork, PlanNode } from './typ
 const LOOPBACK_SUBNET = 0;
 const TUNNEL_ENDPOINT_SUBNET = 1;
 const FIRST_LINK_SUBNET = 0x1000;
+/** First interface index the plan hands out (well clear of lo and the kernel's fallback devices). */
+const FIRST_IFINDEX = 1001;
 /** Anchors (per-MR aggregates of home prefixes) are /56 when the pool allows it. */
 const ANCHOR_LEN = 56;
 
@@ -96,8 +98,9 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
   const links: PlanLink[] = [];
   const linkCount = new Map<string, number>();
   const poolsHit = new Set<string>();
-  const addIface = (node: PlanNode, name: string, peer: string, iface: Omit<PlanInterface, 'name' | 'peer'>, peerIface: string) => {
-    node.interfaces.push({ ...iface, name, peer: { node: peer, iface: peerIface } });
+  let nextIndex = FIRST_IFINDEX;
+  const addIface = (node: PlanNode, name: string, peer: string, iface: Omit<PlanInterface, 'name' | 'peer' | 'ifindex'>, peerIface: string) => {
+    node.interfaces.push({ ...iface, name, ifindex: nextIndex++, peer: { node: peer, iface: peerIface } });
   };
   const nextName = (node: PlanNode, peer: string) => {
     let name = peer;

@@ -50,6 +50,13 @@ export interface PlanNode {
 export interface PlanInterface {
   /** Name inside the node: the peer node's name (plus a number for parallel links). */
   name: string;
+  /**
+   * Interface index, unique in the lab. A veth whose index equals its peer's
+   * looks like a non-stacked device to the kernel's linkwatch, which then
+   * delays its carrier events by up to a second; distinct indexes keep
+   * attachment detection and a mobile node's autoconfiguration immediate.
+   */
+  ifindex: number;
   mac: string;
   /** Addresses with prefix length (infrastructure links only; access links use link-local). */
   addresses: string[];

@@ -1,6 +1,7 @@
 import { DmmlabError } from '../errors.js';
 import { ipBatch } from '../kernel/ip-batch.js';
-import { killNamespaceProcesses } from '../kernel/netns-processes.js';
+import { killNamespaceProcesses, processStartTime } from '../kernel/netns-processes.js';
+import { hostAgentBundle, spawnDetachedProcess } from './spawn-detached.js';
 import type { PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import { run } from '../util/exec.js';
@@ -49,6 +50,16 @@ export class NetnsRuntime implements Runtime {
 
   execArgv(_lab: string, node: PlanNode, command: readonly string[]): string[] {
     return ['ip', 'netns', 'exec', node.netns, ...command];
+  }
+
+  async spawnDetached(_lab: string, node: PlanNode, argv: readonly string[], logFile: string): Promise<Resource | undefined> {
+    const pid = await spawnDetachedProcess(['nsenter', `--net=/run/netns/${node.netns}`, ...argv], logFile);
+    const startTime = await processStartTime(pid);
+    return { kind: 'process', pid, node: node.name, what: argv.slice(0, 2).join(' '), ...(startTime ? { startTime } : {}) };
+  }
+
+  agentArgv(args: readonly string[]): string[] {
+    return [process.execPath, hostAgentBundle(), ...args];
   }
 
   async listOwned(): Promise<Resource[]> {

@@ -38,6 +38,16 @@ export interface Runtime {
    * process table under Docker, in its network namespace under netns.
    */
   execArgv(lab: string, node: PlanNode, command: readonly string[], opts?: { interactive?: boolean }): string[];
+  /**
+   * Starts a long-lived process inside the node (an agent), detached from the
+   * CLI, its stdout and stderr appended to `logFile` (a host path under the
+   * lab directory, which the node also sees at the same path). Returns the
+   * journal resource that lets destroy stop it (netns: its PID), or undefined
+   * when removing the node ends it anyway (Docker).
+   */
+  spawnDetached(lab: string, node: PlanNode, argv: readonly string[], logFile: string): Promise<Resource | undefined>;
+  /** argv that runs the agent bundle inside a node of this runtime, followed by `args`. */
+  agentArgv(args: readonly string[]): string[];
   /** Resources carrying this runtime's dmmlab mark, whether or not a journal lists them (cleanup). */
   listOwned(): Promise<Resource[]>;
 }

@@ -55,7 +55,7 @@ export class Journal {
     await this.flush();
   }
 
-  async update(patch: Partial<Pick<LabState, 'status' | 'ownerPid' | 'tunnelDriver' | 'image' | 'plan' | 'ephemeral'>>): Promise<void> {
+  async update(patch: Partial<Pick<LabState, 'status' | 'ownerPid' | 'tunnelDriver' | 'image' | 'plan' | 'ephemeral' | 'signalling' | 'monoToWallMs'>>): Promise<void> {
     Object.assign(this.state, patch);
     await this.flush();
   }
@@ -69,7 +69,16 @@ export class Journal {
     await rm(labDir(this.state.lab), { recursive: true, force: true });
   }
 
-  private async flush(): Promise<void> {
+  private chain: Promise<void> = Promise.resolve();
+
+  /** Writes the current state; concurrent callers are serialised (each write carries everything recorded so far). */
+  private flush(): Promise<void> {
+    const next = this.chain.then(() => this.write());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(): Promise<void> {
     const file = stateFile(this.state.lab);
     const tmp = `${file}.tmp-${process.pid}`;
     const fh = await open(tmp, 'w', 0o600);

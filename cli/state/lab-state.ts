@@ -31,6 +31,10 @@ export const labStateSchema = z.object({
   ephemeral: z.boolean().optional(),
   /** Tunnel driver the agents use (ip6tnl or seg6), decided at deploy. */
   tunnelDriver: z.enum(['ip6tnl', 'seg6']).optional(),
+  /** The lab's signalling key (HMAC-SHA256) and the SPI naming it; the file is readable by root only. */
+  signalling: z.object({ key: z.string(), spi: z.number().int() }).optional(),
+  /** Milliseconds to add to the shared monotonic clock to get Unix time (sampled at deploy). */
+  monoToWallMs: z.number().optional(),
   /** Docker image the nodes run (Docker runtime). */
   image: z.string().optional(),
   /** The resolved plan (opaque here; see cli/plan/types.ts). */

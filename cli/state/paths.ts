@@ -17,6 +17,12 @@ export function agentSocket(lab: string, node: string): string {
   return path.join(labDir(lab), 'agents', `${node}.sock`);
 }
 
+/** The agent's event log: one JSON event per line. */
 export function nodeLog(lab: string, node: string): string {
   return path.join(labDir(lab), 'logs', `${node}.log`);
+}
+
+/** The agent process's own stdout and stderr (start-up errors, crashes). */
+export function nodeOutput(lab: string, node: string): string {
+  return path.join(labDir(lab), 'logs', `${node}.out`);
 }

@@ -12,7 +12,7 @@ export type Role = (typeof ROLES)[number];
 /** Names that become interface names (the peer's name is the interface's name). */
 export const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 /** Interface names the kernel may create by itself in a fresh namespace. */
-export const RESERVED_NAMES = ['lo', 'sit0', 'tunl0', 'ip6tnl0', 'ip6gre0', 'gre0', 'gretap0', 'erspan0', 'ip_vti0', 'ip6_vti0', 'dmm0'];
+export const RESERVED_NAMES = ['lo', 'sit0', 'tunl0', 'ip6tnl0', 'ip6gre0', 'gre0', 'gretap0', 'erspan0', 'ip_vti0', 'ip6_vti0', 'dmm0', 'dmm1'];
 
 const nodeName = z
   .string()

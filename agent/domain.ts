@@ -1,0 +1,77 @@
+import { contains, containsPrefix, formatPrefix, parseAddress, parsePrefix, canonical } from '../shared/ipv6.js';
+import type { AgentConfig, MrInfo } from '../shared/control/agent-config.js';
+
+/**
+ * What an agent knows about the administrative domain: which network a prefix
+ * or address belongs to, its authoritative LM, the HAA of a network, and which
+ * MR anchors a home prefix (the distributed LM database of the Chan framework,
+ * figure 9: the prefix names its network, the network names its LM).
+ */
+export class Domain {
+  constructor(readonly config: AgentConfig) {}
+
+  get me(): MrInfo | undefined {
+    return this.config.mobility.mrs.find((m) => m.node === this.config.node);
+  }
+
+  mrByNode(node: string): MrInfo | undefined {
+    return this.config.mobility.mrs.find((m) => m.node === node);
+  }
+
+  mrByAddress(address: string): MrInfo | undefined {
+    const a = canonical(address);
+    return this.config.mobility.mrs.find((m) => m.address === a);
+  }
+
+  /** The MR whose anchor aggregate holds `prefix` (the MR that anchors it). */
+  anchorOf(prefix: string): MrInfo | undefined {
+    const p = parsePrefix(prefix);
+    return this.config.mobility.mrs.find((m) => containsPrefix(parsePrefix(m.anchor), p));
+  }
+
+  /** The network whose prefix holds this address or prefix. */
+  networkOf(addressOrPrefix: string) {
+    const addr = addressOrPrefix.includes('/') ? parsePrefix(addressOrPrefix).addr : parseAddress(addressOrPrefix);
+    return this.config.mobility.domain.find((n) => contains(parsePrefix(n.prefix), addr));
+  }
+
+  /** Whether an address lies in some network's home-prefix pool (i.e. is a home address). */
+  isHomeAddress(address: string): boolean {
+    const a = parseAddress(address);
+    return this.config.mobility.domain.some((n) => contains(parsePrefix(n.pool), a));
+  }
+
+  /** The /64 home prefix of a home address. */
+  prefixOf(address: string): string {
+    return formatPrefix({ addr: parseAddress(address) & ~((1n << 64n) - 1n), len: 64 });
+  }
+
+  /** Address of the LM authoritative for a prefix (its network's LM). */
+  lmFor(prefix: string): string | undefined {
+    return this.networkOf(prefix)?.lm?.address;
+  }
+
+  /** The LM of the network a mobile node identifier names (`mn1@net1.lab`): its realm, which keeps the node's context. */
+  realmLm(mnId: string): string | undefined {
+    const realm = mnId.split('@')[1]?.split('.')[0];
+    return this.config.mobility.domain.find((n) => n.name === realm)?.lm?.address;
+  }
+
+  /** Address of the HAA of a network. */
+  haaOf(network: string): string | undefined {
+    return this.config.mobility.domain.find((n) => n.name === network)?.haa?.address;
+  }
+
+  /** Every home-prefix pool of the domain. */
+  pools(): string[] {
+    return this.config.mobility.domain.map((n) => n.pool);
+  }
+
+  mnById(id: string) {
+    return this.config.mobility.mns.find((m) => m.id === id);
+  }
+
+  mnByNode(node: string) {
+    return this.config.mobility.mns.find((m) => m.node === node);
+  }
+}

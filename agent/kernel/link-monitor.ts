@@ -1,0 +1,66 @@
+import { execa, type ResultPromise } from 'execa';
+import { ipJson } from './kernel.js';
+
+export interface CarrierChange {
+  iface: string;
+  carrier: boolean;
+}
+
+/**
+ * Watches carrier on interfaces (`ip -o monitor link`): an access router sees
+ * a mobile node attach when its end of the access veth gains carrier, and
+ * detach when it loses it; a mobile node sees its own radios the same way.
+ */
+export class LinkMonitor {
+  private proc: ResultPromise | undefined;
+  private readonly carrier = new Map<string, boolean>();
+
+  constructor(
+    private readonly watched: ReadonlySet<string>,
+    private readonly onChange: (c: CarrierChange) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.proc = execa('ip', ['-o', 'monitor', 'link'], { reject: false, buffer: false });
+    let buf = '';
+    this.proc.stdout?.setEncoding('utf8');
+    this.proc.stdout?.on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        this.onLine(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    // Initial state, read after the monitor is listening so that no change falls in between.
+    for (const l of await ipJson<{ ifname: string; flags?: string[] }>(['link', 'show'])) {
+      if (!this.watched.has(l.ifname)) continue;
+      const c = (l.flags ?? []).includes('LOWER_UP');
+      if (this.carrier.get(l.ifname) === undefined) this.set(l.ifname, c);
+    }
+  }
+
+  /** Carrier of an interface as last seen. */
+  has(iface: string): boolean {
+    return this.carrier.get(iface) ?? false;
+  }
+
+  private onLine(line: string): void {
+    // "3: mn1@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 ..."  or "Deleted 3: ..."
+    const m = /^(?:Deleted\s+)?\d+:\s+([^:@\s]+)(?:@[^:]+)?:\s+<([^>]*)>/.exec(line);
+    if (!m) return;
+    const iface = m[1] as string;
+    if (!this.watched.has(iface)) return;
+    const deleted = line.startsWith('Deleted');
+    this.set(iface, !deleted && (m[2] as string).split(',').includes('LOWER_UP'));
+  }
+
+  private set(iface: string, carrier: boolean): void {
+    if (this.carrier.get(iface) === carrier) return;
+    this.carrier.set(iface, carrier);
+    this.onChange({ iface, carrier });
+  }
+
+  stop(): void {
+    this.proc?.kill();
+  }
+}

@@ -1,0 +1,133 @@
+import type { MrInfo } from '../../shared/control/agent-config.js';
+import type { EventBus } from '../events.js';
+import type { Kernel } from './kernel.js';
+import type { TunnelDriver } from './tunnel-driver.js';
+
+/** Table of mobility routes (home prefixes), consulted before main for every packet. */
+export const MOBILITY_TABLE = 100;
+const MOBILITY_RULE_PREF = 1000;
+/** Reverse-tunnel rules: packets from a visiting home prefix go back to its anchor. */
+const REVERSE_RULE_PREF = 1100;
+const REVERSE_TABLE_BASE = 1000;
+
+/** Where an MR sends a home prefix. */
+export type PrefixRoute =
+  | { kind: 'onlink'; iface: string; nextHop: string }
+  | { kind: 'tunnel'; peer: MrInfo }
+  | { kind: 'blackhole' };
+
+export function describeRoute(r: PrefixRoute | undefined): string {
+  if (!r) return 'none';
+  if (r.kind === 'onlink') return `on-link via ${r.nextHop} dev ${r.iface}`;
+  if (r.kind === 'tunnel') return `tunnel to ${r.peer.node}`;
+  return 'blackhole';
+}
+
+/** A set of datapath changes applied to the kernel in one `ip -batch` (one process). */
+export class RouteChanges {
+  readonly lines: string[] = [];
+  readonly events: Record<string, unknown>[] = [];
+}
+
+/**
+ * The MR's mobility datapath, kept as desired state and applied to the kernel:
+ * one route per home prefix in table 100 (a mobile node on an access link, a
+ * tunnel to the MR that serves it, or a blackhole while it is between cells),
+ * one policy rule looking that table up before main (decapsulated packets go
+ * through it too), and per visiting prefix a source rule that sends its
+ * uplink back to the anchor, so a home address never leaves the wrong way.
+ * Changes are collected in a RouteChanges and committed together.
+ */
+export class MobilityRoutes {
+  private readonly routes = new Map<string, PrefixRoute>();
+  private readonly reverse = new Map<string, { iface: string; table: number; anchor: string }>();
+  private readonly reverseTables = new Set<number>();
+  private readonly neighbours = new Map<string, { iface: string; address: string; mac: string }>();
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly driver: TunnelDriver,
+    private readonly events: EventBus,
+    private readonly mrs: readonly MrInfo[],
+  ) {}
+
+  setupLines(): string[] {
+    return [`rule add pref ${MOBILITY_RULE_PREF} lookup ${MOBILITY_TABLE}`];
+  }
+
+  /** Applies collected changes in one batch and reports them. */
+  async commit(c: RouteChanges): Promise<void> {
+    if (c.lines.length === 0) return;
+    await this.kernel.change(c.lines, /No such process|No such file|Cannot find device "ip6tnl0"/);
+    for (const e of c.events) this.events.emit('route.changed', e);
+  }
+
+  /** Sets (or with undefined removes) the route of a home prefix. */
+  prefix(c: RouteChanges, prefix: string, route: PrefixRoute | undefined, reason: string): void {
+    const before = this.routes.get(prefix);
+    if (same(before, route)) return;
+    if (!route) {
+      c.lines.push(`route del ${prefix} table ${MOBILITY_TABLE}`);
+      this.routes.delete(prefix);
+    } else {
+      if (route.kind === 'onlink') c.lines.push(`route replace ${prefix} table ${MOBILITY_TABLE} via ${route.nextHop} dev ${route.iface}`);
+      else if (route.kind === 'blackhole') c.lines.push(`route replace blackhole ${prefix} table ${MOBILITY_TABLE}`);
+      else {
+        const t = this.driver.toward(route.peer);
+        c.lines.push(...t.prepare, `route replace ${prefix} table ${MOBILITY_TABLE} ${t.via}`);
+      }
+      this.routes.set(prefix, route);
+    }
+    c.events.push({ prefix, route: describeRoute(route), previous: describeRoute(before), reason });
+  }
+
+  /** Uplink from `prefix` arriving on `iface` goes back through a tunnel to `anchor` (undefined removes it). */
+  reverseRule(c: RouteChanges, prefix: string, iface: string | undefined, anchor: MrInfo | undefined): void {
+    const old = this.reverse.get(prefix);
+    if (old && (!anchor || !iface || old.iface !== iface || old.anchor !== anchor.node)) {
+      c.lines.push(`rule del pref ${REVERSE_RULE_PREF} from ${prefix} iif ${old.iface} lookup ${old.table}`);
+      this.reverse.delete(prefix);
+    }
+    if (anchor && iface && !(old && old.iface === iface && old.anchor === anchor.node)) {
+      const table = REVERSE_TABLE_BASE + Math.max(0, this.mrs.findIndex((m) => m.node === anchor.node));
+      if (!this.reverseTables.has(table)) {
+        const t = this.driver.toward(anchor);
+        c.lines.push(...t.prepare, `route replace ::/0 table ${table} ${t.via}`);
+        this.reverseTables.add(table);
+      }
+      c.lines.push(`rule add pref ${REVERSE_RULE_PREF} from ${prefix} iif ${iface} lookup ${table}`);
+      this.reverse.set(prefix, { iface, table, anchor: anchor.node });
+    }
+  }
+
+  /** A permanent neighbour entry for a mobile node on an access link (no resolution delay after attach). */
+  neighbour(c: RouteChanges, iface: string, address: string, mac: string | undefined): void {
+    const key = `${iface}/${address}`;
+    if (mac) {
+      this.neighbours.set(key, { iface, address, mac });
+      c.lines.push(`neigh replace ${address} lladdr ${mac} dev ${iface} nud permanent`);
+    } else if (this.neighbours.delete(key)) {
+      c.lines.push(`neigh del ${address} dev ${iface}`);
+    }
+  }
+
+  route(prefix: string): PrefixRoute | undefined {
+    return this.routes.get(prefix);
+  }
+
+  snapshot(): { prefix: string; route: string }[] {
+    return [...this.routes].map(([prefix, r]) => ({ prefix, route: describeRoute(r) }));
+  }
+
+  reverseSnapshot(): { prefix: string; iface: string; anchor: string }[] {
+    return [...this.reverse].map(([prefix, r]) => ({ prefix, iface: r.iface, anchor: r.anchor }));
+  }
+}
+
+function same(a: PrefixRoute | undefined, b: PrefixRoute | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'onlink' && b.kind === 'onlink') return a.iface === b.iface && a.nextHop === b.nextHop;
+  if (a.kind === 'tunnel' && b.kind === 'tunnel') return a.peer.node === b.peer.node;
+  return true;
+}

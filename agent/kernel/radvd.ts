@@ -1,0 +1,86 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import type { EventBus } from '../events.js';
+
+/** A prefix as advertised on one access link. */
+export interface AdvertisedPrefix {
+  prefix: string;
+  /** Seconds; 0 deprecates the prefix so new sessions pick another home address. */
+  preferred: number;
+  /** Seconds. */
+  valid: number;
+}
+
+/**
+ * Router advertisements on access links, by Debian's radvd: the agent writes
+ * its configuration and sends SIGHUP, upon which radvd advertises at once; a
+ * stock Linux mobile node autoconfigures its home addresses from these. radvd
+ * answers router solicitations immediately (unicast), so an attaching node that
+ * solicits gets the current prefixes without waiting for the periodic RA.
+ */
+export class Radvd {
+  private proc: ResultPromise | undefined;
+  private readonly prefixes = new Map<string, AdvertisedPrefix[]>();
+  private readonly conf: string;
+  private readonly pid: string;
+  private readonly log: string;
+
+  constructor(
+    workDir: string,
+    private readonly events: EventBus,
+  ) {
+    this.conf = path.join(workDir, 'radvd.conf');
+    this.pid = path.join(workDir, 'radvd.pid');
+    this.log = path.join(workDir, 'radvd.log');
+  }
+
+  /**
+   * Starts radvd on every access interface (without prefixes until a node
+   * attaches), so that it is warm: a node's router solicitation is answered at
+   * once with a default route, and a SIGHUP with new prefixes goes out in a
+   * few milliseconds instead of a cold start's second.
+   */
+  async start(interfaces: string[]): Promise<void> {
+    if (interfaces.length === 0 || this.proc) return;
+    for (const i of interfaces) if (!this.prefixes.has(i)) this.prefixes.set(i, []);
+    await writeFile(this.conf, this.render());
+    const proc = execa('radvd', ['--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], { reject: false });
+    this.proc = proc;
+    void proc.then((r) => {
+      if (this.proc === proc) this.events.emit('agent.error', { message: `radvd exited (${r.exitCode ?? r.signal}); see ${this.log}` });
+      if (this.proc === proc) this.proc = undefined;
+    });
+  }
+
+  /** Sets the prefixes advertised on `iface` (empty: router advertisements without prefixes). */
+  async set(iface: string, list: AdvertisedPrefix[]): Promise<void> {
+    this.prefixes.set(iface, list);
+    await writeFile(this.conf, this.render());
+    this.proc?.kill('SIGHUP');
+  }
+
+  /** What is advertised now, per interface. */
+  current(): Record<string, AdvertisedPrefix[]> {
+    return Object.fromEntries(this.prefixes);
+  }
+
+  render(): string {
+    const blocks: string[] = ['# written by the dmmlab agent; radvd re-reads it on SIGHUP'];
+    for (const [iface, list] of this.prefixes) {
+      blocks.push(`interface ${iface} {`);
+      blocks.push('  AdvSendAdvert on;', '  IgnoreIfMissing on;', '  AdvRASolicitedUnicast on;', '  MinRtrAdvInterval 3;', '  MaxRtrAdvInterval 10;');
+      for (const p of list) {
+        blocks.push(`  prefix ${p.prefix} {`, '    AdvOnLink on;', '    AdvAutonomous on;', `    AdvPreferredLifetime ${Math.max(0, Math.floor(p.preferred))};`, `    AdvValidLifetime ${Math.max(0, Math.floor(p.valid))};`, '  };');
+      }
+      blocks.push('};');
+    }
+    return blocks.join('\n') + '\n';
+  }
+
+  stop(): void {
+    const p = this.proc;
+    this.proc = undefined;
+    p?.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,152 @@
+import { execa } from 'execa';
+import { linkLocalFromMac } from '../../shared/ipv6.js';
+import type { MhMessage } from '../../shared/protocol/index.js';
+import type { AgentContext, Role } from '../context.js';
+import { ipJson } from '../kernel/kernel.js';
+import { PURPOSE, hnp, mnId, purposeOption } from '../signalling/dmm-options.js';
+import { pbuFlags } from './mr/mr-role.js';
+
+interface AddrInfo {
+  ifname: string;
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string; deprecated?: boolean; preferred_life_time?: number; valid_life_time?: number }[];
+}
+
+/** How long a deprecated home address may go without sockets before the node gives it up. */
+const IDLE_RELEASE_MS = 2000;
+
+/**
+ * The mobile node's own agent (optional: a node without it still works,
+ * network-based). It reports its radios attaching and detaching; in
+ * client-based mode it signals for itself (a BU to the access router on
+ * attach). As the session-identifier function of the Chan framework it keeps
+ * several home addresses and gives up an old one (deprecated, no socket left
+ * using it) so that its mobility state and tunnels are removed (draft-tu 4.2).
+ */
+export class MnRole implements Role {
+  readonly name = 'mn';
+  private readonly radios = new Map<string, { ar: string; arLinkLocal: string; up: boolean; listening: boolean }>();
+  private readonly released = new Set<string>();
+  private poll: NodeJS.Timeout | undefined;
+  private readonly id: string;
+  private readonly myLinkLocal: string;
+
+  constructor(private readonly ctx: AgentContext) {
+    const me = ctx.domain.mnByNode(ctx.config.node);
+    this.id = me?.id ?? ctx.config.node;
+    this.myLinkLocal = me ? linkLocalFromMac(me.mac) : '::';
+    for (const r of ctx.config.radios) this.radios.set(r.iface, { ar: r.ar, arLinkLocal: linkLocalFromMac(r.arMac), up: false, listening: false });
+  }
+
+  async start(): Promise<void> {
+    this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
+    this.poll = setInterval(() => void this.checkIdle(), 1000);
+    this.poll.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+  }
+
+  private async onRadio(iface: string, up: boolean): Promise<void> {
+    const r = this.radios.get(iface);
+    if (!r) return;
+    r.up = up;
+    this.ctx.events.emit(up ? 'radio.up' : 'radio.down', { iface, ar: r.ar });
+    if (!up) return;
+    await this.ensureSocket(iface);
+    if (this.ctx.config.mobility.mnMode === 'client') {
+      const prefixes = (await this.homeAddresses()).map((a) => this.ctx.domain.prefixOf(a.address));
+      await this.toAr(iface, { type: 'PBU', sequence: 0, flags: pbuFlags(false), lifetime: this.ctx.config.mobility.bindingLifetime, options: [purposeOption(PURPOSE.CLIENT_UPDATE), mnId(this.id), ...[...new Set(prefixes)].map(hnp)] });
+    }
+  }
+
+  /** A socket on the radio's link-local address, for signalling with the access router. */
+  private async ensureSocket(iface: string): Promise<void> {
+    const r = this.radios.get(iface);
+    if (!r || r.listening) return;
+    for (let i = 0; i < 20; i++) {
+      try {
+        await this.ctx.signalling.listen(`${this.myLinkLocal}%${iface}`);
+        r.listening = true;
+        return;
+      } catch {
+        await new Promise((res) => setTimeout(res, 10));
+      }
+    }
+    this.ctx.events.log('warn', `could not open a signalling socket on ${iface}`);
+  }
+
+  private async toAr(iface: string, m: MhMessage): Promise<void> {
+    const r = this.radios.get(iface);
+    if (!r) return;
+    try {
+      await this.ctx.signalling.request(m, `${r.arLinkLocal}%${iface}`);
+    } catch (e) {
+      this.ctx.events.log('warn', `BU to ${r.ar}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Global addresses from the domain's home-prefix pools, with their state. */
+  async homeAddresses(): Promise<{ address: string; iface: string; deprecated: boolean; validS?: number }[]> {
+    const out: { address: string; iface: string; deprecated: boolean; validS?: number }[] = [];
+    for (const l of await ipJson<AddrInfo>(['-6', 'address', 'show'])) {
+      for (const a of l.addr_info ?? []) {
+        if (a.family !== 'inet6' || a.scope !== 'global' || !this.ctx.domain.isHomeAddress(a.local)) continue;
+        out.push({ address: a.local, iface: l.ifname, deprecated: Boolean(a.deprecated) || a.preferred_life_time === 0, ...(a.valid_life_time !== undefined ? { validS: a.valid_life_time } : {}) });
+      }
+    }
+    return out;
+  }
+
+  /** Gives up a home prefix: tells the access router, then removes the addresses. */
+  async release(prefix: string): Promise<{ prefix: string; via?: string }> {
+    const active = [...this.radios].find(([, r]) => r.up);
+    this.released.add(prefix);
+    this.ctx.events.emit('prefix.releasing', { prefix, via: active?.[1].ar ?? null });
+    if (active) {
+      await this.ensureSocket(active[0]);
+      await this.toAr(active[0], { type: 'PBU', sequence: 0, flags: pbuFlags(false), lifetime: 0, options: [purposeOption(PURPOSE.CLIENT_UPDATE), mnId(this.id), hnp(prefix)] });
+    }
+    const lines = (await this.homeAddresses()).filter((a) => this.ctx.domain.prefixOf(a.address) === prefix).map((a) => `address del ${a.address}/64 dev ${a.iface}`);
+    await this.ctx.kernel.change(lines, /Cannot assign|No such/);
+    this.ctx.events.emit('prefix.released', { prefix });
+    return { prefix, ...(active ? { via: active[1].ar } : {}) };
+  }
+
+  private checking = false;
+
+  /**
+   * A deprecated home address is given up once no socket is bound to it and no
+   * packet has crossed it for a short grace (a correspondent's session to it
+   * counts even though the node holds no socket for it, e.g. echo replies).
+   */
+  private async checkIdle(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const addrs = await this.homeAddresses();
+      if (addrs.length < 2) return;
+      const r = await execa('ss', ['-Hantuw'], { reject: false });
+      const inUse = new Set<string>();
+      for (const m of String(r.stdout).matchAll(/\[([0-9a-f:]+)\]/gi)) inUse.add(m[1] as string);
+      for (const a of addrs) {
+        const prefix = this.ctx.domain.prefixOf(a.address);
+        if (!a.deprecated || inUse.has(a.address) || this.released.has(prefix)) continue;
+        if (await sawTraffic(a.address, IDLE_RELEASE_MS)) continue;
+        void this.release(prefix);
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  state(): Record<string, unknown> {
+    return { mnId: this.id, radios: [...this.radios].map(([iface, r]) => ({ iface, ar: r.ar, up: r.up })), released: [...this.released] };
+  }
+}
+
+/** Whether a packet to or from `address` crosses any interface within `ms`. */
+async function sawTraffic(address: string, ms: number): Promise<boolean> {
+  const r = await execa('tcpdump', ['-c', '1', '-q', '-n', '-i', 'any', 'host', address], { reject: false, timeout: ms });
+  return !r.timedOut && r.exitCode === 0;
+}

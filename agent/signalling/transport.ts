@@ -1,0 +1,192 @@
+import dgram from 'node:dgram';
+import { canonical } from '../../shared/ipv6.js';
+import {
+  MH_UDP_PORT,
+  createReplayGuard,
+  decodeMessage,
+  encodeMessage,
+  timestampFromMillis,
+  verifyMessage,
+  withoutPadding,
+  type MessageKind,
+  type MhMessage,
+  type ReplayGuard,
+} from '../../shared/protocol/index.js';
+import type { EventBus } from '../events.js';
+import { summarize } from './summary.js';
+
+/** A message that arrived, authenticated and fresh. */
+export interface Inbound {
+  message: MhMessage;
+  /** Sender address (scope stripped). */
+  from: string;
+  /** Scope (interface) for link-local senders. */
+  scope?: string;
+}
+
+type Handler = (m: Inbound) => Promise<MhMessage | undefined> | MhMessage | undefined;
+
+const REPLY_OF: Partial<Record<MessageKind, MessageKind>> = { PBU: 'PBA', HI: 'HAck', LRI: 'LRA', BRI: 'BRA', EXP: 'EXP' };
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  attempts?: number;
+}
+
+/** Counters of what was received and refused. */
+export interface SignallingCounters {
+  sent: number;
+  received: number;
+  malformed: number;
+  unauthenticated: number;
+  replayed: number;
+  unhandled: number;
+  timeouts: number;
+}
+
+/**
+ * Mobility Header signalling over UDP port 5436. Every message sent carries a
+ * Timestamp option and is signed (HMAC-SHA256, the lab's key); every message
+ * received is decoded, verified and checked against replays before a handler
+ * sees it. Malformed, unauthenticated or replayed messages are counted, logged
+ * and dropped; they never reach a role. Requests are retransmitted and matched
+ * with their acknowledgement by sender, kind and sequence number.
+ */
+export class Signalling {
+  private readonly sockets = new Map<string, { socket: dgram.Socket; address: string }>();
+  private readonly handlers: { match: (m: MhMessage) => boolean; handle: Handler }[] = [];
+  private readonly pending = new Map<string, (m: Inbound) => void>();
+  private readonly guard: ReplayGuard = createReplayGuard();
+  private seq = Math.floor(Math.random() * 0xffff);
+  readonly counters: SignallingCounters = { sent: 0, received: 0, malformed: 0, unauthenticated: 0, replayed: 0, unhandled: 0, timeouts: 0 };
+
+  constructor(
+    private readonly events: EventBus,
+    private readonly key: { spi: number; key: Uint8Array },
+  ) {}
+
+  /** Listens on `address` (a global address, or `fe80::...%iface` for a link). */
+  async listen(address: string): Promise<void> {
+    const socket = dgram.createSocket({ type: 'udp6', reuseAddr: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: MH_UDP_PORT, exclusive: true }, () => resolve());
+    });
+    const [bare, scope] = address.split('%') as [string, string | undefined];
+    socket.on('message', (buf, rinfo) => this.receive(new Uint8Array(buf), rinfo.address, canonical(bare), scope));
+    socket.on('error', (e) => this.events.log('error', `signalling socket ${address}: ${e.message}`));
+    this.sockets.set(scope ?? '', { socket, address: canonical(bare) });
+  }
+
+  /** Registers a handler for incoming requests that `match` accepts; its return value is sent back as the reply. */
+  on(match: (m: MhMessage) => boolean, handle: Handler): void {
+    this.handlers.push({ match, handle });
+  }
+
+  nextSequence(): number {
+    this.seq = (this.seq + 1) & 0xffff;
+    return this.seq;
+  }
+
+  /** Sends a message (its Timestamp and authentication are added here). */
+  send(msg: MhMessage, to: string): void {
+    const [dst, scope] = to.split('%') as [string, string | undefined];
+    const s = this.sockets.get(scope ?? '') ?? this.sockets.get('');
+    if (!s) throw new Error(`no signalling socket for ${to}`);
+    const options = [...msg.options.filter((o) => o.kind !== 'timestamp' && o.kind !== 'auth'), { kind: 'timestamp' as const, value: timestampFromMillis(Date.now()) }];
+    const bytes = encodeMessage({ ...msg, options }, { src: s.address, dst: canonical(dst), auth: this.key });
+    s.socket.send(bytes, MH_UDP_PORT, to);
+    this.counters.sent++;
+    this.events.emit('mh.sent', { to: canonical(dst), bytes: bytes.length, ...summarize(msg) });
+  }
+
+  /**
+   * Sends a request and resolves with its acknowledgement; retransmits with a
+   * new sequence number, and rejects after the last attempt times out.
+   */
+  async request(msg: MhMessage, to: string, opts: RequestOptions = {}): Promise<Inbound> {
+    const attempts = opts.attempts ?? 3;
+    const timeoutMs = opts.timeoutMs ?? 300;
+    const reply = REPLY_OF[msg.type];
+    if (!reply) throw new Error(`${msg.type} is not a request`);
+    const peer = canonical(to.split('%')[0] as string);
+    const keys: string[] = [];
+    try {
+      return await new Promise<Inbound>((resolve, reject) => {
+        let attempt = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const fire = () => {
+          if (attempt >= attempts) {
+            this.counters.timeouts++;
+            this.events.emit('mh.timeout', { to: peer, msg: summarize(msg).msg, attempts });
+            reject(new Error(`no ${reply} from ${peer} after ${attempts} attempts`));
+            return;
+          }
+          attempt++;
+          const seq = this.nextSequence();
+          const key = `${peer}|${reply}|${seq}`;
+          keys.push(key);
+          this.pending.set(key, (m) => {
+            if (timer) clearTimeout(timer);
+            resolve(m);
+          });
+          this.send({ ...msg, sequence: seq }, to);
+          timer = setTimeout(fire, timeoutMs * attempt);
+        };
+        fire();
+      });
+    } finally {
+      for (const k of keys) this.pending.delete(k);
+    }
+  }
+
+  private receive(bytes: Uint8Array, fromRaw: string, localAddress: string, scope: string | undefined): void {
+    const from = canonical(fromRaw.split('%')[0] as string);
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok) {
+      this.counters.malformed++;
+      this.events.emit('mh.rejected', { from, reason: `malformed: ${decoded.error.reason}`, detail: decoded.error.detail, bytes: bytes.length });
+      return;
+    }
+    const verdict = verifyMessage(bytes, { src: from, dst: localAddress, keyForSpi: (spi) => (spi === this.key.spi ? this.key.key : undefined) });
+    if (!verdict.ok) {
+      this.counters.unauthenticated++;
+      this.events.emit('mh.rejected', { from, reason: `unauthenticated: ${verdict.reason}`, detail: verdict.detail, bytes: bytes.length, ...summarize(decoded.message) });
+      return;
+    }
+    const fresh = this.guard.checkMessage(from, decoded.message);
+    if (!fresh.ok) {
+      this.counters.replayed++;
+      this.events.emit('mh.rejected', { from, reason: `replay: ${fresh.reason}`, detail: fresh.detail, bytes: bytes.length, ...summarize(decoded.message) });
+      return;
+    }
+    const message = withoutPadding(decoded.message);
+    this.counters.received++;
+    this.events.emit('mh.received', { from, bytes: bytes.length, ...summarize(message) });
+    const inbound: Inbound = { message, from, ...(scope ? { scope } : {}) };
+    const waiting = this.pending.get(`${from}|${message.type}|${message.sequence}`);
+    if (waiting) {
+      waiting(inbound);
+      return;
+    }
+    const h = this.handlers.find((x) => x.match(message));
+    if (!h) {
+      this.counters.unhandled++;
+      this.events.emit('mh.rejected', { from, reason: 'no role here handles it', ...summarize(message) });
+      return;
+    }
+    void (async () => {
+      try {
+        const reply = await h.handle(inbound);
+        if (reply) this.send({ ...reply, sequence: message.sequence }, scope ? `${fromRaw.split('%')[0]}%${scope}` : from);
+      } catch (e) {
+        this.events.log('error', `handling ${summarize(message).msg} from ${from}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    })();
+  }
+
+  close(): void {
+    for (const { socket } of this.sockets.values()) socket.close();
+    this.sockets.clear();
+  }
+}

@@ -1,0 +1,81 @@
+import { DmmlabError } from '../errors.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { Journal } from '../state/journal.js';
+import { agentSocket, nodeLog, nodeOutput } from '../state/paths.js';
+import { mapLimit } from '../util/exec.js';
+import type { Progress } from '../util/progress.js';
+import { agentConfigFor, type LabKey } from './agent-config.js';
+import { AgentClient } from './agent-client.js';
+import { lastLines } from './last-lines.js';
+
+export interface AgentStart {
+  node: string;
+  pid?: number;
+  /** From spawning the process to its hello on the control socket. */
+  readyMs: number;
+  /** Time the agent took to apply its configuration. */
+  configureMs: number;
+}
+
+/** How long an agent may take to say hello: generous for a loaded 2-core machine, strict enough to notice a dead one. */
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts the agent of every node that runs one (after the links are up),
+ * waits for each one's hello, and configures it. An agent that does not come
+ * up fails the deploy with its node, the reason and its last output lines.
+ */
+export async function startAgents(opts: {
+  plan: Plan;
+  runtime: Runtime;
+  journal: Journal;
+  tunnelDriver: 'ip6tnl' | 'seg6';
+  key: LabKey;
+  progress: Progress;
+  signal?: AbortSignal;
+}): Promise<AgentStart[]> {
+  const { plan, runtime, journal, progress } = opts;
+  const nodes = plan.nodes.filter((n) => n.agent);
+  progress.phase('agents', nodes.length);
+  const results = await mapLimit(nodes, 16, async (node) => {
+    if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
+    const r = await startOne(plan, node, opts);
+    progress.tick();
+    return r;
+  });
+  progress.done();
+  return results;
+}
+
+async function startOne(plan: Plan, node: PlanNode, opts: { runtime: Runtime; journal: Journal; tunnelDriver: 'ip6tnl' | 'seg6'; key: LabKey }): Promise<AgentStart> {
+  const lab = plan.lab;
+  const socket = agentSocket(lab, node.name);
+  const argv = opts.runtime.agentArgv(['--lab', lab, '--node', node.name, '--socket', socket, '--log', nodeLog(lab, node.name)]);
+  const t0 = performance.now();
+  const resource = await opts.runtime.spawnDetached(lab, node, argv, nodeOutput(lab, node.name));
+  if (resource) await opts.journal.record([resource]);
+  let client: AgentClient;
+  try {
+    client = await AgentClient.connect(node.name, socket, READY_TIMEOUT_MS);
+  } catch (e) {
+    throw new DmmlabError('E_AGENT', `the agent of ${node.name} did not start: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`);
+  }
+  const readyMs = performance.now() - t0;
+  try {
+    const t1 = performance.now();
+    await client.request('configure', { config: agentConfigFor(plan, node, opts.tunnelDriver, opts.key) }, 20_000);
+    return { node: node.name, pid: client.hello.pid, readyMs, configureMs: performance.now() - t1 };
+  } catch (e) {
+    throw new DmmlabError('E_AGENT', `configuring the agent of ${node.name} failed: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`);
+  } finally {
+    client.close();
+  }
+}
+
+async function tail(lab: string, node: string): Promise<string> {
+  const out = await lastLines(nodeOutput(lab, node), 10);
+  const events = (await lastLines(nodeLog(lab, node), 5)).split('\n').filter((l) => /error|crash/i.test(l)).join('\n');
+  const text = [out, events].filter(Boolean).join('\n');
+  return text ? `\nlast lines of its log:\n${text.replace(/^/gm, '  ')}` : '';
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * What the orchestrator tells an agent at start (the `configure` command): who
+ * it is, its roles, the domain it lives in, the signalling key, and its
+ * access links (AR side) or radios (MN side).
+ */
+export const domainNetworkSchema = z.object({
+  name: z.string(),
+  prefix: z.string(),
+  pool: z.string(),
+  lm: z.object({ node: z.string(), address: z.string() }).optional(),
+  haa: z.object({ node: z.string(), address: z.string() }).optional(),
+});
+
+export const mrInfoSchema = z.object({
+  node: z.string(),
+  network: z.string(),
+  address: z.string(),
+  tunnelEndpoint: z.string(),
+  anchor: z.string(),
+});
+
+export const mobilityConfigSchema = z.object({
+  routeOptimization: z.enum(['query', 'redirect', 'off']),
+  mnMode: z.enum(['network', 'client']),
+  registerOnAttach: z.boolean(),
+  newPrefixOnHandover: z.boolean(),
+  leaseLifetime: z.number(),
+  bindingLifetime: z.number(),
+  cacheLifetime: z.number(),
+  handoverContextLifetime: z.number(),
+  domain: z.array(domainNetworkSchema),
+  mrs: z.array(mrInfoSchema),
+  mns: z.array(z.object({ node: z.string(), id: z.string(), network: z.string(), mac: z.string() })),
+});
+
+export const agentConfigSchema = z.object({
+  lab: z.string(),
+  node: z.string(),
+  roles: z.array(z.enum(['mr', 'lm', 'haa', 'ar', 'mn', 'cn', 'router'])),
+  network: z.string(),
+  /** The node's loopback address (absent on mobile nodes). */
+  address: z.string().optional(),
+  tunnelDriver: z.enum(['ip6tnl', 'seg6']),
+  /** Signalling key (base64) and the SPI that names it. */
+  key: z.string(),
+  spi: z.number().int(),
+  mobility: mobilityConfigSchema,
+  /** AR side: one per access interface, naming the mobile node in that cell. */
+  access: z.array(z.object({ iface: z.string(), mn: z.string(), mnId: z.string(), mnMac: z.string() })),
+  /** MN side: one per radio, naming the access router at the other end. */
+  radios: z.array(z.object({ iface: z.string(), ar: z.string(), arAddress: z.string(), arMac: z.string() })),
+  /** Directory for the agent's own files (radvd config, pid files). */
+  workDir: z.string(),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type MobilityConfig = z.infer<typeof mobilityConfigSchema>;
+export type MrInfo = z.infer<typeof mrInfoSchema>;
