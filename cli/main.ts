@@ -5,13 +5,15 @@ import { deployCommand } from './commands/deploy.js';
 import { destroyCommand } from './commands/destroy.js';
 import { execCommand } from './commands/exec.js';
 import { graphCommand } from './commands/graph.js';
+import { imageCommand } from './commands/image.js';
 import { inspectCommand } from './commands/inspect.js';
+import { logsCommand } from './commands/logs.js';
 import { validateCommand } from './commands/validate.js';
 import { DmmlabError, InputError, errorText } from './errors.js';
 import { progressRenderer } from './output/progress-renderer.js';
 
 /** Every verb, in the order `dmmlab --help` lists them. */
-const commands: Command[] = [deployCommand, destroyCommand, inspectCommand, execCommand, graphCommand, validateCommand, cleanupCommand];
+const commands: Command[] = [deployCommand, destroyCommand, inspectCommand, execCommand, logsCommand, graphCommand, validateCommand, cleanupCommand, imageCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { execa } from 'execa';
+import { runCommand } from '../util/process.js';
 import type { EventBus } from '../events.js';
 
 export interface KernelFailure {
@@ -113,10 +113,10 @@ export class Kernel {
 
 /** Runs `ip -j ...` and parses its JSON (empty array on failure). */
 export async function ipJson<T = unknown>(args: string[]): Promise<T[]> {
-  const r = await execa('ip', ['-j', ...args], { reject: false });
-  if (r.exitCode !== 0 || !String(r.stdout).trim()) return [];
+  const r = await runCommand(['ip', '-j', ...args]);
+  if (r.exitCode !== 0 || !r.stdout.trim()) return [];
   try {
-    return JSON.parse(String(r.stdout)) as T[];
+    return JSON.parse(r.stdout) as T[];
   } catch {
     return [];
   }

@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { spawnLines, type LineProcess } from '../util/process.js';
 import { ipJson } from './kernel.js';
 
 export interface CarrierChange {
@@ -12,7 +12,7 @@ export interface CarrierChange {
  * detach when it loses it; a mobile node sees its own radios the same way.
  */
 export class LinkMonitor {
-  private proc: ResultPromise | undefined;
+  private proc: LineProcess | undefined;
   private readonly carrier = new Map<string, boolean>();
 
   constructor(
@@ -21,16 +21,7 @@ export class LinkMonitor {
   ) {}
 
   async start(): Promise<void> {
-    this.proc = execa('ip', ['-o', 'monitor', 'link'], { reject: false, buffer: false });
-    let buf = '';
-    this.proc.stdout?.setEncoding('utf8');
-    this.proc.stdout?.on('data', (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        this.onLine(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-    });
+    this.proc = spawnLines(['ip', '-o', 'monitor', 'link'], (line) => this.onLine(line));
     // Initial state, read after the monitor is listening so that no change falls in between.
     for (const l of await ipJson<{ ifname: string; flags?: string[] }>(['link', 'show'])) {
       if (!this.watched.has(l.ifname)) continue;

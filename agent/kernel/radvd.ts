@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { spawnLines, type LineProcess } from '../util/process.js';
 import type { EventBus } from '../events.js';
 
 /** A prefix as advertised on one access link. */
@@ -20,7 +20,7 @@ export interface AdvertisedPrefix {
  * solicits gets the current prefixes without waiting for the periodic RA.
  */
 export class Radvd {
-  private proc: ResultPromise | undefined;
+  private proc: LineProcess | undefined;
   private readonly prefixes = new Map<string, AdvertisedPrefix[]>();
   private readonly conf: string;
   private readonly pid: string;
@@ -45,9 +45,9 @@ export class Radvd {
     if (interfaces.length === 0 || this.proc) return;
     for (const i of interfaces) if (!this.prefixes.has(i)) this.prefixes.set(i, []);
     await writeFile(this.conf, this.render());
-    const proc = execa('radvd', ['--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], { reject: false });
+    const proc = spawnLines(['radvd', '--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], () => undefined);
     this.proc = proc;
-    void proc.then((r) => {
+    void proc.done.then((r) => {
       if (this.proc === proc) this.events.emit('agent.error', { message: `radvd exited (${r.exitCode ?? r.signal}); see ${this.log}` });
       if (this.proc === proc) this.proc = undefined;
     });

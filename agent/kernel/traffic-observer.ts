@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { spawnLines, type LineProcess } from '../util/process.js';
 import { parsePrefix } from '../../shared/ipv6.js';
 import type { EventBus } from '../events.js';
 
@@ -33,7 +33,7 @@ export interface Sighting {
  * excludes everything already handled, so a steady flow goes quiet.
  */
 export class TrafficObserver {
-  private proc: ResultPromise | undefined;
+  private proc: LineProcess | undefined;
   private filter = '';
   private pendingSpec: ObserverSpec | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -60,20 +60,13 @@ export class TrafficObserver {
     const old = this.proc;
     this.proc = undefined;
     if (filter) {
-      const proc = execa('tcpdump', ['-l', '-nn', '-tt', '-q', '-i', 'any', '-Q', 'in', '--immediate-mode', filter], { reject: false, buffer: false });
-      this.proc = proc;
-      let buf = '';
-      proc.stdout?.setEncoding('utf8');
-      proc.stdout?.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          const s = parseSighting(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          if (s) this.onSighting(s);
-        }
+      const proc = spawnLines(['tcpdump', '-l', '-nn', '-tt', '-q', '-i', 'any', '-Q', 'in', '--immediate-mode', filter], (line) => {
+        const s = parseSighting(line);
+        if (s) this.onSighting(s);
       });
-      void proc.then((r) => {
-        if (this.proc === proc && r.exitCode !== 0 && !r.isTerminated) this.events.log('warn', `observer tcpdump exited ${r.exitCode}: ${String(r.stderr).slice(-200)}`);
+      this.proc = proc;
+      void proc.done.then((r) => {
+        if (this.proc === proc && r.exitCode !== 0 && r.signal === null) this.events.log('warn', `observer tcpdump exited ${r.exitCode}: ${r.stderr.slice(-200)}`);
       });
     }
     // Keep the old one a moment so nothing slips between the two.

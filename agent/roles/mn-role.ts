@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { runCommand } from '../util/process.js';
 import { linkLocalFromMac } from '../../shared/ipv6.js';
 import type { MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
@@ -126,7 +126,7 @@ export class MnRole implements Role {
     try {
       const addrs = await this.homeAddresses();
       if (addrs.length < 2) return;
-      const r = await execa('ss', ['-Hantuw'], { reject: false });
+      const r = await runCommand(['ss', '-Hantuw']);
       const inUse = new Set<string>();
       for (const m of String(r.stdout).matchAll(/\[([0-9a-f:]+)\]/gi)) inUse.add(m[1] as string);
       for (const a of addrs) {
@@ -147,6 +147,6 @@ export class MnRole implements Role {
 
 /** Whether a packet to or from `address` crosses any interface within `ms`. */
 async function sawTraffic(address: string, ms: number): Promise<boolean> {
-  const r = await execa('tcpdump', ['-c', '1', '-q', '-n', '-i', 'any', 'host', address], { reject: false, timeout: ms });
+  const r = await runCommand(['tcpdump', '-c', '1', '-q', '-n', '-i', 'any', 'host', address], { timeoutMs: ms });
   return !r.timedOut && r.exitCode === 0;
 }

@@ -3,6 +3,9 @@ import type { LabState } from '../state/lab-state.js';
 import type { Plan } from '../plan/types.js';
 import { listNamespaces } from '../runtime/netns-runtime.js';
 import { mapLimit, run } from '../util/exec.js';
+import { AgentClient } from '../agents/agent-client.js';
+import { lastLines } from '../agents/last-lines.js';
+import { agentSocket, nodeOutput } from '../state/paths.js';
 
 export interface LabSummary {
   lab: string;
@@ -36,9 +39,19 @@ export interface NodeView {
   rules: string[];
 }
 
+/** An agent as inspect sees it: answering (with its state) or not (with why and its last words). */
+export interface AgentView {
+  node: string;
+  status: 'up' | 'down';
+  state?: Record<string, unknown>;
+  why?: string;
+  lastLines?: string;
+}
+
 export interface LabView extends LabSummary {
   networks: Plan['networks'];
   nodeViews: NodeView[];
+  agents: AgentView[];
 }
 
 /** One line per lab on this machine. */
@@ -94,7 +107,23 @@ export async function inspectLab(lab: string): Promise<LabView> {
       rules: rules.stdout.split('\n').filter(Boolean),
     };
   });
-  return { ...summary(s), networks: plan.networks, nodeViews };
+  const agents = await mapLimit(
+    plan.nodes.filter((n) => n.agent),
+    8,
+    async (n): Promise<AgentView> => {
+      try {
+        const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), 1500);
+        try {
+          return { node: n.name, status: 'up', state: await c.request<Record<string, unknown>>('state', {}, 3000) };
+        } finally {
+          c.close();
+        }
+      } catch (e) {
+        return { node: n.name, status: 'down', why: e instanceof Error ? e.message : String(e), lastLines: await lastLines(nodeOutput(lab, n.name), 10) };
+      }
+    },
+  );
+  return { ...summary(s), networks: plan.networks, nodeViews, agents };
 }
 
 interface IpAddrJson {

@@ -1,4 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+
+// The control-channel schemas use zod/mini: the agent bundle must stay small
+// (it starts in every node of a lab, within a memory budget).
 
 /**
  * What the orchestrator tells an agent at start (the `configure` command): who
@@ -9,8 +12,8 @@ export const domainNetworkSchema = z.object({
   name: z.string(),
   prefix: z.string(),
   pool: z.string(),
-  lm: z.object({ node: z.string(), address: z.string() }).optional(),
-  haa: z.object({ node: z.string(), address: z.string() }).optional(),
+  lm: z.optional(z.object({ node: z.string(), address: z.string() })),
+  haa: z.optional(z.object({ node: z.string(), address: z.string() })),
 });
 
 export const mrInfoSchema = z.object({
@@ -41,11 +44,11 @@ export const agentConfigSchema = z.object({
   roles: z.array(z.enum(['mr', 'lm', 'haa', 'ar', 'mn', 'cn', 'router'])),
   network: z.string(),
   /** The node's loopback address (absent on mobile nodes). */
-  address: z.string().optional(),
+  address: z.optional(z.string()),
   tunnelDriver: z.enum(['ip6tnl', 'seg6']),
   /** Signalling key (base64) and the SPI that names it. */
   key: z.string(),
-  spi: z.number().int(),
+  spi: z.number().check(z.int()),
   mobility: mobilityConfigSchema,
   /** AR side: one per access interface, naming the mobile node in that cell. */
   access: z.array(z.object({ iface: z.string(), mn: z.string(), mnId: z.string(), mnMac: z.string() })),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * A traffic flow the agents generate themselves (no iperf): UDP at a packet
@@ -14,15 +14,15 @@ export const flowSpecSchema = z.object({
   /** This agent's part. */
   role: z.enum(['sender', 'receiver']),
   /** Sender: destination address; receiver: the address to listen on (default any). */
-  address: z.string().optional(),
-  port: z.number().int().min(1).max(65535).optional(),
+  address: z.optional(z.string()),
+  port: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(65535))),
   /** Sender: source address to bind (pins a home address); default: chosen by the kernel at start. */
-  source: z.string().optional(),
+  source: z.optional(z.string()),
   /** UDP/ICMP: packets per second. TCP: bytes per second to write (0 = as fast as the window allows). */
-  rate: z.number().positive().optional(),
+  rate: z.optional(z.number().check(z.minimum(0))),
   /** Payload bytes per packet (UDP/ICMP) or per write (TCP). */
-  size: z.number().int().min(32).max(65000).optional(),
+  size: z.optional(z.number().check(z.int(), z.minimum(32), z.maximum(65000))),
   /** Stop after this many milliseconds (default: until flow.stop). */
-  durationMs: z.number().positive().optional(),
+  durationMs: z.optional(z.number().check(z.positive())),
 });
 export type FlowSpec = z.infer<typeof flowSpecSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { agentConfigSchema } from './agent-config.js';
 import { flowSpecSchema } from './flow-spec.js';
 
@@ -14,7 +14,7 @@ export const requestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('state') }),
   z.object({ id: z.number(), op: z.literal('ping') }),
   /** Stream events to this client, starting with the `history` most recent ones. */
-  z.object({ id: z.number(), op: z.literal('subscribe'), history: z.number().int().nonnegative().optional() }),
+  z.object({ id: z.number(), op: z.literal('subscribe'), history: z.optional(z.number().check(z.int(), z.minimum(0))) }),
   z.object({ id: z.number(), op: z.literal('flow.start'), flow: flowSpecSchema }),
   z.object({ id: z.number(), op: z.literal('flow.stop'), flowId: z.string() }),
   z.object({ id: z.number(), op: z.literal('flow.list') }),
@@ -40,8 +40,8 @@ export const helloSchema = z.object({
 export const responseSchema = z.object({
   id: z.number(),
   ok: z.boolean(),
-  result: z.unknown().optional(),
-  error: z.string().optional(),
+  result: z.optional(z.unknown()),
+  error: z.optional(z.string()),
 });
 export type AgentResponse = z.infer<typeof responseSchema>;
 

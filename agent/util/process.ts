@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/**
+ * Commands for the agent, on node:child_process directly. The orchestrator
+ * uses execa; the agent does not, because importing execa alone adds about
+ * 14 MB of resident memory to every node (the budget is 50 MB per agent).
+ */
+
+export interface CommandOutput {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs argv to completion (never throws); optional stdin text and timeout. */
+export function runCommand(argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CommandOutput> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    const child = spawn(file as string, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGTERM')), opts.timeoutMs);
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode: null, signal: null, stdout, stderr: stderr + e.message, timedOut });
+    });
+    child.on('close', (exitCode, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ exitCode, signal, stdout, stderr, timedOut });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** A long-running command whose stdout is delivered line by line. */
+export interface LineProcess {
+  child: ChildProcess;
+  /** Resolves when the process ends, with its exit code and the tail of its stderr. */
+  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function spawnLines(argv: readonly string[], onLine: (line: string) => void): LineProcess {
+  const [file, ...args] = argv;
+  const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    buf += chunk;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+    child.on('error', (e) => resolve({ exitCode: null, signal: null, stderr: stderr + e.message }));
+    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stderr }));
+  });
+  return { child, done, kill: (s: NodeJS.Signals = 'SIGTERM') => void child.kill(s) };
+}

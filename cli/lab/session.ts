@@ -1,0 +1,289 @@
+import { EventEmitter } from 'node:events';
+import type { AgentEvent } from '../../shared/control/messages.js';
+import type { FlowSpec } from '../../shared/control/flow-spec.js';
+import { monoMs } from '../../shared/clock.js';
+import { AgentClient } from '../agents/agent-client.js';
+import { lastLines } from '../agents/last-lines.js';
+import { DmmlabError } from '../errors.js';
+import { setInterfaceParams } from '../kernel/apply-link-params.js';
+import { ipBatch } from '../kernel/ip-batch.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import { readState } from '../state/journal.js';
+import type { LabState } from '../state/lab-state.js';
+import { agentSocket, nodeOutput } from '../state/paths.js';
+import type { LinkParams } from '../topology/schema.js';
+import { mapLimit, run } from '../util/exec.js';
+
+/** An agent that stopped answering: which node, why, and what it said last. */
+export interface AgentDown {
+  node: string;
+  why: string;
+  lastLines: string;
+}
+
+/** How a mobile node changes access router. */
+export interface HandoverOptions {
+  /** break-before-make (default): old radio down, `gapMs`, new radio up. make-before-break: new up, wait, old down. */
+  mode?: 'break' | 'make';
+  gapMs?: number;
+  /** make-before-break: how long both radios stay up (default 50 ms). */
+  overlapMs?: number;
+}
+
+export interface SessionEvents {
+  event: [AgentEvent];
+  'agent-down': [AgentDown];
+}
+
+/**
+ * A live connection to a deployed lab: every agent's event stream merged into
+ * one, agent state on demand, and the actions people and scenarios take
+ * (attach, detach, handover, flows, link changes). `dmmlab run` and
+ * `dmmlab tui` both drive labs through this one API; neither holds any
+ * mobility logic.
+ */
+export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisposable {
+  private readonly clients = new Map<string, AgentClient>();
+  private readonly down = new Map<string, AgentDown>();
+  private closing = false;
+
+  private constructor(
+    readonly state: LabState,
+    readonly plan: Plan,
+  ) {
+    super();
+  }
+
+  get lab(): string {
+    return this.plan.lab;
+  }
+
+  /** Opens a session on a running lab: connects to every agent and subscribes to its events. */
+  static async open(lab: string, opts: { history?: number; connectTimeoutMs?: number } = {}): Promise<LabSession> {
+    const state = await readState(lab);
+    const s = new LabSession(state, state.plan as Plan);
+    await mapLimit(
+      s.plan.nodes.filter((n) => n.agent),
+      16,
+      async (n) => {
+        try {
+          const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), opts.connectTimeoutMs ?? 3000);
+          s.clients.set(n.name, c);
+          c.onClose((why) => void s.lost(n.name, why));
+          await c.subscribe((e) => s.emit('event', e), opts.history ?? 0);
+        } catch (e) {
+          await s.lost(n.name, e instanceof Error ? e.message : String(e));
+        }
+      },
+    );
+    return s;
+  }
+
+  private async lost(node: string, why: string): Promise<void> {
+    if (this.closing || this.down.has(node)) return;
+    const d: AgentDown = { node, why, lastLines: await lastLines(nodeOutput(this.lab, node), 10) };
+    this.down.set(node, d);
+    this.clients.delete(node);
+    this.emit('agent-down', d);
+  }
+
+  /** Agents that are not answering. */
+  get deadAgents(): AgentDown[] {
+    return [...this.down.values()];
+  }
+
+  node(name: string): PlanNode {
+    const n = this.plan.nodes.find((x) => x.name === name);
+    if (!n) throw new DmmlabError('E_NODE_NOT_FOUND', `lab ${this.lab} has no node ${name}`, { hint: `nodes: ${this.plan.nodes.map((x) => x.name).join(', ')}` });
+    return n;
+  }
+
+  client(name: string): AgentClient {
+    this.node(name);
+    const c = this.clients.get(name);
+    if (!c) {
+      const d = this.down.get(name);
+      throw new DmmlabError('E_AGENT', `the agent of ${name} is not answering${d ? `: ${d.why}` : ' (the node runs no agent)'}`);
+    }
+    return c;
+  }
+
+  /** One agent's state (roles, bindings, caches, flows). */
+  async agentState(node: string): Promise<Record<string, unknown>> {
+    return this.client(node).request<Record<string, unknown>>('state');
+  }
+
+  /** Every answering agent's state, by node. */
+  async allStates(): Promise<Record<string, Record<string, unknown>>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    await Promise.all([...this.clients.keys()].map(async (n) => (out[n] = await this.agentState(n).catch(() => ({ error: 'no answer' })))));
+    return out;
+  }
+
+  /** The radios of a mobile node: which access router each reaches and whether it is up. */
+  async radios(mn: string): Promise<{ iface: string; ar: string; up: boolean }[]> {
+    const n = this.node(mn);
+    if (!n.roles.includes('mn')) throw new DmmlabError('E_USAGE', `${mn} is not a mobile node`);
+    const r = await run(['ip', '-j', '-n', n.netns, 'link', 'show'], { allowFailure: true });
+    const links = r.exitCode === 0 ? (JSON.parse(r.stdout) as { ifname: string; flags?: string[] }[]) : [];
+    return n.interfaces
+      .filter((i) => i.kind === 'access')
+      .map((i) => ({ iface: i.name, ar: i.peer.node, up: links.find((l) => l.ifname === i.name)?.flags?.includes('UP') ?? false }));
+  }
+
+  /** Access routers a mobile node is attached to now. */
+  async attachedTo(mn: string): Promise<string[]> {
+    return (await this.radios(mn)).filter((r) => r.up).map((r) => r.ar);
+  }
+
+  private radioTo(mn: string, ar: string): string {
+    const i = this.node(mn).interfaces.find((x) => x.kind === 'access' && x.peer.node === ar);
+    if (!i) throw new DmmlabError('E_USAGE', `${mn} has no access link to ${ar} (its cells: ${this.node(mn).interfaces.filter((x) => x.kind === 'access').map((x) => x.peer.node).join(', ')})`);
+    return i.name;
+  }
+
+  /** Attaches a mobile node to an access router (its radio for that cell comes up). */
+  async attach(mn: string, ar: string): Promise<void> {
+    await this.radioBatch(mn, [`link set dev ${this.radioTo(mn, ar)} up`]);
+    this.note('step.attach', { mn, ar });
+  }
+
+  /** Detaches a mobile node from one access router, or from all. */
+  async detach(mn: string, ar?: string): Promise<void> {
+    const radios = ar ? [this.radioTo(mn, ar)] : (await this.radios(mn)).filter((r) => r.up).map((r) => r.iface);
+    await this.radioBatch(mn, radios.map((r) => `link set dev ${r} down`));
+    this.note('step.detach', { mn, ar: ar ?? null });
+  }
+
+  /**
+   * Moves a mobile node to another access router while traffic runs. Break
+   * before make takes the old radio down and the new one up in one kernel batch
+   * (with an optional gap between them); make before break brings the new one up first.
+   */
+  async handover(mn: string, to: string, opts: HandoverOptions = {}): Promise<{ from: string[]; to: string }> {
+    const from = (await this.attachedTo(mn)).filter((a) => a !== to);
+    const newRadio = this.radioTo(mn, to);
+    const oldRadios = from.map((a) => this.radioTo(mn, a));
+    this.note('step.handover', { mn, from, to, mode: opts.mode ?? 'break', gapMs: opts.gapMs ?? 0 });
+    if ((opts.mode ?? 'break') === 'make') {
+      await this.radioBatch(mn, [`link set dev ${newRadio} up`]);
+      await sleep(opts.overlapMs ?? 50);
+      await this.radioBatch(mn, oldRadios.map((r) => `link set dev ${r} down`));
+    } else if (opts.gapMs && opts.gapMs > 0) {
+      await this.radioBatch(mn, oldRadios.map((r) => `link set dev ${r} down`));
+      await sleep(opts.gapMs);
+      await this.radioBatch(mn, [`link set dev ${newRadio} up`]);
+    } else {
+      await this.radioBatch(mn, [...oldRadios.map((r) => `link set dev ${r} down`), `link set dev ${newRadio} up`]);
+    }
+    return { from, to };
+  }
+
+  private async radioBatch(mn: string, lines: string[]): Promise<void> {
+    const failures = await ipBatch(lines, { netns: this.node(mn).netns });
+    if (failures.length) throw new DmmlabError('E_RUNTIME', `radio change on ${mn} failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
+  }
+
+  /** Brings a wired link down or up (both ends). */
+  async setLinkState(a: string, b: string, up: boolean): Promise<void> {
+    const [ia, ib] = this.linkEnds(a, b);
+    await ipBatch([`link set dev ${ia} ${up ? 'up' : 'down'}`], { netns: this.node(a).netns });
+    await ipBatch([`link set dev ${ib} ${up ? 'up' : 'down'}`], { netns: this.node(b).netns });
+    this.note(up ? 'step.link-up' : 'step.link-down', { a, b });
+  }
+
+  /** Changes a link's parameters (delay, jitter, loss, rate, mtu) on both ends. */
+  async setLinkParams(a: string, b: string, params: LinkParams): Promise<void> {
+    const [ia, ib] = this.linkEnds(a, b);
+    await setInterfaceParams(this.node(a).netns, ia, params);
+    await setInterfaceParams(this.node(b).netns, ib, params);
+    this.note('step.link-params', { a, b, params });
+  }
+
+  private linkEnds(a: string, b: string): [string, string] {
+    const i = this.node(a).interfaces.find((x) => x.peer.node === b);
+    if (!i) throw new DmmlabError('E_USAGE', `no link between ${a} and ${b}`);
+    return [i.name, i.peer.iface];
+  }
+
+  /** Starts a flow: the receiver first, then the sender. Returns what the sender reports (its source address). */
+  async startFlow(f: { id: string; kind: FlowSpec['kind']; from: string; to: string; address?: string; source?: string; port?: number; rate?: number; size?: number; durationMs?: number }): Promise<Record<string, unknown>> {
+    const port = f.port ?? 5000 + (hash(f.id) % 20000);
+    const address = f.address ?? (await this.addressOf(f.to));
+    if (f.kind !== 'icmp') {
+      await this.client(f.to).request('flow.start', { flow: { id: f.id, kind: f.kind, role: 'receiver', port, ...(f.address ? { address: f.address } : {}) } });
+    }
+    const result = await this.client(f.from).request<Record<string, unknown>>('flow.start', {
+      flow: { id: f.id, kind: f.kind, role: 'sender', address, port, ...(f.source ? { source: f.source } : {}), ...(f.rate ? { rate: f.rate } : {}), ...(f.size ? { size: f.size } : {}), ...(f.durationMs ? { durationMs: f.durationMs } : {}) },
+    });
+    this.note('step.flow-start', { flow: f.id, kind: f.kind, from: f.from, to: f.to, ...result });
+    return result;
+  }
+
+  /** Stops a flow at both ends; returns the final stats. */
+  async stopFlow(f: { id: string; from: string; to: string; kind?: FlowSpec['kind'] }): Promise<{ sender: unknown; receiver: unknown }> {
+    const sender = await this.client(f.from).request('flow.stop', { flowId: f.id }).catch((e: unknown) => ({ error: String(e) }));
+    await sleep(50);
+    const receiver = f.kind === 'icmp' ? null : await this.client(f.to).request('flow.stop', { flowId: f.id }).catch((e: unknown) => ({ error: String(e) }));
+    this.note('step.flow-stop', { flow: f.id });
+    return { sender, receiver };
+  }
+
+  /**
+   * The address a flow to `node` goes to: a mobile node's preferred home
+   * address (the newest, not deprecated), any other node's loopback.
+   */
+  async addressOf(node: string): Promise<string> {
+    const n = this.node(node);
+    if (n.loopback) return n.loopback;
+    const r = await run(['ip', '-j', '-n', n.netns, '-6', 'address', 'show', 'scope', 'global'], { allowFailure: true });
+    const addrs = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; deprecated?: boolean; preferred_life_time?: number }[] }[]).flatMap((l) => l.addr_info ?? []);
+    const preferred = addrs.find((a) => !a.deprecated && a.preferred_life_time !== 0) ?? addrs[0];
+    if (!preferred) throw new DmmlabError('E_RUNTIME', `${node} has no global address yet (is it attached?)`);
+    return preferred.local;
+  }
+
+  /** Waits for an event matching `pred` (or times out with a clear message). */
+  waitFor(pred: (e: AgentEvent) => boolean, timeoutMs: number, what: string): Promise<AgentEvent> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('event', on);
+        reject(new DmmlabError('E_TIMEOUT', `${what} did not happen within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = (e: AgentEvent) => {
+        if (!pred(e)) return;
+        clearTimeout(timer);
+        this.off('event', on);
+        resolve(e);
+      };
+      this.on('event', on);
+    });
+  }
+
+  /** An orchestrator-side event on the same stream and clock as the agents' (scenario steps, annotations). */
+  note(kind: string, fields: Record<string, unknown> = {}): AgentEvent {
+    const e = { t: monoMs(), node: 'dmmlab', kind, ...fields } as AgentEvent;
+    this.emit('event', e);
+    return e;
+  }
+
+  close(): void {
+    this.closing = true;
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return h;
+}
