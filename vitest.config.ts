@@ -22,6 +22,16 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Runs inside the qemu VM of test/vm/run.ts (`npm run test:vm`), whose kernel has
+        // ip6_tunnel and sch_netem; on the host its tests skip themselves.
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

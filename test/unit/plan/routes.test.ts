@@ -40,8 +40,8 @@ function graph(names: string[], edges: [string, string][], roles: Record<string,
     const ib = ifname(nb, a);
     const id = `l${k}`;
     const common = { mac: '02:00:00:00:00:00', link: id, kind: 'infra' as const, up: true, params: {} };
-    na.interfaces.push({ ...common, name: ia, peer: { node: b, iface: ib }, addresses: [`fd00:0:0:${k + 1}::1/64`] });
-    nb.interfaces.push({ ...common, name: ib, peer: { node: a, iface: ia }, addresses: [`fd00:0:0:${k + 1}::2/64`] });
+    na.interfaces.push({ ...common, name: ia, ifindex: 1001 + 2 * k, peer: { node: b, iface: ib }, addresses: [`fd00:0:0:${k + 1}::1/64`] });
+    nb.interfaces.push({ ...common, name: ib, ifindex: 1002 + 2 * k, peer: { node: a, iface: ia }, addresses: [`fd00:0:0:${k + 1}::2/64`] });
     return { id, kind: 'infra', a: { node: a, iface: ia }, b: { node: b, iface: ib }, subnet: `fd00:0:0:${k + 1}::/64`, params: {} };
   });
   const routes = (name: string) => computeRoutes(byName.get(name)!, nodes, links);
@@ -234,7 +234,7 @@ describe('computeRoutes', () => {
     const g = graph(['r', 'ar', 'mn'], [['r', 'ar']], { ar: ['mr', 'ar'], mn: ['mn'] });
     const ar = g.nodes.find((n) => n.name === 'ar')!;
     const access: PlanLink = { id: 'a-mn-ar', kind: 'access', a: { node: 'mn', iface: 'ar' }, b: { node: 'ar', iface: 'mn' }, params: {} };
-    ar.interfaces.push({ name: 'mn', mac: '02:00:00:00:00:01', addresses: [], link: access.id, kind: 'access', peer: { node: 'mn', iface: 'ar' }, up: true, params: {} });
+    ar.interfaces.push({ name: 'mn', ifindex: 2001, mac: '02:00:00:00:00:01', addresses: [], link: access.id, kind: 'access', peer: { node: 'mn', iface: 'ar' }, up: true, params: {} });
     // Still a leaf on the wired side: one default route, not a route per neighbour.
     expect(computeRoutes(ar, g.nodes, [...g.links, access])).toEqual([
       { dst: 'fd00:8:2::/48', type: 'unreachable' },
