@@ -1,0 +1,146 @@
+import type { Plan } from '../plan/types.js';
+
+/** One capture file of a run: what tcpdump wrote for one interface of one node. */
+export interface CaptureFileRef {
+  node: string;
+  iface: string;
+  path: string;
+}
+
+/** A flow as the run started it (from the scenario step and the sender's report). */
+export interface FlowRecord {
+  id: string;
+  kind: 'udp' | 'tcp' | 'icmp';
+  from: string;
+  to: string;
+  /** Sender's source address and the destination address (as started). */
+  source: string;
+  destination: string;
+  port?: number;
+  /** Monotonic ms (the lab's shared clock) when it was started and stopped. */
+  startedAt: number;
+  stoppedAt?: number;
+}
+
+/** A handover (or attach/detach) the run performed. */
+export interface HandoverRecord {
+  index: number;
+  mn: string;
+  /** Access routers the node left (empty for an initial attach). */
+  from: string[];
+  to: string;
+  /** Monotonic ms when the radio change was made. */
+  at: number;
+  /** Monotonic ms when the new MR reported it complete (handover.completed / attachment.completed), if it did. */
+  completedAt?: number;
+}
+
+/** What the verifier reads. */
+export interface AnalysisInput {
+  plan: Plan;
+  captures: CaptureFileRef[];
+  flows: FlowRecord[];
+  handovers: HandoverRecord[];
+  /** Milliseconds to add to the shared monotonic clock to get Unix ms (capture timestamps are Unix time). */
+  monoToWallMs: number;
+}
+
+/** One observation of a packet: on which interface, when, and with which (outer) addresses. */
+export interface PacketHop {
+  node: string;
+  iface: string;
+  /** Monotonic ms. */
+  t: number;
+  /** Addresses of each IPv6 header, outermost first (one entry when not encapsulated). */
+  headers: { src: string; dst: string }[];
+}
+
+/** A route the flow's packets took, with how many packets took it. */
+export interface FlowPath {
+  /** Every node crossed, in order. */
+  nodes: string[];
+  /** The same without plain routers (only MRs, ARs, MNs, CNs, LMs): the path as the drafts draw it. */
+  mobilityNodes: string[];
+  packets: number;
+  firstT: number;
+  lastT: number;
+  /** Links (a–b) on which the packet travelled encapsulated, with the outer source and destination. */
+  tunnels: { link: string; outerSrc: string; outerDst: string }[];
+}
+
+/** What happened to one flow around one handover of its mobile node. */
+export interface FlowHandover {
+  /** Index into the run's handovers. */
+  handover: number;
+  mn: string;
+  from: string[];
+  to: string;
+  /** Last packet delivered through a previous access router, first through the new one (monotonic ms). */
+  lastOldT?: number;
+  firstNewT?: number;
+  /** firstNewT - lastOldT (ms); undefined if either is missing. */
+  interruptionMs?: number;
+  /** First packet delivered on the new link minus the handover's radio change (ms). */
+  attachToFirstPacketMs?: number;
+  /** Sequence numbers sent but never received, between lastOld and firstNew. */
+  lostDuring: number;
+}
+
+/** Everything measured about one flow, from the capture. */
+export interface FlowAnalysis {
+  id: string;
+  kind: FlowRecord['kind'];
+  from: string;
+  to: string;
+  /** Packets seen leaving the sender / arriving at the receiver (unique sequence numbers). */
+  sent: number;
+  received: number;
+  lost: number;
+  lossPercent: number;
+  duplicates: number;
+  reordered: number;
+  /** Inner source addresses seen at the receiver, in order of first appearance. */
+  sources: { address: string; packets: number; firstT: number; lastT: number }[];
+  keepsSource: boolean;
+  paths: FlowPath[];
+  /** Path of the last packets of the run (most common path among the last 10%). */
+  settledPath?: FlowPath;
+  /** Shortest path (node names) between the sender and the receiver in the topology at the end of the run. */
+  shortestPath: string[];
+  pathStretch?: number;
+  handovers: FlowHandover[];
+  /** One-way delay at the receiver, ms (from the flow header's send time): median and 95th percentile. */
+  latencyMs?: { p50: number; p95: number };
+  /** (receive time in monotonic ms, sequence number) at the receiver: the classic handover plot. */
+  receiverSeries: [number, number][];
+}
+
+/** One signalling message, counted once (its first appearance on the wire). */
+export interface SignallingMessage {
+  t: number;
+  /** PBU, PBA, BU, BA, HI, HAck, LRI, LRA, BRI, BRA, LMQ, LMR. */
+  name: string;
+  from: string;
+  to: string;
+  fromAddress: string;
+  toAddress: string;
+  seq: number;
+  bytes: number;
+  /** The handover during whose window it was sent (from its step to the next one), if any. */
+  handover?: number;
+}
+
+export interface SignallingAnalysis {
+  messages: SignallingMessage[];
+  totals: Record<string, { count: number; bytes: number }>;
+  byHandover: { handover: number; counts: Record<string, number>; bytes: number }[];
+  /** Messages the codec could not decode (counted, not fatal). */
+  undecodable: number;
+}
+
+export interface Analysis {
+  flows: FlowAnalysis[];
+  signalling: SignallingAnalysis;
+  captures: { files: number; packets: number; interfaces: string[] };
+  warnings: string[];
+}
