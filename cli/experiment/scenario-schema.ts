@@ -21,7 +21,10 @@ const flowStep = z.strictObject({
   kind: z.enum(['udp', 'tcp', 'icmp']).default('udp'),
   from: nodeName,
   to: nodeName,
-  /** Destination address: default the receiver's preferred address when the flow starts. */
+  /**
+   * Destination address: default the receiver's preferred address when the
+   * flow starts; `home:<mr>` means the receiver's home address anchored at that MR.
+   */
   address: z.string().optional(),
   /** Pin the sender's source address (default: what the kernel picks at start, then kept). */
   source: z.string().optional(),
@@ -128,6 +131,8 @@ export const expectationSchema = z.strictObject({
   attached: z.strictObject({ mn: nodeName, ar: nodeName }).optional(),
   /** State checks: the LM binding of the MN's prefix anchored at `anchor` points to `at`. */
   binding: z.strictObject({ mn: nodeName, anchor: nodeName, at: nodeName }).optional(),
+  /** State checks: nothing in the lab (MR routes and rules, LM bindings, HAA leases, the node's addresses) holds the MN's prefix anchored at `anchor` any more. */
+  released: z.strictObject({ mn: nodeName, anchor: nodeName }).optional(),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 const expectationList = z.array(expectationSchema).min(1);

@@ -12,6 +12,7 @@ import { getRuntime } from '../runtime/registry.js';
 import type { Runtime, RuntimeKind } from '../runtime/runtime.js';
 import { Journal } from '../state/journal.js';
 import { loadTopology } from '../topology/load.js';
+import type { MobilitySettings } from '../topology/schema.js';
 import { mapLimit } from '../util/exec.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
@@ -35,6 +36,8 @@ export interface DeployOptions {
   progress?: Progress;
   /** Aborting rolls the deploy back. */
   signal?: AbortSignal;
+  /** Mobility settings overriding the topology's (scenarios set the route optimisation mode under test). */
+  mobility?: Partial<MobilitySettings>;
   /** Start the node agents (default true; benchmarks of the bare datapath turn them off). */
   agents?: boolean;
   /** Marks a lab that a run owns: cleanup removes it once that process is gone. */
@@ -48,6 +51,8 @@ export interface DeployedLab {
   plan: Plan;
   /** Agents started, with their start-up times. */
   agents: AgentStart[];
+  /** Milliseconds spent in each phase: nodes, links, configure (addresses, routes), agents. */
+  phases: Record<string, number>;
   durationMs: number;
 }
 
@@ -63,7 +68,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   const started = performance.now();
   const progress = opts.progress ?? silentProgress;
   requireRoot('deploying a lab');
-  const { plan, topology } = await loadTopology(opts.topology, opts.name === undefined ? {} : { lab: opts.name });
+  const { plan, topology } = await loadTopology(opts.topology, { ...(opts.name === undefined ? {} : { lab: opts.name }), ...(opts.mobility ? { mobility: opts.mobility } : {}) });
   const features = await kernelFeatures();
   const tunnelDriver = pickTunnelDriver(opts.tunnel ?? topology.mobility.tunnel, features);
   checkLinkParams(plan, features);
@@ -81,12 +86,15 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     ...(opts.ephemeral ? { ephemeral: true } : {}),
   });
   let agents: AgentStart[] = [];
+  const phases: Record<string, number> = {};
   try {
-    await build(plan, runtime, journal, progress, opts.signal);
+    await build(plan, runtime, journal, progress, phases, opts.signal);
     if (opts.agents !== false && plan.nodes.some((n) => n.agent)) {
+      const t = performance.now();
       const key = newLabKey();
       await journal.update({ signalling: key, monoToWallMs: monoToWallOffsetMs() });
       agents = await startAgents({ plan, runtime, journal, tunnelDriver, key, progress, ...(opts.signal ? { signal: opts.signal } : {}) });
+      phases.agents = performance.now() - t;
     }
     await journal.update({ status: 'running', ...(opts.ephemeral ? {} : { ownerPid: undefined }) });
   } catch (e) {
@@ -98,15 +106,22 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', `deploy of ${plan.lab} interrupted; rolled back`);
     throw e;
   }
-  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, agents, durationMs: performance.now() - started };
+  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, agents, phases, durationMs: performance.now() - started };
 }
 
-async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: Progress, signal?: AbortSignal): Promise<void> {
+async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: Progress, phases: Record<string, number>, signal?: AbortSignal): Promise<void> {
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    phases[name] = now - t;
+    t = now;
+  };
   const ctx = { lab: plan.lab, progress, ...(signal ? { signal } : {}) };
   const check = () => {
     if (signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
   };
   await runtime.createNodes(plan.nodes, ctx, (resources) => journal.record(resources));
+  lap('nodes');
   check();
 
   progress.phase('links', plan.links.length);
@@ -116,6 +131,7 @@ async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: P
   }
   progress.tick(plan.links.length);
   progress.done();
+  lap('links');
   check();
 
   progress.phase('configure', plan.nodes.length);
@@ -126,6 +142,7 @@ async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: P
     progress.tick();
   });
   progress.done();
+  lap('configure');
   check();
 }
 

@@ -156,7 +156,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
   if (issues.length > 0) throw new InputError(issues);
 
   for (const node of nodes) {
-    node.routes = computeRoutes(node, nodes, links);
+    node.routes = computeRoutes(node, nodes, links, networks);
     node.sysctls = sysctlsFor(node);
   }
 

@@ -1,3 +1,4 @@
+import { containsPrefix, formatPrefix, parsePrefix, type Prefix } from '../../shared/ipv6.js';
 import type { PlanLink, PlanNode, PlanRoute } from './types.js';
 
 /**
@@ -5,11 +6,15 @@ import type { PlanLink, PlanNode, PlanRoute } from './types.js';
  * ties broken by link order) over the infrastructure links. Mobile nodes get
  * none (router advertisements configure them); a node with a single link gets
  * a default route; every other node gets a route to each loopback, MR tunnel
- * endpoint, MR anchor and link subnet it is not attached to. An MR also gets an
- * `unreachable` route for its own anchor so that traffic for an absent mobile
- * node stops there instead of looping.
+ * endpoint, MR anchor and link subnet it is not attached to. Destinations in
+ * another local network are summarised by one route for that network's prefix
+ * through the next hop most of them share, plus specific routes for the
+ * exceptions (given `networks`); longest-prefix match then gives every
+ * destination its shortest path with a fraction of the routes. An MR also gets
+ * an `unreachable` route for its own anchor so that traffic for an absent
+ * mobile node stops there instead of looping.
  */
-export function computeRoutes(node: PlanNode, nodes: readonly PlanNode[], links: readonly PlanLink[]): PlanRoute[] {
+export function computeRoutes(node: PlanNode, nodes: readonly PlanNode[], links: readonly PlanLink[], networks: readonly { name: string; prefix: string }[] = []): PlanRoute[] {
   if (node.roles.includes('mn')) return [];
   const infra = links.filter((l) => l.kind === 'infra');
   const adjacency = new Map<string, { peer: string; link: PlanLink; localIf: string; peerIf: string }[]>();
@@ -75,5 +80,38 @@ export function computeRoutes(node: PlanNode, nodes: readonly PlanNode[], links:
     const r = hop(da <= db ? l.a.node : l.b.node);
     if (r) routes.push({ ...r, dst: l.subnet });
   }
-  return routes;
+  return summarise(routes, node.network, networks);
+}
+
+/** Replaces each foreign network's routes by one aggregate through their commonest next hop, plus exceptions. */
+function summarise(routes: PlanRoute[], own: string, networks: readonly { name: string; prefix: string }[]): PlanRoute[] {
+  const foreign = networks.filter((n) => n.name !== own).map((n) => ({ name: n.name, prefix: parsePrefix(n.prefix) }));
+  if (foreign.length === 0) return routes;
+  const netOf = (dst: string): { name: string; prefix: Prefix } | undefined => {
+    const p = parsePrefix(dst);
+    return foreign.find((n) => containsPrefix(n.prefix, p));
+  };
+  const groups = new Map<string, PlanRoute[]>();
+  const out: PlanRoute[] = [];
+  for (const r of routes) {
+    const n = r.type === 'unicast' ? netOf(r.dst) : undefined;
+    if (!n) out.push(r);
+    else (groups.get(n.name) ?? groups.set(n.name, []).get(n.name)!).push(r);
+  }
+  for (const n of foreign) {
+    const rs = groups.get(n.name);
+    if (!rs) continue;
+    if (rs.length < 2) {
+      out.push(...rs);
+      continue;
+    }
+    const key = (r: PlanRoute) => `${r.via}|${r.dev}`;
+    const counts = new Map<string, number>();
+    for (const r of rs) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+    const best = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+    const sample = rs.find((r) => key(r) === best)!;
+    out.push({ dst: formatPrefix(n.prefix), via: sample.via!, dev: sample.dev!, type: 'unicast' });
+    out.push(...rs.filter((r) => key(r) !== best));
+  }
+  return out;
 }

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../cli/errors.js';
 import { resolve } from '../../../cli/plan/resolve.js';
-import type { Plan, PlanNode } from '../../../cli/plan/types.js';
+import type { Plan, PlanNode, PlanRoute } from '../../../cli/plan/types.js';
+import { containsPrefix, parsePrefix } from '../../../shared/ipv6.js';
 import { loadTopology, parseTopology } from '../../../cli/topology/load.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,6 +36,21 @@ async function node(f: Fixture, name: string): Promise<PlanNode> {
 }
 const isHost = (n: PlanNode) => n.roles.includes('mn') || n.roles.includes('cn');
 const infraIfaces = (n: PlanNode) => n.interfaces.filter((i) => i.kind === 'infra');
+
+/** The route the kernel would use for `dst` (an address or prefix): longest-prefix match. */
+function lookup(routes: readonly PlanRoute[], dst: string): PlanRoute | undefined {
+  const target = parsePrefix(dst.includes('/') ? dst : `${dst}/128`);
+  let best: PlanRoute | undefined;
+  let bestLen = -1;
+  for (const r of routes) {
+    const p = parsePrefix(r.dst);
+    if (containsPrefix(p, target) && p.len > bestLen) {
+      best = r;
+      bestLen = p.len;
+    }
+  }
+  return best;
+}
 
 describe('resolve', () => {
   describe('namespace names are dmm-<lab>-<node>', () => {
@@ -325,8 +341,16 @@ describe('resolve', () => {
       ['plain', 'r1', '2001:db8:60:1002::/64', '2001:db8:60:1003::1', 'r4'],
       ['plain', 'r2', '2001:db8:60::4/128', '2001:db8:60:1000::1', 'r1'],
     ] as const)('%s %s: %s via %s dev %s', async (f, n, dst, via, dev) => {
-      const routes = (await node(f, n)).routes.filter((r) => r.dst === dst);
-      expect(routes).toEqual([via === undefined ? { dst, type: 'unreachable' } : { dst, via, dev, type: 'unicast' }]);
+      // Longest-prefix match, as the kernel does: other networks are reached through their aggregate.
+      const r = lookup((await node(f, n)).routes, dst);
+      expect(r ? { type: r.type, via: r.via, dev: r.dev } : undefined).toEqual(via === undefined ? { type: 'unreachable', via: undefined, dev: undefined } : { type: 'unicast', via, dev });
+    });
+
+    it('summarises other networks: fig1 mr11 reaches net2, net3 and the core through one route each', async () => {
+      const routes = (await node('fig1', 'mr11')).routes;
+      for (const agg of ['2001:db8:2::/48', '2001:db8:3::/48', '2001:db8:ff::/48']) expect(routes.filter((r) => r.dst === agg)).toEqual([{ dst: agg, via: '2001:db8:1:1000::2', dev: 'core', type: 'unicast' }]);
+      expect(routes.filter((r) => r.dst.startsWith('2001:db8:3:') && r.dst !== '2001:db8:3::/48')).toEqual([]);
+      expect(routes.length).toBeLessThan(12);
     });
 
     it.each(fixtures)('%s: leaves default, routers reach everything by a shortest path, MRs stop their own anchor', async (f) => {
@@ -371,18 +395,22 @@ describe('resolve', () => {
         const mine = distFrom(n.name);
         const unicast = n.routes.filter((r) => r.type === 'unicast');
         expect(n.routes.filter((r) => r.type === 'unreachable')).toEqual(own);
-        expect(unicast.map((r) => r.dst).sort()).toEqual([...wanted.keys()].sort());
-        for (const r of unicast) {
-          const i = n.interfaces.find((x) => x.name === r.dev);
-          expect(i?.kind, `${n.name} ${r.dst} dev ${r.dev}`).toBe('infra');
+        // Every destination resolves (longest-prefix match) to a route through a neighbour one hop nearer to it.
+        for (const [dst] of wanted) {
+          const r = lookup(n.routes, dst);
+          expect(r?.type, `${n.name} has no route for ${dst}`).toBe('unicast');
+          const i = n.interfaces.find((x) => x.name === r!.dev);
+          expect(i?.kind, `${n.name} ${r!.dst} dev ${r!.dev}`).toBe('infra');
           const peer = byName.get(i!.peer.node)!;
-          expect(peer.interfaces.find((x) => x.name === i!.peer.iface)?.addresses[0]).toBe(`${r.via}/64`);
+          expect(peer.interfaces.find((x) => x.name === i!.peer.iface)?.addresses[0]).toBe(`${r!.via}/64`);
           // The next hop is one hop nearer to the destination than this node is.
-          const targets = wanted.get(r.dst)!;
+          const targets = wanted.get(dst)!;
           const fromPeer = distFrom(peer.name);
           const best = (d: Map<string, number>) => Math.min(...targets.map((t) => d.get(t) ?? Infinity));
-          expect(best(fromPeer), `${n.name} ${r.dst} via ${peer.name}`).toBe(best(mine) - 1);
+          expect(best(fromPeer), `${n.name} ${dst} via ${peer.name}`).toBe(best(mine) - 1);
         }
+        // Nothing but those destinations and their networks' aggregates.
+        for (const r of unicast) expect(wanted.has(r.dst) || p.networks.some((x) => x.prefix === r.dst), `${n.name}: unexpected route ${r.dst}`).toBe(true);
       }
     });
   });

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * report.json: what one run of a scenario measured and concluded (schema
+ * exported to schema/report.schema.json; documented in docs/report.md).
+ * Times are milliseconds from the start of the run unless named otherwise.
+ */
+const check = z.object({ what: z.string(), expected: z.string(), measured: z.string(), ok: z.boolean() });
+const expectationResult = z.object({ name: z.string(), at: z.string(), ok: z.boolean(), checks: z.array(check) });
+
+export const flowReportSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['udp', 'tcp', 'icmp']),
+  from: z.string(),
+  to: z.string(),
+  source: z.string(),
+  destination: z.string(),
+  sent: z.number(),
+  received: z.number(),
+  lost: z.number(),
+  lossPercent: z.number(),
+  duplicates: z.number(),
+  reordered: z.number(),
+  keepsSource: z.boolean(),
+  sources: z.array(z.object({ address: z.string(), packets: z.number() })),
+  latencyMs: z.object({ p50: z.number(), p95: z.number() }).optional(),
+  settledPath: z.array(z.string()).optional(),
+  settledMobilityPath: z.array(z.string()).optional(),
+  shortestPath: z.array(z.string()),
+  pathStretch: z.number().optional(),
+  paths: z.array(z.object({ nodes: z.array(z.string()), packets: z.number(), fromMs: z.number(), toMs: z.number(), tunnels: z.array(z.object({ link: z.string(), outerSrc: z.string(), outerDst: z.string() })) })),
+  handovers: z.array(z.object({ handover: z.number(), interruptionMs: z.number().optional(), attachToFirstPacketMs: z.number().optional(), lostDuring: z.number() })),
+  plot: z.string().optional(),
+});
+export type FlowReport = z.infer<typeof flowReportSchema>;
+
+export const runReportSchema = z.object({
+  version: z.literal(1),
+  kind: z.literal('run'),
+  scenario: z.object({ name: z.string(), file: z.string(), description: z.string().optional(), topology: z.string() }),
+  lab: z.object({ name: z.string(), runtime: z.string(), tunnelDriver: z.string(), routeOptimization: z.string(), mnMode: z.string(), newPrefixOnHandover: z.boolean() }),
+  /** ISO time the run started; durationMs of the whole run (deploy to destroy). */
+  startedAt: z.string(),
+  durationMs: z.number(),
+  ok: z.boolean(),
+  steps: z.array(z.object({ index: z.number(), path: z.string(), text: z.string(), kind: z.string(), atMs: z.number(), durationMs: z.number(), ok: z.boolean(), error: z.string().optional() })),
+  handovers: z.array(
+    z.object({
+      index: z.number(),
+      mn: z.string(),
+      from: z.array(z.string()),
+      to: z.string(),
+      atMs: z.number(),
+      /** From the radio change until the new MR reported the handover complete. */
+      completedAfterMs: z.number().optional(),
+      signalling: z.record(z.string(), z.number()),
+      signallingBytes: z.number(),
+    }),
+  ),
+  flows: z.array(flowReportSchema),
+  signalling: z.object({ totals: z.record(z.string(), z.object({ count: z.number(), bytes: z.number() })), undecodable: z.number() }),
+  expectations: z.array(expectationResult),
+  artifacts: z.object({ pcapng: z.string().optional(), captures: z.array(z.object({ node: z.string(), iface: z.string(), file: z.string() })), events: z.string(), logs: z.array(z.string()), markdown: z.string(), junit: z.string().optional() }),
+  warnings: z.array(z.string()),
+});
+export type RunReport = z.infer<typeof runReportSchema>;
+
+const stat = z.object({ n: z.number(), min: z.number(), median: z.number(), p95: z.number(), max: z.number() });
+export type Stat = z.infer<typeof stat>;
+
+/** summary.json of `dmmlab run --repeat N`. */
+export const repeatReportSchema = z.object({
+  version: z.literal(1),
+  kind: z.literal('repeat'),
+  scenario: z.object({ name: z.string(), file: z.string() }),
+  runs: z.array(z.object({ index: z.number(), dir: z.string(), ok: z.boolean(), durationMs: z.number(), failed: z.array(z.string()) })),
+  /** Per flow: distributions over the runs (interruption is each run's worst handover). */
+  flows: z.record(z.string(), z.object({ interruptionMs: stat.optional(), lost: stat, lossPercent: stat, attachToFirstPacketMs: stat.optional() })),
+  ok: z.boolean(),
+});
+export type RepeatReport = z.infer<typeof repeatReportSchema>;
