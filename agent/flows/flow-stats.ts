@@ -227,7 +227,7 @@ export class SendMeter {
   sentBytes = 0;
   /** Sends that failed (counted, not fatal). */
   sendErrors = 0;
-  /** Failed sends by error code (EADDRNOTAVAIL, ENETUNREACH, ...). */
+  /** Errors by code (EADDRNOTAVAIL, ENETUNREACH, ...): failed sends and errors the socket reported later. */
   readonly errors: Record<string, number> = {};
   private intervalCount = 0;
   private intervalBytes = 0;
@@ -246,6 +246,11 @@ export class SendMeter {
 
   failed(code: string): void {
     this.sendErrors++;
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
+  }
+
+  /** An error reported later by the socket (e.g. ICMP port unreachable): counted by code, not as a failed send. */
+  notice(code: string): void {
     this.errors[code] = (this.errors[code] ?? 0) + 1;
   }
 

@@ -1,0 +1,220 @@
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { monoMs } from '../../shared/clock.js';
+import { writeFlowHeader } from '../../shared/flow-format.js';
+import { SendMeter, errorCode } from './flow-stats.js';
+import type { FlowEndpoints, FlowHooks, FlowRunner } from './flow-manager.js';
+
+/** At most this much of a late schedule is caught up in a burst; beyond it the schedule restarts from now. */
+const MAX_CATCH_UP_MS = 1000;
+
+/**
+ * A drift-free send schedule: unit k (from 0) is due at t0 + k / rate, so
+ * late timers never accumulate into a lower rate; each tick takes what is due.
+ */
+export class Schedule {
+  private taken = 0;
+  private t0: number;
+  /** Worst lateness (ms) of a unit taken since the last `interval()`. */
+  private lagMax = 0;
+  /** Times the schedule fell more than MAX_CATCH_UP_MS behind and restarted. */
+  resyncs = 0;
+
+  constructor(
+    private readonly perSecond: number,
+    now: number,
+    private readonly limit = Infinity,
+  ) {
+    this.t0 = now;
+  }
+
+  /** Units due at `now` and not taken yet (never past the limit). */
+  due(now: number): number {
+    const upTo = Math.min(this.limit, Math.floor(((now - this.t0) * this.perSecond) / 1000) + 1);
+    return Math.max(0, upTo - this.taken);
+  }
+
+  /** Takes `n` due units at `now`; a schedule too far behind restarts from now. Answers the lag (ms) when it restarted. */
+  take(n: number, now: number): number | undefined {
+    const lag = now - this.nextAt();
+    if (lag > this.lagMax) this.lagMax = lag;
+    this.taken += n;
+    if (lag > MAX_CATCH_UP_MS && this.due(now) > 0) {
+      this.t0 = now - (this.taken * 1000) / this.perSecond;
+      this.resyncs++;
+      return lag;
+    }
+    return undefined;
+  }
+
+  /** When the next unit is due (monotonic ms). */
+  nextAt(): number {
+    return this.t0 + (this.taken * 1000) / this.perSecond;
+  }
+
+  /** Whether the limit has been reached. */
+  get done(): boolean {
+    return this.taken >= this.limit;
+  }
+
+  /** Worst lateness since the last call (ms), then starts over. */
+  lagMs(): number {
+    const l = this.lagMax;
+    this.lagMax = 0;
+    return Math.round(Math.max(0, l) * 1000) / 1000;
+  }
+}
+
+/** The source address the kernel would pick for `destination` right now (a connected UDP probe). */
+export async function kernelSource(destination: string, port = 9): Promise<string> {
+  const sock = dgram.createSocket(isIPv6(destination) ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.connect(port, destination, () => resolve());
+    });
+    const address = sock.address().address;
+    if (address === '::' || address === '0.0.0.0') throw new Error(`no source address towards ${destination} (no route?)`);
+    return address;
+  } catch (e) {
+    throw new Error(`no source address towards ${destination}: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    sock.close();
+  }
+}
+
+/** Opens a socket of `type` bound to `address`:`port`; rejects with a message naming the address. */
+export async function bindUdp(address: string, port: number): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', (e) => reject(new Error(`cannot bind [${address}]:${port}: ${e.message}`)));
+    sock.bind({ address, port, exclusive: true }, () => resolve());
+  });
+  sock.removeAllListeners('error');
+  return sock;
+}
+
+export interface UdpSenderOptions {
+  /** The flow id carried in every packet (hash of the flow name). */
+  wireId: number;
+  destination: string;
+  port: number;
+  /** Source address to bind; default: the one the kernel picks now. */
+  source?: string;
+  /** Packets per second. */
+  rate: number;
+  /** Payload bytes per packet (header included). */
+  size: number;
+  /** Stop after the packets due within this many milliseconds. */
+  durationMs?: number;
+}
+
+/**
+ * UDP at a fixed packet rate: a socket bound to the source address and
+ * connected to the destination (so the session keeps its source across
+ * handovers), sequence-numbered, timestamped payloads on a drift-free
+ * schedule. Failed sends (no address, no route while between cells) are
+ * counted and sending goes on.
+ */
+export class UdpSender implements FlowRunner {
+  readonly meter: SendMeter;
+  readonly selfTimed = true;
+  private readonly schedule: Schedule;
+  private seq = 0;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly maxBurst: number;
+
+  private constructor(
+    private readonly opts: UdpSenderOptions & { source: string },
+    private readonly sock: dgram.Socket,
+    private readonly localPort: number,
+    private readonly hooks: FlowHooks,
+  ) {
+    const now = monoMs();
+    this.meter = new SendMeter(now);
+    const limit = opts.durationMs === undefined ? Infinity : Math.max(1, Math.ceil((opts.durationMs * opts.rate) / 1000));
+    this.schedule = new Schedule(opts.rate, now, limit);
+    this.maxBurst = Math.max(16, Math.ceil(opts.rate / 20));
+    // Errors a connected socket reports later (ICMP port unreachable as ECONNREFUSED): noted, not fatal.
+    sock.on('error', (e) => this.meter.notice(errorCode(e)));
+    this.tick();
+  }
+
+  static async open(opts: UdpSenderOptions, hooks: FlowHooks): Promise<UdpSender> {
+    const source = opts.source ?? (await kernelSource(opts.destination, opts.port));
+    const sock = await bindUdp(source, 0);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', (e) => reject(new Error(`cannot connect to [${opts.destination}]:${opts.port} from ${source}: ${e.message}`)));
+        sock.connect(opts.port, opts.destination, () => resolve());
+      });
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+    sock.removeAllListeners('error');
+    return new UdpSender({ ...opts, source }, sock, sock.address().port, hooks);
+  }
+
+  endpoints(): FlowEndpoints {
+    return { source: this.opts.source, destination: this.opts.destination, port: this.opts.port };
+  }
+
+  extra(): Record<string, unknown> {
+    return { sourcePort: this.localPort, lastSeq: this.seq, resyncs: this.schedule.resyncs };
+  }
+
+  interval(): Record<string, unknown> {
+    return { lagMs: this.schedule.lagMs() };
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    if (this.stopped) return;
+    const now = monoMs();
+    const n = Math.min(this.maxBurst, this.schedule.due(now));
+    for (let i = 0; i < n; i++) this.sendOne();
+    const behind = n > 0 ? this.schedule.take(n, now) : undefined;
+    if (behind !== undefined) this.hooks.behind(behind);
+    if (this.schedule.done) {
+      if (this.inFlight === 0) this.hooks.finished();
+      return;
+    }
+    // Wake at the next due time (timers have millisecond resolution; a short wait still yields to I/O).
+    const wait = this.schedule.nextAt() - monoMs();
+    this.timer = setTimeout(this.tick, wait > 1 ? Math.floor(wait) : 1);
+  };
+
+  private sendOne(): void {
+    this.seq = (this.seq + 1) >>> 0;
+    const size = this.opts.size;
+    const buf = Buffer.alloc(size);
+    writeFlowHeader(buf, { flowId: this.opts.wireId, seq: this.seq, sendNs: process.hrtime.bigint(), length: size });
+    this.inFlight++;
+    try {
+      this.sock.send(buf, (err) => {
+        if (err) this.meter.failed(errorCode(err));
+        else this.meter.sentOne(size);
+        if (--this.inFlight === 0 && this.schedule.done && !this.stopped) this.hooks.finished();
+      });
+    } catch (e) {
+      this.inFlight--;
+      this.meter.failed(errorCode(e));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await new Promise<void>((resolve) => {
+      try {
+        this.sock.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
