@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { topologySchema } from './topology/schema.js';
+import { scenarioSchema } from './experiment/scenario-schema.js';
+import { repeatReportSchema, runReportSchema } from './report/report-schema.js';
 
 /** JSON Schemas of the input files, by file stem (schema/<name>.schema.json). */
 export function jsonSchemas(): Record<string, unknown> {
@@ -8,6 +10,21 @@ export function jsonSchemas(): Record<string, unknown> {
       $id: 'https://dmmlab.dev/schema/topology.schema.json',
       title: 'dmmlab topology',
       ...z.toJSONSchema(topologySchema, { io: 'input', target: 'draft-7' }),
+    },
+    scenario: {
+      $id: 'https://dmmlab.dev/schema/scenario.schema.json',
+      title: 'dmmlab scenario',
+      ...z.toJSONSchema(scenarioSchema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }),
+    },
+    report: {
+      $id: 'https://dmmlab.dev/schema/report.schema.json',
+      title: 'dmmlab run report (report.json)',
+      ...z.toJSONSchema(runReportSchema, { target: 'draft-7' }),
+    },
+    'repeat-report': {
+      $id: 'https://dmmlab.dev/schema/repeat-report.schema.json',
+      title: 'dmmlab repeated run summary (summary.json)',
+      ...z.toJSONSchema(repeatReportSchema, { target: 'draft-7' }),
     },
   };
 }

@@ -2,6 +2,13 @@ import { spawnLines, type LineProcess } from '../util/process.js';
 import { parsePrefix } from '../../shared/ipv6.js';
 import type { EventBus } from '../events.js';
 
+/**
+ * Filter changes wait this long: restarting tcpdump costs a few milliseconds
+ * of the agent's time, which must not fall on the critical path of a handover
+ * (route optimisation can wait a moment; forwarding cannot).
+ */
+const OBSERVER_DEBOUNCE_MS = 100;
+
 /** What the observer should watch for (all prefixes as text, /64 or shorter). */
 export interface ObserverSpec {
   /** Native packets from these prefixes (mobile nodes attached here)... */
@@ -51,7 +58,7 @@ export class TrafficObserver {
       this.timer = undefined;
       const s = this.pendingSpec;
       if (s) this.apply(buildFilter(s));
-    }, 5);
+    }, OBSERVER_DEBOUNCE_MS);
   }
 
   private apply(filter: string): void {

@@ -33,6 +33,14 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
     i.analysis.flows.map(async (f) => {
       const plot = `flow-${f.id}.svg`;
       await writeFile(path.join(i.outDir, plot), flowPlot(f, i));
+      const handoverPlots: string[] = [];
+      for (const h of f.handovers) {
+        const svg = handoverPlot(f, h.handover, i);
+        if (!svg) continue;
+        const name = `flow-${f.id}-handover-${h.handover}.svg`;
+        await writeFile(path.join(i.outDir, name), svg);
+        handoverPlots.push(name);
+      }
       const rec = i.log.flows.get(f.id);
       return {
         id: f.id,
@@ -56,6 +64,7 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
         paths: f.paths.map((p) => ({ nodes: p.nodes, packets: p.packets, fromMs: rel(p.firstT), toMs: rel(p.lastT), tunnels: p.tunnels })),
         handovers: f.handovers.map((h) => ({ handover: h.handover, ...(h.interruptionMs !== undefined ? { interruptionMs: round(h.interruptionMs, 3) } : {}), ...(h.attachToFirstPacketMs !== undefined ? { attachToFirstPacketMs: round(h.attachToFirstPacketMs, 3) } : {}), lostDuring: h.lostDuring })),
         plot,
+        ...(handoverPlots.length ? { handoverPlots } : {}),
       };
     }),
   );
@@ -89,21 +98,41 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
   return report;
 }
 
-/** Sequence number against time at the receiver, handovers and their signalling marked. */
+/** Sequence number against time at the receiver over the whole run, handovers marked. */
 function flowPlot(f: FlowAnalysis, i: BuildReportInput): string {
   const x = (t: number) => (t - i.runStart) / 1000;
   const markers: PlotMarker[] = [];
   for (const h of i.log.handovers) {
     if (h.mn !== f.from && h.mn !== f.to) continue;
     markers.push({ x: x(h.at), label: `${h.from.length ? 'handover' : 'attach'} ${h.mn} ${h.from.join(',')}${h.from.length ? '→' : ''}${h.to}`, kind: 'handover' });
-    const msgs = i.analysis.signalling.messages.filter((msg) => msg.handover === h.index && ['HI', 'HAck', 'LRI', 'PBU'].includes(msg.name)).slice(0, 6);
-    for (const msg of msgs) markers.push({ x: x(msg.t), label: `${msg.name} ${msg.from}→${msg.to}`, kind: 'signalling' });
   }
   return renderSvgPlot({
     title: `${f.id}: ${f.kind} ${f.from} → ${f.to}, sequence number at the receiver`,
     xLabel: 'time since the start of the run (s)',
     yLabel: 'sequence number',
     series: [{ name: `${f.id} received`, points: f.receiverSeries.map(([t, seq]) => [x(t), seq] as const), style: 'dots' }],
+    markers,
+  });
+}
+
+/** The same zoomed on one handover (milliseconds from the radio change), every signalling message marked. */
+function handoverPlot(f: FlowAnalysis, index: number, i: BuildReportInput): string | undefined {
+  const h = i.log.handovers[index];
+  const fh = f.handovers.find((x) => x.handover === index);
+  if (!h || !fh) return undefined;
+  const end = Math.max(fh.firstNewT ?? h.at, h.completedAt ?? h.at) + 40;
+  const start = Math.min(fh.lastOldT ?? h.at, h.at) - 30;
+  const points = f.receiverSeries.filter(([t]) => t >= start && t <= end).map(([t, seq]) => [t - h.at, seq] as const);
+  if (points.length === 0) return undefined;
+  const markers: PlotMarker[] = [{ x: 0, label: `radio change ${h.from.join(',')}→${h.to}`, kind: 'handover' }];
+  if (fh.lastOldT !== undefined) markers.push({ x: fh.lastOldT - h.at, label: 'last packet via the previous MR', kind: 'step' });
+  if (fh.firstNewT !== undefined) markers.push({ x: fh.firstNewT - h.at, label: 'first packet via the new MR', kind: 'step' });
+  for (const m of i.analysis.signalling.messages.filter((msg) => msg.t >= start && msg.t <= end)) markers.push({ x: m.t - h.at, label: `${m.name} ${m.from}→${m.to}`, kind: 'signalling' });
+  return renderSvgPlot({
+    title: `${f.id} around handover ${index} of ${h.mn} (${h.from.join(',')} → ${h.to})${fh.interruptionMs !== undefined ? `: interruption ${fh.interruptionMs.toFixed(1)} ms` : ''}`,
+    xLabel: 'milliseconds from the radio change',
+    yLabel: 'sequence number',
+    series: [{ name: `${f.id} received`, points, style: 'dots' }],
     markers,
   });
 }

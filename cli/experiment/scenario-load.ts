@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types.js';
 import { loadTopology } from '../topology/load.js';
 import { isAddress } from '../../shared/ipv6.js';
 import { scenarioSchema, type Expectation, type Scenario, type Step } from './scenario-schema.js';
+import type { MobilitySettings } from '../topology/schema.js';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -22,8 +23,10 @@ export interface LoadedScenario {
  * overrides), and checks every cross reference: nodes, cells, links and flows
  * that steps and expectations name. Problems are InputErrors with positions.
  */
-export async function loadScenario(file: string, opts: { lab?: string } = {}): Promise<LoadedScenario> {
-  const { value: scenario, source } = await loadYamlFile(file, scenarioSchema);
+export async function loadScenario(file: string, opts: { lab?: string; mobility?: Partial<MobilitySettings> } = {}): Promise<LoadedScenario> {
+  const { value: parsed, source } = await loadYamlFile(file, scenarioSchema);
+  // Overrides from the caller (a benchmark sweeping route optimisation modes) win over the scenario's.
+  const scenario: Scenario = opts.mobility ? { ...parsed, mobility: { ...parsed.mobility, ...opts.mobility } } : parsed;
   const topologyFile = path.resolve(path.dirname(file), scenario.topology);
   try {
     await access(topologyFile);

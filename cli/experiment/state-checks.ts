@@ -12,7 +12,9 @@ export async function mnAddresses(session: LabSession, mn: string): Promise<{ ad
   const n = session.node(mn);
   const r = await run(['ip', '-j', '-n', n.netns, '-6', 'address', 'show', 'scope', 'global'], { allowFailure: true });
   const pools = session.plan.networks.map((x) => parsePrefix(x.pool));
-  const list = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; deprecated?: boolean; preferred_life_time?: number }[] }[]).flatMap((l) => l.addr_info ?? []);
+  const list = (JSON.parse(r.stdout || '[]') as { addr_info?: { local?: string; deprecated?: boolean; preferred_life_time?: number }[] }[])
+    .flatMap((l) => l.addr_info ?? [])
+    .filter((a): a is { local: string; deprecated?: boolean; preferred_life_time?: number } => typeof a.local === 'string' && a.local.includes(':'));
   const seen = new Set<string>();
   return list
     .filter((a) => pools.some((p) => containsPrefix(p, { addr: parsePrefix(`${a.local}/128`).addr, len: 128 })))

@@ -39,6 +39,7 @@ export function renderRunMarkdown(r: RunReport): string {
       out.push('', 'Paths taken:', '', table(['path', 'packets', 'from', 'to', 'tunnels'], f.paths.map((p) => [p.nodes.join(' → '), String(p.packets), ms(p.fromMs), ms(p.toMs), p.tunnels.map((t) => `${t.link} (${t.outerSrc} → ${t.outerDst})`).join(', ') || '–'])));
     }
     if (f.plot) out.push('', `![${f.id}: sequence number at the receiver](${f.plot})`);
+    for (const p of f.handoverPlots ?? []) out.push('', `![${f.id} zoomed on a handover](${p})`);
     out.push('');
   }
   if (r.handovers.length) {

@@ -31,6 +31,8 @@ export const flowReportSchema = z.object({
   paths: z.array(z.object({ nodes: z.array(z.string()), packets: z.number(), fromMs: z.number(), toMs: z.number(), tunnels: z.array(z.object({ link: z.string(), outerSrc: z.string(), outerDst: z.string() })) })),
   handovers: z.array(z.object({ handover: z.number(), interruptionMs: z.number().optional(), attachToFirstPacketMs: z.number().optional(), lostDuring: z.number() })),
   plot: z.string().optional(),
+  /** One plot per handover of the flow's node, zoomed on it, with the signalling marked. */
+  handoverPlots: z.array(z.string()).optional(),
 });
 export type FlowReport = z.infer<typeof flowReportSchema>;
 

@@ -69,7 +69,7 @@ const MARKER_STYLE: Record<PlotMarker['kind'], { color: string; dash: string }> 
   step: { color: '#2ca02c', dash: '4 2 1 2' },
 };
 const FONT = 'font-family="sans-serif"';
-const CHAR_W = 6.8; // average glyph width at 11px, for layout estimates
+const CHAR_W = 7.6; // generous average glyph width at 11px (DejaVu Sans, arrows): labels must not touch
 const LABEL_ROW_H = 14;
 const MAX_LABEL_ROWS = 4;
 
@@ -294,14 +294,14 @@ export interface LabelPlace {
 export function staggerLabels(spans: readonly { start: number; end: number }[]): LabelPlace[] {
   const rows: { start: number; end: number }[][] = Array.from({ length: MAX_LABEL_ROWS }, () => []);
   const clear = (row: { start: number; end: number }[], s: { start: number; end: number }): boolean =>
-    row.every((o) => s.start >= o.end + 4 || s.end + 4 <= o.start);
+    row.every((o) => s.start >= o.end + 8 || s.end + 8 <= o.start);
   return spans.map((s) => {
     let row = rows.findIndex((r) => clear(r, s));
     let placed = { start: s.start, end: s.end };
     if (row < 0) {
       const ends = rows.map((r) => Math.max(...r.map((o) => o.end)));
       row = ends.indexOf(Math.min(...ends));
-      const shift = (ends[row] as number) + 4 - s.start;
+      const shift = (ends[row] as number) + 8 - s.start;
       placed = { start: s.start + shift, end: s.end + shift };
     }
     (rows[row] as { start: number; end: number }[]).push(placed);

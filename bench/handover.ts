@@ -1,0 +1,61 @@
+/**
+ * bench/handover: the figure-5 scenario (scenarios/fig5-handover.yaml: MN1
+ * moves from MR11 to MR2 while MN2 sends it UDP at 1000 packets/s) repeated
+ * N times (default 20) for each route optimisation mode, on the netns runtime
+ * with no link delay. Records median and p95 of the handover interruption
+ * (last packet through the previous MR to first through the new one, at MN1)
+ * and of the packets lost, from the captures. Writes the "handover" section of
+ * BENCHMARKS.md. Goal (issue 5): median interruption under 10 ms with no loss
+ * beyond the interruption window.
+ *
+ *   npx tsx bench/handover.ts [--repeat 20] [--modes query,redirect,off] [--runtime netns]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { runScenario } from '../cli/experiment/run-scenario.js';
+import { summarize } from '../cli/report/stats.js';
+import type { RuntimeKind } from '../cli/runtime/runtime.js';
+import { machineLine, mdTable, writeSection } from './lib/benchmarks-md.js';
+
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '20' }, modes: { type: 'string', default: 'query,redirect,off' }, runtime: { type: 'string', default: 'netns' } } });
+const repeat = Number(values.repeat);
+const modes = String(values.modes).split(',') as ('query' | 'redirect' | 'off')[];
+const scenario = fileURLToPath(new URL('../scenarios/fig5-handover.yaml', import.meta.url));
+const out = await mkdtemp(path.join(tmpdir(), 'dmmlab-bench-handover-'));
+const rows: (string | number)[][] = [];
+const fmt = (s: ReturnType<typeof summarize>, unit: string) => (s ? `${s.median.toFixed(2)} ${unit}` : '–');
+const fmt95 = (s: ReturnType<typeof summarize>, unit: string) => (s ? `${s.p95.toFixed(2)} ${unit}` : '–');
+
+for (const mode of modes) {
+  const r = await runScenario({
+    scenario,
+    out: path.join(out, mode),
+    runtime: values.runtime as RuntimeKind,
+    repeat,
+    mobility: { routeOptimization: mode },
+    progress: { phase() {}, tick() {}, info() {}, warn: (m) => void process.stderr.write(`warning: ${m}\n`), done() {} },
+  });
+  const flows = r.reports.map((x) => x.flows.find((f) => f.id === 'f1'));
+  const interruption = summarize(flows.map((f) => f?.handovers[0]?.interruptionMs).filter((x): x is number => x !== undefined));
+  const lost = summarize(flows.map((f) => f?.lost).filter((x): x is number => x !== undefined));
+  const lostDuring = summarize(flows.map((f) => f?.handovers[0]?.lostDuring).filter((x): x is number => x !== undefined));
+  const outside = summarize(flows.map((f) => (f ? f.lost - (f.handovers[0]?.lostDuring ?? 0) : undefined)).filter((x): x is number => x !== undefined));
+  const complete = summarize(r.reports.map((x) => x.handovers[0]?.completedAfterMs).filter((x): x is number => x !== undefined));
+  rows.push([mode, `${r.reports.length} (${r.reports.filter((x) => x.ok).length} passed)`, fmt(interruption, 'ms'), fmt95(interruption, 'ms'), fmt(lost, ''), fmt95(lost, ''), fmt(outside, ''), fmt(lostDuring, ''), fmt(complete, 'ms')]);
+  process.stderr.write(`${mode}: ${rows.at(-1)?.join(' | ')}\n`);
+}
+await rm(out, { recursive: true, force: true });
+
+const body = [
+  '## Handover (`bench/handover`)',
+  '',
+  await machineLine('npx tsx bench/handover.ts'),
+  `scenarios/fig5-handover.yaml run ${repeat} times per route optimisation mode on the ${values.runtime} runtime, no link delay: MN2 sends UDP to MN1 at 1000 packets/s of 100 bytes; MN1 moves from MR11 to MR2 (break-before-make, both radio changes in one kernel batch). Figures come from the captures: interruption is the last packet delivered to MN1 through MR11 to the first through MR2; "lost outside the window" counts packets lost other than those sent during the interruption; "network complete" is from the radio change until MR2 reports the handover complete (its signalling done). Goal (issue 5): median interruption under 10 ms, no loss beyond the interruption window.`,
+  '',
+  mdTable(['route optimisation', 'runs', 'interruption median', 'interruption p95', 'lost median', 'lost p95', 'lost outside the window (median)', 'lost in the window (median)', 'network complete (median)'], rows),
+].join('\n');
+await writeSection('handover', body);
+process.stdout.write(body + '\n');
