@@ -1,0 +1,66 @@
+/**
+ * argv for Debian's tcpdump (4.99, libpcap 1.10) run inside a node's network
+ * namespace from the host, so the same command serves netns and Docker nodes
+ * and writes straight to a host path.
+ */
+
+/** How tcpdump attaches to the node's interfaces. */
+export type TcpdumpSource =
+  /** `-i <iface>`: the device's own link type (Ethernet on a veth); refused while the device is down. */
+  | { kind: 'device'; iface: string }
+  /** `-i any`: every interface of the node, Linux cooked v2 (SLL2) frames that carry the interface index. */
+  | { kind: 'any' }
+  /** `-i any` kept to one interface index by the `ifindex` filter: works on a device that is down now and comes up later. */
+  | { kind: 'any-ifindex'; ifindex: number };
+
+export interface TcpdumpOptions {
+  source: TcpdumpSource;
+  /** pcap file to write, `-` for stdout; absent: print a text decode line by line (`-l`). */
+  write?: string;
+  /** Snap length (default 262144). */
+  snaplen?: number;
+  /** Exit after this many packets (`-c`). */
+  count?: number;
+  /** pcap-filter expression. */
+  filter?: string;
+}
+
+export const DEFAULT_SNAPLEN = 262144;
+
+/** tcpdump's argv (without the namespace prefix). */
+export function tcpdumpArgv(o: TcpdumpOptions): string[] {
+  const argv = ['tcpdump', '-i', o.source.kind === 'device' ? o.source.iface : 'any', '-n', '--immediate-mode'];
+  if (o.write !== undefined) {
+    // -U flushes each packet as it is written; without --immediate-mode libpcap
+    // still holds packets in its ring until the buffer timeout, and the last
+    // second of the capture is lost at SIGTERM.
+    argv.push('-w', o.write, '-U', '--time-stamp-precision=nano', '-s', String(o.snaplen ?? DEFAULT_SNAPLEN));
+  } else {
+    argv.push('-l');
+  }
+  // Keep root: the default drops to user tcpdump, which cannot write to root's directories.
+  argv.push('-Z', 'root');
+  if (o.count !== undefined) argv.push('-c', String(o.count));
+  const filter = captureFilter(o.source, o.filter);
+  if (filter) argv.push(filter);
+  return argv;
+}
+
+/** The filter expression: the user's, restricted to one interface index in `any-ifindex` mode. */
+export function captureFilter(source: TcpdumpSource, filter?: string): string | undefined {
+  const user = filter?.trim() || undefined;
+  if (source.kind !== 'any-ifindex') return user;
+  return user ? `ifindex ${source.ifindex} and (${user})` : `ifindex ${source.ifindex}`;
+}
+
+/**
+ * Runs `argv` in the network namespace of a node (`/run/netns/<netns>`, there
+ * for both runtimes). nsenter without --fork execs, so the PID spawned is
+ * tcpdump's own. With `dieWithParent`, setpriv asks the kernel to send SIGTERM
+ * when the spawning process dies (kept across both execs), so a killed CLI
+ * does not leave tcpdump running; SIGTERM lets tcpdump close its file cleanly.
+ */
+export function inNodeArgv(netns: string, argv: readonly string[], opts: { dieWithParent?: boolean } = {}): string[] {
+  const enter = ['nsenter', `--net=/run/netns/${netns}`, ...argv];
+  return opts.dieWithParent === false ? enter : ['setpriv', '--pdeathsig', 'TERM', ...enter];
+}
