@@ -97,6 +97,11 @@ export interface FlowAnalysis {
   received: number;
   lost: number;
   lossPercent: number;
+  /**
+   * Packets sent within the last 50 ms before the flow stopped and after the last one received:
+   * in flight when the run ended, so neither lost nor received (not in `lost`, nor in lossPercent's base).
+   */
+  inFlightAtStop?: number;
   duplicates: number;
   reordered: number;
   /** Inner source addresses seen at the receiver, in order of first appearance. */
