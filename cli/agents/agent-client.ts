@@ -162,8 +162,11 @@ export class AgentClient {
     return this.closed;
   }
 
+  /** Closes the connection; requests still waiting for an answer are rejected at once. */
   close(): void {
     this.closed = true;
+    for (const p of this.pending.values()) p.reject(new DmmlabError('E_AGENT', `agent ${this.node}: connection closed during ${p.op}`));
+    this.pending.clear();
     this.sock.end();
     this.sock.destroy();
   }

@@ -45,6 +45,9 @@ export interface SessionEvents {
 export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisposable {
   private readonly clients = new Map<string, AgentClient>();
   private readonly down = new Map<string, AgentDown>();
+  /** Events the agents had already emitted when the session opened (`history` of them per agent), in time order. */
+  readonly backlog: AgentEvent[] = [];
+  private opened = false;
   private closing = false;
 
   private constructor(
@@ -70,12 +73,14 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
           const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), opts.connectTimeoutMs ?? 3000);
           s.clients.set(n.name, c);
           c.onClose((why) => void s.lost(n.name, why));
-          await c.subscribe((e) => s.emit('event', e), opts.history ?? 0);
+          await c.subscribe((e) => (s.opened ? s.emit('event', e) : s.backlog.push(e)), opts.history ?? 0);
         } catch (e) {
           await s.lost(n.name, e instanceof Error ? e.message : String(e));
         }
       },
     );
+    s.backlog.sort((a, b) => a.t - b.t);
+    s.opened = true;
     return s;
   }
 
@@ -216,7 +221,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     const result = await this.client(f.from).request<Record<string, unknown>>('flow.start', {
       flow: { id: f.id, kind: f.kind, role: 'sender', address, port, ...(f.source ? { source: f.source } : {}), ...(f.rate ? { rate: f.rate } : {}), ...(f.size ? { size: f.size } : {}), ...(f.durationMs ? { durationMs: f.durationMs } : {}) },
     });
-    this.note('step.flow-start', { flow: f.id, kind: f.kind, from: f.from, to: f.to, ...result });
+    this.note('step.flow-start', { flow: f.id, flowKind: f.kind, from: f.from, to: f.to, source: result.source ?? null, destination: result.destination ?? null, port: result.port ?? null });
     return result;
   }
 
