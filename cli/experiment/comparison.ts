@@ -15,7 +15,9 @@ export function parseComparison(c: number | string): Comparison {
 
 /** The threshold in the measurement's unit: durations compare in ms. */
 export function thresholdMs(c: Comparison): number {
-  return c.unit === 's' ? c.value * 1000 : c.unit === 'us' ? c.value / 1000 : c.value;
+  // Rounded to 12 significant digits: 1.001 * 1000 is 1000.9999999999999 in binary floating point.
+  const exact = (x: number) => Number(x.toPrecision(12));
+  return c.unit === 's' ? exact(c.value * 1000) : c.unit === 'us' ? exact(c.value / 1000) : c.value;
 }
 
 /** Whether `measured` (in ms for durations, plain otherwise) satisfies the comparison. */

@@ -40,6 +40,11 @@ export async function loadScenario(file: string, opts: { lab?: string; mobility?
   return { scenario, file, source, topologyFile, plan };
 }
 
+/** Expectation fields measured on one flow (they need `flow`). */
+const FLOW_FIELDS = ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'interruption', 'attachToFirstPacket', 'path', 'pathStretch', 'keepsSource', 'sourceAnchoredAt'] as const;
+/** Expectation fields checked on the live lab. */
+const STATE_FIELDS = ['clean', 'attached', 'binding', 'released'] as const;
+
 /** Cross-reference checks of a scenario against its topology's plan. */
 export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): InputIssue[] {
   const issues: InputIssue[] = [];
@@ -66,9 +71,23 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
   };
   const started = new Set<string>();
   const stopped = new Set<string>();
-  const checkExpect = (e: Expectation, p: (string | number)[]) => {
+  // Which parts of an expectation are evaluated where it stands: a step's expect checks state only
+  // (evaluateState), the top-level one checks either state or traffic (run-once.ts); anything else would pass unchecked.
+  const checkKinds = (e: Expectation, p: (string | number)[], inStep: boolean) => {
+    const has = (k: keyof Expectation) => e[k] !== undefined;
+    const traffic = (['flow', ...FLOW_FIELDS, 'signalling'] as const).filter(has);
+    const state = STATE_FIELDS.filter(has);
+    if (inStep) for (const k of traffic) add([...p, k], `${k} in a step's expect`, `state checks only (${STATE_FIELDS.join(', ')}); traffic is checked at the end, in the top-level expect`);
+    else {
+      if (e.flow === undefined) for (const k of FLOW_FIELDS.filter(has)) add([...p, k], `${k} without a flow`, 'a flow: <id> in the same expectation (the flow it measures)');
+      if (state.length && traffic.length) add([...p, traffic[0] as string], `traffic checks (${traffic.join(', ')}) and state checks (${state.join(', ')}) in one expectation`, 'separate expectations: state is checked on the live lab, traffic on the capture');
+    }
+    if (!state.length && !traffic.length) add(p, 'an expectation that checks nothing', `at least one of flow, signalling, ${STATE_FIELDS.join(', ')}`);
+  };
+  const checkExpect = (e: Expectation, p: (string | number)[], inStep = false) => {
+    checkKinds(e, p, inStep);
     if (e.flow !== undefined && !started.has(e.flow)) add([...p, 'flow'], `"${e.flow}"`, `a flow started by a step before this point (${[...started].join(', ') || 'none'})`);
-    for (const n of e.path ?? []) node([...p, 'path'], n);
+    (e.path ?? []).forEach((n, k) => node([...p, 'path', k], n));
     if (e.sourceAnchoredAt) {
       const n = node([...p, 'sourceAnchoredAt'], e.sourceAnchoredAt);
       if (n && !n.roles.includes('mr')) add([...p, 'sourceAnchoredAt'], `"${e.sourceAnchoredAt}", which is not an MR`, 'an MR');
@@ -123,7 +142,7 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
         node([...p, 'link', 'between', 1], b);
         if (na && nodes.has(b) && !na.interfaces.some((x) => x.peer.node === b)) add([...p, 'link', 'between'], `${a}–${b}`, 'two nodes joined by a link of the topology');
       }
-      if (st.expect) st.expect.forEach((e, j) => checkExpect(e, [...p, 'expect', j]));
+      if (st.expect) st.expect.forEach((e, j) => checkExpect(e, [...p, 'expect', j], true));
       if (st.repeat) walk(st.repeat.steps, [...p, 'repeat', 'steps'], true);
     });
   };

@@ -44,8 +44,10 @@ const handoverStep = z.strictObject({
   gap: duration.optional(),
   /** Make before break: time with both radios up. */
   overlap: duration.optional(),
-  /** Wait until the new MR reports the handover complete (default true). */
+  /** Wait until the new MR reports the handover complete (default true)... */
   wait: z.boolean().default(true),
+  /** ...for at most this long before the step fails (default 5s). */
+  timeout: duration.optional(),
 });
 
 const linkStep = z.strictObject({
@@ -59,7 +61,7 @@ export interface Step {
   wait?: number | string;
   flow?: z.infer<typeof flowStep>;
   stop?: string;
-  attach?: { mn: string; ar: string; wait: boolean };
+  attach?: { mn: string; ar: string; wait: boolean; timeout?: number | string | undefined };
   detach?: { mn: string; ar?: string | undefined };
   handover?: z.infer<typeof handoverStep>;
   link?: z.infer<typeof linkStep>;
@@ -75,7 +77,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
     flow: flowStep.optional(),
     /** Stops a flow by id. */
     stop: flowId.optional(),
-    attach: z.strictObject({ mn: nodeName, ar: nodeName, wait: z.boolean().default(true) }).optional(),
+    attach: z.strictObject({ mn: nodeName, ar: nodeName, wait: z.boolean().default(true), timeout: duration.optional() }).optional(),
     detach: z.strictObject({ mn: nodeName, ar: nodeName.optional() }).optional(),
     handover: handoverStep.optional(),
     link: linkStep.optional(),
@@ -137,6 +139,16 @@ export const expectationSchema = z.strictObject({
 export type Expectation = z.infer<typeof expectationSchema>;
 const expectationList = z.array(expectationSchema).min(1);
 
+type MobilityShape = typeof mobilitySchema.shape;
+/**
+ * The topology's mobility settings, each optional and without its default, so
+ * that a scenario overrides only the settings it names and the topology keeps
+ * the rest (`mobilitySchema.partial()` would fill in every default).
+ */
+const mobilityOverrides = z.strictObject(
+  Object.fromEntries(Object.entries(mobilitySchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as { [K in keyof MobilityShape]: z.ZodOptional<ReturnType<MobilityShape[K]['unwrap']>> },
+);
+
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'a scenario name of 1 to 24 lower-case letters, digits and "-"'),
   description: z.string().optional(),
@@ -144,7 +156,7 @@ export const scenarioSchema = z.strictObject({
   topology: z.string(),
   runtime: z.enum(['netns', 'docker']).optional(),
   /** Overrides of the topology's mobility settings (e.g. the route optimisation mode under test). */
-  mobility: mobilitySchema.partial().optional(),
+  mobility: mobilityOverrides.optional(),
   /** What to capture: false for nothing; default every interface of every node. */
   capture: z
     .union([

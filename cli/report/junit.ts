@@ -1,6 +1,21 @@
 import type { RunReport } from './report-schema.js';
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/**
+ * An attribute value: markup characters escaped, line breaks kept as character references (a parser
+ * would turn them into spaces), and the control characters XML 1.0 forbids (ANSI colours in a
+ * tool's output) dropped, since one of them makes the whole file unreadable.
+ */
+const xml = (s: string) =>
+  s
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
 
 /** JUnit XML for CI: one test case per expectation and per failed step, failures carrying the measured values. */
 export function renderJunit(reports: readonly RunReport[]): string {

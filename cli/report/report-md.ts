@@ -1,7 +1,8 @@
 import type { RepeatReport, RunReport, Stat } from './report-schema.js';
 
 const ms = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
-const esc = (s: string) => s.replace(/\|/g, '\\|');
+/** A table cell: a "|" would end the cell and a line break the row. */
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 
 /** report.md: the human summary of one run, a table per flow and per handover. */
