@@ -112,7 +112,7 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
   if (step.handover) {
     const h = step.handover;
     const from = (await session.attachedTo(h.mn)).filter((a) => a !== h.to);
-    const waiting = h.wait ? completion(session, h.mn, h.to) : undefined;
+    const waiting = h.wait ? completion(session, h.mn, h.to, h.timeout === undefined ? undefined : durationMs(h.timeout)) : undefined;
     const at = monoMs();
     await session.handover(h.mn, h.to, { mode: h.mode, ...(h.gap !== undefined ? { gapMs: durationMs(h.gap) } : {}), ...(h.overlap !== undefined ? { overlapMs: durationMs(h.overlap) } : {}) });
     const rec: HandoverRecord = { index: log.handovers.length, mn: h.mn, from, to: h.to, at };
@@ -126,7 +126,7 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
   }
   if (step.attach) {
     const a = step.attach;
-    const waiting = a.wait ? completion(session, a.mn, a.ar) : undefined;
+    const waiting = a.wait ? completion(session, a.mn, a.ar, a.timeout === undefined ? undefined : durationMs(a.timeout)) : undefined;
     const at = monoMs();
     await session.attach(a.mn, a.ar);
     const rec: HandoverRecord = { index: log.handovers.length, mn: a.mn, from: [], to: a.ar, at };
@@ -161,8 +161,8 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
 }
 
 /** Resolves when the access router reports the node's attachment or handover complete. */
-function completion(session: LabSession, mn: string, ar: string) {
-  return session.waitFor((e) => e.node === ar && (e.kind === 'handover.completed' || e.kind === 'attachment.completed') && e.mn === mn, COMPLETION_TIMEOUT_MS, `${ar} completing the attachment of ${mn}`);
+function completion(session: LabSession, mn: string, ar: string, timeoutMs = COMPLETION_TIMEOUT_MS) {
+  return session.waitFor((e) => e.node === ar && (e.kind === 'handover.completed' || e.kind === 'attachment.completed') && e.mn === mn, timeoutMs, `${ar} completing the attachment of ${mn}`);
 }
 
 /** The mobile node's home address in the prefix anchored at `mr`. */

@@ -99,7 +99,10 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
       if (!v) continue;
       mn([...p, k, 'mn'], v.mn);
       if (v.ar) cell([...p, k, 'ar'], v.mn, v.ar);
-      if (v.anchor) node([...p, k, 'anchor'], v.anchor);
+      if (v.anchor) {
+        const a = node([...p, k, 'anchor'], v.anchor);
+        if (a && !a.roles.includes('mr')) add([...p, k, 'anchor'], `"${v.anchor}", which is not an MR`, 'an MR that anchors home prefixes');
+      }
       if (v.at) node([...p, k, 'at'], v.at);
     }
   };
@@ -114,6 +117,7 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
         node([...p, 'flow', 'from'], f.from);
         node([...p, 'flow', 'to'], f.to);
         if (f.from === f.to) add([...p, 'flow', 'to'], `"${f.to}", the sender itself`, 'another node');
+        if (f.source !== undefined && !isAddress(f.source)) add([...p, 'flow', 'source'], `"${f.source}"`, 'an IPv6 address to send from');
         if (f.address && !isAddress(f.address) && !/^home:[a-z][a-z0-9-]*$/.test(f.address)) add([...p, 'flow', 'address'], `"${f.address}"`, 'an IPv6 address, or home:<mr> (the receiver’s home address anchored at that MR)');
         const m = /^home:(.+)$/.exec(f.address ?? '');
         if (m) {
@@ -147,6 +151,14 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
     });
   };
   walk(s.steps, ['steps']);
+  if (s.capture) {
+    (s.capture.nodes ?? []).forEach((n, k) => node(['capture', 'nodes', k], n));
+    (s.capture.interfaces ?? []).forEach((x, k) => {
+      const [n, i] = x.split(':') as [string, string];
+      const found = node(['capture', 'interfaces', k], n);
+      if (found && !found.interfaces.some((f) => f.name === i)) add(['capture', 'interfaces', k], `"${x}"`, `an interface of ${n} (${found.interfaces.map((f) => f.name).join(', ')})`);
+    });
+  }
   s.expect.forEach((e, j) => checkExpect(e, ['expect', j]));
   return issues;
 }
