@@ -30,6 +30,8 @@ export default defineConfig({
           include: ['test/vm/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
+          // Everything is slower under software emulation, teardown included.
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { captureCommand } from './commands/capture.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import type { Command, CommandIo } from './commands/command.js';
 import { deployCommand } from './commands/deploy.js';
@@ -8,12 +9,15 @@ import { graphCommand } from './commands/graph.js';
 import { imageCommand } from './commands/image.js';
 import { inspectCommand } from './commands/inspect.js';
 import { logsCommand } from './commands/logs.js';
+import { linkCommand } from './commands/link.js';
+import { runCommand } from './commands/run.js';
+import { tuiCommand } from './commands/tui.js';
 import { validateCommand } from './commands/validate.js';
 import { DmmlabError, InputError, errorText } from './errors.js';
 import { progressRenderer } from './output/progress-renderer.js';
 
 /** Every verb, in the order `dmmlab --help` lists them. */
-const commands: Command[] = [deployCommand, destroyCommand, inspectCommand, execCommand, logsCommand, graphCommand, validateCommand, cleanupCommand, imageCommand];
+const commands: Command[] = [runCommand, tuiCommand, deployCommand, destroyCommand, inspectCommand, execCommand, logsCommand, linkCommand, captureCommand, graphCommand, validateCommand, cleanupCommand, imageCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

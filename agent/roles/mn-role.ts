@@ -39,7 +39,7 @@ export class MnRole implements Role {
 
   async start(): Promise<void> {
     this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
-    this.poll = setInterval(() => void this.checkIdle(), 1000);
+    this.poll = setInterval(() => void this.checkIdle(), 2000);
     this.poll.unref?.();
   }
 

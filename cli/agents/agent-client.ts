@@ -53,11 +53,15 @@ export class AgentClient {
     sock.on('error', (e) => gone(e.message));
   }
 
-  /** Connects, retrying until the socket exists and the agent says hello, or the timeout. */
-  static async connect(node: string, socketPath: string, timeoutMs = 5000): Promise<AgentClient> {
+  /**
+   * Connects, retrying until the socket exists and the agent says hello, or the
+   * timeout; gives up at once when `stillRunning` says the agent process is gone.
+   */
+  static async connect(node: string, socketPath: string, timeoutMs = 5000, stillRunning?: () => boolean): Promise<AgentClient> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
+      if (stillRunning && !stillRunning()) throw new DmmlabError('E_AGENT', `agent ${node} exited before answering on ${socketPath}${last ? ` (${last})` : ''}`);
       try {
         return await AgentClient.once(node, socketPath, Math.max(100, deadline - Date.now()));
       } catch (e) {

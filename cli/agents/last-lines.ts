@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { nodeLog, nodeOutput } from '../state/paths.js';
 
-/** The last `n` lines of a file ('' if it cannot be read): what a dead agent said last. */
+/** The last `n` lines of a file ('' if it cannot be read). */
 export async function lastLines(file: string, n = 15): Promise<string> {
   try {
     const text = await readFile(file, 'utf8');
@@ -8,4 +9,14 @@ export async function lastLines(file: string, n = 15): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * What a dead agent said last: the tail of its process output (start-up
+ * errors, crash traces) and of its event log (its last events; an agent
+ * killed by a signal writes only there).
+ */
+export async function agentLastWords(lab: string, node: string, n = 10): Promise<string> {
+  const [out, log] = await Promise.all([lastLines(nodeOutput(lab, node), n), lastLines(nodeLog(lab, node), n)]);
+  return [out, log].filter(Boolean).join('\n');
 }

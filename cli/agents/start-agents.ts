@@ -6,8 +6,9 @@ import { agentSocket, nodeLog, nodeOutput } from '../state/paths.js';
 import { mapLimit } from '../util/exec.js';
 import type { Progress } from '../util/progress.js';
 import { agentConfigFor, type LabKey } from './agent-config.js';
+import { alive } from '../kernel/netns-processes.js';
 import { AgentClient } from './agent-client.js';
-import { lastLines } from './last-lines.js';
+import { agentLastWords } from './last-lines.js';
 
 export interface AgentStart {
   node: string;
@@ -57,7 +58,9 @@ async function startOne(plan: Plan, node: PlanNode, opts: { runtime: Runtime; jo
   if (resource) await opts.journal.record([resource]);
   let client: AgentClient;
   try {
-    client = await AgentClient.connect(node.name, socket, READY_TIMEOUT_MS);
+    const pid = resource?.kind === 'process' ? resource.pid : undefined;
+    // An agent that dies at start fails the deploy at once, not after the whole timeout.
+    client = await AgentClient.connect(node.name, socket, READY_TIMEOUT_MS, pid === undefined ? undefined : () => alive(pid));
   } catch (e) {
     throw new DmmlabError('E_AGENT', `the agent of ${node.name} did not start: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`);
   }
@@ -74,8 +77,6 @@ async function startOne(plan: Plan, node: PlanNode, opts: { runtime: Runtime; jo
 }
 
 async function tail(lab: string, node: string): Promise<string> {
-  const out = await lastLines(nodeOutput(lab, node), 10);
-  const events = (await lastLines(nodeLog(lab, node), 5)).split('\n').filter((l) => /error|crash/i.test(l)).join('\n');
-  const text = [out, events].filter(Boolean).join('\n');
+  const text = await agentLastWords(lab, node, 8);
   return text ? `\nlast lines of its log:\n${text.replace(/^/gm, '  ')}` : '';
 }

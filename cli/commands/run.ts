@@ -10,7 +10,7 @@ import { usageError } from './usage-error.js';
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a handover scenario: deploy, play the steps under traffic, capture, verify, report',
-  usage: 'run <scenario.yaml> [--out DIR] [--runtime auto|netns|docker] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]',
+  usage: 'run <scenario.yaml> [--out DIR] [--runtime auto|netns|docker] [--tunnel auto|ip6tnl|seg6] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]',
   help: [
     'Writes report.json, report.md, one SVG plot per flow, capture.pcapng (open it in Wireshark) and the',
     'per-interface pcaps into --out (default runs/<scenario>-<timestamp>/). Exit code 1 when an expectation',
@@ -19,6 +19,7 @@ export const runCommand: Command = {
   options: {
     out: { type: 'string', short: 'o', description: 'output directory' },
     runtime: { type: 'string', description: 'netns, docker or auto (default: the scenario’s, else auto)' },
+    tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl or seg6 (default: the topology’s)' },
     lab: { type: 'string', description: 'run against this deployed lab instead of deploying one' },
     keep: { type: 'boolean', description: 'keep the lab the run deploys' },
     repeat: { type: 'string', description: 'run N times and report median and p95' },
@@ -30,12 +31,14 @@ export const runCommand: Command = {
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one scenario file');
     const runtime = oneOf(values.runtime, ['auto', 'netns', 'docker'], '--runtime') as RuntimeKind | 'auto' | undefined;
+    const tunnel = oneOf(values.tunnel, ['auto', 'ip6tnl', 'seg6'], '--tunnel') as 'auto' | 'ip6tnl' | 'seg6' | undefined;
     const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);
     const result = await runScenario({
       scenario: path.resolve(file),
       ...(typeof values.out === 'string' ? { out: values.out } : {}),
       ...(runtime ? { runtime } : {}),
+      ...(tunnel ? { mobility: { tunnel } } : {}),
       ...(typeof values.lab === 'string' ? { lab: values.lab } : {}),
       keep: values.keep === true,
       repeat,

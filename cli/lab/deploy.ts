@@ -70,7 +70,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   requireRoot('deploying a lab');
   const { plan, topology } = await loadTopology(opts.topology, { ...(opts.name === undefined ? {} : { lab: opts.name }), ...(opts.mobility ? { mobility: opts.mobility } : {}) });
   const features = await kernelFeatures();
-  const tunnelDriver = pickTunnelDriver(opts.tunnel ?? topology.mobility.tunnel, features);
+  const tunnelDriver = pickTunnelDriver(opts.tunnel ?? envTunnel() ?? topology.mobility.tunnel, features);
   checkLinkParams(plan, features);
   const choice = await chooseRuntime(opts.runtime ?? topology.runtime ?? 'auto', progress);
   const runtime = await getRuntime(choice.kind);
@@ -172,4 +172,12 @@ function checkLinkParams(plan: Plan, f: KernelFeatures): void {
       throw new DmmlabError('E_ENV', `link ${l.a.node}–${l.b.node} asks for a rate, but this kernel has neither sch_tbf nor sch_netem`);
     }
   }
+}
+
+/** DMMLAB_TUNNEL=ip6tnl|seg6|auto overrides every topology's driver (the VM suite runs everything on each). */
+function envTunnel(): 'auto' | TunnelDriver | undefined {
+  const v = process.env.DMMLAB_TUNNEL;
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'auto' && v !== 'ip6tnl' && v !== 'seg6') throw new DmmlabError('E_USAGE', `DMMLAB_TUNNEL: found ${JSON.stringify(v)}; expected auto, ip6tnl or seg6`);
+  return v;
 }

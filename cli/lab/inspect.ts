@@ -4,8 +4,8 @@ import type { Plan } from '../plan/types.js';
 import { listNamespaces } from '../runtime/netns-runtime.js';
 import { mapLimit, run } from '../util/exec.js';
 import { AgentClient } from '../agents/agent-client.js';
-import { lastLines } from '../agents/last-lines.js';
-import { agentSocket, nodeOutput } from '../state/paths.js';
+import { agentLastWords } from '../agents/last-lines.js';
+import { agentSocket } from '../state/paths.js';
 
 export interface LabSummary {
   lab: string;
@@ -119,7 +119,7 @@ export async function inspectLab(lab: string): Promise<LabView> {
           c.close();
         }
       } catch (e) {
-        return { node: n.name, status: 'down', why: e instanceof Error ? e.message : String(e), lastLines: await lastLines(nodeOutput(lab, n.name), 10) };
+        return { node: n.name, status: 'down', why: e instanceof Error ? e.message : String(e), lastLines: await agentLastWords(lab, n.name) };
       }
     },
   );

@@ -3,14 +3,15 @@ import type { AgentEvent } from '../../shared/control/messages.js';
 import type { FlowSpec } from '../../shared/control/flow-spec.js';
 import { monoMs } from '../../shared/clock.js';
 import { AgentClient } from '../agents/agent-client.js';
-import { lastLines } from '../agents/last-lines.js';
+import { agentLastWords } from '../agents/last-lines.js';
+import { alive } from '../kernel/netns-processes.js';
 import { DmmlabError } from '../errors.js';
 import { setInterfaceParams } from '../kernel/apply-link-params.js';
 import { ipBatch } from '../kernel/ip-batch.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { readState } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
-import { agentSocket, nodeOutput } from '../state/paths.js';
+import { agentSocket } from '../state/paths.js';
 import type { LinkParams } from '../topology/schema.js';
 import { mapLimit, run } from '../util/exec.js';
 
@@ -47,6 +48,8 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   private readonly down = new Map<string, AgentDown>();
   /** Events the agents had already emitted when the session opened (`history` of them per agent), in time order. */
   readonly backlog: AgentEvent[] = [];
+  /** Agent process ids, from their hello. */
+  private readonly pids = new Map<string, number>();
   private opened = false;
   private closing = false;
 
@@ -72,6 +75,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
         try {
           const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), opts.connectTimeoutMs ?? 3000);
           s.clients.set(n.name, c);
+          s.pids.set(n.name, c.hello.pid);
           c.onClose((why) => void s.lost(n.name, why));
           await c.subscribe((e) => (s.opened ? s.emit('event', e) : s.backlog.push(e)), opts.history ?? 0);
         } catch (e) {
@@ -86,7 +90,9 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
 
   private async lost(node: string, why: string): Promise<void> {
     if (this.closing || this.down.has(node)) return;
-    const d: AgentDown = { node, why, lastLines: await lastLines(nodeOutput(this.lab, node), 10) };
+    const pid = this.pids.get(node);
+    const gone = pid !== undefined && this.state.runtime === 'netns' && !alive(pid) ? `its process ${pid} is gone (${why})` : why;
+    const d: AgentDown = { node, why: gone, lastLines: await agentLastWords(this.lab, node) };
     this.down.set(node, d);
     this.clients.delete(node);
     this.emit('agent-down', d);

@@ -1,7 +1,7 @@
 import { DmmlabError } from '../errors.js';
 import { ipBatch } from '../kernel/ip-batch.js';
 import { killNamespaceProcesses, processStartTime } from '../kernel/netns-processes.js';
-import { hostAgentBundle, spawnDetachedProcess } from './spawn-detached.js';
+import { AGENT_NODE_FLAGS, hostAgentBundle, spawnDetachedProcess } from './spawn-detached.js';
 import type { PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import { run } from '../util/exec.js';
@@ -59,7 +59,7 @@ export class NetnsRuntime implements Runtime {
   }
 
   agentArgv(args: readonly string[]): string[] {
-    return [process.execPath, hostAgentBundle(), ...args];
+    return [process.execPath, ...AGENT_NODE_FLAGS, hostAgentBundle(), ...args];
   }
 
   async listOwned(): Promise<Resource[]> {

@@ -24,6 +24,13 @@ export async function spawnDetachedProcess(argv: readonly string[], logFile: str
   }
 }
 
+/**
+ * V8 settings for agents: a small young generation and a capped old one keep
+ * an agent's resident memory within its 50 MB budget over hours (the
+ * defaults let the heap grow lazily towards far larger limits).
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
+
 /** The agent bundle on the host (built by `npm run build`). */
 export function hostAgentBundle(): string {
   const candidates = [new URL('../../agent/agent.mjs', import.meta.url), new URL('../../dist/agent/agent.mjs', import.meta.url)];

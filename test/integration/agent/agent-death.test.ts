@@ -100,16 +100,14 @@ describe('an agent killed with SIGKILL (figure 1, netns)', () => {
     expect(row).toContain(dead!.why!.slice(0, 40));
   });
 
-  // Product bug: cli/lab/session.ts (lost) and cli/lab/inspect.ts read the last lines from
-  // logs/<node>.out only (the process's stdout/stderr). An agent killed by a signal writes
-  // nothing there, so both report lastLines '' although logs/<node>.log holds its last events.
-  it.fails('reports the last lines of the dead agent’s log in inspect', async () => {
+  // An agent killed by a signal writes nothing to its process output; its last events are in logs/<node>.log.
+  it('reports the last lines of the dead agent’s log in inspect', async () => {
     expect(lastEvent).not.toBe('');
     const view = JSON.parse((await inspect(lab)).stdout) as { agents: { node: string; lastLines?: string }[] };
     expect(view.agents.find((a) => a.node === 'lm1')?.lastLines).toContain(lastEvent.slice(0, 60));
   });
 
-  it.fails('reports the last lines of the dead agent’s log in the session’s agent-down', () => {
+  it('reports the last lines of the dead agent’s log in the session’s agent-down', () => {
     expect(lastEvent).not.toBe('');
     expect(down?.lastLines).toContain(lastEvent.slice(0, 60));
   });

@@ -1,0 +1,92 @@
+/**
+ * The shipped scenarios, end to end, on every runtime the suite runs on: each
+ * must pass, and the verified figures in its report must say what the
+ * scenario is about (not only the exit code).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../../cli/report/report-schema.js';
+import { ROOT, dmmlab } from '../../support/cli.js';
+import { testRuntimes } from '../../support/runtimes.js';
+
+const runtimes = await testRuntimes();
+const dirs: string[] = [];
+afterAll(async () => {
+  await dmmlab(['cleanup']);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function run(scenario: string, runtime: string, extra: string[] = []): Promise<{ report: RunReport; exitCode: number | undefined; output: string }> {
+  const out = await mkdtemp(path.join(os.tmpdir(), `dmmlab-${path.basename(scenario, '.yaml')}-`));
+  dirs.push(out);
+  const r = await dmmlab(['run', path.join(ROOT, scenario), '--runtime', runtime, '--out', out, ...extra], { timeoutMs: 300_000 });
+  const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as RunReport;
+  return { report, exitCode: r.exitCode, output: r.stdout + r.stderr };
+}
+
+const failures = (r: RunReport) => r.expectations.filter((e) => !e.ok).map((e) => `${e.name}: ${e.checks.filter((c) => !c.ok).map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`).join('; ')}`);
+
+describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
+  it('fig5-handover: the session survives, MR31 is redirected to MR2, the context transfer happened', async () => {
+    const { report, exitCode, output } = await run('scenarios/fig5-handover.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.lab.runtime).toBe(runtime);
+    expect(report.handovers).toHaveLength(1);
+    const f1 = report.flows.find((f) => f.id === 'f1')!;
+    expect(f1.received).toBeGreaterThan(2000);
+    expect(f1.handovers[0]!.interruptionMs).toBeGreaterThan(0);
+    expect(f1.settledMobilityPath).toEqual(['mn2', 'mr31', 'mr2', 'mn1']);
+    // Before the handover the packets went to MR11 through a tunnel from MR31 (the query of figure 3).
+    expect(f1.paths.some((p) => p.nodes.includes('mr11') && p.tunnels.some((t) => t.outerSrc === '2001:db8:3::1'))).toBe(true);
+    expect(report.handovers[0]!.signalling.HI).toBe(1);
+    expect(report.handovers[0]!.signalling.LRI).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(['query', 'redirect', 'off'])('ro-%s: packets settle on the path the mode gives', async (mode) => {
+    const { report, exitCode, output } = await run(`scenarios/ro-${mode}.yaml`, runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.lab.routeOptimization).toBe(mode);
+    const f1 = report.flows.find((f) => f.id === 'f1')!;
+    expect(f1.settledMobilityPath).toEqual(mode === 'off' ? ['mn2', 'mr31', 'mr12', 'mr11', 'mn1'] : ['mn2', 'mr31', 'mr11', 'mn1']);
+    expect(f1.pathStretch).toBeGreaterThanOrEqual(1);
+    if (mode === 'off') expect(report.signalling.totals.LMQ?.count ?? 0).toBe(0);
+    if (mode === 'query') expect(report.signalling.totals.LMQ?.count ?? 0).toBeGreaterThan(0);
+    if (mode === 'redirect') expect(report.signalling.totals.LRI?.count ?? 0).toBeGreaterThan(0);
+  });
+
+  it('dynamic-mobility: the old session keeps its address, the new one uses the new prefix, the old prefix is released', async () => {
+    const { report, exitCode, output } = await run('scenarios/dynamic-mobility.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    const old = report.flows.find((f) => f.id === 'old')!;
+    const fresh = report.flows.find((f) => f.id === 'new')!;
+    expect(old.kind).toBe('tcp');
+    expect(old.lost).toBe(0);
+    expect(old.keepsSource).toBe(true);
+    expect(fresh.source).not.toBe(old.source);
+    expect(fresh.settledMobilityPath).toEqual(['mn1', 'mr2', 'cn']);
+  });
+
+  it('ping-pong: ten round trips leave no stale state', async () => {
+    const { report, exitCode, output } = await run('scenarios/ping-pong.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.handovers).toHaveLength(20);
+    expect(report.expectations.find((e) => e.name === 'no stale state')?.ok).toBe(true);
+  });
+});
+
+describe('a failed expectation', () => {
+  it('exits 1 and says which expectation failed with the measured value, and leaves nothing behind', async () => {
+    const { report, exitCode, output } = await run('test/fixtures/scenarios/impossible.yaml', runtimes[0]!);
+    expect(exitCode).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(output).toMatch(/✘ impossible interruption: interruption \(worst handover\) expected < 0\.001ms, measured [\d.]+ ms/);
+    const left = await dmmlab(['inspect', '--json']);
+    expect((JSON.parse(left.stdout) as { lab: string }[]).filter((l) => l.lab.startsWith('impossible'))).toEqual([]);
+  });
+});
