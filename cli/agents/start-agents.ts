@@ -36,7 +36,7 @@ export async function startAgents(opts: {
   progress: Progress;
   signal?: AbortSignal;
 }): Promise<AgentStart[]> {
-  const { plan, runtime, journal, progress } = opts;
+  const { plan, progress } = opts;
   const nodes = plan.nodes.filter((n) => n.agent);
   progress.phase('agents', nodes.length);
   const results = await mapLimit(nodes, 16, async (node) => {

@@ -12,7 +12,7 @@ import { App, type QuitChoice } from './app.js';
 import { captureAdapter } from './capture-adapter.js';
 import { recentEvents } from './recent-events.js';
 import { sessionTuiLab } from './session-lab.js';
-import type { ScenarioStepper, TuiLab } from './tui-lab.js';
+import type { ScenarioStepper } from './tui-lab.js';
 
 export interface StartTuiOptions {
   /** A running lab's name, or a topology file to deploy first. */

@@ -1,5 +1,4 @@
 import type { MrInfo } from '../../../shared/control/agent-config.js';
-import type { EventBus } from '../../events.js';
 import { MobilityRoutes, RouteChanges, type PrefixRoute } from '../../kernel/mobility-routes.js';
 
 /** Why an MR holds a home prefix, layer by layer; the strongest layer decides the route. */
@@ -30,7 +29,6 @@ export class MrDatapath {
 
   constructor(
     readonly routes: MobilityRoutes,
-    private readonly events: EventBus,
     private readonly me: MrInfo,
   ) {}
 

@@ -37,7 +37,7 @@ export class MrRole implements Role {
     this.me = me;
     this.driver = tunnelDriver(ctx.config.tunnelDriver);
     const routes = new MobilityRoutes(ctx.kernel, this.driver, ctx.events, ctx.config.mobility.mrs);
-    this.datapath = new MrDatapath(routes, ctx.events, me);
+    this.datapath = new MrDatapath(routes, me);
   }
 
   async start(): Promise<void> {

@@ -35,7 +35,7 @@ export class CapturePoints {
   private readonly byIfindex = new Map<number, { node: string; iface: string }>();
   private readonly ifaces = new Map<string, { node: string; iface: PlanInterface }>();
 
-  constructor(private readonly plan: Plan) {
+  constructor(plan: Plan) {
     for (const n of plan.nodes) {
       for (const i of n.interfaces) {
         this.ifaces.set(`${n.name}:${i.name}`, { node: n.name, iface: i });

@@ -11,6 +11,7 @@
  * readiness limit becomes twice that time instead (reported as such), so a shared machine does
  * not fail the test while an agent that is slow by itself still does.
  */
+import { ensureBuilt } from '../../support/build.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -36,11 +37,7 @@ type DeployFn = (opts: { topology: string; name?: string; runtime?: 'netns' }) =
 const created: string[] = [];
 
 beforeAll(async () => {
-  // DMMLAB_TEST_NO_BUILD=1 reuses dist/ (e.g. while someone else's half-edited file breaks tsc).
-  if (!process.env.DMMLAB_TEST_NO_BUILD) {
-    const b = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-    expect(b.exitCode, `npm run build failed:\n${b.stdout}\n${b.stderr}`).toBe(0);
-  }
+  await ensureBuilt();
 });
 
 afterAll(async () => {

@@ -6,10 +6,10 @@
  * directory, so listen fails) makes deploy fail with a message naming the node and quoting its
  * last output, and deploy leaves nothing of the lab behind.
  */
+import { ensureBuilt } from '../../support/build.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabSession, type AgentDown } from '../../../cli/lab/session.js';
 import { ROOT, dmmlab, dmmlabSpawn } from '../../support/cli.js';
@@ -20,11 +20,7 @@ type Json = Record<string, unknown>;
 const created: string[] = [];
 
 beforeAll(async () => {
-  // DMMLAB_TEST_NO_BUILD=1 reuses dist/ (e.g. while someone else's half-edited file breaks tsc).
-  if (!process.env.DMMLAB_TEST_NO_BUILD) {
-    const b = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-    expect(b.exitCode, `npm run build failed:\n${b.stdout}\n${b.stderr}`).toBe(0);
-  }
+  await ensureBuilt();
 });
 
 afterAll(async () => {

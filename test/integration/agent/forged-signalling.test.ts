@@ -13,6 +13,7 @@
  * path could do. The legitimate PBU to replay is the periodic location refresh, so the lab uses
  * figure 1 with `bindingLifetime: 10` (a refresh every 5 s) and `cacheLifetime: 600`.
  */
+import { ensureBuilt } from '../../support/build.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -79,11 +80,7 @@ const procs: ResultPromise[] = [];
 let dir = '';
 
 beforeAll(async () => {
-  // DMMLAB_TEST_NO_BUILD=1 reuses dist/ (e.g. while someone else's half-edited file breaks tsc).
-  if (!process.env.DMMLAB_TEST_NO_BUILD) {
-    const b = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-    expect(b.exitCode, `npm run build failed:\n${b.stdout}\n${b.stderr}`).toBe(0);
-  }
+  await ensureBuilt();
   dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-forge-'));
 });
 

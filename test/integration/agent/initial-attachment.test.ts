@@ -8,6 +8,7 @@
  * the on-link route and the tunnel peers. A variant with `registerOnAttach: false` creates no
  * location binding at initial attachment, and the ping still works by anchored routing.
  */
+import { ensureBuilt } from '../../support/build.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,11 +48,7 @@ const captures: ResultPromise[] = [];
 let dir = '';
 
 beforeAll(async () => {
-  // DMMLAB_TEST_NO_BUILD=1 reuses dist/ (e.g. while someone else's half-edited file breaks tsc).
-  if (!process.env.DMMLAB_TEST_NO_BUILD) {
-    const b = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-    expect(b.exitCode, `npm run build failed:\n${b.stdout}\n${b.stderr}`).toBe(0);
-  }
+  await ensureBuilt();
   dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-attach-'));
 });
 

@@ -6,6 +6,7 @@
  * with the decoder's reason; both still answer `state` on the control socket (same process), and a
  * handover of MN1 from MR11 to MR12 (which needs LM1 and MR11) still works afterwards.
  */
+import { ensureBuilt } from '../../support/build.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -50,11 +51,7 @@ const created: string[] = [];
 const procs: ResultPromise[] = [];
 
 beforeAll(async () => {
-  // DMMLAB_TEST_NO_BUILD=1 reuses dist/ (e.g. while someone else's half-edited file breaks tsc).
-  if (!process.env.DMMLAB_TEST_NO_BUILD) {
-    const b = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-    expect(b.exitCode, `npm run build failed:\n${b.stdout}\n${b.stderr}`).toBe(0);
-  }
+  await ensureBuilt();
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { ensureBuilt } from '../../support/build.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -16,18 +16,7 @@ import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 const lab = uniqueLab('capk');
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capcrash-'));
 
-async function newest(d: string): Promise<number> {
-  let t = 0;
-  for (const e of await readdir(d, { withFileTypes: true, recursive: true })) if (e.isFile()) t = Math.max(t, (await stat(path.join(e.parentPath, e.name))).mtimeMs);
-  return t;
-}
 
-async function buildIfStale(): Promise<void> {
-  const entry = path.join(ROOT, 'dist/cli/main.js');
-  const built = existsSync(entry) ? (await stat(entry)).mtimeMs : 0;
-  const sources = Math.max(...(await Promise.all(['cli', 'shared', 'agent'].map((d) => newest(path.join(ROOT, d))))));
-  if (built < sources) await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-}
 
 /** tcpdumps writing under `sub` (their command line names the file). */
 async function tcpdumpsIn(sub: string): Promise<number[]> {
@@ -78,7 +67,7 @@ const journalTcpdumps = async () => (await readState(lab)).resources.flatMap((r)
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('this integration test needs root (namespaces, tcpdump)');
-  await buildIfStale();
+  await ensureBuilt();
   const dep = await dmmlab(['deploy', path.join(ROOT, 'topologies/smoke.yaml'), '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed: ${dep.stderr}`);
 }, 180_000);

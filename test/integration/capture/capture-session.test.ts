@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { ensureBuilt } from '../../support/build.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -32,19 +32,7 @@ const netns = (node: string) => `dmm-${lab}-${node}`;
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 const ping = (from: string, to: string, ...extra: string[]) => run(['ip', 'netns', 'exec', netns(from), 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ...extra, to]);
 
-/** Newest modification time of any file under `dir`. */
-async function newest(d: string): Promise<number> {
-  let t = 0;
-  for (const e of await readdir(d, { withFileTypes: true, recursive: true })) if (e.isFile()) t = Math.max(t, (await stat(path.join(e.parentPath, e.name))).mtimeMs);
-  return t;
-}
 
-async function buildIfStale(): Promise<void> {
-  const entry = path.join(ROOT, 'dist/cli/main.js');
-  const built = existsSync(entry) ? (await stat(entry)).mtimeMs : 0;
-  const sources = Math.max(...(await Promise.all(['cli', 'shared', 'agent'].map((d) => newest(path.join(ROOT, d))))));
-  if (built < sources) await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-}
 
 /** mn1's global address from router advertisements (it autoconfigures after deploy). */
 async function homeAddress(): Promise<string> {
@@ -66,7 +54,7 @@ const tcpdumpsOfTest = async () =>
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('this integration test needs root (namespaces, tcpdump)');
-  await buildIfStale();
+  await ensureBuilt();
   const dep = await dmmlab(['deploy', path.join(ROOT, 'topologies/smoke.yaml'), '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed: ${dep.stderr}`);
   plan = (await readState(lab)).plan as Plan;

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { ensureBuilt } from '../../support/build.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -17,18 +17,7 @@ const lab = uniqueLab('capcli');
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capcli-'));
 let plan: Plan;
 
-async function newest(d: string): Promise<number> {
-  let t = 0;
-  for (const e of await readdir(d, { withFileTypes: true, recursive: true })) if (e.isFile()) t = Math.max(t, (await stat(path.join(e.parentPath, e.name))).mtimeMs);
-  return t;
-}
 
-async function buildIfStale(): Promise<void> {
-  const entry = path.join(ROOT, 'dist/cli/main.js');
-  const built = existsSync(entry) ? (await stat(entry)).mtimeMs : 0;
-  const sources = Math.max(...(await Promise.all(['cli', 'shared', 'agent'].map((d) => newest(path.join(ROOT, d))))));
-  if (built < sources) await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-}
 
 /** Starts `dmmlab capture ...` with stdout as bytes, and resolves once tcpdump listens (wrapped: the child is a thenable). */
 async function startCapture(args: string[]): Promise<{ child: ResultPromise<{ reject: false; encoding: 'buffer'; cwd: string }> }> {
@@ -59,7 +48,7 @@ function pingMr1(count: number) {
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('this integration test needs root (namespaces, tcpdump)');
-  await buildIfStale();
+  await ensureBuilt();
   const dep = await dmmlab(['deploy', path.join(ROOT, 'topologies/smoke.yaml'), '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed: ${dep.stderr}`);
   plan = (await readState(lab)).plan as Plan;

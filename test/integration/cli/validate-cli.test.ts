@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { ensureBuilt } from '../../support/build.js';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,30 +8,14 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const invalid = (name: string) => `${root}test/fixtures/topologies/invalid/${name}.yaml`;
 const valid = (name: string) => `${root}test/fixtures/topologies/valid/${name}.yaml`;
 
-/** Newest modification time of any file under `dir` (0 if there is none). */
-async function newest(dir: string): Promise<number> {
-  if (!existsSync(dir)) return 0;
-  let t = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) t = Math.max(t, (await stat(`${e.parentPath}/${e.name}`)).mtimeMs);
-  }
-  return t;
-}
 
-/** Builds dist/ when it is missing or older than the sources it is compiled from. */
-async function buildIfStale(): Promise<void> {
-  const entry = `${root}dist/cli/main.js`;
-  const built = existsSync(entry) ? (await stat(entry)).mtimeMs : 0;
-  const sources = Math.max(...(await Promise.all(['cli', 'shared', 'agent'].map((d) => newest(root + d)))));
-  if (built < sources) await execa('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-}
 
 function dmmlab(...args: string[]) {
   return execa('node', [`${root}bin/dmmlab.js`, ...args], { cwd: root, reject: false, timeout: 60_000 });
 }
 
 describe('dmmlab validate', () => {
-  beforeAll(buildIfStale, 300_000);
+  beforeAll(ensureBuilt, 300_000);
 
   it.each([
     ['unknown-node-in-link', 11, 22, 'links[0].endpoints[1]', 'found "cn2"; expected a node name (one of mr1, cn1, mn1)'],

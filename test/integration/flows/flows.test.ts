@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { ensureBuilt } from '../../support/build.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -86,8 +87,7 @@ beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('this integration test needs root (network namespaces, tcpdump)');
   if (!findProgram('tcpdump')) throw new Error('tcpdump is not installed');
   // The agent bundle carries the flow code: build it fresh.
-  const build = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false });
-  if (build.exitCode !== 0) throw new Error(`npm run build failed: ${build.stderr || build.stdout}`);
+  await ensureBuilt();
   const dep = await dmmlab(['deploy', path.join(ROOT, 'topologies/smoke.yaml'), '--runtime', 'netns', '--name', lab]);
   deployed = true;
   if (dep.exitCode !== 0) throw new Error(`deploy failed: ${dep.stderr}`);

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { ensureBuilt } from '../../support/build.js';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,8 +48,7 @@ function received(text: string): number {
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('this integration test needs root (network namespaces)');
   if ((await execa('tmux', ['-V'], { reject: false })).exitCode !== 0) throw new Error('tmux is not installed');
-  const build = await execa('npm', ['run', 'build'], { cwd: ROOT, reject: false, timeout: 170_000 });
-  if (build.exitCode !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  await ensureBuilt();
   const dep = await dmmlab(['deploy', 'topologies/fig1.yaml', '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed:\n${dep.stderr}`);
   deployed = true;

@@ -84,7 +84,7 @@ export class SyntheticCaptures {
   constructor(
     private readonly plan: Plan,
     private readonly monoToWallMs: number,
-    private readonly uncaptured: ReadonlySet<string> = new Set(),
+    uncaptured: ReadonlySet<string> = new Set(),
   ) {
     for (const n of plan.nodes) for (const i of n.interfaces) if (!uncaptured.has(`${n.name}:${i.name}`)) this.frames.set(`${n.name}:${i.name}`, []);
   }
