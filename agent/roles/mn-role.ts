@@ -1,4 +1,4 @@
-import { runCommand } from '../util/process.js';
+import { runCommand, spawnLines, type LineProcess } from '../util/process.js';
 import { linkLocalFromMac } from '../../shared/ipv6.js';
 import type { MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
@@ -39,12 +39,31 @@ export class MnRole implements Role {
 
   async start(): Promise<void> {
     this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
-    this.poll = setInterval(() => void this.checkIdle(), 2000);
-    this.poll.unref?.();
+    // Address changes (router advertisements, deprecation, removal) say when to look for idle addresses;
+    // in between nothing is spawned, so an idle mobile node costs nothing.
+    this.addrMonitor = spawnLines(['ip', '-o', '-6', 'monitor', 'address'], () => this.addressesChanged());
+    this.addressesChanged();
   }
 
   async stop(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
+    this.addrMonitor?.kill();
+  }
+
+  private addrMonitor: LineProcess | undefined;
+
+  /** Polls for idle deprecated addresses only while the node holds two or more home addresses. */
+  private addressesChanged(): void {
+    void this.homeAddresses().then((addrs) => {
+      const needed = addrs.length >= 2 && addrs.some((a) => a.deprecated);
+      if (needed && !this.poll) {
+        this.poll = setInterval(() => void this.checkIdle(), 2000);
+        this.poll.unref?.();
+      } else if (!needed && this.poll) {
+        clearInterval(this.poll);
+        this.poll = undefined;
+      }
+    });
   }
 
   private async onRadio(iface: string, up: boolean): Promise<void> {

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { summarize } from '../../cli/report/stats.js';
 
 const FILE = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
 
@@ -36,17 +37,9 @@ export async function machineLine(script: string): Promise<string> {
   return `Written by \`${script}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, kernel ${kernel}, Node ${process.version}.`;
 }
 
+/** Median of some numbers (NaN when there are none). */
 export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-export function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[idx] as number;
+  return summarize(xs)?.median ?? NaN;
 }
 
 /** Markdown table from a header row and rows. */

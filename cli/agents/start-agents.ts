@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { DmmlabError } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -39,7 +40,9 @@ export async function startAgents(opts: {
   const { plan, progress } = opts;
   const nodes = plan.nodes.filter((n) => n.agent);
   progress.phase('agents', nodes.length);
-  const results = await mapLimit(nodes, 16, async (node) => {
+  // One agent per core at a time: started all at once on a small machine, each would take several
+  // times its own start-up (they compete for the CPU), and none would be ready within its budget.
+  const results = await mapLimit(nodes, Math.max(2, os.cpus().length), async (node) => {
     if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
     const r = await startOne(plan, node, opts);
     progress.tick();

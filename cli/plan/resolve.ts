@@ -12,6 +12,14 @@ import type { Plan, PlanInterface, PlanLink, PlanNetwork, PlanNode } from './typ
 const LOOPBACK_SUBNET = 0;
 const TUNNEL_ENDPOINT_SUBNET = 1;
 const FIRST_LINK_SUBNET = 0x1000;
+/**
+ * MTU of wired links unless the topology sets one: MRs carry mobile nodes'
+ * 1500-byte packets inside a 40-byte outer IPv6 header, and IPv6 routers do
+ * not fragment, so the core needs the headroom (as operators give PMIPv6
+ * transport networks) or large packets would vanish into path-MTU discovery.
+ */
+export const INFRA_MTU = 1580;
+
 /** First interface index the plan hands out (well clear of lo and the kernel's fallback devices). */
 const FIRST_IFINDEX = 1001;
 /** Anchors (per-MR aggregates of home prefixes) are /56 when the pool allows it. */
@@ -132,7 +140,8 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     const bAddr = formatAddress(hostAddress(subnet, 2));
     claim(aAddr, ['links', i]);
     claim(bAddr, ['links', i]);
-    const mtu = l.mtu;
+    // Room for one 40-byte tunnel header around a full-size 1500-byte packet from a mobile node.
+    const mtu = l.mtu ?? INFRA_MTU;
     addIface(a, aIf, bName, { mac: macFor(lab, aName, aIf), addresses: [`${aAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) }, bIf);
     addIface(b, bIf, aName, { mac: macFor(lab, bName, bIf), addresses: [`${bAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) }, aIf);
     links.push({ id, kind: 'infra', a: { node: aName, iface: aIf }, b: { node: bName, iface: bIf }, subnet: formatPrefix(subnet), params });

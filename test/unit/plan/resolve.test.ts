@@ -224,7 +224,8 @@ describe('resolve', () => {
         expect((await node('params', n)).interfaces.find((x) => x.name === i)).toMatchObject({ params: l0, mtu: 1400 });
       }
       expect(p.links[1]?.params).toEqual({ delay: 2 });
-      expect((await node('params', 'cn1')).interfaces[0]?.mtu).toBeUndefined();
+      // Wired links default to room for one tunnel header around 1500 bytes.
+      expect((await node('params', 'cn1')).interfaces[0]?.mtu).toBe(1580);
       const radio = { delay: '1.5s', loss: '0.5%', mtu: 1280 };
       for (const id of ['a-mn1-mr1', 'a-mn1-mr2']) expect(p.links.find((l) => l.id === id)?.params).toEqual(radio);
       expect((await node('params', 'mn1')).interfaces.map((i) => [i.name, i.mtu, i.up])).toEqual([
