@@ -145,7 +145,8 @@ export class MnRole implements Role {
     try {
       const addrs = await this.homeAddresses();
       if (addrs.length < 2) return;
-      const r = await runCommand(['ss', '-Hantuw']);
+      // A socket in TIME-WAIT is a session that has ended.
+      const r = await runCommand(['ss', '-Hantuw', 'exclude', 'time-wait']);
       const inUse = new Set<string>();
       for (const m of String(r.stdout).matchAll(/\[([0-9a-f:]+)\]/gi)) inUse.add(m[1] as string);
       for (const a of addrs) {
