@@ -11,6 +11,7 @@ import { Kernel } from './kernel/kernel.js';
 import { LinkMonitor } from './kernel/link-monitor.js';
 import { createRoles } from './roles/registry.js';
 import type { MnRole } from './roles/mn-role.js';
+import type { ArRole } from './roles/ar-role.js';
 import { Signalling } from './signalling/transport.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -65,6 +66,11 @@ export class Agent {
         return this.requireFlows().stop(req.flowId);
       case 'flow.list':
         return this.requireFlows().list();
+      case 'handover.prepare': {
+        const ar = this.roles.find((r) => r.name === 'ar') as ArRole | undefined;
+        if (!ar) throw new Error(`${this.opts.node} is not an access router`);
+        return ar.prepareHandover(req.mn, req.to);
+      }
       case 'release': {
         const mn = this.roles.find((r) => r.name === 'mn') as MnRole | undefined;
         if (!mn) throw new Error(`${this.opts.node} is not a mobile node`);

@@ -1,6 +1,6 @@
 import { linkLocalFromMac } from '../../shared/ipv6.js';
 import { monoMs } from '../../shared/clock.js';
-import { BA_STATUS, HACK_CODE, HANDOFF_INDICATOR, type MhMessage } from '../../shared/protocol/index.js';
+import { BA_STATUS, HACK_CODE, HANDOFF_INDICATOR, HI_CODE, type MhMessage } from '../../shared/protocol/index.js';
 import type { MrInfo } from '../../shared/control/agent-config.js';
 import type { AgentContext, Role } from '../context.js';
 import { Radvd, type AdvertisedPrefix } from '../kernel/radvd.js';
@@ -16,7 +16,10 @@ interface Visitor {
   mac: string;
   /** The node's link-local address on this access link (EUI-64 of its radio MAC). */
   linkLocal: string;
-  state: 'attached' | 'detached' | 'away';
+  /** expected: a previous MR announced it (predictive handover) and its routes are ready here. */
+  state: 'attached' | 'detached' | 'away' | 'expected';
+  /** Previous MR side of a predictive handover: the new MR that is ready for it. */
+  preparedTo?: MrInfo;
   /** Home prefixes and the MR that anchors each. */
   prefixes: Map<string, MrInfo>;
   /** Bumped on every attach/detach so a slow procedure can tell it was overtaken. */
@@ -101,10 +104,16 @@ export class ArRole implements Role {
     const gen = ++v.generation;
     const t0 = monoMs();
     const wasHere = v.state === 'detached' && v.prefixes.size > 0;
+    // Predictive handover: the previous MR already forwards here and the routes are in; only the node's neighbour entry is missing.
+    const prepared = v.state === 'expected';
     v.state = 'attached';
+    v.preparedTo = undefined;
     v.attachedAt = t0;
-    this.ctx.events.emit('mn.attached', { mn: v.mn, mnId: v.mnId, iface: v.iface });
-    await this.mr.datapath.change((c) => this.mr.datapath.routes.neighbour(c, v.iface, v.linkLocal, v.mac));
+    this.ctx.timers.clear(`expect:${v.iface}`);
+    this.ctx.events.emit('mn.attached', { mn: v.mn, mnId: v.mnId, iface: v.iface, ...(prepared ? { prepared: true } : {}) });
+    // The node's neighbour entry goes in while the registration is on its way (the kernel batch is in order).
+    const neighbour = this.mr.datapath.change((c) => this.mr.datapath.routes.neighbour(c, v.iface, v.linkLocal, v.mac));
+    if (prepared || wasHere) await neighbour;
     if (wasHere) {
       // Back before anybody else took over: deliver again, nothing to signal.
       await this.deliver(v);
@@ -138,7 +147,7 @@ export class ArRole implements Role {
     if (handover) {
       // The context transfer goes out first: the previous MR starts forwarding while routes go in here.
       const tasks: Promise<unknown>[] = [];
-      if (previous && previous.node !== me.node) tasks.push(this.transferContext(v, previous));
+      if (previous && previous.node !== me.node && !prepared) tasks.push(this.transferContext(v, previous));
       tasks.push(this.deliver(v, willAddPrefix));
       const byAnchor = group([...v.prefixes].filter(([, a]) => a.node !== me.node && a.node !== previous?.node), ([, a]) => a.node);
       for (const [, entries] of byAnchor) {
@@ -189,7 +198,7 @@ export class ArRole implements Role {
   private async transferContext(v: Visitor, previous: MrInfo): Promise<void> {
     try {
       const r = await this.ctx.signalling.request(
-        { type: 'HI', sequence: 0, flags: { S: false, U: false, P: true, F: true }, code: 0, options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)] },
+        { type: 'HI', sequence: 0, flags: { S: false, U: false, P: true, F: true }, code: HI_CODE.FBU_NOT_FROM_PCOA, options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)] },
         previous.address,
       );
       for (const p of hnpsOf(r.message)) {
@@ -269,6 +278,10 @@ export class ArRole implements Role {
     this.ctx.events.emit('mn.detached', { mn: v.mn, mnId: v.mnId, iface: v.iface });
     this.ctx.timers.clear(`refresh:${v.iface}`);
     const dp = this.mr.datapath;
+    if (v.preparedTo) {
+      await this.handOff(v, v.preparedTo);
+      return;
+    }
     await Promise.all([
       dp.change((c) => {
         for (const p of v.prefixes.keys()) {
@@ -293,9 +306,108 @@ export class ArRole implements Role {
     });
   }
 
+  /** Forwards a node's prefixes to its new MR right away (the previous MR of a prepared handover). */
+  private async handOff(v: Visitor, next: MrInfo): Promise<void> {
+    const dp = this.mr.datapath;
+    const me = this.mr.me;
+    const prefixes = [...v.prefixes.keys()];
+    const lifetimeMs = this.ctx.config.mobility.handoverContextLifetime * 1000;
+    v.preparedTo = undefined;
+    v.state = 'away';
+    v.prefixes.clear();
+    await Promise.all([
+      dp.change((c) => {
+        for (const p of prefixes) {
+          if (this.ctx.domain.anchorOf(p)?.node === me.node) dp.stage(c, p, 'anchored', { peer: next }, `served by ${next.node}`);
+          else dp.stage(c, p, 'context', { peer: next, expires: Date.now() + lifetimeMs }, `handover context for ${next.node}`);
+          dp.stage(c, p, 'attached', undefined, `${v.mn} moved to ${next.node}`);
+          dp.routes.reverseRule(c, p, undefined, undefined);
+        }
+        dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
+      }),
+      this.radvd.set(v.iface, []),
+    ]);
+    this.armContextTimers(prefixes, next, lifetimeMs);
+    this.ctx.events.emit('context.created', { mnId: v.mnId, mn: v.mn, to: next.node, prefixes, lifetimeS: this.ctx.config.mobility.handoverContextLifetime, predictive: true });
+    this.mr.refreshObserver();
+  }
+
+  /** Temporary handover contexts end after their lifetime ("deleted when the handover is over", draft-tu 4.4). */
+  private armContextTimers(prefixes: string[], next: MrInfo, lifetimeMs: number): void {
+    const dp = this.mr.datapath;
+    for (const p of prefixes) {
+      if (!dp.get(p)?.context) continue;
+      this.ctx.timers.set(`context:${p}`, lifetimeMs, () => {
+        void dp.set(p, 'context', undefined, 'handover over').then(() => {
+          this.ctx.events.emit('context.deleted', { prefix: p, to: next.node });
+          this.mr.refreshObserver();
+        });
+      });
+    }
+  }
+
+  /**
+   * Predictive handover (RFC 5949), previous MR side: told by a link-layer
+   * trigger that the node will move to `to`, it hands the node's context to
+   * the new MR (HI, code 0) before the node leaves; when the node's link goes
+   * down it forwards to the new MR at once instead of holding.
+   */
+  async prepareHandover(mnNode: string, to: string): Promise<Record<string, unknown>> {
+    const v = [...this.visitors.values()].find((x) => x.mn === mnNode);
+    const next = this.ctx.domain.mrByNode(to);
+    if (!v) throw new Error(`${mnNode} has no access link to ${this.mr.me.node}`);
+    if (!next) throw new Error(`${to} is not an MR`);
+    if (v.state !== 'attached') throw new Error(`${mnNode} is not attached here`);
+    if (next.node === this.mr.me.node) return { prepared: false, reason: 'already here' };
+    const r = await this.ctx.signalling.request(
+      { type: 'HI', sequence: 0, flags: { S: false, U: false, P: true, F: true }, code: HI_CODE.FBU_FROM_PCOA, options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)] },
+      next.address,
+    );
+    if (r.message.type !== 'HAck' || r.message.code >= 128) throw new Error(`${to} refused to prepare for ${mnNode}`);
+    v.preparedTo = next;
+    this.ctx.events.emit('handover.prepared', { mn: v.mn, to: next.node, prefixes: [...v.prefixes.keys()] });
+    return { prepared: true, to: next.node, prefixes: [...v.prefixes.keys()] };
+  }
+
+  /** New MR side of a predictive handover: make the node's routes and advertisement ready before it arrives. */
+  private async expect(m: MhMessage, from: string): Promise<MhMessage> {
+    const id = mnIdOf(m);
+    const previous = this.ctx.domain.mrByAddress(from);
+    const v = id ? this.visitorById(id) : undefined;
+    const reply = (code: number): MhMessage => ({ type: 'HAck', sequence: m.sequence, flags: { U: false, P: true, F: true }, code, options: [...(id ? [mnId(id)] : []), ...(v ? [...v.prefixes.keys()].map(hnp) : [])] });
+    if (!v || !previous) return reply(HACK_CODE.NOT_ACCEPTED);
+    if (v.state === 'attached') return reply(HACK_CODE.ACCEPTED);
+    const gen = ++v.generation;
+    v.state = 'expected';
+    for (const p of hnpsOf(m)) {
+      const anchor = this.ctx.domain.anchorOf(p);
+      if (anchor) v.prefixes.set(p, anchor);
+    }
+    const me = this.mr.me;
+    const willAddPrefix = this.ctx.config.mobility.newPrefixOnHandover && ![...v.prefixes.values()].some((a) => a.node === me.node);
+    await this.deliver(v, willAddPrefix);
+    this.ctx.events.emit('handover.expected', { mn: v.mn, from: previous.node, prefixes: [...v.prefixes.keys()] });
+    // A node that never comes: forget it after the handover context lifetime.
+    this.ctx.timers.set(`expect:${v.iface}`, this.ctx.config.mobility.handoverContextLifetime * 1000, () => {
+      if (v.generation !== gen || v.state !== 'expected') return;
+      v.state = 'away';
+      const gone = [...v.prefixes.keys()];
+      v.prefixes.clear();
+      void this.mr.datapath.change((c) => {
+        for (const p of gone) {
+          this.mr.datapath.stage(c, p, 'attached', undefined, `${v.mn} never arrived`);
+          this.mr.datapath.routes.reverseRule(c, p, undefined, undefined);
+        }
+      });
+      void this.radvd.set(v.iface, []);
+    });
+    return reply(HACK_CODE.ACCEPTED);
+  }
+
   /** Previous MR side of the context transfer: forward to the new MR for a while, then forget. */
   private async onHandoverInitiate(m: MhMessage, from: string): Promise<MhMessage> {
     if (m.type !== 'HI') throw new Error('not an HI');
+    if (m.code === HI_CODE.FBU_FROM_PCOA) return this.expect(m, from);
     const id = mnIdOf(m);
     const next = this.ctx.domain.mrByAddress(from);
     const reply = (code: number, prefixes: string[]): MhMessage => ({ type: 'HAck', sequence: m.sequence, flags: { U: false, P: true, F: true }, code, options: [...(id ? [mnId(id)] : []), ...prefixes.map(hnp)] });
@@ -308,6 +420,7 @@ export class ArRole implements Role {
     const wasAttached = v?.state === 'attached';
     if (v) {
       v.generation++;
+      v.preparedTo = undefined;
       this.ctx.timers.clear(`refresh:${v.iface}`);
       this.ctx.timers.clear(`hold:${v.iface}`);
       v.state = 'away';
@@ -325,15 +438,7 @@ export class ArRole implements Role {
       if (v && wasAttached) dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
     });
     if (v && wasAttached) await this.radvd.set(v.iface, []);
-    for (const p of prefixes) {
-      if (!dp.get(p)?.context) continue;
-      this.ctx.timers.set(`context:${p}`, lifetimeMs, () => {
-        void dp.set(p, 'context', undefined, 'handover over').then(() => {
-          this.ctx.events.emit('context.deleted', { prefix: p, to: next.node });
-          this.mr.refreshObserver();
-        });
-      });
-    }
+    this.armContextTimers(prefixes, next, lifetimeMs);
     this.ctx.events.emit('context.created', { mnId: id, mn: v?.mn ?? null, to: next.node, prefixes, lifetimeS: this.ctx.config.mobility.handoverContextLifetime });
     this.mr.refreshObserver();
     return reply(HACK_CODE.ACCEPTED, prefixes);

@@ -103,7 +103,8 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     const stateExpectations = s.expect.filter(isStateExpectation);
     if (stateExpectations.some((e) => e.clean)) {
       // Handover contexts live for a while by design; check once they should be gone.
-      const last = log.handovers.at(-1)?.at ?? 0;
+      const lastHandover = log.handovers.at(-1);
+      const last = lastHandover ? (lastHandover.completedAt ?? lastHandover.at) : 0;
       const wait = last + (session.state.plan as { mobility: { handoverContextLifetime: number } }).mobility.handoverContextLifetime * 1000 + 500 - monoMs();
       if (wait > 0) {
         progress.info(`waiting ${(wait / 1000).toFixed(1)} s for handover contexts to expire before checking for stale state`);

@@ -113,8 +113,9 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
     const h = step.handover;
     const from = (await session.attachedTo(h.mn)).filter((a) => a !== h.to);
     const waiting = h.wait ? completion(session, h.mn, h.to, h.timeout === undefined ? undefined : durationMs(h.timeout)) : undefined;
-    const at = monoMs();
-    await session.handover(h.mn, h.to, { mode: h.mode, ...(h.gap !== undefined ? { gapMs: durationMs(h.gap) } : {}), ...(h.overlap !== undefined ? { overlapMs: durationMs(h.overlap) } : {}) });
+    const done = await session.handover(h.mn, h.to, { mode: h.mode, predictive: h.predictive, ...(h.gap !== undefined ? { gapMs: durationMs(h.gap) } : {}), ...(h.overlap !== undefined ? { overlapMs: durationMs(h.overlap) } : {}) });
+    // The handover's moment is the radio change (after a predictive preparation, if any).
+    const at = done.radioAt;
     const rec: HandoverRecord = { index: log.handovers.length, mn: h.mn, from, to: h.to, at };
     log.handovers.push(rec);
     if (waiting) {

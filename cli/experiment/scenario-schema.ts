@@ -44,6 +44,8 @@ const handoverStep = z.strictObject({
   gap: duration.optional(),
   /** Make before break: time with both radios up. */
   overlap: duration.optional(),
+  /** Predictive (RFC 5949): the current access router hears of the move first and prepares the new one. */
+  predictive: z.boolean().default(false),
   /** Wait until the new MR reports the handover complete (default true)... */
   wait: z.boolean().default(true),
   /** ...for at most this long before the step fails (default 5s). */

@@ -114,7 +114,8 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
     const intendedRules = new Set(arr(mrState.reverse).map((x) => String(x.prefix)));
     for (const r of rules) if (!intendedRules.has(r)) problems.push(`${mr.name}: reverse rule from ${r} that its agent does not intend`);
     for (const p of arr(mrState.prefixes)) {
-      if (p.contextTo !== undefined) problems.push(`${mr.name}: handover context for ${String(p.prefix)} still there`);
+      // A handover context is temporary by design; it is stale once its lifetime has run out.
+      if (p.contextTo !== undefined && Number(p.contextExpiresInS ?? 0) <= 0) problems.push(`${mr.name}: handover context for ${String(p.prefix)} outlived its lifetime`);
       if (p.hold) problems.push(`${mr.name}: ${String(p.prefix)} held for a node between cells`);
     }
     const visitors = arr(roleState(states, mr.name, 'ar').visitors);

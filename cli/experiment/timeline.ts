@@ -26,7 +26,7 @@ export function describeStep(s: Step): string {
   if (s.handover) {
     const h = s.handover;
     const how = h.mode === 'make' ? `make-before-break${h.overlap !== undefined ? `, overlap ${durationMs(h.overlap)} ms` : ''}` : `break-before-make${h.gap !== undefined ? `, gap ${durationMs(h.gap)} ms` : ''}`;
-    return `handover ${h.mn} → ${h.to} (${how})`;
+    return `${h.predictive ? 'predictive ' : ''}handover ${h.mn} → ${h.to} (${how})`;
   }
   if (s.link) {
     const l = s.link;

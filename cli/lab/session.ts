@@ -29,6 +29,11 @@ export interface HandoverOptions {
   gapMs?: number;
   /** make-before-break: how long both radios stay up (default 50 ms). */
   overlapMs?: number;
+  /**
+   * Predictive (RFC 5949): first tell the current access router where the node
+   * is going, as a link-layer trigger would, so that it prepares the new one.
+   */
+  predictive?: boolean;
 }
 
 export interface SessionEvents {
@@ -171,11 +176,20 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
    * before make takes the old radio down and the new one up in one kernel batch
    * (with an optional gap between them); make before break brings the new one up first.
    */
-  async handover(mn: string, to: string, opts: HandoverOptions = {}): Promise<{ from: string[]; to: string }> {
+  async handover(mn: string, to: string, opts: HandoverOptions = {}): Promise<{ from: string[]; to: string; radioAt: number }> {
     const from = (await this.attachedTo(mn)).filter((a) => a !== to);
     const newRadio = this.radioTo(mn, to);
     const oldRadios = from.map((a) => this.radioTo(mn, a));
-    this.note('step.handover', { mn, from, to, mode: opts.mode ?? 'break', gapMs: opts.gapMs ?? 0 });
+    if (opts.predictive) {
+      for (const ar of from) {
+        const prepared = await this.client(ar)
+          .request<Record<string, unknown>>('handover.prepare', { mn, to }, 2000)
+          .catch((e: unknown) => ({ prepared: false, error: e instanceof Error ? e.message : String(e) }));
+        this.note('step.handover-prepared', { mn, from: ar, to, ...prepared });
+      }
+    }
+    this.note('step.handover', { mn, from, to, mode: opts.mode ?? 'break', gapMs: opts.gapMs ?? 0, predictive: opts.predictive ?? false });
+    const radioAt = monoMs();
     if ((opts.mode ?? 'break') === 'make') {
       await this.radioBatch(mn, [`link set dev ${newRadio} up`]);
       await sleep(opts.overlapMs ?? 50);
@@ -187,7 +201,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     } else {
       await this.radioBatch(mn, [...oldRadios.map((r) => `link set dev ${r} down`), `link set dev ${newRadio} up`]);
     }
-    return { from, to };
+    return { from, to, radioAt };
   }
 
   private async radioBatch(mn: string, lines: string[]): Promise<void> {

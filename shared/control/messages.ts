@@ -18,6 +18,11 @@ export const requestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('flow.start'), flow: flowSpecSchema }),
   z.object({ id: z.number(), op: z.literal('flow.stop'), flowId: z.string() }),
   z.object({ id: z.number(), op: z.literal('flow.list') }),
+  /**
+   * AR: a link-layer trigger says mobile node `mn` is about to move to access
+   * router `to` (predictive handover, RFC 5949): prepare it now.
+   */
+  z.object({ id: z.number(), op: z.literal('handover.prepare'), mn: z.string(), to: z.string() }),
   /** MN: give up a home address prefix (its sessions are over). */
   z.object({ id: z.number(), op: z.literal('release'), prefix: z.string() }),
   z.object({ id: z.number(), op: z.literal('shutdown') }),
