@@ -112,7 +112,10 @@ export class Agent {
       onCarrier: (l) => void carrierListeners.push(l),
       timers: new Timers(),
     };
-    if (config.address) await signalling.listen(config.address);
+    if (config.address) {
+      await signalling.listen(config.address);
+      signalling.warmUp();
+    }
     this.roles = createRoles(this.ctx);
     for (const r of this.roles) await r.start();
     this.flows = new FlowManager(this.ctx);

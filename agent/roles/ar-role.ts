@@ -62,10 +62,13 @@ export class ArRole implements Role {
     this.ctx.onCarrier((iface, carrier) => {
       const v = this.visitors.get(iface);
       if (!v) return;
-      if (carrier) void this.ensureLinkSocket(iface);
       if (!carrier) void this.detach(v);
       else if (this.ctx.config.mobility.mnMode === 'network') void this.attach(v);
-      else this.ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: 'client-based mode: waiting for the node’s binding update' });
+      else {
+        // Only client-based mobile nodes signal to the access router, so only they need a socket on the link.
+        void this.ensureLinkSocket(iface);
+        this.ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: 'client-based mode: waiting for the node’s binding update' });
+      }
     });
   }
 

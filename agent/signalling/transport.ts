@@ -78,6 +78,26 @@ export class Signalling {
     this.sockets.set(scope ?? '', { socket, address: canonical(bare) });
   }
 
+  /**
+   * Runs the send and receive paths once on a throw-away message, so that the
+   * first real binding update does not pay for lazy initialisation (HMAC
+   * context, dgram send path, first compilation of the codec): measured at
+   * about 4 ms of CPU on the first message of a fresh agent, which showed up
+   * as handover interruption. The datagram goes to the discard port of the
+   * node's own loopback, which no lab capture sees.
+   */
+  warmUp(): void {
+    const s = this.sockets.get('');
+    if (!s) return;
+    const flags = { A: true, H: false, L: false, K: false, M: false, R: false, P: true, F: false, T: false, B: false, S: false, D: false };
+    const msg: MhMessage = { type: 'PBU', sequence: 0, flags, lifetime: 0, options: [{ kind: 'timestamp', value: timestampFromMillis(Date.now()) }] };
+    const bytes = encodeMessage(msg, { src: s.address, dst: s.address, auth: this.key });
+    const decoded = decodeMessage(bytes);
+    verifyMessage(bytes, { src: s.address, dst: s.address, keyForSpi: () => this.key.key });
+    if (decoded.ok) summarize(withoutPadding(decoded.message));
+    s.socket.send(new Uint8Array(0), 9, '::1', () => undefined);
+  }
+
   /** Registers a handler for incoming requests that `match` accepts; its return value is sent back as the reply. */
   on(match: (m: MhMessage) => boolean, handle: Handler): void {
     this.handlers.push({ match, handle });

@@ -9,7 +9,7 @@ import type { Journal } from '../state/journal.js';
 import { mapLimit } from '../util/exec.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { nodeLinks, type LinkState } from './link-state.js';
-import { inNodeArgv, tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
+import { PCAP_BUFFER_TIMEOUT_MS, inNodeArgv, tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
 import { TcpdumpProcess, TcpdumpStartError } from './tcpdump-process.js';
 
 export { exportPcapng } from './export-pcapng.js';
@@ -40,7 +40,15 @@ export interface CaptureSessionOptions {
   dieWithParent?: boolean;
   /** tcpdumps started at once (default 16). */
   concurrency?: number;
-  /** How long `stop` lets packets still in flight land before SIGTERM (default 200 ms). */
+  /**
+   * Capture in blocks rather than packet by packet (tcpdump without
+   * --immediate-mode): dozens of tcpdumps then wake a few times a second
+   * instead of once per packet, which keeps them from competing with the
+   * agents for the CPU while an experiment is timed. `stop` waits out the
+   * buffer timeout so that the last block lands. Default false.
+   */
+  batched?: boolean;
+  /** How long `stop` lets packets still in flight land before SIGTERM (default 200 ms, batched: the buffer timeout plus 100 ms). */
   drainMs?: number;
   /** How long one tcpdump may take to say "listening on" (default 10 s). */
   readyTimeoutMs?: number;
@@ -148,7 +156,7 @@ export class CaptureSession {
   /** Lets the last packets land, stops every tcpdump (SIGTERM: each flushes and closes its file), waits for all, and returns the files. Idempotent. */
   stop(): Promise<CaptureFileRef[]> {
     this.stopping ??= (async () => {
-      if (this.captures.some((c) => c.proc.running)) await new Promise((r) => setTimeout(r, this.opts.drainMs ?? 200));
+      if (this.captures.some((c) => c.proc.running)) await new Promise((r) => setTimeout(r, this.opts.drainMs ?? (this.opts.batched ? PCAP_BUFFER_TIMEOUT_MS + 100 : 200)));
       const exits = await Promise.all(this.captures.map((c) => c.proc.stop()));
       exits.forEach((x, i) => {
         if (x.signal === 'SIGKILL') this.progress.warn(`tcpdump on ${this.captures[i]?.ref.node}:${this.captures[i]?.ref.iface} had to be killed; its file may end in a cut packet`);
@@ -184,6 +192,7 @@ export class CaptureSession {
     const argv = tcpdumpArgv({
       source,
       write: ref.path,
+      immediate: !this.opts.batched,
       ...(this.opts.snaplen !== undefined ? { snaplen: this.opts.snaplen } : {}),
       ...(this.opts.count !== undefined ? { count: this.opts.count } : {}),
       ...(this.opts.filter !== undefined ? { filter: this.opts.filter } : {}),

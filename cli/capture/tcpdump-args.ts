@@ -23,17 +23,28 @@ export interface TcpdumpOptions {
   count?: number;
   /** pcap-filter expression. */
   filter?: string;
+  /**
+   * Hand each packet to tcpdump as it arrives (`--immediate-mode`, default).
+   * false: libpcap's ring hands packets over in blocks, at the latest after
+   * its 1 s buffer timeout, so tcpdump wakes up a few times a second instead
+   * of once per packet; timestamps are the kernel's either way.
+   */
+  immediate?: boolean;
 }
+
+/** libpcap's buffer timeout as tcpdump sets it: the longest a packet waits in the ring when not in immediate mode. */
+export const PCAP_BUFFER_TIMEOUT_MS = 1000;
 
 export const DEFAULT_SNAPLEN = 262144;
 
 /** tcpdump's argv (without the namespace prefix). */
 export function tcpdumpArgv(o: TcpdumpOptions): string[] {
-  const argv = ['tcpdump', '-i', o.source.kind === 'device' ? o.source.iface : 'any', '-n', '--immediate-mode'];
+  const argv = ['tcpdump', '-i', o.source.kind === 'device' ? o.source.iface : 'any', '-n'];
+  if (o.immediate ?? true) argv.push('--immediate-mode');
   if (o.write !== undefined) {
-    // -U flushes each packet as it is written; without --immediate-mode libpcap
-    // still holds packets in its ring until the buffer timeout, and the last
-    // second of the capture is lost at SIGTERM.
+    // -U flushes each packet as it is written. Without --immediate-mode libpcap
+    // still holds packets in its ring until the buffer timeout, so whoever stops
+    // such a capture waits PCAP_BUFFER_TIMEOUT_MS first or loses the last block.
     argv.push('-w', o.write, '-U', '--time-stamp-precision=nano', '-s', String(o.snaplen ?? DEFAULT_SNAPLEN));
   } else {
     argv.push('-l');

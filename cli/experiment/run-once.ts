@@ -88,7 +88,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     await waitForHomeAddresses(session, progress);
     if (s.capture !== false) {
       const targets = captureTargets(session, s.capture);
-      capture = await CaptureSession.start({ plan: session.plan, dir: path.join(outDir, 'captures'), ...(targets ? { targets } : {}), ...(s.capture?.snaplen ? { snaplen: s.capture.snaplen } : {}), journal: await Journal.open(lab), progress });
+      capture = await CaptureSession.start({ plan: session.plan, dir: path.join(outDir, 'captures'), batched: true, ...(targets ? { targets } : {}), ...(s.capture?.snaplen ? { snaplen: s.capture.snaplen } : {}), journal: await Journal.open(lab), progress });
     }
     runStart = monoMs();
     session.note('run.started', { scenario: s.name });

@@ -177,7 +177,11 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
    * (with an optional gap between them); make before break brings the new one up first.
    */
   async handover(mn: string, to: string, opts: HandoverOptions = {}): Promise<{ from: string[]; to: string; radioAt: number }> {
-    const from = (await this.attachedTo(mn)).filter((a) => a !== to);
+    const attached = await this.attachedTo(mn);
+    if (attached.includes(to)) {
+      throw new DmmlabError('E_USAGE', `${mn} is already attached to ${to} (attached: ${attached.join(', ')}); a handover needs a new access router — if an earlier run left it there, redeploy the lab or hand it back first`);
+    }
+    const from = attached;
     const newRadio = this.radioTo(mn, to);
     const oldRadios = from.map((a) => this.radioTo(mn, a));
     if (opts.predictive) {

@@ -223,6 +223,8 @@ describe('malformed signalling on figure 1 (netns)', () => {
         expect(p.exitCode, `ping ${target} after the handover:\n${p.stdout}`).toBe(0);
       }
       expect(session.deadAgents).toEqual([]);
+      // A second handover to the same router is refused up front instead of waiting for an attachment that never comes.
+      await expect(session.handover('mn1', 'mr12')).rejects.toThrow(/mn1 is already attached to mr12/);
     } finally {
       session.close();
     }

@@ -142,3 +142,24 @@ describe('CaptureSession on a running lab', () => {
     }
   });
 });
+
+describe('CaptureSession in batched mode (how experiments capture)', () => {
+  it('runs tcpdump without --immediate-mode and still keeps the last packets before stop', async () => {
+    const batchedDir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capbatched-'));
+    try {
+      const s = await CaptureSession.start({ plan, dir: batchedDir, batched: true, targets: [{ node: 'mn1', iface: 'mr1' }] });
+      const argv = (await execa('pgrep', ['-af', 'tcpdump'], { reject: false })).stdout.split('\n').filter((l) => l.includes(batchedDir));
+      expect(argv).toHaveLength(1);
+      expect(argv[0]).not.toContain('--immediate-mode');
+      // The pings end a few milliseconds before stop: they are still in libpcap's ring, in a block the kernel has not handed over yet.
+      await ping('cn1', home);
+      const [file] = await s.stop();
+      const list: DecodedPacket[] = [];
+      for await (const rec of readCapture((file as CaptureFileRef).path)) list.push(decodePacket(rec.linkType, rec.data, rec.originalLength));
+      expect(echoes(list, 128, (l) => l.dst === home)).toHaveLength(3);
+      expect(echoes(list, 129, (l) => l.src === home)).toHaveLength(3);
+    } finally {
+      rmSync(batchedDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
