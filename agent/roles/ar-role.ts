@@ -63,9 +63,11 @@ export class ArRole implements Role {
       const v = this.visitors.get(iface);
       if (!v) return;
       if (!carrier) void this.detach(v);
-      else if (this.ctx.config.mobility.mnMode === 'network') void this.attach(v);
+      // The node signals to the link's address (a client-based binding update, or a network-based node
+      // releasing an idle prefix). In network-based mode the socket is opened once the attachment is
+      // done: looking the address up spawns ip, which would hold up the registration.
+      else if (this.ctx.config.mobility.mnMode === 'network') void this.attach(v).finally(() => this.ensureLinkSocket(iface));
       else {
-        // Only client-based mobile nodes signal to the access router, so only they need a socket on the link.
         void this.ensureLinkSocket(iface);
         this.ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: 'client-based mode: waiting for the node’s binding update' });
       }

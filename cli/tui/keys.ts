@@ -4,6 +4,7 @@ export type KeyAction =
   | 'previousMn'
   | 'pickMn'
   | 'handover'
+  | 'predictiveHandover'
   | 'attach'
   | 'detach'
   | 'startFlow'
@@ -32,6 +33,7 @@ export const KEY_BINDINGS: KeyBinding[] = [
   { key: 'm', action: 'nextMn', help: 'select the next mobile node' },
   { key: 's', action: 'pickMn', help: 'select a mobile node from a list' },
   { key: 'h', action: 'handover', footer: 'handover', help: 'hand the node over to another AR' },
+  { key: 'H', action: 'predictiveHandover', help: 'hand over predictively: the current MR prepares the new one first (RFC 5949)' },
   { key: 'a', action: 'attach', footer: 'attach', help: 'attach the node to one more AR too' },
   { key: 'd', action: 'detach', footer: 'detach', help: 'detach the node from one AR, or all' },
   { key: 'f', action: 'startFlow', footer: 'flow', help: 'start a flow: kind, sender, receiver' },

@@ -91,6 +91,9 @@ export async function startTui(o: StartTuiOptions): Promise<number> {
     });
   } finally {
     ink?.unmount();
+    // Ink's last frame and log-update's erase sequences must land on the alternate screen: written
+    // after we leave it, they erase lines of the main screen, our closing message among them.
+    await ink?.waitUntilExit().catch(() => undefined);
     if (alternate) o.stdout.write('\x1b[?1049l');
     await capture.close();
     await tuiLab.settle();

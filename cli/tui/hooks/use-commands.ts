@@ -58,6 +58,13 @@ export function useCommands(d: CommandDeps): Record<KeyAction, () => void> {
     const mobile = nodes.filter((n) => n.roles.includes('mn'));
     return [...mobile, ...nodes.filter((n) => !n.roles.includes('mn'))].map((n) => ({ value: n.name, label: n.name, hint: `${n.roles.join(',')} · ${n.network}` }));
   };
+  const handover = (mn: string, predictive: boolean) =>
+    picker(`Hand ${mn} over to${predictive ? ' (predictive)' : ''}`, arItems(cells(mn).filter((c) => !c.up)), (ar) =>
+      d.run(`${predictive ? 'predictive ' : ''}handover ${mn} → ${ar}`, async () => {
+        const r = await lab.handover(mn, ar, predictive ? { predictive: true } : undefined);
+        return `${predictive ? 'predictive ' : ''}handover ${mn} ${r.from.join('+') || '(none)'} → ${r.to}`;
+      }),
+    );
   const select = (delta: number) => {
     const n = d.mobileNodes.length;
     if (n) d.update((u) => ({ selected: (u.selected + delta + n) % n }));
@@ -74,14 +81,8 @@ export function useCommands(d: CommandDeps): Record<KeyAction, () => void> {
         (mn) => d.update({ selected: Math.max(0, d.mobileNodes.indexOf(mn)) }),
       );
     }),
-    handover: withMn((mn) =>
-      picker(`Hand ${mn} over to`, arItems(cells(mn).filter((c) => !c.up)), (ar) =>
-        d.run(`handover ${mn} → ${ar}`, async () => {
-          const r = await lab.handover(mn, ar);
-          return `handover ${mn} ${r.from.join('+') || '(none)'} → ${r.to}`;
-        }),
-      ),
-    ),
+    handover: withMn((mn) => handover(mn, false)),
+    predictiveHandover: withMn((mn) => handover(mn, true)),
     attach: withMn((mn) => picker(`Attach ${mn} to`, arItems(cells(mn).filter((c) => !c.up)), (ar) => d.run(`attach ${mn} to ${ar}`, () => lab.attach(mn, ar)))),
     detach: withMn((mn) => {
       const up = cells(mn).filter((c) => c.up);

@@ -52,10 +52,12 @@ beforeAll(async () => {
   const dep = await dmmlab(['deploy', 'topologies/fig1.yaml', '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed:\n${dep.stderr}`);
   deployed = true;
-  const started = await tmux('new-session', '-d', '-s', tmuxSession, '-x', '120', '-y', '40', '-c', ROOT, 'node', 'bin/dmmlab.js', 'tui', lab);
+  // A shell stays behind the TUI: tmux does not reliably draw the last output of a pane whose
+  // process has exited (remain-on-exit), and the test reads the closing message and exit code.
+  const command = `node bin/dmmlab.js tui ${lab}; echo "tui exited with $?"; exec sleep 600`;
+  const started = await tmux('new-session', '-d', '-s', tmuxSession, '-x', '120', '-y', '40', '-c', ROOT, 'sh', '-c', command);
   if (started.exitCode !== 0) throw new Error(`tmux new-session failed: ${started.stderr}`);
   tmuxStarted = true;
-  await tmux('set-option', '-t', tmuxSession, 'remain-on-exit', 'on');
 });
 
 afterAll(async () => {
@@ -121,7 +123,7 @@ describe('dmmlab tui in a real terminal', () => {
     await type('q');
     await waitPane('the quit dialog', shows('k keep it running'));
     await type('k');
-    await waitPane('the TUI saying the lab keeps running', shows(`lab ${lab} keeps running`));
+    await waitPane('the TUI saying the lab keeps running', shows(`lab ${lab} keeps running`, 'tui exited with 0'));
     const inspect = await dmmlab(['inspect', lab, '--json']);
     expect(inspect.exitCode, inspect.stderr).toBe(0);
   });

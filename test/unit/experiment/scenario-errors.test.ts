@@ -141,6 +141,7 @@ describe('valid scenarios', () => {
   const shipped = [
     ['dynamic-mobility', 'query'],
     ['fig5-handover', 'query'],
+    ['fig5-predictive', 'query'],
     ['ping-pong', 'query'],
     ['ro-off', 'off'],
     ['ro-query', 'query'],

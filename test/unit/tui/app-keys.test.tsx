@@ -64,6 +64,16 @@ describe('keys', () => {
     await t.see(/▸mn1 +at mr2/, 'cells  mr11  mr12 [mr2]', `▸lm1  ${P1} → mr2`, `tunnel mr11 ⇒ mr2 ${P1}`, `mr11 ${P1} anchor→mr2`);
   });
 
+  it('H hands over predictively: the lab is asked to prepare the new router first', async () => {
+    const t = renderTui();
+    await t.see('[mr11]');
+    await t.press('H');
+    await t.see('Hand mn1 over to (predictive)', 'mr12 net1', 'mr2 net2');
+    await t.press('mr2', KEY.enter);
+    await t.see('✔ predictive handover mn1 mr11 → mr2');
+    expect(t.lab.calls).toEqual(['handover mn1 mr2 predictive']);
+  });
+
   it('Esc closes a picker without doing anything; ↑/↓ move the highlight', async () => {
     const t = renderTui();
     await t.see('[mr11]');

@@ -162,8 +162,8 @@ export class FakeLab implements TuiLab {
     this.check(`detach ${mn} ${ar ?? '*'}`);
     for (const r of this.radioState[mn] ?? []) if (!ar || r.ar === ar) r.up = false;
   }
-  async handover(mn: string, to: string, _opts?: HandoverOptions) {
-    this.check(`handover ${mn} ${to}`);
+  async handover(mn: string, to: string, opts?: HandoverOptions) {
+    this.check(`handover ${mn} ${to}${opts?.predictive ? ' predictive' : ''}`);
     const from = await this.attachedTo(mn);
     for (const r of this.radioState[mn] ?? []) r.up = r.ar === to;
     return { from, to };
