@@ -45,6 +45,21 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(report.handovers[0]!.signalling.LRI).toBeGreaterThanOrEqual(1);
   });
 
+  it('fig5-predictive: the context reaches MR2 before the radio moves (HI/HAck), the session survives', async () => {
+    const { report, exitCode, output } = await run('scenarios/fig5-predictive.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.handovers).toHaveLength(1);
+    expect(report.signalling.totals.HI?.count).toBe(1);
+    expect(report.signalling.totals.HAck?.count).toBe(1);
+    const f1 = report.flows.find((f) => f.id === 'f1')!;
+    expect(f1.received).toBeGreaterThan(2000);
+    expect(f1.handovers[0]!.interruptionMs).toBeLessThanOrEqual(20);
+    expect(f1.settledMobilityPath).toEqual(['mn2', 'mr31', 'mr2', 'mn1']);
+    const step = report.steps.find((s) => s.kind === 'handover')!;
+    expect(step.text).toContain('predictive');
+  });
+
   it.each(['query', 'redirect', 'off'])('ro-%s: packets settle on the path the mode gives', async (mode) => {
     const { report, exitCode, output } = await run(`scenarios/ro-${mode}.yaml`, runtime);
     expect(failures(report), output).toEqual([]);
