@@ -42,14 +42,28 @@ export async function startAgents(opts: {
   progress.phase('agents', nodes.length);
   // One agent per core at a time: started all at once on a small machine, each would take several
   // times its own start-up (they compete for the CPU), and none would be ready within its budget.
-  const results = await mapLimit(nodes, Math.max(2, os.cpus().length), async (node) => {
-    if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
-    const r = await startOne(plan, node, opts);
-    progress.tick();
-    return r;
-  });
+  // In waves, servers first: an MR registers its mobile nodes with the LM and asks the HAA for
+  // prefixes as soon as it is configured, so those must already answer (on a slow machine, or in
+  // the VM, an LM started after its MRs would miss their first registrations).
+  const results: AgentStart[] = [];
+  for (const wave of startWaves(nodes)) {
+    results.push(
+      ...(await mapLimit(wave, Math.max(2, os.cpus().length), async (node) => {
+        if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
+        const r = await startOne(plan, node, opts);
+        progress.tick();
+        return r;
+      })),
+    );
+  }
   progress.done();
   return results;
+}
+
+/** Start order: location managers and address allocators, then mobility and access routers, then the rest (mobile nodes, correspondents, routers). */
+export function startWaves(nodes: PlanNode[]): PlanNode[][] {
+  const rank = (n: PlanNode) => (n.roles.some((r) => r === 'lm' || r === 'haa') ? 0 : n.roles.some((r) => r === 'mr' || r === 'ar') ? 1 : 2);
+  return [0, 1, 2].map((k) => nodes.filter((n) => rank(n) === k)).filter((w) => w.length > 0);
 }
 
 async function startOne(plan: Plan, node: PlanNode, opts: { runtime: Runtime; journal: Journal; tunnelDriver: 'ip6tnl' | 'seg6'; key: LabKey }): Promise<AgentStart> {
