@@ -46,12 +46,15 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
     session = await LabSession.open(o.lab);
     const s = session;
     const plan = s.plan;
+    // Both ends need their home address before the flow starts (as dmmlab run waits for every mobile node).
     let home: string | undefined;
-    for (let i = 0; i < 200 && !home; i++) {
+    let peer: string | undefined;
+    for (let i = 0; i < 200 && !(home && peer); i++) {
       home = (await mnAddresses(s, 'mn1'))[0]?.address;
-      if (!home) await sleep(50);
+      peer = (await mnAddresses(s, 'mn2'))[0]?.address;
+      if (!(home && peer)) await sleep(50);
     }
-    if (!home) throw new Error('mn1 got no home address');
+    if (!home || !peer) throw new Error(`${home ? 'mn2' : 'mn1'} got no home address within 10 s`);
     const hnp = `${home.split(':').slice(0, 4).join(':')}::/64`;
     capture = await CaptureSession.start({ plan, dir: path.join(o.out, 'captures'), batched: true });
 
