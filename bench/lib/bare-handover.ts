@@ -22,7 +22,8 @@ import { destroy } from '../../cli/lab/destroy.js';
 import { LabSession } from '../../cli/lab/session.js';
 import { analyzeRun } from '../../cli/experiment/analyze/analyze-run.js';
 import type { FlowAnalysis, FlowRecord, HandoverRecord } from '../../cli/experiment/analysis-types.js';
-import { mnAddresses } from '../../cli/experiment/state-checks.js';
+import { mnAddresses, waitForHomeAddresses } from '../../cli/experiment/state-checks.js';
+import { silentProgress } from '../../cli/util/progress.js';
 import type { RuntimeKind } from '../../cli/runtime/runtime.js';
 
 export interface BareHandoverOptions {
@@ -46,15 +47,8 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
     session = await LabSession.open(o.lab);
     const s = session;
     const plan = s.plan;
-    // Both ends need their home address before the flow starts (as dmmlab run waits for every mobile node).
-    let home: string | undefined;
-    let peer: string | undefined;
-    for (let i = 0; i < 200 && !(home && peer); i++) {
-      home = (await mnAddresses(s, 'mn1'))[0]?.address;
-      peer = (await mnAddresses(s, 'mn2'))[0]?.address;
-      if (!(home && peer)) await sleep(50);
-    }
-    if (!home || !peer) throw new Error(`${home ? 'mn2' : 'mn1'} got no home address within 10 s`);
+    await waitForHomeAddresses(s, silentProgress);
+    const home = (await mnAddresses(s, 'mn1'))[0]?.address ?? raise('mn1 has no home address');
     const hnp = `${home.split(':').slice(0, 4).join(':')}::/64`;
     capture = await CaptureSession.start({ plan, dir: path.join(o.out, 'captures'), batched: true });
 

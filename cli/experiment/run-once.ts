@@ -4,7 +4,7 @@ import path from 'node:path';
 import { monoMs } from '../../shared/clock.js';
 import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
-import { DmmlabError, errorText } from '../errors.js';
+import { errorText } from '../errors.js';
 import { deploy } from '../lab/deploy.js';
 import { destroy } from '../lab/destroy.js';
 import { LabSession } from '../lab/session.js';
@@ -19,7 +19,7 @@ import { buildRunReport } from './build-report.js';
 import type { ExpectationResult } from './results.js';
 import { newRunLog, runSteps } from './run-steps.js';
 import type { LoadedScenario } from './scenario-load.js';
-import { mnAddresses } from './state-checks.js';
+import { waitForHomeAddresses } from './state-checks.js';
 import type { RunReport } from '../report/report-schema.js';
 
 export interface RunOnceOptions {
@@ -154,19 +154,6 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     ...(pcapng ? { pcapng } : {}),
   });
   return report;
-}
-
-/** Mobile nodes attached at start have their home address before the first step. */
-async function waitForHomeAddresses(session: LabSession, progress: Progress): Promise<void> {
-  const mns = session.plan.mobility.mns.filter((m) => m.start);
-  const deadline = Date.now() + 10_000;
-  for (const m of mns) {
-    while ((await mnAddresses(session, m.node)).length === 0) {
-      if (Date.now() > deadline) throw new DmmlabError('E_TIMEOUT', `${m.node} got no home address from ${m.start} within 10 s (see dmmlab logs ${session.lab} ${m.start})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  if (mns.length) progress.info(`${mns.map((m) => m.node).join(', ')} attached with home addresses`);
 }
 
 function captureTargets(session: LabSession, c: LoadedScenario['scenario']['capture']): { node: string; iface: string }[] | undefined {

@@ -1,6 +1,8 @@
 import { containsPrefix, parsePrefix } from '../../shared/ipv6.js';
+import { DmmlabError } from '../errors.js';
 import type { LabSession } from '../lab/session.js';
 import { run } from '../util/exec.js';
+import type { Progress } from '../util/progress.js';
 import type { CheckResult } from './results.js';
 
 type Row = Record<string, unknown>;
@@ -131,4 +133,17 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
     }
   }
   return [{ what: 'stale tunnels, routes, rules, bindings or contexts', expected: 'none', measured: problems.length ? problems.join('; ') : 'none', ok: problems.length === 0 }];
+}
+
+/** Mobile nodes attached at start have their home address before the first step. */
+export async function waitForHomeAddresses(session: LabSession, progress: Progress): Promise<void> {
+  const mns = session.plan.mobility.mns.filter((m) => m.start);
+  const deadline = Date.now() + 10_000;
+  for (const m of mns) {
+    while ((await mnAddresses(session, m.node)).length === 0) {
+      if (Date.now() > deadline) throw new DmmlabError('E_TIMEOUT', `${m.node} got no home address from ${m.start} within 10 s (see dmmlab logs ${session.lab} ${m.start})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  if (mns.length) progress.info(`${mns.map((m) => m.node).join(', ')} attached with home addresses`);
 }
