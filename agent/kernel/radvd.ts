@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { spawnLines, type LineProcess } from '../util/process.js';
+import { constants } from 'node:os';
+import { catchesSignal, spawnLines, type LineProcess } from '../util/process.js';
 import type { EventBus } from '../events.js';
 
 /** A prefix as advertised on one access link. */
@@ -21,6 +22,8 @@ export interface AdvertisedPrefix {
  */
 export class Radvd {
   private proc: LineProcess | undefined;
+  /** Settles once radvd handles SIGHUP: one sent earlier would kill it (the default action). */
+  private handlesHup: Promise<boolean> = Promise.resolve(false);
   private readonly prefixes = new Map<string, AdvertisedPrefix[]>();
   private readonly conf: string;
   private readonly pid: string;
@@ -29,6 +32,8 @@ export class Radvd {
   constructor(
     workDir: string,
     private readonly events: EventBus,
+    /** Words put before radvd's command line (tests: `ip netns exec NS`); the agent runs it in its own node. */
+    private readonly launcher: readonly string[] = [],
   ) {
     this.conf = path.join(workDir, 'radvd.conf');
     this.pid = path.join(workDir, 'radvd.pid');
@@ -45,8 +50,9 @@ export class Radvd {
     if (interfaces.length === 0 || this.proc) return;
     for (const i of interfaces) if (!this.prefixes.has(i)) this.prefixes.set(i, []);
     await writeFile(this.conf, this.render());
-    const proc = spawnLines(['radvd', '--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], () => undefined);
+    const proc = spawnLines([...this.launcher, 'radvd', '--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], () => undefined);
     this.proc = proc;
+    this.handlesHup = proc.child.pid === undefined ? Promise.resolve(false) : catchesSignal(proc.child.pid, constants.signals.SIGHUP);
     void proc.done.then((r) => {
       if (this.proc === proc) this.events.emit('agent.error', { message: `radvd exited (${r.exitCode ?? r.signal}); see ${this.log}` });
       if (this.proc === proc) this.proc = undefined;
@@ -57,7 +63,10 @@ export class Radvd {
   async set(iface: string, list: AdvertisedPrefix[]): Promise<void> {
     this.prefixes.set(iface, list);
     await writeFile(this.conf, this.render());
-    this.proc?.kill('SIGHUP');
+    const proc = this.proc;
+    // A radvd just started must not get SIGHUP before it installed its handler: the default
+    // action kills it (under load that window is long enough to be hit). Wait, then signal.
+    if (proc && (await this.handlesHup) && this.proc === proc) proc.kill('SIGHUP');
   }
 
   /** What is advertised now, per interface. */

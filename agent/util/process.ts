@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 
 /**
  * Commands for the agent, on node:child_process directly. The orchestrator
@@ -43,6 +44,28 @@ export interface LineProcess {
   /** Resolves when the process ends, with its exit code and the tail of its stderr. */
   done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Resolves once process `pid` has installed a handler for `signal` (the SigCgt
+ * mask in /proc/<pid>/status), so that sending it no longer kills the process;
+ * false if the process is gone or `timeoutMs` passes first.
+ */
+export async function catchesSignal(pid: number, signal: number, timeoutMs = 5000): Promise<boolean> {
+  const bit = 1n << BigInt(signal - 1);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let status: string;
+    try {
+      status = await readFile(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return false;
+    }
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (mask && (BigInt(`0x${mask}`) & bit) !== 0n) return true;
+    if (/^State:\s*Z/m.test(status) || Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 export function spawnLines(argv: readonly string[], onLine: (line: string) => void): LineProcess {

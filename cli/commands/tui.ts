@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startTui } from '../tui/start-tui.js';
+import { importTui } from '../tui/import-tui.js';
 import { createScenarioStepper } from '../experiment/scenario-stepper.js';
 import { oneOf } from './deploy.js';
 import type { Command } from './command.js';
@@ -25,6 +25,7 @@ export const tuiCommand: Command = {
       io.stderr.write('dmmlab tui needs a terminal; for scripted runs use dmmlab run <scenario>\n');
       return 2;
     }
+    const { startTui } = await importTui();
     return startTui({
       target,
       ...(scenario ? { scenario } : {}),

@@ -52,9 +52,10 @@ beforeAll(async () => {
   const dep = await dmmlab(['deploy', 'topologies/fig1.yaml', '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed:\n${dep.stderr}`);
   deployed = true;
+  // CI=true as in a CI job: Ink must still draw live frames on a terminal.
   // A shell stays behind the TUI: tmux does not reliably draw the last output of a pane whose
   // process has exited (remain-on-exit), and the test reads the closing message and exit code.
-  const command = `node bin/dmmlab.js tui ${lab}; echo "tui exited with $?"; exec sleep 600`;
+  const command = `CI=true node bin/dmmlab.js tui ${lab}; echo "tui exited with $?"; exec sleep 600`;
   const started = await tmux('new-session', '-d', '-s', tmuxSession, '-x', '120', '-y', '40', '-c', ROOT, 'sh', '-c', command);
   if (started.exitCode !== 0) throw new Error(`tmux new-session failed: ${started.stderr}`);
   tmuxStarted = true;
