@@ -268,6 +268,19 @@ describe('trouble', () => {
     await t.see('✔ handover mn1 mr11 → mr2');
     expect(t.lab.calls).toEqual(['handover mn1 mr2']);
   });
+
+  it('keys that reach it in one chunk are taken one by one (a busy machine, ssh, a paste)', async () => {
+    const t = renderTui();
+    await t.see('[mr11]');
+    // Enter closes the node picker; the h after it opens the handover picker instead of joining the filter.
+    t.stdin.write('s');
+    await t.see('Select a mobile node');
+    t.stdin.write(`mn2${KEY.enter}h`);
+    await t.see('selected mn2', 'Hand mn2 over to');
+    t.stdin.write(`mr32${KEY.backspace}2${KEY.enter}`);
+    await t.see('✔ handover mn2 mr31 → mr32');
+    expect(t.lab.calls).toEqual(['handover mn2 mr32']);
+  });
 });
 
 describe('opening', () => {
