@@ -53,8 +53,29 @@ export class Domain {
 
   /** The LM of the network a mobile node identifier names (`mn1@net1.lab`): its realm, which keeps the node's context. */
   realmLm(mnId: string): string | undefined {
-    const realm = mnId.split('@')[1]?.split('.')[0];
-    return this.config.mobility.domain.find((n) => n.name === realm)?.lm?.address;
+    const realm = this.realmOf(mnId);
+    return realm ? this.lmOf(realm) : undefined;
+  }
+
+  /** The network of a mobile node identifier (`mn1@net1.lab` → net1). */
+  realmOf(mnId: string): string | undefined {
+    return mnId.split('@')[1]?.split('.')[0];
+  }
+
+  /** The LM of a network, by name. */
+  lmOf(network: string): string | undefined {
+    return this.config.mobility.domain.find((n) => n.name === network)?.lm?.address;
+  }
+
+  /** The MR acting as LM proxy of a network, if it has one (hierarchical LM entries, Chan figures 4 and 9). */
+  lmProxyOf(network: string): { node: string; address: string } | undefined {
+    return this.config.mobility.domain.find((n) => n.name === network)?.lmProxy;
+  }
+
+  /** The network whose LM proxy has this address (undefined if the address is no LM proxy). */
+  proxiedNetwork(address: string): string | undefined {
+    const a = canonical(address);
+    return this.config.mobility.domain.find((n) => n.lmProxy?.address === a)?.name;
   }
 
   /** Address of the HAA of a network. */

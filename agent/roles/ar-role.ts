@@ -5,9 +5,8 @@ import type { MrInfo } from '../../shared/control/agent-config.js';
 import type { AgentContext, Role } from '../context.js';
 import { Radvd, type AdvertisedPrefix } from '../kernel/radvd.js';
 import { ipJson } from '../kernel/kernel.js';
-import { PURPOSE, handoff, hnp, hnpsOf, mnId, mnIdOf, previousMrOf, purposeOf, purposeOption } from '../signalling/dmm-options.js';
+import { PURPOSE, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, previousMrOf, proxyPbu, purposeOf, purposeOption, type Purpose } from '../signalling/dmm-options.js';
 import type { MrRole } from './mr/mr-role.js';
-import { pbuFlags } from './mr/mr-role.js';
 
 interface Visitor {
   mn: string;
@@ -55,7 +54,7 @@ export class ArRole implements Role {
   async start(): Promise<void> {
     await this.radvd.start(this.ctx.config.access.map((a) => a.iface));
     const s = this.ctx.signalling;
-    s.on((m) => m.type === 'HI', ({ message, from }) => this.onHandoverInitiate(message, from));
+    s.on((m) => m.type === 'HI', ({ message, from }) => (this.mr.lmProxy?.relays(message, from) ? this.mr.lmProxy.relay(message, from) : this.onHandoverInitiate(message, from)));
     s.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.CLIENT_UPDATE, ({ message, scope }) => this.onClientUpdate(message, scope));
     this.mr.attachedPrefixes = () => [...this.visitors.values()].filter((v) => v.state === 'attached').flatMap((v) => [...v.prefixes.keys()]);
     this.mr.onPrefixRevoked = (p) => void this.dropPrefix(p, 'revoked');
@@ -126,7 +125,7 @@ export class ArRole implements Role {
       return;
     }
     const me = this.mr.me;
-    const realm = this.ctx.domain.realmLm(v.mnId);
+    const realm = this.locationManager(v);
     if (!realm) {
       this.ctx.events.emit('agent.error', { message: `no LM for the realm of ${v.mnId}` });
       return;
@@ -151,18 +150,14 @@ export class ArRole implements Role {
     const willAddPrefix = !handover || (this.ctx.config.mobility.newPrefixOnHandover && !anchoredHere());
     if (handover) {
       // The context transfer goes out first: the previous MR starts forwarding while routes go in here.
+      // The previous MR learns from the context transfer; unless it is only the LM proxy of the network the node
+      // left (it relays the transfer to the MR that served the node there), so what it anchors is told here too.
+      const relayed = previous !== undefined && previous.network !== me.network && this.ctx.domain.proxiedNetwork(previous.address) !== undefined;
+      const toldByTransfer = relayed ? undefined : previous?.node;
       const tasks: Promise<unknown>[] = [];
-      if (previous && previous.node !== me.node && !prepared) tasks.push(this.transferContext(v, previous));
+      if (previous && previous.node !== me.node && !prepared) tasks.push(this.transferContext(v, previous, realm, toldByTransfer));
       tasks.push(this.deliver(v, willAddPrefix));
-      const byAnchor = group([...v.prefixes].filter(([, a]) => a.node !== me.node && a.node !== previous?.node), ([, a]) => a.node);
-      for (const [, entries] of byAnchor) {
-        const anchor = (entries[0] as [string, MrInfo])[1];
-        tasks.push(this.tell(anchor.address, this.pbu(PURPOSE.ANCHOR_BINDING, v.mnId, entries.map(([p]) => p), this.ctx.config.mobility.bindingLifetime)));
-      }
-      tasks.push(...this.updateOtherLms(v, [...v.prefixes.keys()], realm));
-      tasks.push(this.mr.datapath.change((c) => {
-        for (const [p, a] of v.prefixes) if (a.node === me.node) this.mr.datapath.stage(c, p, 'anchored', undefined, 'its node is back at its anchor');
-      }));
+      tasks.push(...this.announce(v, [...v.prefixes.keys()], realm, toldByTransfer));
       await Promise.all(tasks);
     }
     if (gen !== v.generation) return;
@@ -192,39 +187,83 @@ export class ArRole implements Role {
     const every = (this.ctx.config.mobility.bindingLifetime * 1000) / 2;
     this.ctx.timers.set(`refresh:${v.iface}`, every, () => {
       if (v.state !== 'attached') return;
-      const realm = this.ctx.domain.realmLm(v.mnId);
+      const realm = this.locationManager(v);
       if (realm) void this.tell(realm, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [...v.prefixes.keys()], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.NOT_CHANGED));
       if (realm) void Promise.all(this.updateOtherLms(v, [...v.prefixes.keys()], realm));
       this.scheduleRefresh(v);
     });
   }
 
+  /**
+   * Tells where the node is now for these prefixes: their anchors (anchor
+   * binding; not `skipAnchor`, which learns it from the context transfer),
+   * their LMs, and this MR itself for the prefixes it anchors.
+   */
+  private announce(v: Visitor, prefixes: string[], realm: string, skipAnchor: string | undefined): Promise<unknown>[] {
+    const me = this.mr.me;
+    const tasks: Promise<unknown>[] = [];
+    const anchorOf = (p: string) => v.prefixes.get(p) as MrInfo;
+    const byAnchor = group(prefixes.filter((p) => v.prefixes.has(p) && anchorOf(p).node !== me.node && anchorOf(p).node !== skipAnchor), (p) => anchorOf(p).node);
+    for (const [, ps] of byAnchor) tasks.push(this.tell(anchorOf(ps[0] as string).address, this.pbu(PURPOSE.ANCHOR_BINDING, v.mnId, ps, this.ctx.config.mobility.bindingLifetime)));
+    tasks.push(...this.updateOtherLms(v, prefixes, realm));
+    const home = prefixes.filter((p) => v.prefixes.get(p)?.node === me.node);
+    if (home.length > 0) {
+      tasks.push(this.mr.datapath.change((c) => {
+        for (const p of home) this.mr.datapath.stage(c, p, 'anchored', undefined, 'its node is back at its anchor');
+      }));
+    }
+    return tasks;
+  }
+
   /** HI/HAck with the previous MR: it forwards what still arrives for the node to us from now on (draft-tu 4.4). */
-  private async transferContext(v: Visitor, previous: MrInfo): Promise<void> {
+  private async transferContext(v: Visitor, previous: MrInfo, realm: string, toldByTransfer: string | undefined): Promise<void> {
     try {
       const r = await this.ctx.signalling.request(
         { type: 'HI', sequence: 0, flags: { S: false, U: false, P: true, F: true }, code: HI_CODE.FBU_NOT_FROM_PCOA, options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)] },
         previous.address,
       );
+      // Prefixes the node's LM did not list (those a visited network's LM proxy kept to itself): delivered and announced here.
+      const learned: string[] = [];
       for (const p of hnpsOf(r.message)) {
         const anchor = this.ctx.domain.anchorOf(p);
         if (anchor && !v.prefixes.has(p)) {
           v.prefixes.set(p, anchor);
-          await this.deliver(v);
+          learned.push(p);
         }
       }
+      if (learned.length > 0) await Promise.all([this.deliver(v), ...this.announce(v, learned, realm, toldByTransfer)]);
       this.ctx.events.emit('context.transferred', { mn: v.mn, from: previous.node, code: r.message.type === 'HAck' ? r.message.code : null });
     } catch (e) {
       this.ctx.events.emit('agent.error', { message: `context transfer with ${previous.node} for ${v.mn}: ${errText(e)}` });
     }
   }
 
-  /** Location updates to the LMs (other than the realm LM) authoritative for some of the prefixes. */
+  /**
+   * Where location updates for a node go: its realm LM; for a node visiting a
+   * network with an LM proxy, that proxy (hierarchical LM entries, Chan
+   * figures 4 and 9), which keeps moves inside the network from the home LM.
+   */
+  private locationManager(v: Visitor): string | undefined {
+    return this.lmProxyFor(v) ?? this.ctx.domain.realmLm(v.mnId);
+  }
+
+  private lmProxyFor(v: Visitor): string | undefined {
+    const here = this.ctx.config.network;
+    return this.ctx.domain.realmOf(v.mnId) === here ? undefined : this.ctx.domain.lmProxyOf(here)?.address;
+  }
+
+  /**
+   * Location updates to the LMs (other than the realm LM) authoritative for
+   * some of the prefixes. Behind an LM proxy only this network's own LM: the
+   * proxy registers the foreign prefixes itself.
+   */
   private updateOtherLms(v: Visitor, prefixes: string[], realm: string): Promise<unknown>[] {
     const byLm = group(prefixes, (p) => this.ctx.domain.lmFor(p) ?? '');
+    const proxied = this.lmProxyFor(v) !== undefined;
+    const ownLm = this.ctx.domain.lmOf(this.ctx.config.network);
     const out: Promise<unknown>[] = [];
     for (const [lm, ps] of byLm) {
-      if (!lm || lm === realm) continue;
+      if (!lm || lm === realm || (proxied && lm !== ownLm)) continue;
       out.push(this.tell(lm, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, ps, this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE)));
     }
     return out;
@@ -261,7 +300,19 @@ export class ArRole implements Role {
     const hasLocal = [...v.prefixes.values()].some((a) => a.node === me.node);
     const list: AdvertisedPrefix[] = [];
     const dp = this.mr.datapath;
+    // Where the node is was known elsewhere before it came (back) here: a handover context or cached location
+    // left from an earlier visit would send its traffic away once it leaves again, possibly in a loop.
+    const stale = [...v.prefixes.keys()].filter((p) => dp.get(p)?.context || dp.get(p)?.cache);
+    for (const p of stale) {
+      this.ctx.timers.clear(`context:${p}`);
+      this.ctx.timers.clear(`cache:${p}`);
+      this.ctx.events.emit(dp.get(p)?.context ? 'context.deleted' : 'cache.removed', { prefix: p, reason: `${v.mn} is here`, ...(dp.get(p)?.context ? { to: dp.get(p)?.context?.peer.node } : {}) });
+    }
     const kernel = dp.change((c) => {
+      for (const p of stale) {
+        dp.stage(c, p, 'context', undefined, `${v.mn} is here`);
+        dp.stage(c, p, 'cache', undefined, `${v.mn} is here`);
+      }
       for (const [p, anchor] of v.prefixes) {
         dp.stage(c, p, 'hold', undefined, 'attached');
         dp.stage(c, p, 'attached', { iface: v.iface, nextHop: v.linkLocal }, `${v.mn} attached on ${v.iface}`);
@@ -414,7 +465,9 @@ export class ArRole implements Role {
     if (m.type !== 'HI') throw new Error('not an HI');
     if (m.code === HI_CODE.FBU_FROM_PCOA) return this.expect(m, from);
     const id = mnIdOf(m);
-    const next = this.ctx.domain.mrByAddress(from);
+    // Relayed by this network's LM proxy: the new MR is the alternate care-of address.
+    const relayedFor = from === this.ctx.domain.lmProxyOf(this.mr.me.network)?.address ? altCoaOf(m) : undefined;
+    const next = this.ctx.domain.mrByAddress(relayedFor ?? from);
     const reply = (code: number, prefixes: string[]): MhMessage => ({ type: 'HAck', sequence: m.sequence, flags: { U: false, P: true, F: true }, code, options: [...(id ? [mnId(id)] : []), ...prefixes.map(hnp)] });
     if (!id || !next) return reply(HACK_CODE.NOT_ACCEPTED, []);
     const v = this.visitorById(id);
@@ -471,8 +524,10 @@ export class ArRole implements Role {
     if (!anchor) return;
     await this.dropPrefix(prefix, 'released by the node');
     const lm = this.ctx.domain.lmFor(prefix);
-    const realm = this.ctx.domain.realmLm(v.mnId);
-    for (const target of new Set([lm, realm])) if (target) void this.tell(target, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [prefix], 0));
+    const proxy = this.lmProxyFor(v);
+    // Behind an LM proxy: this network's LM for its own prefixes, the proxy for the rest (it tells their LMs).
+    const targets = proxy ? [lm === this.ctx.domain.lmOf(this.ctx.config.network) ? lm : undefined, proxy] : [lm, this.ctx.domain.realmLm(v.mnId)];
+    for (const target of new Set(targets)) if (target) void this.tell(target, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [prefix], 0));
     if (anchor.node === this.mr.me.node) await this.mr.releaseAnchored(prefix, v.mnId, 'released by its node');
     else await this.tell(anchor.address, this.pbu(PURPOSE.ANCHOR_BINDING, v.mnId, [prefix], 0));
   }
@@ -493,14 +548,8 @@ export class ArRole implements Role {
     this.mr.refreshObserver();
   }
 
-  private pbu(purpose: (typeof PURPOSE)[keyof typeof PURPOSE], id: string, prefixes: string[], lifetime: number, handoffValue?: number): MhMessage {
-    return {
-      type: 'PBU',
-      sequence: 0,
-      flags: pbuFlags(),
-      lifetime,
-      options: [purposeOption(purpose), mnId(id), ...prefixes.map(hnp), ...(handoffValue !== undefined ? [handoff(handoffValue)] : [])],
-    };
+  private pbu(purpose: Purpose, id: string, prefixes: string[], lifetime: number, handoffValue?: number): MhMessage {
+    return proxyPbu(purpose, id, prefixes, lifetime, handoffValue);
   }
 
   /** A request whose failure is logged, not fatal. */

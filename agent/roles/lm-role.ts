@@ -1,6 +1,6 @@
 import { BA_STATUS, EXP_SUBTYPE, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
-import { PURPOSE, altCoa, hnp, hnpsOf, mnId, mnIdOf, previousMrOption, purposeOf, purposeOption } from '../signalling/dmm-options.js';
+import { PURPOSE, hnp, hnpsOf, locationAck, locationReply, mnId, mnIdOf, previousMrOption, purposeOf } from '../signalling/dmm-options.js';
 
 interface Binding {
   prefix: string;
@@ -49,14 +49,7 @@ export class LmRole implements Role {
   private onUpdate(m: MhMessage, from: string): MhMessage {
     if (m.type !== 'PBU') throw new Error('not a PBU');
     const id = mnIdOf(m);
-    const reply = (status: number, options: MhMessage['options'] = [], lifetime = 0): MhMessage => ({
-      type: 'PBA',
-      sequence: m.sequence,
-      status,
-      flags: { K: false, R: false, P: true, T: false, B: false, S: false, D: false },
-      lifetime,
-      options: [purposeOption(PURPOSE.LOCATION_UPDATE), ...(id ? [mnId(id)] : []), ...options],
-    });
+    const reply = (status: number, options: MhMessage['options'] = [], lifetime = 0) => locationAck(m, id, status, options, lifetime);
     if (!id) return reply(BA_STATUS.MISSING_MN_IDENTIFIER_OPTION);
     if (!this.ctx.domain.mrByAddress(from)) {
       this.ctx.events.emit('lm.refused', { mnId: id, from, reason: 'sender is not an MR of the domain' });
@@ -83,6 +76,7 @@ export class LmRole implements Role {
       else this.contexts.set(id, context);
       this.ctx.events.emit('mn.context', { mnId: id, serving: context.serving ?? null, previous: previous ?? null, prefixes: [...context.prefixes] });
       this.ctx.timers.set(`ctx:${id}`, this.ctx.config.mobility.bindingLifetime * 1000, () => this.contexts.delete(id));
+      if (lifetime > 0 && previous && previous !== from) this.releaseProxy(id, previous);
     }
     const targets = listed.length ? listed : context ? [...context.prefixes] : [];
     for (const p of targets) {
@@ -94,6 +88,19 @@ export class LmRole implements Role {
     for (const p of realm && context && lifetime > 0 ? context.prefixes : targets) options.push(hnp(p));
     if (realm && previous && previous !== from) options.push(previousMrOption(previous));
     return reply(BA_STATUS.ACCEPTED, options, lifetime);
+  }
+
+  /**
+   * The node left a visited network whose LM proxy stood for it here (hierarchical entry): the
+   * proxy drops its entry (BRI naming the node, no prefix). The node's own network needs none.
+   */
+  private releaseProxy(id: string, previous: string): void {
+    const visited = this.ctx.domain.proxiedNetwork(previous);
+    if (!visited || visited === this.ctx.domain.realmOf(id)) return;
+    this.ctx.events.emit('lm.proxy-released', { mnId: id, proxy: this.ctx.domain.mrByAddress(previous)?.node ?? previous, network: visited });
+    void this.ctx.signalling
+      .request({ type: 'BRI', sequence: 0, trigger: REVOCATION_TRIGGER.PER_PEER_POLICY, flags: { P: true, V: false, G: false }, options: [mnId(id)] }, previous)
+      .catch((e: unknown) => this.ctx.events.log('warn', `BRI to LM proxy ${previous}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   private bind(prefix: string, id: string, location: string, lifetime: number): void {
@@ -129,14 +136,7 @@ export class LmRole implements Role {
     const b = prefix ? this.bindings.get(prefix) : undefined;
     if (b) b.queriers.add(from);
     this.ctx.events.emit('lm.query', { prefix: prefix ?? null, from, found: Boolean(b), location: b?.location ?? null });
-    return {
-      type: 'EXP',
-      sequence: m.sequence,
-      subtype: EXP_SUBTYPE.LM_LOCATION_REPLY,
-      status: b ? 0 : 128,
-      lifetime: b ? Math.max(0, Math.round((b.expires - Date.now()) / 1000)) : 0,
-      options: [...(prefix ? [hnp(prefix)] : []), ...(b ? [altCoa(b.location), mnId(b.mnId)] : [])],
-    };
+    return locationReply(m, prefix, b ? { location: b.location, mnId: b.mnId, lifetimeS: (b.expires - Date.now()) / 1000 } : undefined);
   }
 
   state(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { DMMLAB_VENDOR_ID, type MhMessage, type MobilityOption } from '../../shared/protocol/index.js';
+import { DMMLAB_VENDOR_ID, EXP_SUBTYPE, type MhMessage, type MobilityOption } from '../../shared/protocol/index.js';
 import { formatAddress } from '../../shared/ipv6.js';
 import { addressBytes } from '../../shared/protocol/mh-options.js';
 
@@ -74,3 +74,48 @@ export const hnp = (prefix: string): MobilityOption => ({ kind: 'hnp', prefix })
 export const mnId = (id: string): MobilityOption => ({ kind: 'mnId', id });
 export const altCoa = (address: string): MobilityOption => ({ kind: 'altCoa', address });
 export const handoff = (value: number): MobilityOption => ({ kind: 'handoff', value });
+
+/** The PBA an LM (or an LM proxy) answers a location update with. */
+export function locationAck(m: MhMessage, id: string | undefined, status: number, options: MobilityOption[] = [], lifetime = 0): MhMessage {
+  return {
+    type: 'PBA',
+    sequence: m.sequence,
+    status,
+    flags: { K: false, R: false, P: true, T: false, B: false, S: false, D: false },
+    lifetime,
+    options: [purposeOption(PURPOSE.LOCATION_UPDATE), ...(id ? [mnId(id)] : []), ...options],
+  };
+}
+
+/** An LM location query (LMQ, Experimental MH) for a prefix. */
+export function locationQuery(prefix: string): MhMessage {
+  return { type: 'EXP', sequence: 0, subtype: EXP_SUBTYPE.LM_LOCATION_QUERY, status: 0, lifetime: 0, options: [hnp(prefix)] };
+}
+
+/** The LM location reply (LMR) to `m`: where the prefix's node is, or status 128 when unknown. */
+export function locationReply(m: MhMessage, prefix: string | undefined, found?: { location: string; mnId: string; lifetimeS: number }): MhMessage {
+  return {
+    type: 'EXP',
+    sequence: m.sequence,
+    subtype: EXP_SUBTYPE.LM_LOCATION_REPLY,
+    status: found ? 0 : 128,
+    lifetime: found ? Math.max(0, Math.round(found.lifetimeS)) : 0,
+    options: [...(prefix ? [hnp(prefix)] : []), ...(found ? [altCoa(found.location), mnId(found.mnId)] : [])],
+  };
+}
+
+/** PBU flags: A set; P for proxy registrations (MR to MR/LM/HAA), clear for a mobile node's own update. */
+export function pbuFlags(proxy = true) {
+  return { A: true, H: false, L: false, K: false, M: false, R: false, P: proxy, F: false, T: false, B: false, S: false, D: false };
+}
+
+/** A proxy binding update for `purpose` naming the node and its prefixes (optionally a Handoff Indicator). */
+export function proxyPbu(purpose: Purpose, id: string, prefixes: string[], lifetime: number, handoffValue?: number): MhMessage {
+  return {
+    type: 'PBU',
+    sequence: 0,
+    flags: pbuFlags(),
+    lifetime,
+    options: [purposeOption(purpose), mnId(id), ...prefixes.map(hnp), ...(handoffValue !== undefined ? [handoff(handoffValue)] : [])],
+  };
+}

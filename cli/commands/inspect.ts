@@ -110,6 +110,15 @@ function renderAgents(v: LabView): string {
       { header: 'queried by', cell: (b) => arr(b.queriers as unknown).join(' ') },
     ]));
   }
+  const proxied: Row[] = v.agents.flatMap((a) => arr(roles(a, 'mr')?.lmProxy).map((e) => ({ proxy: a.node, ...e })));
+  if (proxied.length) {
+    out.push('', 'LM proxy entries (hierarchical: the home LM binds these nodes to the proxy)', renderTable(proxied, [
+      { header: 'proxy', cell: (e) => txt(e.proxy) },
+      { header: 'mobile node', cell: (e) => txt(e.mnId) },
+      { header: 'serving mr', cell: (e) => (e.departed ? `${txt(e.serving)} (left)` : txt(e.serving)) },
+      { header: 'home prefixes', cell: (e) => arr(e.prefixes as unknown).join(' ') },
+    ]));
+  }
   const leases: Row[] = v.agents.flatMap((a) => arr(roles(a, 'haa')?.leases).map((l) => ({ haa: a.node, ...l })));
   if (leases.length) {
     out.push('', 'HAA leases', renderTable(leases, [

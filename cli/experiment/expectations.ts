@@ -5,7 +5,7 @@ import type { Analysis, FlowAnalysis } from './analysis-types.js';
 import { formatComparison, parseComparison, satisfies } from './comparison.js';
 import { result, type CheckResult, type ExpectationResult } from './results.js';
 import type { Expectation } from './scenario-schema.js';
-import { checkAttached, checkBinding, checkClean, checkReleased } from './state-checks.js';
+import { checkAttached, checkBinding, checkClean, checkProxied, checkReleased } from './state-checks.js';
 
 /** A short name for an expectation (its `name`, or what it checks). */
 export function expectationName(e: Expectation): string {
@@ -16,12 +16,13 @@ export function expectationName(e: Expectation): string {
   if (e.attached) return `${e.attached.mn} attached to ${e.attached.ar}`;
   if (e.binding) return `binding of ${e.binding.mn}'s ${e.binding.anchor} prefix at ${e.binding.at}`;
   if (e.released) return `${e.released.mn}'s ${e.released.anchor} prefix released`;
+  if (e.proxied) return `LM proxy ${e.proxied.proxy} tracks ${e.proxied.mn} at ${e.proxied.at}`;
   return 'expectation';
 }
 
 /** Whether the expectation looks at the live lab (checked where it stands) rather than at the capture. */
 export function isStateExpectation(e: Expectation): boolean {
-  return Boolean(e.clean || e.attached || e.binding || e.released);
+  return Boolean(e.clean || e.attached || e.binding || e.released || e.proxied);
 }
 
 /** Checks the state parts of an expectation on the live lab. */
@@ -31,6 +32,7 @@ export async function evaluateState(e: Expectation, session: LabSession, at: str
   if (e.attached) checks.push(...(await checkAttached(session, e.attached.mn, e.attached.ar)));
   if (e.binding) checks.push(...(await checkBinding(session, e.binding.mn, e.binding.anchor, e.binding.at)));
   if (e.released) checks.push(...(await checkReleased(session, e.released.mn, e.released.anchor)));
+  if (e.proxied) checks.push(...(await checkProxied(session, e.proxied.mn, e.proxied.proxy, e.proxied.at)));
   return result(expectationName(e), at, checks);
 }
 

@@ -43,7 +43,7 @@ export async function loadScenario(file: string, opts: { lab?: string; mobility?
 /** Expectation fields measured on one flow (they need `flow`). */
 const FLOW_FIELDS = ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'interruption', 'attachToFirstPacket', 'path', 'pathStretch', 'keepsSource', 'sourceAnchoredAt'] as const;
 /** Expectation fields checked on the live lab. */
-const STATE_FIELDS = ['clean', 'attached', 'binding', 'released'] as const;
+const STATE_FIELDS = ['clean', 'attached', 'binding', 'released', 'proxied'] as const;
 
 /** Cross-reference checks of a scenario against its topology's plan. */
 export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): InputIssue[] {
@@ -104,6 +104,13 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
         if (a && !a.roles.includes('mr')) add([...p, k, 'anchor'], `"${v.anchor}", which is not an MR`, 'an MR that anchors home prefixes');
       }
       if (v.at) node([...p, k, 'at'], v.at);
+    }
+    if (e.proxied) {
+      mn([...p, 'proxied', 'mn'], e.proxied.mn);
+      node([...p, 'proxied', 'at'], e.proxied.at);
+      const proxy = node([...p, 'proxied', 'proxy'], e.proxied.proxy);
+      const proxies = plan.networks.filter((n) => n.lmProxy).map((n) => n.lmProxy as string);
+      if (proxy && !proxies.includes(proxy.name)) add([...p, 'proxied', 'proxy'], `"${proxy.name}", which is no network's LM proxy`, proxies.length ? `one of the LM proxies (${proxies.join(', ')})` : 'a network with lmProxy in the topology');
     }
   };
   const walk = (steps: Step[], base: (string | number)[], inRepeat = false) => {

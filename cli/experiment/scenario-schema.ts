@@ -135,6 +135,8 @@ export const expectationSchema = z.strictObject({
   attached: z.strictObject({ mn: nodeName, ar: nodeName }).optional(),
   /** State checks: the LM binding of the MN's prefix anchored at `anchor` points to `at`. */
   binding: z.strictObject({ mn: nodeName, anchor: nodeName, at: nodeName }).optional(),
+  /** State checks: the LM proxy `proxy` tracks the MN at MR `at` (hierarchical LM entry; the home LM's binding names the proxy). */
+  proxied: z.strictObject({ mn: nodeName, proxy: nodeName, at: nodeName }).optional(),
   /** State checks: nothing in the lab (MR routes and rules, LM bindings, HAA leases, the node's addresses) holds the MN's prefix anchored at `anchor` any more. */
   released: z.strictObject({ mn: nodeName, anchor: nodeName }).optional(),
 });

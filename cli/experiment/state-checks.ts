@@ -60,6 +60,15 @@ export async function checkBinding(session: LabSession, mn: string, anchor: stri
   return [{ what: `LM ${lm ?? '?'} binding of ${prefix}`, expected: `at ${at}`, measured: `at ${where}`, ok: where === at }];
 }
 
+/** The LM proxy `proxy` tracks mobile node `mn` at MR `at` (hierarchical LM entry). */
+export async function checkProxied(session: LabSession, mn: string, proxy: string, at: string): Promise<CheckResult[]> {
+  const states = await session.allStates();
+  const mnId = session.plan.mobility.mns.find((m) => m.node === mn)?.id;
+  const entry = arr(roleState(states, proxy, 'mr').lmProxy).find((e) => e.mnId === mnId && !e.departed);
+  const where = entry ? String(entry.serving) : 'no entry';
+  return [{ what: `LM proxy ${proxy} entry of ${mn}`, expected: `at ${at}`, measured: `at ${where}`, ok: where === at }];
+}
+
 /** Nothing anywhere still holds the mobile node's prefix anchored at `anchor`. */
 export async function checkReleased(session: LabSession, mn: string, anchor: string): Promise<CheckResult[]> {
   const agg = session.node(anchor).anchor;
@@ -103,8 +112,13 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
   const states = await session.allStates();
   const problems: string[] = [];
   const servingOf = new Map<string, string>(); // mnId -> AR where attached
+  const prefixAt = new Map<string, string>(); // home prefix of an attached node -> its AR
   for (const [node, st] of Object.entries(states)) {
-    for (const v of arr(roleState({ [node]: st }, node, 'ar').visitors)) if (v.state === 'attached') servingOf.set(String(v.mnId), node);
+    for (const v of arr(roleState({ [node]: st }, node, 'ar').visitors)) {
+      if (v.state !== 'attached') continue;
+      servingOf.set(String(v.mnId), node);
+      for (const p of arr(v.prefixes)) prefixAt.set(String(p.prefix), node);
+    }
   }
   for (const mr of session.plan.nodes.filter((n) => n.roles.includes('mr'))) {
     const mrState = roleState(states, mr.name, 'mr');
@@ -119,6 +133,8 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
       // A handover context is temporary by design; it is stale once its lifetime has run out.
       if (p.contextTo !== undefined && Number(p.contextExpiresInS ?? 0) <= 0) problems.push(`${mr.name}: handover context for ${String(p.prefix)} outlived its lifetime`);
       if (p.hold) problems.push(`${mr.name}: ${String(p.prefix)} held for a node between cells`);
+      const at = prefixAt.get(String(p.prefix));
+      if (p.servedBy !== undefined && at && p.servedBy !== at) problems.push(`${mr.name}: anchors ${String(p.prefix)} for ${String(p.servedBy)}, but its node is at ${at}`);
     }
     const visitors = arr(roleState(states, mr.name, 'ar').visitors);
     for (const v of visitors.filter((x) => x.state === 'attached')) {
@@ -126,10 +142,22 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
       if (elsewhere && elsewhere !== mr.name) problems.push(`${mr.name}: thinks ${String(v.mn)} is attached but it is at ${elsewhere}`);
     }
   }
+  // A hierarchical entry is right when it names the LM proxy of the network where the node is, and that proxy knows where.
+  const proxyServing = new Map<string, string>(); // proxy|mnId -> serving MR
+  for (const [node] of Object.entries(states)) {
+    for (const e of arr(roleState(states, node, 'mr').lmProxy)) {
+      if (e.departed) continue;
+      proxyServing.set(`${node}|${String(e.mnId)}`, String(e.serving));
+      const serving = servingOf.get(String(e.mnId));
+      if (serving && e.serving !== serving) problems.push(`${node}: LM proxy entry of ${String(e.mnId)} at ${String(e.serving)}, but it is at ${serving}`);
+      if (!serving) problems.push(`${node}: LM proxy entry of ${String(e.mnId)}, which is attached nowhere`);
+    }
+  }
   for (const [node] of Object.entries(states)) {
     for (const b of arr(roleState(states, node, 'lm').bindings)) {
       const serving = servingOf.get(String(b.mnId));
-      if (serving && b.mr !== serving) problems.push(`${node}: binding ${String(b.prefix)} at ${String(b.mr)}, but ${String(b.mnId)} is at ${serving}`);
+      const viaProxy = proxyServing.get(`${String(b.mr)}|${String(b.mnId)}`);
+      if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${node}: binding ${String(b.prefix)} at ${String(b.mr)}, but ${String(b.mnId)} is at ${serving}`);
     }
   }
   return [{ what: 'stale tunnels, routes, rules, bindings or contexts', expected: 'none', measured: problems.length ? problems.join('; ') : 'none', ok: problems.length === 0 }];

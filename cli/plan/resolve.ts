@@ -45,7 +45,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     const inNet = (role: 'lm' | 'haa') => Object.entries(t.nodes).find(([, x]) => x.network === name && x.roles.includes(role))?.[0];
     const lm = n.lm ?? inNet('lm');
     const haa = n.haa ?? inNet('haa');
-    return { name, prefix: formatPrefix(prefix), pool: formatPrefix(pool), ...(lm ? { lm } : {}), ...(haa ? { haa } : {}) };
+    return { name, prefix: formatPrefix(prefix), pool: formatPrefix(pool), ...(lm ? { lm } : {}), ...(haa ? { haa } : {}), ...(n.lmProxy ? { lmProxy: n.lmProxy } : {}) };
   });
   const netByName = new Map(networks.map((n) => [n.name, n]));
 
@@ -175,12 +175,14 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     domain: networks.map((n) => {
       const lmAddr = addressOf(n.lm);
       const haaAddr = addressOf(n.haa);
+      const proxyAddr = addressOf(n.lmProxy);
       return {
         name: n.name,
         prefix: n.prefix,
         pool: n.pool,
         ...(n.lm && lmAddr ? { lm: { node: n.lm, address: lmAddr } } : {}),
         ...(n.haa && haaAddr ? { haa: { node: n.haa, address: haaAddr } } : {}),
+        ...(n.lmProxy && proxyAddr ? { lmProxy: { node: n.lmProxy, address: proxyAddr } } : {}),
       };
     }),
     mrs: nodes

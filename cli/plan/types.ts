@@ -23,6 +23,8 @@ export interface PlanNetwork {
   /** Node name of the authoritative LM and of the HAA (undefined for networks without MRs). */
   lm?: string;
   haa?: string;
+  /** Node name of the MR acting as LM proxy for visiting mobile nodes (hierarchical LM entries). */
+  lmProxy?: string;
 }
 
 export interface PlanNode {
@@ -101,4 +103,5 @@ export interface DomainNetwork {
   pool: string;
   lm?: { node: string; address: string };
   haa?: { node: string; address: string };
+  lmProxy?: { node: string; address: string };
 }

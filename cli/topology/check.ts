@@ -97,6 +97,18 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     }
   }
 
+  // LM proxies: an MR of the same network, not the network's LM itself.
+  for (const [name, net] of Object.entries(t.networks)) {
+    const proxy = net.lmProxy;
+    if (proxy === undefined) continue;
+    const path = ['networks', name, 'lmProxy'];
+    const node = nodes[proxy];
+    if (!node) add(path, `"${proxy}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+    else if (!node.roles.includes('mr')) add(path, `"${proxy}", which lacks role mr`, `an MR of network ${name}`);
+    else if (node.network !== name) add(path, `"${proxy}", an MR of network ${node.network}`, `an MR of network ${name}`);
+    else if (node.roles.includes('lm')) add(path, `"${proxy}", which is the LM of ${name} itself`, `an MR of ${name} without role lm (the network's own LM needs no proxy)`);
+  }
+
   // Links: known nodes, no self links, no mobile nodes, interface names fit.
   const ifnames = new Map<string, Set<string>>();
   const claim = (node: string, ifname: string, path: (string | number)[]) => {

@@ -56,6 +56,13 @@ export const networkSchema = z.strictObject({
   lm: nodeName.optional(),
   /** The node whose HAA hands out this network's prefixes (default: the network's node with role haa). */
   haa: nodeName.optional(),
+  /**
+   * An MR of this network that acts as LM proxy for visiting mobile nodes (the MAP of HMIPv6; Chan
+   * framework figures 4 and 9): their home LMs bind them to this MR, which tracks the serving MR, so
+   * moves inside the network do not update the home LM. Location management only: traffic still
+   * goes straight to the serving MR. Default: none (every MR updates the home LM itself).
+   */
+  lmProxy: nodeName.optional(),
   description: z.string().optional(),
 });
 

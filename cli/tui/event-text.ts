@@ -49,6 +49,9 @@ const CATEGORY: Record<string, EventCategory> = {
   'cache.updated': 'binding',
   'cache.removed': 'binding',
   'prefix.allocated': 'binding',
+  'proxy.updated': 'binding',
+  'proxy.departed': 'binding',
+  'proxy.relayed': 'handover',
   'agent.error': 'error',
   'kernel.error': 'error',
   'mh.rejected': 'error',
@@ -129,6 +132,12 @@ function eventText(e: AgentEvent, naming: Naming): string {
       return `anchor: ${s(f.prefix)} served by ${s(f.servedBy)}`;
     case 'anchor.released':
       return `anchor: ${s(f.prefix)} released (${s(f.reason)})`;
+    case 'proxy.updated':
+      return `LM proxy: ${mn(f.mnId)} at ${s(f.serving)}${f.previous ? ` (was ${s(f.previous)})` : ''}${f.upstream ? ', home LM told' : ', home LM not told'}`;
+    case 'proxy.departed':
+      return `LM proxy: ${mn(f.mnId)} left (${s(f.reason)})`;
+    case 'proxy.relayed':
+      return `LM proxy: context transfer for ${mn(f.mnId)} relayed to ${s(f.to)} for ${s(f.for)}`;
     case 'redirect.sent':
       return `redirect ${s(f.to)}: ${s(f.prefix)} is at ${s(f.location)} (${s(f.reason)})`;
     case 'radio.up':

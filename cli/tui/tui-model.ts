@@ -237,6 +237,8 @@ export interface BindingRow {
   mn: string;
   /** Seconds until the binding expires. */
   expiresInS?: number;
+  /** An LM proxy's entry (hierarchical LM): `lm` is the proxy MR, `mr` the MR serving the node. */
+  proxy?: boolean;
 }
 
 export interface CacheRow {
@@ -281,6 +283,10 @@ export function bindingsView(plan: Plan, m: TuiModel): BindingsView {
     for (const b of list(roleState(m, n.name, 'lm')?.bindings)) {
       const prefix = String(b.prefix);
       bindings.push({ lm: n.name, prefix, mr: String(b.mr ?? b.location), mn: owners.get(prefix) ?? String(b.mnId ?? ''), ...(typeof b.expiresInS === 'number' ? { expiresInS: b.expiresInS } : {}) });
+    }
+    for (const e of list(roleState(m, n.name, 'mr')?.lmProxy)) {
+      if (e.departed) continue;
+      for (const prefix of list(e.prefixes as unknown).map(String)) bindings.push({ lm: n.name, prefix, mr: String(e.serving), mn: owners.get(prefix) ?? String(e.mnId ?? ''), proxy: true });
     }
     for (const p of list(roleState(m, n.name, 'mr')?.prefixes)) {
       const prefix = String(p.prefix);
@@ -378,6 +384,8 @@ const KEY_KINDS = new Set([
   'cache.updated',
   'cache.removed',
   'prefix.allocated',
+  'proxy.updated',
+  'proxy.relayed',
   'flow.started',
   'flow.stopped',
 ]);

@@ -14,6 +14,8 @@ export const domainNetworkSchema = z.object({
   pool: z.string(),
   lm: z.optional(z.object({ node: z.string(), address: z.string() })),
   haa: z.optional(z.object({ node: z.string(), address: z.string() })),
+  /** The MR that is LM proxy for visiting mobile nodes (hierarchical LM entries), if any. */
+  lmProxy: z.optional(z.object({ node: z.string(), address: z.string() })),
 });
 
 export const mrInfoSchema = z.object({

@@ -1,10 +1,11 @@
-import { BA_STATUS, EXP_SUBTYPE, LRA_STATUS, REVOCATION_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
+import { BA_STATUS, LRA_STATUS, REVOCATION_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
 import type { AgentContext, Role } from '../../context.js';
 import { MobilityRoutes } from '../../kernel/mobility-routes.js';
 import { TrafficObserver, type Sighting } from '../../kernel/traffic-observer.js';
 import { tunnelDriver, type TunnelDriver } from '../../kernel/tunnel-driver.js';
-import { PURPOSE, altCoa, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, purposeOf, purposeOption } from '../../signalling/dmm-options.js';
+import { PURPOSE, altCoa, altCoaOf, hnp, hnpsOf, locationQuery, mnId, mnIdOf, pbuFlags, purposeOf, purposeOption } from '../../signalling/dmm-options.js';
+import { LmProxy } from './lm-proxy.js';
 import { MrDatapath } from './datapath.js';
 
 const PBA_FLAGS = { K: false, R: false, P: true, T: false, B: false, S: false, D: false };
@@ -28,6 +29,8 @@ export class MrRole implements Role {
   private readonly asked = new Map<string, number>();
   /** Redirects sent recently (prefix|mr → until). */
   private readonly redirected = new Map<string, number>();
+  /** Set when this MR is its network's LM proxy for visiting nodes (hierarchical LM entries). */
+  readonly lmProxy: LmProxy | undefined;
   /** Hooks the AR role sets so that the observer also knows which prefixes are on this MR's access links. */
   attachedPrefixes: () => string[] = () => [];
 
@@ -38,12 +41,14 @@ export class MrRole implements Role {
     this.driver = tunnelDriver(ctx.config.tunnelDriver);
     const routes = new MobilityRoutes(ctx.kernel, this.driver, ctx.events, ctx.config.mobility.mrs);
     this.datapath = new MrDatapath(routes, me);
+    this.lmProxy = ctx.domain.lmProxyOf(me.network)?.node === me.node ? new LmProxy(ctx, me) : undefined;
   }
 
   async start(): Promise<void> {
     const failures = await this.ctx.kernel.change([...this.driver.setup(this.me), ...this.datapath.routes.setupLines()], /Cannot find device "ip6tnl0"|File exists/);
     if (failures.length) throw new Error(`datapath setup failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
     const s = this.ctx.signalling;
+    this.lmProxy?.listen();
     s.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.ANCHOR_BINDING, ({ message, from }) => this.onAnchorBinding(message, from));
     s.on((m) => m.type === 'LRI', ({ message, from }) => this.onRedirect(message, from));
     s.on((m) => m.type === 'BRI', ({ message, from }) => this.onRevocation(message, from));
@@ -221,16 +226,27 @@ export class MrRole implements Role {
     }
   }
 
-  /** Asks the prefix's authoritative LM where its node is (LMQ/LMR); undefined if it has no binding. */
+  /**
+   * Where the node of `prefix` is: asks the prefix's authoritative LM (LMQ/LMR).
+   * A hierarchical entry names a visited network's LM proxy, which is asked in
+   * turn for the serving MR (the proxy itself if it does not know). Undefined
+   * if the LM has no binding.
+   */
   async locate(prefix: string): Promise<MrInfo | undefined> {
     const lm = this.ctx.domain.lmFor(prefix);
-    if (!lm) return undefined;
+    const where = lm ? await this.query(lm, prefix) : undefined;
+    if (!where || !this.ctx.domain.proxiedNetwork(where.address)) return where;
+    if (where.node === this.me.node) return this.lmProxy?.servingOf(prefix) ?? where;
+    return (await this.query(where.address, prefix)) ?? where;
+  }
+
+  private async query(to: string, prefix: string): Promise<MrInfo | undefined> {
     try {
-      const r = await this.ctx.signalling.request({ type: 'EXP', sequence: 0, subtype: EXP_SUBTYPE.LM_LOCATION_QUERY, status: 0, lifetime: 0, options: [hnp(prefix)] }, lm);
+      const r = await this.ctx.signalling.request(locationQuery(prefix), to);
       const loc = r.message.type === 'EXP' && r.message.status < 128 ? altCoaOf(r.message) : undefined;
       return loc ? this.ctx.domain.mrByAddress(loc) : undefined;
     } catch (e) {
-      this.ctx.events.log('warn', `location query for ${prefix}: ${e instanceof Error ? e.message : String(e)}`);
+      this.ctx.events.log('warn', `location query for ${prefix} at ${to}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
   }
@@ -252,11 +268,8 @@ export class MrRole implements Role {
       anchor: this.me.anchor,
       tunnelPeers: this.driver.peers(),
       prefixes: this.datapath.snapshot(),
+      ...(this.lmProxy ? { lmProxy: this.lmProxy.state() } : {}),
       reverse: this.datapath.routes.reverseSnapshot(),
     };
   }
-}
-
-export function pbuFlags(proxy = true) {
-  return { A: true, H: false, L: false, K: false, M: false, R: false, P: proxy, F: false, T: false, B: false, S: false, D: false };
 }

@@ -46,7 +46,7 @@ export function BindingsPanel({ view, selected, width, height }: BindingsPanelPr
       {bindings.map((b) => (
         <Text key={`${b.lm}|${b.prefix}`} wrap="truncate-end" bold={b.mn === selected}>
           <Text color="cyan">{mark(b.mn)}</Text>
-          {b.lm.padEnd(4)} {b.prefix} → <Text color="green">{b.mr.padEnd(4)}</Text> <Text dimColor>{b.mn}</Text>
+          {b.lm.padEnd(4)} {b.prefix} → <Text color="green">{b.mr.padEnd(4)}</Text> <Text dimColor>{b.mn}{b.proxy ? ' (LM proxy)' : ''}</Text>
         </Text>
       ))}
       <Text bold wrap="truncate-end">

@@ -70,6 +70,7 @@ const cases: Case[] = [
   // Expectations
   { fixture: 'expect-unknown-flow', line: 10, column: 11, path: 'expect[1].flow', found: ['"f2"'], expected: ['flow started', '(f1)'] },
   { fixture: 'released-unknown-anchor', line: 9, column: 15, path: 'expect[0].released.anchor', found: ['"mr13"'], expected: ['node of the topology', fig1Nodes] },
+  { fixture: 'proxied-not-a-proxy', line: 9, column: 14, path: 'expect[0].proxied.proxy', found: ['"mr32"', "no network's LM proxy"], expected: ['one of the LM proxies (mr31)'] },
   { fixture: 'path-unknown-node', line: 9, column: 23, path: 'expect[0].path[2]', found: ['"mr33"'], expected: ['node of the topology', fig1Nodes] },
   { fixture: 'source-anchored-at-non-mr', line: 9, column: 23, path: 'expect[0].sourceAnchoredAt', found: ['"lm1"', 'not an MR'], expected: ['an MR'] },
   { fixture: 'flow-field-without-flow', line: 9, column: 11, path: 'expect[0].lost', found: ['lost without a flow'], expected: ['flow: <id>'] },
@@ -121,14 +122,15 @@ describe('invalid scenarios', () => {
     expect(error.message).toContain(`${file}:${c.line}:${c.column}: ${c.path || '(top level)'}: found ${i.found}; expected ${i.expected}`);
   });
 
-  it('names ../../../../topologies/fig1.yaml as topology in every fixture but the one about the path', async () => {
+  it('names a shipped topology (fig1, or fig9 for LM proxies) in every fixture but the one about the path', async () => {
     // Schema mistakes are reported before the topology is read, so a wrong path there would go unnoticed.
     for (const f of await yamlFiles(dir)) {
       if (f === 'missing-topology.yaml') continue;
       const text = await readFile(`${dir}${f}`, 'utf8');
-      expect(text, f).toMatch(/^topology: \.\.\/\.\.\/\.\.\/\.\.\/topologies\/fig1\.yaml$/m);
+      expect(text, f).toMatch(/^topology: \.\.\/\.\.\/\.\.\/\.\.\/topologies\/fig[19]\.yaml$/m);
     }
     await expect(access(path.resolve(dir, '../../../../topologies/fig1.yaml'))).resolves.toBeUndefined();
+    await expect(access(path.resolve(dir, '../../../../topologies/fig9.yaml'))).resolves.toBeUndefined();
   });
 });
 
@@ -138,7 +140,7 @@ function allSteps(steps: readonly Step[]): Step[] {
 }
 
 describe('valid scenarios', () => {
-  const shipped = [
+  const shipped: [name: string, ro: string, topology?: string][] = [
     ['dynamic-mobility', 'query'],
     ['fig5-handover', 'query'],
     ['fig5-predictive', 'query'],
@@ -146,23 +148,24 @@ describe('valid scenarios', () => {
     ['ro-off', 'off'],
     ['ro-query', 'query'],
     ['ro-redirect', 'redirect'],
-  ] as const;
+    ['hierarchical-lm', 'query', 'fig9'],
+  ];
 
   it('lists every shipped scenario', async () => {
-    expect(await yamlFiles(`${root}scenarios`)).toEqual(shipped.map(([n]) => `${n}.yaml`));
+    expect(await yamlFiles(`${root}scenarios`)).toEqual(shipped.map(([n]) => `${n}.yaml`).sort());
   });
 
   // fig1 itself says query: ro-off and ro-redirect only differ from it through their mobility override.
-  it.each(shipped)('scenarios/%s.yaml loads, with route optimisation %s in its plan', async (name, ro) => {
+  it.each(shipped)('scenarios/%s.yaml loads, with route optimisation %s in its plan', async (name, ro, topology = 'fig1') => {
     const loaded = await loadScenario(`${root}scenarios/${name}.yaml`);
     expect(loaded.scenario.name).toBe(name);
-    expect(loaded.topologyFile).toBe(`${root}topologies/fig1.yaml`);
-    expect(loaded.plan.lab).toBe('fig1');
+    expect(loaded.topologyFile).toBe(`${root}topologies/${topology}.yaml`);
+    expect(loaded.plan.lab).toBe(topology);
     expect(loaded.plan.mobility.routeOptimization).toBe(ro);
     expect(loaded.plan.mobility.tunnel).toBe('auto');
   });
 
-  it.each(['every-step.yaml', 'every-expectation.yaml', 'override-keeps-topology.yaml'])('test/fixtures/scenarios/valid/%s loads', async (f) => {
+  it.each(['every-step.yaml', 'every-expectation.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml'])('test/fixtures/scenarios/valid/%s loads', async (f) => {
     expect(await yamlFiles(validDir)).toContain(f);
     const loaded = await loadScenario(`${validDir}${f}`, { lab: 'valid-fixture' });
     expect(loaded.plan.lab).toBe('valid-fixture');
@@ -170,7 +173,7 @@ describe('valid scenarios', () => {
   });
 
   it('has no valid fixture the row above does not load', async () => {
-    expect(await yamlFiles(validDir)).toEqual(['every-expectation.yaml', 'every-step.yaml', 'override-keeps-topology.yaml']);
+    expect(await yamlFiles(validDir)).toEqual(['every-expectation.yaml', 'every-step.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml']);
   });
 
   it('exercises every step kind and every expectation field in the valid fixtures', async () => {

@@ -133,6 +133,18 @@ describe('bindings and caches', () => {
     ]);
   });
 
+  it('shows an LM proxy’s entries as hierarchical bindings, departed ones not', () => {
+    const states = fig1States('mr32');
+    const mr31 = states.mr31!.roles as Record<string, Record<string, unknown>>;
+    mr31.mr!.lmProxy = [
+      { mnId: MN1_ID, serving: 'mr32', prefixes: [P1], upstream: [P1], departed: false },
+      { mnId: 'gone@net2.fig1', serving: 'mr31', prefixes: ['2001:db8:2:8000::/64'], upstream: [], departed: true },
+    ];
+    const v = bindingsView(plan, apply(fresh(), { ...(poll('mr32') as Extract<TuiAction, { type: 'poll' }>), states }));
+    expect(v.bindings).toContainEqual({ lm: 'mr31', prefix: P1, mr: 'mr32', mn: 'mn1', proxy: true });
+    expect(v.bindings.filter((b) => b.proxy)).toHaveLength(1);
+  });
+
   it('shares the panel’s lines between sections', () => {
     expect(shareLines([10, 1], 9)).toEqual([6, 1]);
     expect(shareLines([2, 10], 9)).toEqual([2, 5]);
