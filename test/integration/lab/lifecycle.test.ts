@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -13,7 +13,9 @@ import { readFileSync } from 'node:fs';
 
 const runtimes = await testRuntimes();
 const created: string[] = [];
+const tempDirs: string[] = [];
 afterAll(async () => {
+  for (const d of tempDirs) await rm(d, { recursive: true, force: true });
   for (const lab of created) await dmmlab(['destroy', lab]);
   await dmmlab(['cleanup']);
 });
@@ -88,6 +90,7 @@ describe.each(runtimes)('lab lifecycle on %s', (runtime) => {
     const lab = uniqueLab('kill');
     created.push(lab);
     const dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-'));
+    tempDirs.push(dir);
     const file = path.join(dir, 'big.yaml');
     await writeFile(file, generateTopology({ name: lab, size: 200 }));
     const child = dmmlabSpawn(['deploy', file, '--runtime', runtime]);
@@ -106,6 +109,7 @@ describe.each(runtimes)('lab lifecycle on %s', (runtime) => {
     const lab = uniqueLab('int');
     created.push(lab);
     const dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-'));
+    tempDirs.push(dir);
     const file = path.join(dir, 'big.yaml');
     await writeFile(file, generateTopology({ name: lab, size: 200 }));
     const child = dmmlabSpawn(['deploy', file, '--runtime', runtime]);
