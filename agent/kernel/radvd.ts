@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { constants } from 'node:os';
 import { catchesSignal, spawnLines, type LineProcess } from '../util/process.js';
@@ -49,7 +49,7 @@ export class Radvd {
   async start(interfaces: string[]): Promise<void> {
     if (interfaces.length === 0 || this.proc) return;
     for (const i of interfaces) if (!this.prefixes.has(i)) this.prefixes.set(i, []);
-    await writeFile(this.conf, this.render());
+    await this.writeConf();
     const proc = spawnLines([...this.launcher, 'radvd', '--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], () => undefined);
     this.proc = proc;
     this.handlesHup = proc.child.pid === undefined ? Promise.resolve(false) : catchesSignal(proc.child.pid, constants.signals.SIGHUP);
@@ -62,11 +62,24 @@ export class Radvd {
   /** Sets the prefixes advertised on `iface` (empty: router advertisements without prefixes). */
   async set(iface: string, list: AdvertisedPrefix[]): Promise<void> {
     this.prefixes.set(iface, list);
-    await writeFile(this.conf, this.render());
+    await this.writeConf();
     const proc = this.proc;
     // A radvd just started must not get SIGHUP before it installed its handler: the default
     // action kills it (under load that window is long enough to be hit). Wait, then signal.
     if (proc && (await this.handlesHup) && this.proc === proc) proc.kill('SIGHUP');
+  }
+
+  private writes = 0;
+
+  /**
+   * Replaces the configuration file atomically (a new file renamed over it):
+   * radvd reading it while it was being rewritten, at start-up or on SIGHUP,
+   * found it cut short and exited ("failed to read config file").
+   */
+  private async writeConf(): Promise<void> {
+    const tmp = `${this.conf}.${++this.writes}`;
+    await writeFile(tmp, this.render());
+    await rename(tmp, this.conf);
   }
 
   /** What is advertised now, per interface. */

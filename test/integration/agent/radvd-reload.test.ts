@@ -45,7 +45,8 @@ describe('radvd on an access link', () => {
       events.subscribe((e) => {
         if (e.kind === 'agent.error') errors.push(String(e.message));
       });
-      const radvd = new Radvd(workDir, events, ['ip', 'netns', 'exec', ar]);
+      // A directory per round: the radvd stopped in the round before may still hold its pid file lock.
+      const radvd = new Radvd(await mkdtemp(path.join(workDir, 'round-')), events, ['ip', 'netns', 'exec', ar]);
       await radvd.start(['acc0']);
       await radvd.set('acc0', [{ prefix: `2001:db8:99:${round}::/64`, preferred: 3600, valid: 3600 }]);
       await sleep(100);
@@ -54,7 +55,7 @@ describe('radvd on an access link', () => {
       await sleep(50);
     }
     const events = new EventBus('ar', undefined);
-    const radvd = new Radvd(workDir, events, ['ip', 'netns', 'exec', ar]);
+    const radvd = new Radvd(await mkdtemp(path.join(workDir, 'last-')), events, ['ip', 'netns', 'exec', ar]);
     await radvd.start(['acc0']);
     await radvd.set('acc0', [{ prefix: '2001:db8:99:ff::/64', preferred: 3600, valid: 3600 }]);
     try {
