@@ -5,7 +5,7 @@ import type { MrInfo } from '../../shared/control/agent-config.js';
 import type { AgentContext, Role } from '../context.js';
 import { Radvd, type AdvertisedPrefix } from '../kernel/radvd.js';
 import { ipJson } from '../kernel/kernel.js';
-import { PURPOSE, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, previousMrOf, proxyPbu, purposeOf, purposeOption, type Purpose } from '../signalling/dmm-options.js';
+import { PURPOSE, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, previousMrOf, proxyPbu, purposeOf, purposeOption } from '../signalling/dmm-options.js';
 import type { MrRole } from './mr/mr-role.js';
 
 interface Visitor {
@@ -133,7 +133,7 @@ export class ArRole implements Role {
     let known: string[] = [];
     let previous: MrInfo | undefined;
     try {
-      const r = await this.ctx.signalling.request(this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.UNKNOWN), realm);
+      const r = await this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.UNKNOWN), realm);
       known = hnpsOf(r.message);
       const prev = previousMrOf(r.message);
       previous = prev ? this.ctx.domain.mrByAddress(prev) : undefined;
@@ -166,7 +166,7 @@ export class ArRole implements Role {
       if (p && gen === v.generation) {
         v.prefixes.set(p, me);
         await this.deliver(v, false);
-        await Promise.all([this.tell(realm, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [p], this.ctx.config.mobility.bindingLifetime, handover ? HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE : HANDOFF_INDICATOR.NEW_INTERFACE)), ...this.updateOtherLms(v, [p], realm)]);
+        await Promise.all([this.tell(realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [p], this.ctx.config.mobility.bindingLifetime, handover ? HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE : HANDOFF_INDICATOR.NEW_INTERFACE)), ...this.updateOtherLms(v, [p], realm)]);
       }
     }
     if (gen === v.generation) this.finish(v, t0, previous, handover ? 'handover' : 'initial');
@@ -188,7 +188,7 @@ export class ArRole implements Role {
     this.ctx.timers.set(`refresh:${v.iface}`, every, () => {
       if (v.state !== 'attached') return;
       const realm = this.locationManager(v);
-      if (realm) void this.tell(realm, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [...v.prefixes.keys()], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.NOT_CHANGED));
+      if (realm) void this.tell(realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [...v.prefixes.keys()], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.NOT_CHANGED));
       if (realm) void Promise.all(this.updateOtherLms(v, [...v.prefixes.keys()], realm));
       this.scheduleRefresh(v);
     });
@@ -204,7 +204,7 @@ export class ArRole implements Role {
     const tasks: Promise<unknown>[] = [];
     const anchorOf = (p: string) => v.prefixes.get(p) as MrInfo;
     const byAnchor = group(prefixes.filter((p) => v.prefixes.has(p) && anchorOf(p).node !== me.node && anchorOf(p).node !== skipAnchor), (p) => anchorOf(p).node);
-    for (const [, ps] of byAnchor) tasks.push(this.tell(anchorOf(ps[0] as string).address, this.pbu(PURPOSE.ANCHOR_BINDING, v.mnId, ps, this.ctx.config.mobility.bindingLifetime)));
+    for (const [, ps] of byAnchor) tasks.push(this.tell(anchorOf(ps[0] as string).address, proxyPbu(PURPOSE.ANCHOR_BINDING, v.mnId, ps, this.ctx.config.mobility.bindingLifetime)));
     tasks.push(...this.updateOtherLms(v, prefixes, realm));
     const home = prefixes.filter((p) => v.prefixes.get(p)?.node === me.node);
     if (home.length > 0) {
@@ -264,7 +264,7 @@ export class ArRole implements Role {
     const out: Promise<unknown>[] = [];
     for (const [lm, ps] of byLm) {
       if (!lm || lm === realm || (proxied && lm !== ownLm)) continue;
-      out.push(this.tell(lm, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, ps, this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE)));
+      out.push(this.tell(lm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, ps, this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE)));
     }
     return out;
   }
@@ -277,7 +277,7 @@ export class ArRole implements Role {
       return undefined;
     }
     try {
-      const r = await this.ctx.signalling.request(this.pbu(PURPOSE.HAA_ALLOCATION, v.mnId, ['::/0'], this.ctx.config.mobility.leaseLifetime), haa);
+      const r = await this.ctx.signalling.request(proxyPbu(PURPOSE.HAA_ALLOCATION, v.mnId, ['::/0'], this.ctx.config.mobility.leaseLifetime), haa);
       if (r.message.type !== 'PBA' || r.message.status >= 128) {
         this.ctx.events.emit('agent.error', { message: `HAA refused a prefix for ${v.mnId} (status ${r.message.type === 'PBA' ? r.message.status : '?'})` });
         return undefined;
@@ -507,7 +507,7 @@ export class ArRole implements Role {
     if (m.type !== 'PBU') throw new Error('not a BU');
     const id = mnIdOf(m);
     const v = id ? this.visitorById(id) : undefined;
-    const reply = (status: number, prefixes: string[] = []): MhMessage => ({ type: 'PBA', sequence: m.sequence, status, flags: { K: false, R: false, P: false, T: false, B: false, S: false, D: false }, lifetime: m.lifetime, options: [purposeOption(PURPOSE.CLIENT_UPDATE), ...prefixes.map(hnp)] });
+    const reply = (status: number, prefixes: string[] = []): MhMessage => ({ type: 'PBA', sequence: m.sequence, status, flags: pbaFlags(false), lifetime: m.lifetime, options: [purposeOption(PURPOSE.CLIENT_UPDATE), ...prefixes.map(hnp)] });
     if (!v || (scope && v.iface !== scope)) return reply(BA_STATUS.ADMINISTRATIVELY_PROHIBITED);
     if (m.lifetime === 0) {
       const gone = hnpsOf(m);
@@ -527,9 +527,9 @@ export class ArRole implements Role {
     const proxy = this.lmProxyFor(v);
     // Behind an LM proxy: this network's LM for its own prefixes, the proxy for the rest (it tells their LMs).
     const targets = proxy ? [lm === this.ctx.domain.lmOf(this.ctx.config.network) ? lm : undefined, proxy] : [lm, this.ctx.domain.realmLm(v.mnId)];
-    for (const target of new Set(targets)) if (target) void this.tell(target, this.pbu(PURPOSE.LOCATION_UPDATE, v.mnId, [prefix], 0));
+    for (const target of new Set(targets)) if (target) void this.tell(target, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [prefix], 0));
     if (anchor.node === this.mr.me.node) await this.mr.releaseAnchored(prefix, v.mnId, 'released by its node');
-    else await this.tell(anchor.address, this.pbu(PURPOSE.ANCHOR_BINDING, v.mnId, [prefix], 0));
+    else await this.tell(anchor.address, proxyPbu(PURPOSE.ANCHOR_BINDING, v.mnId, [prefix], 0));
   }
 
   /** Removes a prefix from whichever node holds it here. */
@@ -546,10 +546,6 @@ export class ArRole implements Role {
       this.ctx.events.emit('prefix.removed', { mn: v.mn, prefix, reason: why });
     }
     this.mr.refreshObserver();
-  }
-
-  private pbu(purpose: Purpose, id: string, prefixes: string[], lifetime: number, handoffValue?: number): MhMessage {
-    return proxyPbu(purpose, id, prefixes, lifetime, handoffValue);
   }
 
   /** A request whose failure is logged, not fatal. */

@@ -1,7 +1,7 @@
 import { formatPrefix, parsePrefix, subPrefix } from '../../shared/ipv6.js';
 import { BA_STATUS, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
-import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, purposeOf, purposeOption } from '../signalling/dmm-options.js';
+import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../signalling/dmm-options.js';
 
 interface Lease {
   prefix: string;
@@ -37,7 +37,7 @@ export class HaaRole implements Role {
       type: 'PBA',
       sequence: m.sequence,
       status,
-      flags: { K: false, R: false, P: true, T: false, B: false, S: false, D: false },
+      flags: pbaFlags(),
       lifetime,
       options: [purposeOption(PURPOSE.HAA_ALLOCATION), ...(id ? [mnId(id)] : []), ...(prefix ? [hnp(prefix)] : [])],
     });

@@ -81,7 +81,7 @@ export function locationAck(m: MhMessage, id: string | undefined, status: number
     type: 'PBA',
     sequence: m.sequence,
     status,
-    flags: { K: false, R: false, P: true, T: false, B: false, S: false, D: false },
+    flags: pbaFlags(),
     lifetime,
     options: [purposeOption(PURPOSE.LOCATION_UPDATE), ...(id ? [mnId(id)] : []), ...options],
   };
@@ -102,6 +102,11 @@ export function locationReply(m: MhMessage, prefix: string | undefined, found?: 
     lifetime: found ? Math.max(0, Math.round(found.lifetimeS)) : 0,
     options: [...(prefix ? [hnp(prefix)] : []), ...(found ? [altCoa(found.location), mnId(found.mnId)] : [])],
   };
+}
+
+/** PBA flags: P for proxy registrations (answers to MRs), clear for a mobile node's own update. */
+export function pbaFlags(proxy = true) {
+  return { K: false, R: false, P: proxy, T: false, B: false, S: false, D: false };
 }
 
 /** PBU flags: A set; P for proxy registrations (MR to MR/LM/HAA), clear for a mobile node's own update. */

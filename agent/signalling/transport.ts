@@ -13,6 +13,7 @@ import {
   type ReplayGuard,
 } from '../../shared/protocol/index.js';
 import type { EventBus } from '../events.js';
+import { pbuFlags } from './dmm-options.js';
 import { summarize } from './summary.js';
 
 /** A message that arrived, authenticated and fresh. */
@@ -89,8 +90,7 @@ export class Signalling {
   warmUp(): void {
     const s = this.sockets.get('');
     if (!s) return;
-    const flags = { A: true, H: false, L: false, K: false, M: false, R: false, P: true, F: false, T: false, B: false, S: false, D: false };
-    const msg: MhMessage = { type: 'PBU', sequence: 0, flags, lifetime: 0, options: [{ kind: 'timestamp', value: timestampFromMillis(Date.now()) }] };
+    const msg: MhMessage = { type: 'PBU', sequence: 0, flags: pbuFlags(), lifetime: 0, options: [{ kind: 'timestamp', value: timestampFromMillis(Date.now()) }] };
     const bytes = encodeMessage(msg, { src: s.address, dst: s.address, auth: this.key });
     const decoded = decodeMessage(bytes);
     verifyMessage(bytes, { src: s.address, dst: s.address, keyForSpi: () => this.key.key });

@@ -105,7 +105,7 @@ export class LmProxy {
       // The home LM learns (or keeps) that this network has the node: its foreign prefixes are bound to this MR.
       const toRealm = refresh ? [...e.prefixes].filter((p) => this.isForeign(p)) : fresh;
       try {
-        const r = await this.ctx.signalling.request(this.pbu(id, toRealm, lifetime, refresh ? HANDOFF_INDICATOR.NOT_CHANGED : HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), realm);
+        const r = await this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, id, toRealm, lifetime, refresh ? HANDOFF_INDICATOR.NOT_CHANGED : HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), realm);
         if (r.message.type !== 'PBA' || r.message.status >= 128) {
           const status = r.message.type === 'PBA' ? r.message.status : BA_STATUS.REASON_UNSPECIFIED;
           return locationAck(m, id, status);
@@ -136,7 +136,7 @@ export class LmProxy {
     for (const p of gone) entry.prefixes.delete(p);
     const upstream = gone.filter((p) => entry.upstream.delete(p));
     if (upstream.length > 0) {
-      await this.ctx.signalling.request(this.pbu(id, upstream, 0), realm).catch(() => undefined);
+      await this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, id, upstream, 0), realm).catch(() => undefined);
       await this.tellOtherLms(id, upstream, realm, 0);
     }
     if (entry.prefixes.size === 0) this.forget(id, 'released');
@@ -152,7 +152,7 @@ export class LmProxy {
     }
     await Promise.all(
       [...byLm].map(([lm, ps]) =>
-        this.ctx.signalling.request(this.pbu(id, ps, lifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), lm).catch((err: unknown) => this.ctx.events.log('warn', `location update of ${ps.join(', ')} at ${lm}: ${err instanceof Error ? err.message : String(err)}`)),
+        this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, id, ps, lifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), lm).catch((err: unknown) => this.ctx.events.log('warn', `location update of ${ps.join(', ')} at ${lm}: ${err instanceof Error ? err.message : String(err)}`)),
       ),
     );
   }
@@ -212,10 +212,6 @@ export class LmProxy {
     if (!this.entries.delete(id)) return;
     this.ctx.timers.clear(`proxy:${id}`);
     this.ctx.events.emit('proxy.removed', { mnId: id, reason: why });
-  }
-
-  private pbu(id: string, prefixes: string[], lifetime: number, handoffValue?: number): MhMessage {
-    return proxyPbu(PURPOSE.LOCATION_UPDATE, id, prefixes, lifetime, handoffValue);
   }
 
   state(): Record<string, unknown>[] {

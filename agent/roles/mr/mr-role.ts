@@ -4,11 +4,10 @@ import type { AgentContext, Role } from '../../context.js';
 import { MobilityRoutes } from '../../kernel/mobility-routes.js';
 import { TrafficObserver, type Sighting } from '../../kernel/traffic-observer.js';
 import { tunnelDriver, type TunnelDriver } from '../../kernel/tunnel-driver.js';
-import { PURPOSE, altCoa, altCoaOf, hnp, hnpsOf, locationQuery, mnId, mnIdOf, pbuFlags, purposeOf, purposeOption } from '../../signalling/dmm-options.js';
+import { PURPOSE, altCoa, altCoaOf, hnp, hnpsOf, locationQuery, mnId, mnIdOf, pbaFlags, pbuFlags, purposeOf, purposeOption } from '../../signalling/dmm-options.js';
 import { LmProxy } from './lm-proxy.js';
 import { MrDatapath } from './datapath.js';
 
-const PBA_FLAGS = { K: false, R: false, P: true, T: false, B: false, S: false, D: false };
 
 /**
  * Mobility Routing (draft-tu 3.1 b): anchors the prefixes allocated in its
@@ -67,7 +66,7 @@ export class MrRole implements Role {
     if (m.type !== 'PBU') throw new Error('not a PBU');
     const serving = this.ctx.domain.mrByAddress(from);
     const prefixes = hnpsOf(m);
-    const reply = (status: number): MhMessage => ({ type: 'PBA', sequence: m.sequence, status, flags: PBA_FLAGS, lifetime: m.lifetime, options: [purposeOption(PURPOSE.ANCHOR_BINDING), ...prefixes.map(hnp)] });
+    const reply = (status: number): MhMessage => ({ type: 'PBA', sequence: m.sequence, status, flags: pbaFlags(), lifetime: m.lifetime, options: [purposeOption(PURPOSE.ANCHOR_BINDING), ...prefixes.map(hnp)] });
     if (!serving) return reply(BA_STATUS.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
     for (const p of prefixes) {
       if (this.ctx.domain.anchorOf(p)?.node !== this.me.node) return reply(BA_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE);
