@@ -40,7 +40,12 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     this.events = new EventBus(opts.node, opts.log);
-    this.server = new ControlServer(opts.socket, this.events, () => this.hello(), (req) => this.handle(req));
+    this.server = new ControlServer(
+      opts.socket,
+      this.events,
+      () => this.hello(),
+      (req) => this.handle(req),
+    );
   }
 
   async start(): Promise<void> {

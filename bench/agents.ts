@@ -24,7 +24,8 @@ const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3'
 const repeat = Number(values.repeat);
 const dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-bench-'));
 const rows: (string | number)[][] = [];
-const fmt = (s: ReturnType<typeof summarize>, unit: string, digits = 0) => (s ? `${s.median.toFixed(digits)} / ${s.p95.toFixed(digits)} / ${s.max.toFixed(digits)} ${unit}` : '–');
+const fmt = (s: ReturnType<typeof summarize>, unit: string, digits = 0) =>
+  s ? `${s.median.toFixed(digits)} / ${s.p95.toFixed(digits)} / ${s.max.toFixed(digits)} ${unit}` : '–';
 
 for (const size of [10, 50]) {
   const ready: number[] = [];

@@ -36,7 +36,9 @@ const dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-bench-'));
 function bareScript(plan: Plan, files: { netns: string; links: string; nodes: { ns: string; batch: string; sysctls: string[] }[] }): string {
   const lines = ['#!/bin/sh', 'set -e', `ip -batch ${files.netns}`, `ip -batch ${files.links}`];
   for (const n of files.nodes) {
-    lines.push(`nsenter --net=/run/netns/${n.ns} sh -c 'while [ $# -gt 1 ]; do printf %s "$2" > "/proc/sys/$1"; shift 2; done; exec ip -force -batch ${n.batch}' sh ${n.sysctls.join(' ')} &`);
+    lines.push(
+      `nsenter --net=/run/netns/${n.ns} sh -c 'while [ $# -gt 1 ]; do printf %s "$2" > "/proc/sys/$1"; shift 2; done; exec ip -force -batch ${n.batch}' sh ${n.sysctls.join(' ')} &`,
+    );
   }
   lines.push('wait');
   return lines.join('\n') + '\n';

@@ -87,10 +87,7 @@ export class InputError extends DmmlabError {
 export class AggregateFailure extends DmmlabError {
   readonly failures: { what: string; error: unknown }[];
   constructor(summary: string, failures: { what: string; error: unknown }[]) {
-    super(
-      'E_RUNTIME',
-      `${summary}:\n` + failures.map((f) => `  - ${f.what}: ${errorText(f.error)}`).join('\n'),
-    );
+    super('E_RUNTIME', `${summary}:\n` + failures.map((f) => `  - ${f.what}: ${errorText(f.error)}`).join('\n'));
     this.name = 'AggregateFailure';
     this.failures = failures;
   }

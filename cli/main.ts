@@ -17,7 +17,21 @@ import { DmmlabError, InputError, errorText } from './errors.js';
 import { progressRenderer } from './output/progress-renderer.js';
 
 /** Every verb, in the order `dmmlab --help` lists them. */
-const commands: Command[] = [runCommand, tuiCommand, deployCommand, destroyCommand, inspectCommand, execCommand, logsCommand, linkCommand, captureCommand, graphCommand, validateCommand, cleanupCommand, imageCommand];
+const commands: Command[] = [
+  runCommand,
+  tuiCommand,
+  deployCommand,
+  destroyCommand,
+  inspectCommand,
+  execCommand,
+  logsCommand,
+  linkCommand,
+  captureCommand,
+  graphCommand,
+  validateCommand,
+  cleanupCommand,
+  imageCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -81,7 +95,10 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, json, signal: controller.signal, progress: progressRenderer({ json }) };
   try {
-    return await cmd.run({ values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, rest: after }, io);
+    return await cmd.run(
+      { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, rest: after },
+      io,
+    );
   } catch (e) {
     return reportError(e, json);
   } finally {
@@ -93,9 +110,13 @@ export async function main(argv: string[]): Promise<number> {
 function reportError(e: unknown, json: boolean): number {
   if (e instanceof DmmlabError) {
     if (json) {
-      process.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, ...(e instanceof InputError ? { issues: e.issues } : {}) } }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, ...(e instanceof InputError ? { issues: e.issues } : {}) } }, null, 2) + '\n',
+      );
     } else {
-      process.stderr.write(`dmmlab: ${e instanceof InputError ? `invalid input (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}):\n` : ''}${e.message}\n`);
+      process.stderr.write(
+        `dmmlab: ${e instanceof InputError ? `invalid input (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}):\n` : ''}${e.message}\n`,
+      );
       if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     }
     return e.exitCode;

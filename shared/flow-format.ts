@@ -55,7 +55,8 @@ export function writeFlowHeader(target: Uint8Array, h: FlowHeader, offset = 0): 
 
 /** A payload of `h.length` bytes: the header, then zeros. */
 export function encodeFlowHeader(h: FlowHeader): Uint8Array {
-  if (!Number.isInteger(h.length) || h.length < FLOW_HEADER_BYTES) throw new RangeError(`flow payload length ${h.length} is shorter than the ${FLOW_HEADER_BYTES}-byte header`);
+  if (!Number.isInteger(h.length) || h.length < FLOW_HEADER_BYTES)
+    throw new RangeError(`flow payload length ${h.length} is shorter than the ${FLOW_HEADER_BYTES}-byte header`);
   const out = new Uint8Array(h.length);
   writeFlowHeader(out, h);
   return out;

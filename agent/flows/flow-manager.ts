@@ -111,18 +111,41 @@ function need<T>(v: T | undefined, what: string, spec: FlowSpec): T {
 const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory> = {
   'udp-sender': (s, wireId, hooks) =>
     UdpSender.open(
-      { wireId, destination: need(s.address, 'an address (the destination)', s), port: need(s.port, 'a port', s), source: s.source, rate: s.rate || DEFAULTS.udp.rate, size: s.size ?? DEFAULTS.udp.size, durationMs: s.durationMs },
+      {
+        wireId,
+        destination: need(s.address, 'an address (the destination)', s),
+        port: need(s.port, 'a port', s),
+        source: s.source,
+        rate: s.rate || DEFAULTS.udp.rate,
+        size: s.size ?? DEFAULTS.udp.size,
+        durationMs: s.durationMs,
+      },
       hooks,
     ),
   'udp-receiver': (s, wireId, hooks) => UdpReceiver.open({ wireId, address: s.address, port: s.port ?? 0 }, hooks),
   'tcp-sender': (s, wireId, hooks) =>
     TcpSender.open(
-      { wireId, destination: need(s.address, 'an address (the destination)', s), port: need(s.port, 'a port', s), source: s.source, rate: Math.min(s.rate || TCP_MAX_RATE, TCP_MAX_RATE), size: s.size ?? DEFAULTS.tcp.size },
+      {
+        wireId,
+        destination: need(s.address, 'an address (the destination)', s),
+        port: need(s.port, 'a port', s),
+        source: s.source,
+        rate: Math.min(s.rate || TCP_MAX_RATE, TCP_MAX_RATE),
+        size: s.size ?? DEFAULTS.tcp.size,
+      },
       hooks,
     ),
   'tcp-receiver': (s, wireId, hooks) => TcpReceiver.open({ wireId, address: s.address, port: s.port ?? 0 }, hooks),
   'icmp-sender': (s, _wireId, hooks) =>
-    IcmpEcho.open({ destination: need(s.address, 'an address (the destination)', s), source: s.source, rate: s.rate || DEFAULTS.icmp.rate, size: s.size ?? DEFAULTS.icmp.size }, hooks),
+    IcmpEcho.open(
+      {
+        destination: need(s.address, 'an address (the destination)', s),
+        source: s.source,
+        rate: s.rate || DEFAULTS.icmp.rate,
+        size: s.size ?? DEFAULTS.icmp.size,
+      },
+      hooks,
+    ),
   'icmp-receiver': async () => {
     throw new Error('an icmp flow has no receiver: the destination kernel answers echo requests');
   },
@@ -202,7 +225,13 @@ export class FlowManager {
       behind: (lagMs) => this.ctx.events.emit('flow.behind', { ...asEventFields(this.identity(e)), lagMs: Math.round(lagMs) }),
       error: (err, fatal, fields = {}) => {
         const code = (err as { code?: unknown }).code;
-        this.ctx.events.emit('flow.error', { ...asEventFields(this.identity(e)), message: err.message, ...(typeof code === 'string' ? { code } : {}), fatal, ...fields });
+        this.ctx.events.emit('flow.error', {
+          ...asEventFields(this.identity(e)),
+          message: err.message,
+          ...(typeof code === 'string' ? { code } : {}),
+          fatal,
+          ...fields,
+        });
         if (fatal) {
           e.error ??= err.message;
           setImmediate(() => void this.finish(e, 'broken'));

@@ -111,7 +111,8 @@ export class IcmpEcho implements FlowRunner {
       void proc.done.then((r) => {
         clearTimeout(timer);
         if (!this.started) reject(new Error(`${this.argv().join(' ')} exited ${r.exitCode ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join('; ')}`));
-        else if (!this.stopping) this.hooks.error(new Error(`ping exited by itself (${r.exitCode ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`), true);
+        else if (!this.stopping)
+          this.hooks.error(new Error(`ping exited by itself (${r.exitCode ?? r.signal}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`), true);
       });
     });
   }

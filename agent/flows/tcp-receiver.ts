@@ -135,7 +135,12 @@ export class TcpReceiver implements FlowRunner {
         c.destroy();
       }
     });
-    c.on('error', (e) => this.hooks.error(new Error(`connection from [${peer.source}]:${peer.sourcePort} broke: ${e.message}`), false, { ...peer, code: (e as NodeJS.ErrnoException).code }));
+    c.on('error', (e) =>
+      this.hooks.error(new Error(`connection from [${peer.source}]:${peer.sourcePort} broke: ${e.message}`), false, {
+        ...peer,
+        code: (e as NodeJS.ErrnoException).code,
+      }),
+    );
     c.on('close', () => this.conns.delete(c));
   }
 

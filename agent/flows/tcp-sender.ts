@@ -94,7 +94,14 @@ export class TcpSender implements FlowRunner {
   }
 
   extra(): Record<string, unknown> {
-    return { sourcePort: this.sourcePort, lastSeq: this.seq, recordSize: this.opts.size, resyncs: this.schedule.resyncs, drainWaits: this.drainWaits, waitingForWindow: this.waitingDrain };
+    return {
+      sourcePort: this.sourcePort,
+      lastSeq: this.seq,
+      recordSize: this.opts.size,
+      resyncs: this.schedule.resyncs,
+      drainWaits: this.drainWaits,
+      waitingForWindow: this.waitingDrain,
+    };
   }
 
   interval(): Record<string, unknown> {

@@ -11,10 +11,7 @@ const REVERSE_RULE_PREF = 1100;
 const REVERSE_TABLE_BASE = 1000;
 
 /** Where an MR sends a home prefix. */
-export type PrefixRoute =
-  | { kind: 'onlink'; iface: string; nextHop: string }
-  | { kind: 'tunnel'; peer: MrInfo }
-  | { kind: 'blackhole' };
+export type PrefixRoute = { kind: 'onlink'; iface: string; nextHop: string } | { kind: 'tunnel'; peer: MrInfo } | { kind: 'blackhole' };
 
 export function describeRoute(r: PrefixRoute | undefined): string {
   if (!r) return 'none';
@@ -89,7 +86,12 @@ export class MobilityRoutes {
       this.reverse.delete(prefix);
     }
     if (anchor && iface && !(old && old.iface === iface && old.anchor === anchor.node)) {
-      const table = REVERSE_TABLE_BASE + Math.max(0, this.mrs.findIndex((m) => m.node === anchor.node));
+      const table =
+        REVERSE_TABLE_BASE +
+        Math.max(
+          0,
+          this.mrs.findIndex((m) => m.node === anchor.node),
+        );
       if (!this.reverseTables.has(table)) {
         const t = this.driver.toward(anchor);
         c.lines.push(...t.prepare, `route replace ::/0 table ${table} ${t.via}`);

@@ -93,7 +93,14 @@ export class Radvd {
       blocks.push(`interface ${iface} {`);
       blocks.push('  AdvSendAdvert on;', '  IgnoreIfMissing on;', '  AdvRASolicitedUnicast on;', '  MinRtrAdvInterval 3;', '  MaxRtrAdvInterval 10;');
       for (const p of list) {
-        blocks.push(`  prefix ${p.prefix} {`, '    AdvOnLink on;', '    AdvAutonomous on;', `    AdvPreferredLifetime ${Math.max(0, Math.floor(p.preferred))};`, `    AdvValidLifetime ${Math.max(0, Math.floor(p.valid))};`, '  };');
+        blocks.push(
+          `  prefix ${p.prefix} {`,
+          '    AdvOnLink on;',
+          '    AdvAutonomous on;',
+          `    AdvPreferredLifetime ${Math.max(0, Math.floor(p.preferred))};`,
+          `    AdvValidLifetime ${Math.max(0, Math.floor(p.valid))};`,
+          '  };',
+        );
       }
       blocks.push('};');
     }

@@ -73,7 +73,8 @@ export class TrafficObserver {
       });
       this.proc = proc;
       void proc.done.then((r) => {
-        if (this.proc === proc && r.exitCode !== 0 && r.signal === null) this.events.log('warn', `observer tcpdump exited ${r.exitCode}: ${r.stderr.slice(-200)}`);
+        if (this.proc === proc && r.exitCode !== 0 && r.signal === null)
+          this.events.log('warn', `observer tcpdump exited ${r.exitCode}: ${r.stderr.slice(-200)}`);
       });
     }
     // Keep the old one a moment so nothing slips between the two.

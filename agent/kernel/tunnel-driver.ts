@@ -61,7 +61,10 @@ export class Ip6tnlDriver implements TunnelDriver {
     this.devices.set(peer.node, dev);
     return {
       // MTU 1500: mobile nodes' full-size packets fit; the outer header takes the core's headroom.
-      prepare: [`link add ${dev} type ip6tnl mode ip6ip6 local ${this.me?.address ?? '::'} remote ${peer.address} encaplimit none hoplimit 64`, `link set ${dev} mtu 1500 up`],
+      prepare: [
+        `link add ${dev} type ip6tnl mode ip6ip6 local ${this.me?.address ?? '::'} remote ${peer.address} encaplimit none hoplimit 64`,
+        `link set ${dev} mtu 1500 up`,
+      ],
       via: `dev ${dev}`,
     };
   }

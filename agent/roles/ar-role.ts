@@ -47,15 +47,30 @@ export class ArRole implements Role {
   ) {
     this.radvd = new Radvd(ctx.config.workDir, ctx.events);
     for (const a of ctx.config.access) {
-      this.visitors.set(a.iface, { mn: a.mn, mnId: a.mnId, iface: a.iface, mac: a.mnMac, linkLocal: linkLocalFromMac(a.mnMac), state: 'away', prefixes: new Map(), generation: 0 });
+      this.visitors.set(a.iface, {
+        mn: a.mn,
+        mnId: a.mnId,
+        iface: a.iface,
+        mac: a.mnMac,
+        linkLocal: linkLocalFromMac(a.mnMac),
+        state: 'away',
+        prefixes: new Map(),
+        generation: 0,
+      });
     }
   }
 
   async start(): Promise<void> {
     await this.radvd.start(this.ctx.config.access.map((a) => a.iface));
     const s = this.ctx.signalling;
-    s.on((m) => m.type === 'HI', ({ message, from }) => (this.mr.lmProxy?.relays(message, from) ? this.mr.lmProxy.relay(message, from) : this.onHandoverInitiate(message, from)));
-    s.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.CLIENT_UPDATE, ({ message, scope }) => this.onClientUpdate(message, scope));
+    s.on(
+      (m) => m.type === 'HI',
+      ({ message, from }) => (this.mr.lmProxy?.relays(message, from) ? this.mr.lmProxy.relay(message, from) : this.onHandoverInitiate(message, from)),
+    );
+    s.on(
+      (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.CLIENT_UPDATE,
+      ({ message, scope }) => this.onClientUpdate(message, scope),
+    );
     this.mr.attachedPrefixes = () => [...this.visitors.values()].filter((v) => v.state === 'attached').flatMap((v) => [...v.prefixes.keys()]);
     this.mr.onPrefixRevoked = (p) => void this.dropPrefix(p, 'revoked');
     this.ctx.onCarrier((iface, carrier) => {
@@ -133,7 +148,10 @@ export class ArRole implements Role {
     let known: string[] = [];
     let previous: MrInfo | undefined;
     try {
-      const r = await this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.UNKNOWN), realm);
+      const r = await this.ctx.signalling.request(
+        proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.UNKNOWN),
+        realm,
+      );
       known = hnpsOf(r.message);
       const prev = previousMrOf(r.message);
       previous = prev ? this.ctx.domain.mrByAddress(prev) : undefined;
@@ -166,7 +184,19 @@ export class ArRole implements Role {
       if (p && gen === v.generation) {
         v.prefixes.set(p, me);
         await this.deliver(v, false);
-        await Promise.all([this.tell(realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [p], this.ctx.config.mobility.bindingLifetime, handover ? HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE : HANDOFF_INDICATOR.NEW_INTERFACE)), ...this.updateOtherLms(v, [p], realm)]);
+        await Promise.all([
+          this.tell(
+            realm,
+            proxyPbu(
+              PURPOSE.LOCATION_UPDATE,
+              v.mnId,
+              [p],
+              this.ctx.config.mobility.bindingLifetime,
+              handover ? HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE : HANDOFF_INDICATOR.NEW_INTERFACE,
+            ),
+          ),
+          ...this.updateOtherLms(v, [p], realm),
+        ]);
       }
     }
     if (gen === v.generation) this.finish(v, t0, previous, handover ? 'handover' : 'initial');
@@ -188,7 +218,11 @@ export class ArRole implements Role {
     this.ctx.timers.set(`refresh:${v.iface}`, every, () => {
       if (v.state !== 'attached') return;
       const realm = this.locationManager(v);
-      if (realm) void this.tell(realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [...v.prefixes.keys()], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.NOT_CHANGED));
+      if (realm)
+        void this.tell(
+          realm,
+          proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [...v.prefixes.keys()], this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.NOT_CHANGED),
+        );
       if (realm) void Promise.all(this.updateOtherLms(v, [...v.prefixes.keys()], realm));
       this.scheduleRefresh(v);
     });
@@ -203,14 +237,20 @@ export class ArRole implements Role {
     const me = this.mr.me;
     const tasks: Promise<unknown>[] = [];
     const anchorOf = (p: string) => v.prefixes.get(p) as MrInfo;
-    const byAnchor = group(prefixes.filter((p) => v.prefixes.has(p) && anchorOf(p).node !== me.node && anchorOf(p).node !== skipAnchor), (p) => anchorOf(p).node);
-    for (const [, ps] of byAnchor) tasks.push(this.tell(anchorOf(ps[0] as string).address, proxyPbu(PURPOSE.ANCHOR_BINDING, v.mnId, ps, this.ctx.config.mobility.bindingLifetime)));
+    const byAnchor = group(
+      prefixes.filter((p) => v.prefixes.has(p) && anchorOf(p).node !== me.node && anchorOf(p).node !== skipAnchor),
+      (p) => anchorOf(p).node,
+    );
+    for (const [, ps] of byAnchor)
+      tasks.push(this.tell(anchorOf(ps[0] as string).address, proxyPbu(PURPOSE.ANCHOR_BINDING, v.mnId, ps, this.ctx.config.mobility.bindingLifetime)));
     tasks.push(...this.updateOtherLms(v, prefixes, realm));
     const home = prefixes.filter((p) => v.prefixes.get(p)?.node === me.node);
     if (home.length > 0) {
-      tasks.push(this.mr.datapath.change((c) => {
-        for (const p of home) this.mr.datapath.stage(c, p, 'anchored', undefined, 'its node is back at its anchor');
-      }));
+      tasks.push(
+        this.mr.datapath.change((c) => {
+          for (const p of home) this.mr.datapath.stage(c, p, 'anchored', undefined, 'its node is back at its anchor');
+        }),
+      );
     }
     return tasks;
   }
@@ -219,7 +259,13 @@ export class ArRole implements Role {
   private async transferContext(v: Visitor, previous: MrInfo, realm: string, toldByTransfer: string | undefined): Promise<void> {
     try {
       const r = await this.ctx.signalling.request(
-        { type: 'HI', sequence: 0, flags: { S: false, U: false, P: true, F: true }, code: HI_CODE.FBU_NOT_FROM_PCOA, options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)] },
+        {
+          type: 'HI',
+          sequence: 0,
+          flags: { S: false, U: false, P: true, F: true },
+          code: HI_CODE.FBU_NOT_FROM_PCOA,
+          options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)],
+        },
         previous.address,
       );
       // Prefixes the node's LM did not list (those a visited network's LM proxy kept to itself): delivered and announced here.
@@ -264,7 +310,9 @@ export class ArRole implements Role {
     const out: Promise<unknown>[] = [];
     for (const [lm, ps] of byLm) {
       if (!lm || lm === realm || (proxied && lm !== ownLm)) continue;
-      out.push(this.tell(lm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, ps, this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE)));
+      out.push(
+        this.tell(lm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, ps, this.ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE)),
+      );
     }
     return out;
   }
@@ -306,7 +354,11 @@ export class ArRole implements Role {
     for (const p of stale) {
       this.ctx.timers.clear(`context:${p}`);
       this.ctx.timers.clear(`cache:${p}`);
-      this.ctx.events.emit(dp.get(p)?.context ? 'context.deleted' : 'cache.removed', { prefix: p, reason: `${v.mn} is here`, ...(dp.get(p)?.context ? { to: dp.get(p)?.context?.peer.node } : {}) });
+      this.ctx.events.emit(dp.get(p)?.context ? 'context.deleted' : 'cache.removed', {
+        prefix: p,
+        reason: `${v.mn} is here`,
+        ...(dp.get(p)?.context ? { to: dp.get(p)?.context?.peer.node } : {}),
+      });
     }
     const kernel = dp.change((c) => {
       for (const p of stale) {
@@ -384,7 +436,14 @@ export class ArRole implements Role {
       this.radvd.set(v.iface, []),
     ]);
     this.armContextTimers(prefixes, next, lifetimeMs);
-    this.ctx.events.emit('context.created', { mnId: v.mnId, mn: v.mn, to: next.node, prefixes, lifetimeS: this.ctx.config.mobility.handoverContextLifetime, predictive: true });
+    this.ctx.events.emit('context.created', {
+      mnId: v.mnId,
+      mn: v.mn,
+      to: next.node,
+      prefixes,
+      lifetimeS: this.ctx.config.mobility.handoverContextLifetime,
+      predictive: true,
+    });
     this.mr.refreshObserver();
   }
 
@@ -416,7 +475,13 @@ export class ArRole implements Role {
     if (v.state !== 'attached') throw new Error(`${mnNode} is not attached here`);
     if (next.node === this.mr.me.node) return { prepared: false, reason: 'already here' };
     const r = await this.ctx.signalling.request(
-      { type: 'HI', sequence: 0, flags: { S: false, U: false, P: true, F: true }, code: HI_CODE.FBU_FROM_PCOA, options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)] },
+      {
+        type: 'HI',
+        sequence: 0,
+        flags: { S: false, U: false, P: true, F: true },
+        code: HI_CODE.FBU_FROM_PCOA,
+        options: [mnId(v.mnId), ...[...v.prefixes.keys()].map(hnp)],
+      },
       next.address,
     );
     if (r.message.type !== 'HAck' || r.message.code >= 128) throw new Error(`${to} refused to prepare for ${mnNode}`);
@@ -430,7 +495,13 @@ export class ArRole implements Role {
     const id = mnIdOf(m);
     const previous = this.ctx.domain.mrByAddress(from);
     const v = id ? this.visitorById(id) : undefined;
-    const reply = (code: number): MhMessage => ({ type: 'HAck', sequence: m.sequence, flags: { U: false, P: true, F: true }, code, options: [...(id ? [mnId(id)] : []), ...(v ? [...v.prefixes.keys()].map(hnp) : [])] });
+    const reply = (code: number): MhMessage => ({
+      type: 'HAck',
+      sequence: m.sequence,
+      flags: { U: false, P: true, F: true },
+      code,
+      options: [...(id ? [mnId(id)] : []), ...(v ? [...v.prefixes.keys()].map(hnp) : [])],
+    });
     if (!v || !previous) return reply(HACK_CODE.NOT_ACCEPTED);
     if (v.state === 'attached') return reply(HACK_CODE.ACCEPTED);
     const gen = ++v.generation;
@@ -468,7 +539,13 @@ export class ArRole implements Role {
     // Relayed by this network's LM proxy: the new MR is the alternate care-of address.
     const relayedFor = from === this.ctx.domain.lmProxyOf(this.mr.me.network)?.address ? altCoaOf(m) : undefined;
     const next = this.ctx.domain.mrByAddress(relayedFor ?? from);
-    const reply = (code: number, prefixes: string[]): MhMessage => ({ type: 'HAck', sequence: m.sequence, flags: { U: false, P: true, F: true }, code, options: [...(id ? [mnId(id)] : []), ...prefixes.map(hnp)] });
+    const reply = (code: number, prefixes: string[]): MhMessage => ({
+      type: 'HAck',
+      sequence: m.sequence,
+      flags: { U: false, P: true, F: true },
+      code,
+      options: [...(id ? [mnId(id)] : []), ...prefixes.map(hnp)],
+    });
     if (!id || !next) return reply(HACK_CODE.NOT_ACCEPTED, []);
     const v = this.visitorById(id);
     const prefixes = [...new Set([...(v ? [...v.prefixes.keys()] : []), ...hnpsOf(m)])];
@@ -497,7 +574,13 @@ export class ArRole implements Role {
     });
     if (v && wasAttached) await this.radvd.set(v.iface, []);
     this.armContextTimers(prefixes, next, lifetimeMs);
-    this.ctx.events.emit('context.created', { mnId: id, mn: v?.mn ?? null, to: next.node, prefixes, lifetimeS: this.ctx.config.mobility.handoverContextLifetime });
+    this.ctx.events.emit('context.created', {
+      mnId: id,
+      mn: v?.mn ?? null,
+      to: next.node,
+      prefixes,
+      lifetimeS: this.ctx.config.mobility.handoverContextLifetime,
+    });
     this.mr.refreshObserver();
     return reply(HACK_CODE.ACCEPTED, prefixes);
   }
@@ -507,7 +590,14 @@ export class ArRole implements Role {
     if (m.type !== 'PBU') throw new Error('not a BU');
     const id = mnIdOf(m);
     const v = id ? this.visitorById(id) : undefined;
-    const reply = (status: number, prefixes: string[] = []): MhMessage => ({ type: 'PBA', sequence: m.sequence, status, flags: pbaFlags(false), lifetime: m.lifetime, options: [purposeOption(PURPOSE.CLIENT_UPDATE), ...prefixes.map(hnp)] });
+    const reply = (status: number, prefixes: string[] = []): MhMessage => ({
+      type: 'PBA',
+      sequence: m.sequence,
+      status,
+      flags: pbaFlags(false),
+      lifetime: m.lifetime,
+      options: [purposeOption(PURPOSE.CLIENT_UPDATE), ...prefixes.map(hnp)],
+    });
     if (!v || (scope && v.iface !== scope)) return reply(BA_STATUS.ADMINISTRATIVELY_PROHIBITED);
     if (m.lifetime === 0) {
       const gone = hnpsOf(m);
@@ -560,7 +650,13 @@ export class ArRole implements Role {
 
   state(): Record<string, unknown> {
     return {
-      visitors: [...this.visitors.values()].map((v) => ({ mn: v.mn, mnId: v.mnId, iface: v.iface, state: v.state, prefixes: [...v.prefixes].map(([p, a]) => ({ prefix: p, anchor: a.node })) })),
+      visitors: [...this.visitors.values()].map((v) => ({
+        mn: v.mn,
+        mnId: v.mnId,
+        iface: v.iface,
+        state: v.state,
+        prefixes: [...v.prefixes].map(([p, a]) => ({ prefix: p, anchor: a.node })),
+      })),
       advertised: this.radvd.current(),
       recent: this.handovers.slice(-10),
     };

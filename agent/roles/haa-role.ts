@@ -24,7 +24,10 @@ export class HaaRole implements Role {
   constructor(private readonly ctx: AgentContext) {}
 
   async start(): Promise<void> {
-    this.ctx.signalling.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.HAA_ALLOCATION, ({ message, from }) => this.onRequest(message, from));
+    this.ctx.signalling.on(
+      (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.HAA_ALLOCATION,
+      ({ message, from }) => this.onRequest(message, from),
+    );
   }
 
   async stop(): Promise<void> {}
@@ -97,7 +100,13 @@ export class HaaRole implements Role {
     // Tell the anchor that the prefix is gone: it tears down what it holds for it.
     await this.ctx.signalling
       .request(
-        { type: 'BRI', sequence: 0, trigger: REVOCATION_TRIGGER.PER_PEER_POLICY, flags: { P: true, V: false, G: false }, options: [mnId(lease.mnId), hnp(prefix)] },
+        {
+          type: 'BRI',
+          sequence: 0,
+          trigger: REVOCATION_TRIGGER.PER_PEER_POLICY,
+          flags: { P: true, V: false, G: false },
+          options: [mnId(lease.mnId), hnp(prefix)],
+        },
         anchor.address,
       )
       .catch((e: unknown) => this.ctx.events.log('warn', `BRI to ${anchor.node} for ${prefix}: ${e instanceof Error ? e.message : String(e)}`));
@@ -105,6 +114,13 @@ export class HaaRole implements Role {
 
   state(): Record<string, unknown> {
     const now = Date.now();
-    return { leases: [...this.leases.values()].map((l) => ({ prefix: l.prefix, mnId: l.mnId, anchor: l.anchor, expiresInS: Math.max(0, Math.round((l.expires - now) / 1000)) })) };
+    return {
+      leases: [...this.leases.values()].map((l) => ({
+        prefix: l.prefix,
+        mnId: l.mnId,
+        anchor: l.anchor,
+        expiresInS: Math.max(0, Math.round((l.expires - now) / 1000)),
+      })),
+    };
   }
 }

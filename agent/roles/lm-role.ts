@@ -40,8 +40,14 @@ export class LmRole implements Role {
   }
 
   async start(): Promise<void> {
-    this.ctx.signalling.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.LOCATION_UPDATE, ({ message, from }) => this.onUpdate(message, from));
-    this.ctx.signalling.on((m) => m.type === 'EXP' && m.subtype === EXP_SUBTYPE.LM_LOCATION_QUERY, ({ message, from }) => this.onQuery(message, from));
+    this.ctx.signalling.on(
+      (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.LOCATION_UPDATE,
+      ({ message, from }) => this.onUpdate(message, from),
+    );
+    this.ctx.signalling.on(
+      (m) => m.type === 'EXP' && m.subtype === EXP_SUBTYPE.LM_LOCATION_QUERY,
+      ({ message, from }) => this.onQuery(message, from),
+    );
   }
 
   async stop(): Promise<void> {}
@@ -111,7 +117,14 @@ export class LmRole implements Role {
     const b: Binding = { prefix, mnId: id, location, expires: Date.now() + lifetime * 1000, queriers: old?.queriers ?? new Set() };
     this.bindings.set(prefix, b);
     this.ctx.timers.set(`binding:${prefix}`, lifetime * 1000, () => void this.remove(prefix, 'expired'));
-    if (old?.location !== location) this.ctx.events.emit('binding.updated', { prefix, mnId: id, location, previous: old?.location ?? null, mr: this.ctx.domain.mrByAddress(location)?.node ?? location });
+    if (old?.location !== location)
+      this.ctx.events.emit('binding.updated', {
+        prefix,
+        mnId: id,
+        location,
+        previous: old?.location ?? null,
+        mr: this.ctx.domain.mrByAddress(location)?.node ?? location,
+      });
   }
 
   private async remove(prefix: string, why: string): Promise<void> {
@@ -124,7 +137,16 @@ export class LmRole implements Role {
     await Promise.all(
       [...b.queriers].map((q) =>
         this.ctx.signalling
-          .request({ type: 'BRI', sequence: 0, trigger: REVOCATION_TRIGGER.PER_PEER_POLICY, flags: { P: true, V: false, G: false }, options: [mnId(b.mnId), hnp(prefix)] }, q)
+          .request(
+            {
+              type: 'BRI',
+              sequence: 0,
+              trigger: REVOCATION_TRIGGER.PER_PEER_POLICY,
+              flags: { P: true, V: false, G: false },
+              options: [mnId(b.mnId), hnp(prefix)],
+            },
+            q,
+          )
           .catch(() => undefined),
       ),
     );
@@ -143,7 +165,14 @@ export class LmRole implements Role {
     const now = Date.now();
     const name = (a: string) => this.ctx.domain.mrByAddress(a)?.node ?? a;
     return {
-      bindings: [...this.bindings.values()].map((b) => ({ prefix: b.prefix, mnId: b.mnId, location: b.location, mr: name(b.location), expiresInS: Math.round((b.expires - now) / 1000), queriers: [...b.queriers].map(name) })),
+      bindings: [...this.bindings.values()].map((b) => ({
+        prefix: b.prefix,
+        mnId: b.mnId,
+        location: b.location,
+        mr: name(b.location),
+        expiresInS: Math.round((b.expires - now) / 1000),
+        queriers: [...b.queriers].map(name),
+      })),
       contexts: [...this.contexts.values()].map((c) => ({ mnId: c.mnId, serving: c.serving ? name(c.serving) : null, prefixes: [...c.prefixes] })),
     };
   }

@@ -7,7 +7,15 @@ import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../signalling/dmm-o
 
 interface AddrInfo {
   ifname: string;
-  addr_info?: { family: string; local: string; prefixlen: number; scope?: string; deprecated?: boolean; preferred_life_time?: number; valid_life_time?: number }[];
+  addr_info?: {
+    family: string;
+    local: string;
+    prefixlen: number;
+    scope?: string;
+    deprecated?: boolean;
+    preferred_life_time?: number;
+    valid_life_time?: number;
+  }[];
 }
 
 /** How long a deprecated home address may go without sockets before the node gives it up. */
@@ -74,7 +82,13 @@ export class MnRole implements Role {
     await this.ensureSocket(iface);
     if (this.ctx.config.mobility.mnMode === 'client') {
       const prefixes = (await this.homeAddresses()).map((a) => this.ctx.domain.prefixOf(a.address));
-      await this.toAr(iface, { type: 'PBU', sequence: 0, flags: pbuFlags(false), lifetime: this.ctx.config.mobility.bindingLifetime, options: [purposeOption(PURPOSE.CLIENT_UPDATE), mnId(this.id), ...[...new Set(prefixes)].map(hnp)] });
+      await this.toAr(iface, {
+        type: 'PBU',
+        sequence: 0,
+        flags: pbuFlags(false),
+        lifetime: this.ctx.config.mobility.bindingLifetime,
+        options: [purposeOption(PURPOSE.CLIENT_UPDATE), mnId(this.id), ...[...new Set(prefixes)].map(hnp)],
+      });
     }
   }
 
@@ -110,7 +124,12 @@ export class MnRole implements Role {
     for (const l of await ipJson<AddrInfo>(['-6', 'address', 'show'])) {
       for (const a of l.addr_info ?? []) {
         if (a.family !== 'inet6' || a.scope !== 'global' || !this.ctx.domain.isHomeAddress(a.local)) continue;
-        out.push({ address: a.local, iface: l.ifname, deprecated: Boolean(a.deprecated) || a.preferred_life_time === 0, ...(a.valid_life_time !== undefined ? { validS: a.valid_life_time } : {}) });
+        out.push({
+          address: a.local,
+          iface: l.ifname,
+          deprecated: Boolean(a.deprecated) || a.preferred_life_time === 0,
+          ...(a.valid_life_time !== undefined ? { validS: a.valid_life_time } : {}),
+        });
       }
     }
     return out;
@@ -123,9 +142,17 @@ export class MnRole implements Role {
     this.ctx.events.emit('prefix.releasing', { prefix, via: active?.[1].ar ?? null });
     if (active) {
       await this.ensureSocket(active[0]);
-      await this.toAr(active[0], { type: 'PBU', sequence: 0, flags: pbuFlags(false), lifetime: 0, options: [purposeOption(PURPOSE.CLIENT_UPDATE), mnId(this.id), hnp(prefix)] });
+      await this.toAr(active[0], {
+        type: 'PBU',
+        sequence: 0,
+        flags: pbuFlags(false),
+        lifetime: 0,
+        options: [purposeOption(PURPOSE.CLIENT_UPDATE), mnId(this.id), hnp(prefix)],
+      });
     }
-    const lines = (await this.homeAddresses()).filter((a) => this.ctx.domain.prefixOf(a.address) === prefix).map((a) => `address del ${a.address}/64 dev ${a.iface}`);
+    const lines = (await this.homeAddresses())
+      .filter((a) => this.ctx.domain.prefixOf(a.address) === prefix)
+      .map((a) => `address del ${a.address}/64 dev ${a.iface}`);
     await this.ctx.kernel.change(lines, /Cannot assign|No such/);
     this.ctx.events.emit('prefix.released', { prefix });
     return { prefix, ...(active ? { via: active[1].ar } : {}) };

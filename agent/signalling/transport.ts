@@ -90,7 +90,13 @@ export class Signalling {
   warmUp(): void {
     const s = this.sockets.get('');
     if (!s) return;
-    const msg: MhMessage = { type: 'PBU', sequence: 0, flags: pbuFlags(), lifetime: 0, options: [{ kind: 'timestamp', value: timestampFromMillis(Date.now()) }] };
+    const msg: MhMessage = {
+      type: 'PBU',
+      sequence: 0,
+      flags: pbuFlags(),
+      lifetime: 0,
+      options: [{ kind: 'timestamp', value: timestampFromMillis(Date.now()) }],
+    };
     const bytes = encodeMessage(msg, { src: s.address, dst: s.address, auth: this.key });
     const decoded = decodeMessage(bytes);
     verifyMessage(bytes, { src: s.address, dst: s.address, keyForSpi: () => this.key.key });
@@ -113,7 +119,10 @@ export class Signalling {
     const [dst, scope] = to.split('%') as [string, string | undefined];
     const s = this.sockets.get(scope ?? '') ?? this.sockets.get('');
     if (!s) throw new Error(`no signalling socket for ${to}`);
-    const options = [...msg.options.filter((o) => o.kind !== 'timestamp' && o.kind !== 'auth'), { kind: 'timestamp' as const, value: timestampFromMillis(Date.now()) }];
+    const options = [
+      ...msg.options.filter((o) => o.kind !== 'timestamp' && o.kind !== 'auth'),
+      { kind: 'timestamp' as const, value: timestampFromMillis(Date.now()) },
+    ];
     const bytes = encodeMessage({ ...msg, options }, { src: s.address, dst: canonical(dst), auth: this.key });
     s.socket.send(bytes, MH_UDP_PORT, to);
     this.counters.sent++;
@@ -171,7 +180,13 @@ export class Signalling {
     const verdict = verifyMessage(bytes, { src: from, dst: localAddress, keyForSpi: (spi) => (spi === this.key.spi ? this.key.key : undefined) });
     if (!verdict.ok) {
       this.counters.unauthenticated++;
-      this.events.emit('mh.rejected', { from, reason: `unauthenticated: ${verdict.reason}`, detail: verdict.detail, bytes: bytes.length, ...summarize(decoded.message) });
+      this.events.emit('mh.rejected', {
+        from,
+        reason: `unauthenticated: ${verdict.reason}`,
+        detail: verdict.detail,
+        bytes: bytes.length,
+        ...summarize(decoded.message),
+      });
       return;
     }
     const fresh = this.guard.checkMessage(from, decoded.message);

@@ -54,7 +54,16 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
 
     const startedAt = monoMs();
     const r = await s.startFlow({ id: 'f1', kind: 'udp', from: 'mn2', to: 'mn1', rate: 1000, size: 100 });
-    const flow: FlowRecord = { id: 'f1', kind: 'udp', from: 'mn2', to: 'mn1', source: String(r.source ?? ''), destination: String(r.destination ?? home), ...(typeof r.port === 'number' ? { port: r.port } : {}), startedAt };
+    const flow: FlowRecord = {
+      id: 'f1',
+      kind: 'udp',
+      from: 'mn2',
+      to: 'mn1',
+      source: String(r.source ?? ''),
+      destination: String(r.destination ?? home),
+      ...(typeof r.port === 'number' ? { port: r.port } : {}),
+      startedAt,
+    };
     await sleep(1000);
 
     // Freeze every agent but the flow's two ends.

@@ -61,7 +61,8 @@ export class AgentClient {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      if (stillRunning && !stillRunning()) throw new DmmlabError('E_AGENT', `agent ${node} exited before answering on ${socketPath}${last ? ` (${last})` : ''}`);
+      if (stillRunning && !stillRunning())
+        throw new DmmlabError('E_AGENT', `agent ${node} exited before answering on ${socketPath}${last ? ` (${last})` : ''}`);
       try {
         return await AgentClient.once(node, socketPath, Math.max(100, deadline - Date.now()));
       } catch (e) {

@@ -66,7 +66,11 @@ export function startWaves(nodes: PlanNode[]): PlanNode[][] {
   return [0, 1, 2].map((k) => nodes.filter((n) => rank(n) === k)).filter((w) => w.length > 0);
 }
 
-async function startOne(plan: Plan, node: PlanNode, opts: { runtime: Runtime; journal: Journal; tunnelDriver: 'ip6tnl' | 'seg6'; key: LabKey }): Promise<AgentStart> {
+async function startOne(
+  plan: Plan,
+  node: PlanNode,
+  opts: { runtime: Runtime; journal: Journal; tunnelDriver: 'ip6tnl' | 'seg6'; key: LabKey },
+): Promise<AgentStart> {
   const lab = plan.lab;
   const socket = agentSocket(lab, node.name);
   const argv = opts.runtime.agentArgv(['--lab', lab, '--node', node.name, '--socket', socket, '--log', nodeLog(lab, node.name)]);
@@ -87,7 +91,10 @@ async function startOne(plan: Plan, node: PlanNode, opts: { runtime: Runtime; jo
     await client.request('configure', { config: agentConfigFor(plan, node, opts.tunnelDriver, opts.key) }, 20_000);
     return { node: node.name, pid: client.hello.pid, readyMs, configureMs: performance.now() - t1 };
   } catch (e) {
-    throw new DmmlabError('E_AGENT', `configuring the agent of ${node.name} failed: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`);
+    throw new DmmlabError(
+      'E_AGENT',
+      `configuring the agent of ${node.name} failed: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`,
+    );
   } finally {
     client.close();
   }

@@ -126,7 +126,9 @@ export class CaptureSession {
     }
     session.startMs = performance.now() - t0;
     const viaAny = session.captures.filter((c) => c.source.kind === 'any-ifindex').map((c) => `${c.ref.node}:${c.ref.iface}`);
-    progress.done(`${targets.length} captures listening in ${Math.round(session.startMs)} ms${viaAny.length ? ` (down at start, captured through "any": ${viaAny.join(', ')})` : ''}`);
+    progress.done(
+      `${targets.length} captures listening in ${Math.round(session.startMs)} ms${viaAny.length ? ` (down at start, captured through "any": ${viaAny.join(', ')})` : ''}`,
+    );
     return session;
   }
 
@@ -156,10 +158,12 @@ export class CaptureSession {
   /** Lets the last packets land, stops every tcpdump (SIGTERM: each flushes and closes its file), waits for all, and returns the files. Idempotent. */
   stop(): Promise<CaptureFileRef[]> {
     this.stopping ??= (async () => {
-      if (this.captures.some((c) => c.proc.running)) await new Promise((r) => setTimeout(r, this.opts.drainMs ?? (this.opts.batched ? PCAP_BUFFER_TIMEOUT_MS + 100 : 200)));
+      if (this.captures.some((c) => c.proc.running))
+        await new Promise((r) => setTimeout(r, this.opts.drainMs ?? (this.opts.batched ? PCAP_BUFFER_TIMEOUT_MS + 100 : 200)));
       const exits = await Promise.all(this.captures.map((c) => c.proc.stop()));
       exits.forEach((x, i) => {
-        if (x.signal === 'SIGKILL') this.progress.warn(`tcpdump on ${this.captures[i]?.ref.node}:${this.captures[i]?.ref.iface} had to be killed; its file may end in a cut packet`);
+        if (x.signal === 'SIGKILL')
+          this.progress.warn(`tcpdump on ${this.captures[i]?.ref.node}:${this.captures[i]?.ref.iface} had to be killed; its file may end in a cut packet`);
       });
       await this.forgetting;
       return this.files;
@@ -183,7 +187,10 @@ export class CaptureSession {
     void proc.exited.then((x) => {
       this.noteExit(proc.pid);
       const expected = x.stopped || (this.opts.count !== undefined && x.code === 0);
-      if (!expected) this.progress.warn(`tcpdump on ${ref.node}:${ref.iface} stopped by itself (${x.signal ?? `exit ${x.code}`}): ${proc.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+      if (!expected)
+        this.progress.warn(
+          `tcpdump on ${ref.node}:${ref.iface} stopped by itself (${x.signal ?? `exit ${x.code}`}): ${proc.stderr.trim().split('\n').slice(-2).join(' / ')}`,
+        );
     });
     return { ref, source, proc };
   }

@@ -66,7 +66,9 @@ export async function streamCapture(
  * `output` with interfaces named `node:iface`. Ctrl-C ends the capture, not
  * the merge: the file is complete.
  */
-export async function captureToPcapng(opts: CaptureLimits & { plan: Plan; targets: CaptureTarget[]; output: string; progress?: Progress }): Promise<MergeResult> {
+export async function captureToPcapng(
+  opts: CaptureLimits & { plan: Plan; targets: CaptureTarget[]; output: string; progress?: Progress },
+): Promise<MergeResult> {
   const progress = opts.progress ?? silentProgress;
   const dir = await mkdtemp(path.join(tmpdir(), `dmmlab-capture-${opts.plan.lab}-`));
   try {

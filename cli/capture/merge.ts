@@ -130,7 +130,11 @@ async function mergeInto(writer: PcapngWriter, readers: CaptureFileReader[], opt
     .sort((a, b) => (a.timestampNs < b.timestampNs ? -1 : a.timestampNs > b.timestampNs ? 1 : a.i - b.i));
   let eventsId = -1;
   if (events.length > 0) {
-    eventsId = writer.addInterface({ name: options.eventsInterface ?? EVENTS_INTERFACE, linkType: LinkType.RAW, description: 'dmmlab run events (syslog to ::1)' });
+    eventsId = writer.addInterface({
+      name: options.eventsInterface ?? EVENTS_INTERFACE,
+      linkType: LinkType.RAW,
+      description: 'dmmlab run events (syslog to ::1)',
+    });
     names.push(options.eventsInterface ?? EVENTS_INTERFACE);
   }
 
@@ -187,7 +191,7 @@ const before = (a: Source, b: Source): boolean =>
 
 function heapPush(heap: Source[], s: Source): void {
   heap.push(s);
-  for (let i = heap.length - 1; i > 0; ) {
+  for (let i = heap.length - 1; i > 0;) {
     const parent = (i - 1) >> 1;
     if (!before(heap[i] as Source, heap[parent] as Source)) break;
     [heap[i], heap[parent]] = [heap[parent] as Source, heap[i] as Source];

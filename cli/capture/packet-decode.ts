@@ -199,7 +199,7 @@ const MAX_LAYERS = 16;
 
 const u16 = (d: Uint8Array, i: number): number => ((d[i] as number) << 8) | (d[i + 1] as number);
 const u32 = (d: Uint8Array, i: number): number =>
-  ((d[i] as number) * 0x1000000 + (((d[i + 1] as number) << 16) | ((d[i + 2] as number) << 8) | (d[i + 3] as number)));
+  (d[i] as number) * 0x1000000 + (((d[i + 1] as number) << 16) | ((d[i + 2] as number) << 8) | (d[i + 3] as number));
 
 const HEX: string[] = Array.from({ length: 0x10000 }, (_, i) => i.toString(16));
 
@@ -374,7 +374,7 @@ function decodeExt(d: Uint8Array, p: number, type: number, length: number): ExtH
   if (type === 51) return { kind: 'authentication', type, length };
   if (type === 43) return decodeRouting(d, p, length);
   const ext: ExtHeader = { kind: type === 0 ? 'hop-by-hop' : 'destination-options', type, length, options: [] };
-  for (let o = p + 2; o < p + length; ) {
+  for (let o = p + 2; o < p + length;) {
     const ot = d[o] as number;
     if (ot === 0) {
       o++;

@@ -335,7 +335,11 @@ export function parseCapture(bytes: Uint8Array, options: CaptureReadOptions = {}
     const n = parser.step(bytes, view, off, bytes.length, off);
     if (n === 0) {
       if (options.truncated === 'stop' && parser.format !== undefined) break;
-      throw new CaptureFormatError(source, off, `file is truncated (${bytes.length - off} of ${parser.needed} bytes of the last ${parser.format ? 'record' : 'header'})`);
+      throw new CaptureFormatError(
+        source,
+        off,
+        `file is truncated (${bytes.length - off} of ${parser.needed} bytes of the last ${parser.format ? 'record' : 'header'})`,
+      );
     }
     if (parser.record) records.push(parser.record);
     off += n;

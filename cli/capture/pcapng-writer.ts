@@ -201,7 +201,7 @@ export function createPcapngFile(path: string, section: PcapngSectionOptions = {
   return new PcapngWriter(
     {
       write(bytes) {
-        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+        for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       },
       close() {
         closeSync(fd);

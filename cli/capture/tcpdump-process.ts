@@ -16,7 +16,10 @@ export class TcpdumpStartError extends DmmlabError {
   readonly stderr: string;
   constructor(label: string, problem: string, stderr: string) {
     const said = stderr.trim();
-    super(problem === 'timeout' ? 'E_TIMEOUT' : 'E_RUNTIME', `tcpdump on ${label} ${problem === 'timeout' ? 'did not report "listening on" in time' : problem}${said ? `: ${said.split('\n').slice(-4).join(' / ')}` : ''}`);
+    super(
+      problem === 'timeout' ? 'E_TIMEOUT' : 'E_RUNTIME',
+      `tcpdump on ${label} ${problem === 'timeout' ? 'did not report "listening on" in time' : problem}${said ? `: ${said.split('\n').slice(-4).join(' / ')}` : ''}`,
+    );
     this.name = 'TcpdumpStartError';
     this.stderr = stderr;
   }
@@ -83,7 +86,13 @@ export class TcpdumpProcess {
     });
     listening.catch(() => undefined);
     const pid = await new Promise<number>((resolve, reject) => {
-      child.once('error', (e) => reject(new DmmlabError('E_ENV', `could not start ${file} for ${opts.label}: ${e.message}`, { hint: 'tcpdump, nsenter and setpriv (util-linux) must be installed' })));
+      child.once('error', (e) =>
+        reject(
+          new DmmlabError('E_ENV', `could not start ${file} for ${opts.label}: ${e.message}`, {
+            hint: 'tcpdump, nsenter and setpriv (util-linux) must be installed',
+          }),
+        ),
+      );
       child.once('spawn', () => resolve(child.pid as number));
     });
     let timer: NodeJS.Timeout | undefined;

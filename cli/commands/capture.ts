@@ -35,21 +35,31 @@ export const captureCommand: Command = {
     const limits: CaptureLimits = {
       signal: io.signal,
       ...optional('count', positiveNumber(values.count, '--count', true)),
-      ...optional('durationMs', mapDefined(positiveNumber(values.duration, '--duration', false), (s) => s * 1000)),
+      ...optional(
+        'durationMs',
+        mapDefined(positiveNumber(values.duration, '--duration', false), (s) => s * 1000),
+      ),
       ...optional('filter', typeof values.filter === 'string' ? values.filter : undefined),
     };
     requireRoot('capturing in a lab');
     const plan = (await openLab(lab)).plan as Plan;
     const [nodeName, ifaceName] = splitTarget(target);
     const node = plan.nodes.find((n) => n.name === nodeName);
-    if (!node) throw new DmmlabError('E_NODE_NOT_FOUND', `lab ${lab} has no node ${JSON.stringify(nodeName)}; its nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
+    if (!node)
+      throw new DmmlabError('E_NODE_NOT_FOUND', `lab ${lab} has no node ${JSON.stringify(nodeName)}; its nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
     const links = await nodeLinks(node.netns, node.name);
     const iface = ifaceName === undefined ? undefined : links.get(ifaceName);
     if (ifaceName !== undefined && !iface) {
-      throw new DmmlabError('E_NODE_NOT_FOUND', `node ${node.name} of lab ${lab} has no interface ${JSON.stringify(ifaceName)}; its interfaces: ${[...links.keys()].join(', ')}`);
+      throw new DmmlabError(
+        'E_NODE_NOT_FOUND',
+        `node ${node.name} of lab ${lab} has no interface ${JSON.stringify(ifaceName)}; its interfaces: ${[...links.keys()].join(', ')}`,
+      );
     }
 
-    if (iface && !iface.up) io.progress.info(`${node.name}:${iface.name} is down: capturing it through "any" in ${node.name}, filtered to its index ${iface.ifindex} (Linux cooked frames), so it is captured from the moment it comes up`);
+    if (iface && !iface.up)
+      io.progress.info(
+        `${node.name}:${iface.name} is down: capturing it through "any" in ${node.name}, filtered to its index ${iface.ifindex} (Linux cooked frames), so it is captured from the moment it comes up`,
+      );
     const write = typeof values.write === 'string' ? values.write : undefined;
     if (write === undefined || write === '-') {
       const exit = await streamCapture({ ...limits, node, ...(iface ? { iface } : {}), pcap: write === '-', onStderr: (t) => void io.stderr.write(t) });
@@ -77,9 +87,13 @@ async function openLab(lab: string): Promise<LabState> {
   } catch (e) {
     if (!(e instanceof DmmlabError && e.code === 'E_LAB_NOT_FOUND')) throw e;
     const labs = await listLabs();
-    throw new DmmlabError('E_LAB_NOT_FOUND', `no lab named ${lab}; ${labs.length ? `labs on this machine: ${labs.join(', ')}` : 'there are no labs on this machine'}`, {
-      hint: 'dmmlab deploy <topology> creates one; dmmlab inspect lists them',
-    });
+    throw new DmmlabError(
+      'E_LAB_NOT_FOUND',
+      `no lab named ${lab}; ${labs.length ? `labs on this machine: ${labs.join(', ')}` : 'there are no labs on this machine'}`,
+      {
+        hint: 'dmmlab deploy <topology> creates one; dmmlab inspect lists them',
+      },
+    );
   }
 }
 

@@ -31,7 +31,13 @@ export const deployCommand: Command = {
     });
     emit(
       io,
-      { lab: lab.lab, runtime: lab.runtime, tunnelDriver: lab.tunnelDriver, durationMs: Math.round(lab.durationMs), nodes: lab.plan.nodes.map((n) => ({ name: n.name, roles: n.roles, network: n.network, address: n.loopback ?? null })) },
+      {
+        lab: lab.lab,
+        runtime: lab.runtime,
+        tunnelDriver: lab.tunnelDriver,
+        durationMs: Math.round(lab.durationMs),
+        nodes: lab.plan.nodes.map((n) => ({ name: n.name, roles: n.roles, network: n.network, address: n.loopback ?? null })),
+      },
       () =>
         `lab ${lab.lab} deployed in ${(lab.durationMs / 1000).toFixed(2)} s (runtime ${lab.runtime}, tunnel driver ${lab.tunnelDriver})\n\n` +
         renderTable(lab.plan.nodes, [

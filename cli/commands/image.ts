@@ -20,12 +20,15 @@ export const imageCommand: Command = {
   },
   async run({ values, positionals }, io) {
     const [sub, ...extra] = positionals;
-    if (sub !== 'build' || extra.length > 0) throw usageError(this, sub ? `unknown image subcommand ${JSON.stringify(sub)}; expected build` : 'expected the subcommand build');
+    if (sub !== 'build' || extra.length > 0)
+      throw usageError(this, sub ? `unknown image subcommand ${JSON.stringify(sub)}; expected build` : 'expected the subcommand build');
     const offline = values.offline === true;
     const r = await buildNodeImage({ offline, agentBundle: hostAgentBundle(), progress: io.progress, force: values.force === true, signal: io.signal });
     emit(io, { ...r, recipe: offline ? 'offline' : 'online', durationMs: Math.round(r.durationMs) }, () => {
       if (!r.built) return `${r.tag} is up to date (${offline ? 'offline' : 'online'} recipe, FROM ${r.base})`;
-      const phases = Object.entries(r.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ');
+      const phases = Object.entries(r.timings)
+        .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+        .join(', ');
       return `built ${r.tag} in ${(r.durationMs / 1000).toFixed(1)} s (${offline ? 'offline' : 'online'} recipe, FROM ${r.base}${r.baseBuilt ? ', base rebuilt' : ''}; ${phases})`;
     });
     return 0;

@@ -36,9 +36,12 @@ export const linkCommand: Command = {
       throw usageError(this, `--${String(i?.path[0] ?? '?')}: found ${JSON.stringify(raw[String(i?.path[0])])}; expected ${i?.message ?? 'a valid value'}`);
     }
     const params: LinkParams = parsed.data;
-    if (Object.keys(params).length === 0 && !values.clear && !values.down && !values.up) throw usageError(this, 'nothing to change: give --delay, --jitter, --loss, --rate, --mtu, --clear, --down or --up');
+    if (Object.keys(params).length === 0 && !values.clear && !values.down && !values.up)
+      throw usageError(this, 'nothing to change: give --delay, --jitter, --loss, --rate, --mtu, --clear, --down or --up');
     if (needsNetem(params) && !(await kernelFeatures()).netem) {
-      throw new DmmlabError('E_ENV', 'delay, jitter and loss need the sch_netem module, which this kernel does not have (CONFIG_NET_SCH_NETEM)', { hint: 'rate limits work without it; for delay and loss run the lab in the VM runner (test/vm/README.md)' });
+      throw new DmmlabError('E_ENV', 'delay, jitter and loss need the sch_netem module, which this kernel does not have (CONFIG_NET_SCH_NETEM)', {
+        hint: 'rate limits work without it; for delay and loss run the lab in the VM runner (test/vm/README.md)',
+      });
     }
     const session = await LabSession.open(lab, { connectTimeoutMs: 500 });
     try {
@@ -48,7 +51,18 @@ export const linkCommand: Command = {
     } finally {
       session.close();
     }
-    emit(io, { lab, link: [a, b], params: values.clear ? {} : params, state: values.down ? 'down' : values.up ? 'up' : undefined }, () => `link ${a}–${b} in ${lab}: ${values.clear ? 'impairments cleared' : Object.entries(params).map(([k, v]) => `${k} ${String(v)}`).join(', ') || ''}${values.down ? ' down' : values.up ? ' up' : ''}`);
+    emit(
+      io,
+      { lab, link: [a, b], params: values.clear ? {} : params, state: values.down ? 'down' : values.up ? 'up' : undefined },
+      () =>
+        `link ${a}–${b} in ${lab}: ${
+          values.clear
+            ? 'impairments cleared'
+            : Object.entries(params)
+                .map(([k, v]) => `${k} ${String(v)}`)
+                .join(', ') || ''
+        }${values.down ? ' down' : values.up ? ' up' : ''}`,
+    );
     return 0;
   },
 };

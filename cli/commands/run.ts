@@ -10,7 +10,8 @@ import { usageError } from './usage-error.js';
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a handover scenario: deploy, play the steps under traffic, capture, verify, report',
-  usage: 'run <scenario.yaml> [--out DIR] [--runtime auto|netns|docker] [--tunnel auto|ip6tnl|seg6] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]',
+  usage:
+    'run <scenario.yaml> [--out DIR] [--runtime auto|netns|docker] [--tunnel auto|ip6tnl|seg6] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]',
   help: [
     'Writes report.json, report.md, one SVG plot per flow, capture.pcapng (open it in Wireshark) and the',
     'per-interface pcaps into --out (default runs/<scenario>-<timestamp>/). Exit code 1 when an expectation',
@@ -33,7 +34,8 @@ export const runCommand: Command = {
     const runtime = oneOf(values.runtime, ['auto', 'netns', 'docker'], '--runtime') as RuntimeKind | 'auto' | undefined;
     const tunnel = oneOf(values.tunnel, ['auto', 'ip6tnl', 'seg6'], '--tunnel') as 'auto' | 'ip6tnl' | 'seg6' | undefined;
     const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
-    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000)
+      throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);
     const result = await runScenario({
       scenario: path.resolve(file),
       ...(typeof values.out === 'string' ? { out: values.out } : {}),
@@ -57,17 +59,33 @@ export const runCommand: Command = {
             { header: 'sent', cell: (f) => String(f.sent), align: 'right' },
             { header: 'received', cell: (f) => String(f.received), align: 'right' },
             { header: 'lost', cell: (f) => String(f.lost), align: 'right' },
-            { header: 'interruption', cell: (f) => f.handovers.map((h) => (h.interruptionMs === undefined ? '–' : `${h.interruptionMs.toFixed(1)} ms`)).join(', ') },
+            {
+              header: 'interruption',
+              cell: (f) => f.handovers.map((h) => (h.interruptionMs === undefined ? '–' : `${h.interruptionMs.toFixed(1)} ms`)).join(', '),
+            },
             { header: 'settled path', cell: (f) => (f.settledMobilityPath ?? []).join(' → ') },
           ]),
         );
         for (const e of r.expectations) {
-          out.push(`${e.ok ? '✔' : '✘'} ${e.name}${e.ok ? '' : ': ' + e.checks.filter((c) => !c.ok).map((c) => `${c.what} expected ${c.expected}, measured ${c.measured}`).join('; ')}`);
+          out.push(
+            `${e.ok ? '✔' : '✘'} ${e.name}${
+              e.ok
+                ? ''
+                : ': ' +
+                  e.checks
+                    .filter((c) => !c.ok)
+                    .map((c) => `${c.what} expected ${c.expected}, measured ${c.measured}`)
+                    .join('; ')
+            }`,
+          );
         }
         for (const s of r.steps.filter((x) => !x.ok)) out.push(`✘ step ${s.path} (${s.text}): ${s.error ?? ''}`);
       }
       if (result.summary) out.push('', `summary: ${path.join(result.outDir, 'summary.md')}`);
-      out.push('', `${result.ok ? 'PASSED' : 'FAILED'} — report ${path.join(result.outDir, result.summary ? 'summary.md' : 'report.md')}, capture ${path.join(result.outDir, result.summary ? 'run-01/capture.pcapng' : 'capture.pcapng')}`);
+      out.push(
+        '',
+        `${result.ok ? 'PASSED' : 'FAILED'} — report ${path.join(result.outDir, result.summary ? 'summary.md' : 'report.md')}, capture ${path.join(result.outDir, result.summary ? 'run-01/capture.pcapng' : 'capture.pcapng')}`,
+      );
       return out.join('\n');
     });
     return result.ok ? 0 : 1;

@@ -14,8 +14,11 @@ export const validateCommand: Command = {
     const { plan } = await loadTopology(path.resolve(file));
     const mrs = plan.nodes.filter((n) => n.roles.includes('mr')).length;
     const mns = plan.nodes.filter((n) => n.roles.includes('mn')).length;
-    emit(io, { valid: true, lab: plan.lab, networks: plan.networks.length, nodes: plan.nodes.length, links: plan.links.length, mrs, mns }, () =>
-      `${file}: valid — lab ${plan.lab}: ${plan.networks.length} networks, ${plan.nodes.length} nodes (${mrs} MRs, ${mns} mobile nodes), ${plan.links.length} links`,
+    emit(
+      io,
+      { valid: true, lab: plan.lab, networks: plan.networks.length, nodes: plan.nodes.length, links: plan.links.length, mrs, mns },
+      () =>
+        `${file}: valid — lab ${plan.lab}: ${plan.networks.length} networks, ${plan.nodes.length} nodes (${mrs} MRs, ${mns} mobile nodes), ${plan.links.length} links`,
     );
     return 0;
   },

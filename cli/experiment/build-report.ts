@@ -62,7 +62,12 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
         shortestPath: f.shortestPath,
         ...(f.pathStretch !== undefined ? { pathStretch: round(f.pathStretch, 3) } : {}),
         paths: f.paths.map((p) => ({ nodes: p.nodes, packets: p.packets, fromMs: rel(p.firstT), toMs: rel(p.lastT), tunnels: p.tunnels })),
-        handovers: f.handovers.map((h) => ({ handover: h.handover, ...(h.interruptionMs !== undefined ? { interruptionMs: round(h.interruptionMs, 3) } : {}), ...(h.attachToFirstPacketMs !== undefined ? { attachToFirstPacketMs: round(h.attachToFirstPacketMs, 3) } : {}), lostDuring: h.lostDuring })),
+        handovers: f.handovers.map((h) => ({
+          handover: h.handover,
+          ...(h.interruptionMs !== undefined ? { interruptionMs: round(h.interruptionMs, 3) } : {}),
+          ...(h.attachToFirstPacketMs !== undefined ? { attachToFirstPacketMs: round(h.attachToFirstPacketMs, 3) } : {}),
+          lostDuring: h.lostDuring,
+        })),
         plot,
         ...(handoverPlots.length ? { handoverPlots } : {}),
       };
@@ -71,15 +76,45 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
   const report: RunReport = {
     version: 1,
     kind: 'run',
-    scenario: { name: i.loaded.scenario.name, file: i.loaded.file, ...(i.loaded.scenario.description ? { description: i.loaded.scenario.description } : {}), topology: i.loaded.topologyFile },
-    lab: { name: i.lab, runtime: i.runtime, tunnelDriver: i.tunnelDriver, routeOptimization: m.routeOptimization, mnMode: m.mnMode, newPrefixOnHandover: m.newPrefixOnHandover },
+    scenario: {
+      name: i.loaded.scenario.name,
+      file: i.loaded.file,
+      ...(i.loaded.scenario.description ? { description: i.loaded.scenario.description } : {}),
+      topology: i.loaded.topologyFile,
+    },
+    lab: {
+      name: i.lab,
+      runtime: i.runtime,
+      tunnelDriver: i.tunnelDriver,
+      routeOptimization: m.routeOptimization,
+      mnMode: m.mnMode,
+      newPrefixOnHandover: m.newPrefixOnHandover,
+    },
     startedAt: i.startedAt,
     durationMs: round(i.durationMs),
     ok: i.expectations.every((e) => e.ok) && i.log.steps.every((s) => s.ok),
-    steps: i.log.steps.map((s) => ({ index: s.index, path: s.path, text: s.text, kind: s.kind, atMs: rel(s.startedAt), durationMs: round(s.endedAt - s.startedAt), ok: s.ok, ...(s.error ? { error: s.error } : {}) })),
+    steps: i.log.steps.map((s) => ({
+      index: s.index,
+      path: s.path,
+      text: s.text,
+      kind: s.kind,
+      atMs: rel(s.startedAt),
+      durationMs: round(s.endedAt - s.startedAt),
+      ok: s.ok,
+      ...(s.error ? { error: s.error } : {}),
+    })),
     handovers: i.log.handovers.map((h) => {
       const by = i.analysis.signalling.byHandover.find((b) => b.handover === h.index);
-      return { index: h.index, mn: h.mn, from: h.from, to: h.to, atMs: rel(h.at), ...(h.completedAt !== undefined ? { completedAfterMs: round(h.completedAt - h.at, 3) } : {}), signalling: by?.counts ?? {}, signallingBytes: by?.bytes ?? 0 };
+      return {
+        index: h.index,
+        mn: h.mn,
+        from: h.from,
+        to: h.to,
+        atMs: rel(h.at),
+        ...(h.completedAt !== undefined ? { completedAfterMs: round(h.completedAt - h.at, 3) } : {}),
+        signalling: by?.counts ?? {},
+        signallingBytes: by?.bytes ?? 0,
+      };
     }),
     flows,
     signalling: { totals: i.analysis.signalling.totals, undecodable: i.analysis.signalling.undecodable },
@@ -104,7 +139,11 @@ function flowPlot(f: FlowAnalysis, i: BuildReportInput): string {
   const markers: PlotMarker[] = [];
   for (const h of i.log.handovers) {
     if (h.mn !== f.from && h.mn !== f.to) continue;
-    markers.push({ x: x(h.at), label: `${h.from.length ? 'handover' : 'attach'} ${h.mn} ${h.from.join(',')}${h.from.length ? '→' : ''}${h.to}`, kind: 'handover' });
+    markers.push({
+      x: x(h.at),
+      label: `${h.from.length ? 'handover' : 'attach'} ${h.mn} ${h.from.join(',')}${h.from.length ? '→' : ''}${h.to}`,
+      kind: 'handover',
+    });
   }
   return renderSvgPlot({
     title: `${f.id}: ${f.kind} ${f.from} → ${f.to}, sequence number at the receiver`,
@@ -127,7 +166,8 @@ function handoverPlot(f: FlowAnalysis, index: number, i: BuildReportInput): stri
   const markers: PlotMarker[] = [{ x: 0, label: `radio change ${h.from.join(',')}→${h.to}`, kind: 'handover' }];
   if (fh.lastOldT !== undefined) markers.push({ x: fh.lastOldT - h.at, label: 'last packet via the previous MR', kind: 'step' });
   if (fh.firstNewT !== undefined) markers.push({ x: fh.firstNewT - h.at, label: 'first packet via the new MR', kind: 'step' });
-  for (const m of i.analysis.signalling.messages.filter((msg) => msg.t >= start && msg.t <= end)) markers.push({ x: m.t - h.at, label: `${m.name} ${m.from}→${m.to}`, kind: 'signalling' });
+  for (const m of i.analysis.signalling.messages.filter((msg) => msg.t >= start && msg.t <= end))
+    markers.push({ x: m.t - h.at, label: `${m.name} ${m.from}→${m.to}`, kind: 'signalling' });
   return renderSvgPlot({
     title: `${f.id} around handover ${index} of ${h.mn} (${h.from.join(',')} → ${h.to})${fh.interruptionMs !== undefined ? `: interruption ${fh.interruptionMs.toFixed(1)} ms` : ''}`,
     xLabel: 'milliseconds from the radio change',

@@ -44,7 +44,12 @@ export function evaluateTraffic(e: Expectation, a: Analysis, plan: Plan): Expect
   const cmp = (what: string, measured: number | undefined, c: number | string | undefined, unit = '') => {
     if (c === undefined) return;
     const parsed = parseComparison(c);
-    checks.push({ what, expected: formatComparison(parsed), measured: measured === undefined ? 'not measured' : `${num(measured, 2)}${unit}`, ok: measured !== undefined && satisfies(measured, parsed) });
+    checks.push({
+      what,
+      expected: formatComparison(parsed),
+      measured: measured === undefined ? 'not measured' : `${num(measured, 2)}${unit}`,
+      ok: measured !== undefined && satisfies(measured, parsed),
+    });
   };
   if (e.flow !== undefined) {
     const f = a.flows.find((x) => x.id === e.flow);
@@ -65,22 +70,45 @@ export function evaluateTraffic(e: Expectation, a: Analysis, plan: Plan): Expect
       if (e.path) checks.push(pathCheck(f, e.path, plan));
       cmp('path stretch', f.pathStretch, e.pathStretch);
       if (e.keepsSource !== undefined) {
-        checks.push({ what: 'inner source address', expected: e.keepsSource ? 'one address for the whole flow' : 'changes', measured: f.sources.map((s) => `${s.address} (${s.packets})`).join(', ') || 'none', ok: f.keepsSource === e.keepsSource });
+        checks.push({
+          what: 'inner source address',
+          expected: e.keepsSource ? 'one address for the whole flow' : 'changes',
+          measured: f.sources.map((s) => `${s.address} (${s.packets})`).join(', ') || 'none',
+          ok: f.keepsSource === e.keepsSource,
+        });
       }
       if (e.sourceAnchoredAt) {
         const anchor = plan.nodes.find((n) => n.name === e.sourceAnchoredAt)?.anchor;
         const src = f.sources[0]?.address;
         const ok = Boolean(anchor && src && containsPrefix(parsePrefix(anchor), { addr: parsePrefix(`${src}/128`).addr, len: 128 }));
-        checks.push({ what: 'inner source address', expected: `a home address anchored at ${e.sourceAnchoredAt} (${anchor ?? '?'})`, measured: src ?? 'none', ok });
+        checks.push({
+          what: 'inner source address',
+          expected: `a home address anchored at ${e.sourceAnchoredAt} (${anchor ?? '?'})`,
+          measured: src ?? 'none',
+          ok,
+        });
       }
     }
   }
   if (e.signalling) {
     const s = e.signalling;
-    const count = a.signalling.messages.filter((m) => m.name === s.message && (s.from === undefined || m.from === s.from) && (s.to === undefined || m.to === s.to) && (s.handover === undefined || m.handover === s.handover)).length;
+    const count = a.signalling.messages.filter(
+      (m) =>
+        m.name === s.message &&
+        (s.from === undefined || m.from === s.from) &&
+        (s.to === undefined || m.to === s.to) &&
+        (s.handover === undefined || m.handover === s.handover),
+    ).length;
     const parsed = parseComparison(s.count ?? '>= 1');
-    const scope = [s.from ? `from ${s.from}` : '', s.to ? `to ${s.to}` : '', s.handover !== undefined ? `during handover ${s.handover}` : ''].filter(Boolean).join(' ');
-    checks.push({ what: `${s.message} messages${scope ? ` ${scope}` : ''}`, expected: formatComparison(parsed), measured: String(count), ok: satisfies(count, parsed) });
+    const scope = [s.from ? `from ${s.from}` : '', s.to ? `to ${s.to}` : '', s.handover !== undefined ? `during handover ${s.handover}` : '']
+      .filter(Boolean)
+      .join(' ');
+    checks.push({
+      what: `${s.message} messages${scope ? ` ${scope}` : ''}`,
+      expected: formatComparison(parsed),
+      measured: String(count),
+      ok: satisfies(count, parsed),
+    });
   }
   return result(expectationName(e), 'end', checks);
 }

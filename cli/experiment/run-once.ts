@@ -88,7 +88,15 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     await waitForHomeAddresses(session, progress);
     if (s.capture !== false) {
       const targets = captureTargets(session, s.capture);
-      capture = await CaptureSession.start({ plan: session.plan, dir: path.join(outDir, 'captures'), batched: true, ...(targets ? { targets } : {}), ...(s.capture?.snaplen ? { snaplen: s.capture.snaplen } : {}), journal: await Journal.open(lab), progress });
+      capture = await CaptureSession.start({
+        plan: session.plan,
+        dir: path.join(outDir, 'captures'),
+        batched: true,
+        ...(targets ? { targets } : {}),
+        ...(s.capture?.snaplen ? { snaplen: s.capture.snaplen } : {}),
+        journal: await Journal.open(lab),
+        progress,
+      });
     }
     runStart = monoMs();
     session.note('run.started', { scenario: s.name });
@@ -125,8 +133,16 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
   progress.phase('verify');
   const flows = [...log.flows.values()].map(({ final: _f, ...f }) => f);
   const analysis: Analysis = captures.length
-    ? await analyzeRun({ plan: loaded.plan.lab === lab ? loaded.plan : { ...loaded.plan, lab }, captures, flows, handovers: log.handovers, monoToWallMs }, progress)
-    : { flows: [], signalling: { messages: [], totals: {}, byHandover: [], undecodable: 0 }, captures: { files: 0, packets: 0, interfaces: [] }, warnings: s.capture === false ? ['capture turned off: traffic expectations cannot be checked'] : ['no capture'] };
+    ? await analyzeRun(
+        { plan: loaded.plan.lab === lab ? loaded.plan : { ...loaded.plan, lab }, captures, flows, handovers: log.handovers, monoToWallMs },
+        progress,
+      )
+    : {
+        flows: [],
+        signalling: { messages: [], totals: {}, byHandover: [], undecodable: 0 },
+        captures: { files: 0, packets: 0, interfaces: [] },
+        warnings: s.capture === false ? ['capture turned off: traffic expectations cannot be checked'] : ['no capture'],
+      };
   progress.done();
   const trafficResults = s.expect.filter((e) => !isStateExpectation(e)).map((e) => evaluateTraffic(e, analysis, loaded.plan));
   let pcapng: string | undefined;
@@ -134,9 +150,16 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     pcapng = 'capture.pcapng';
     const annotations = [
       ...log.steps.map((st) => ({ t: st.startedAt, text: `step ${st.path}: ${st.text}` })),
-      ...log.handovers.filter((h) => h.completedAt !== undefined).map((h) => ({ t: h.completedAt as number, text: `${h.to} reports ${h.mn} ${h.from.length ? 'handover' : 'attachment'} complete` })),
+      ...log.handovers
+        .filter((h) => h.completedAt !== undefined)
+        .map((h) => ({ t: h.completedAt as number, text: `${h.to} reports ${h.mn} ${h.from.length ? 'handover' : 'attachment'} complete` })),
     ];
-    await exportPcapng(captures, path.join(outDir, pcapng), annotations.map((a) => ({ timestampNs: BigInt(Math.round((a.t + monoToWallMs) * 1e6)), text: a.text })), progress);
+    await exportPcapng(
+      captures,
+      path.join(outDir, pcapng),
+      annotations.map((a) => ({ timestampNs: BigInt(Math.round((a.t + monoToWallMs) * 1e6)), text: a.text })),
+      progress,
+    );
   }
   const report = await buildRunReport({
     loaded,

@@ -109,7 +109,13 @@ function repeatSummary(name: string, file: string, reports: RunReport[], outDir:
     version: 1,
     kind: 'repeat',
     scenario: { name, file },
-    runs: reports.map((r, k) => ({ index: k + 1, dir: path.relative(outDir, path.join(outDir, `run-${String(k + 1).padStart(2, '0')}`)), ok: r.ok, durationMs: r.durationMs, failed: r.expectations.filter((e) => !e.ok).map((e) => e.name) })),
+    runs: reports.map((r, k) => ({
+      index: k + 1,
+      dir: path.relative(outDir, path.join(outDir, `run-${String(k + 1).padStart(2, '0')}`)),
+      ok: r.ok,
+      durationMs: r.durationMs,
+      failed: r.expectations.filter((e) => !e.ok).map((e) => e.name),
+    })),
     flows,
     ok: reports.every((r) => r.ok),
   };

@@ -113,7 +113,12 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
     const h = step.handover;
     const from = (await session.attachedTo(h.mn)).filter((a) => a !== h.to);
     const waiting = h.wait ? completion(session, h.mn, h.to, h.timeout === undefined ? undefined : durationMs(h.timeout)) : undefined;
-    const done = await session.handover(h.mn, h.to, { mode: h.mode, predictive: h.predictive, ...(h.gap !== undefined ? { gapMs: durationMs(h.gap) } : {}), ...(h.overlap !== undefined ? { overlapMs: durationMs(h.overlap) } : {}) });
+    const done = await session.handover(h.mn, h.to, {
+      mode: h.mode,
+      predictive: h.predictive,
+      ...(h.gap !== undefined ? { gapMs: durationMs(h.gap) } : {}),
+      ...(h.overlap !== undefined ? { overlapMs: durationMs(h.overlap) } : {}),
+    });
     // The handover's moment is the radio change (after a predictive preparation, if any).
     const at = done.radioAt;
     const rec: HandoverRecord = { index: log.handovers.length, mn: h.mn, from, to: h.to, at };
@@ -155,7 +160,19 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
     for (const e of step.expect) results.push(await evaluateState(e, session, path));
     log.checks.push(...results);
     const failed = results.filter((r) => !r.ok);
-    if (failed.length) throw new DmmlabError('E_EXPECTATION', failed.map((r) => `${r.name}: ${r.checks.filter((c) => !c.ok).map((c) => `${c.what}: expected ${c.expected}, measured ${c.measured}`).join('; ')}`).join(' | '));
+    if (failed.length)
+      throw new DmmlabError(
+        'E_EXPECTATION',
+        failed
+          .map(
+            (r) =>
+              `${r.name}: ${r.checks
+                .filter((c) => !c.ok)
+                .map((c) => `${c.what}: expected ${c.expected}, measured ${c.measured}`)
+                .join('; ')}`,
+          )
+          .join(' | '),
+      );
     return { checked: results.length };
   }
   return undefined;
@@ -163,7 +180,11 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
 
 /** Resolves when the access router reports the node's attachment or handover complete. */
 function completion(session: LabSession, mn: string, ar: string, timeoutMs = COMPLETION_TIMEOUT_MS) {
-  return session.waitFor((e) => e.node === ar && (e.kind === 'handover.completed' || e.kind === 'attachment.completed') && e.mn === mn, timeoutMs, `${ar} completing the attachment of ${mn}`);
+  return session.waitFor(
+    (e) => e.node === ar && (e.kind === 'handover.completed' || e.kind === 'attachment.completed') && e.mn === mn,
+    timeoutMs,
+    `${ar} completing the attachment of ${mn}`,
+  );
 }
 
 /** The mobile node's home address in the prefix anchored at `mr`. */

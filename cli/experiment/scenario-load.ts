@@ -32,7 +32,15 @@ export async function loadScenario(file: string, opts: { lab?: string; mobility?
     await access(topologyFile);
   } catch {
     const pos = source.locate(['topology']);
-    throw new InputError([{ file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: 'topology', found: `${scenario.topology} (no such file: ${topologyFile})`, expected: 'a topology file, relative to the scenario file' }]);
+    throw new InputError([
+      {
+        file,
+        ...(pos ? { line: pos.line, column: pos.column } : {}),
+        path: 'topology',
+        found: `${scenario.topology} (no such file: ${topologyFile})`,
+        expected: 'a topology file, relative to the scenario file',
+      },
+    ]);
   }
   const { plan } = await loadTopology(topologyFile, { ...(opts.lab ? { lab: opts.lab } : {}), ...(scenario.mobility ? { mobility: scenario.mobility } : {}) });
   const issues = checkScenario(scenario, plan, source);
@@ -41,7 +49,20 @@ export async function loadScenario(file: string, opts: { lab?: string; mobility?
 }
 
 /** Expectation fields measured on one flow (they need `flow`). */
-const FLOW_FIELDS = ['sent', 'received', 'lost', 'lossPercent', 'duplicates', 'reordered', 'interruption', 'attachToFirstPacket', 'path', 'pathStretch', 'keepsSource', 'sourceAnchoredAt'] as const;
+const FLOW_FIELDS = [
+  'sent',
+  'received',
+  'lost',
+  'lossPercent',
+  'duplicates',
+  'reordered',
+  'interruption',
+  'attachToFirstPacket',
+  'path',
+  'pathStretch',
+  'keepsSource',
+  'sourceAnchoredAt',
+] as const;
 /** Expectation fields checked on the live lab. */
 const STATE_FIELDS = ['clean', 'attached', 'binding', 'released', 'proxied'] as const;
 
@@ -60,7 +81,15 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
   };
   const mn = (p: (string | number)[], name: string) => {
     const n = node(p, name);
-    if (n && !n.roles.includes('mn')) add(p, `"${name}", which is not a mobile node`, `a node with role mn (${plan.nodes.filter((x) => x.roles.includes('mn')).map((x) => x.name).join(', ')})`);
+    if (n && !n.roles.includes('mn'))
+      add(
+        p,
+        `"${name}", which is not a mobile node`,
+        `a node with role mn (${plan.nodes
+          .filter((x) => x.roles.includes('mn'))
+          .map((x) => x.name)
+          .join(', ')})`,
+      );
     return n?.roles.includes('mn') ? n : undefined;
   };
   const cell = (p: (string | number)[], mnName: string, ar: string) => {
@@ -77,16 +106,25 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
     const has = (k: keyof Expectation) => e[k] !== undefined;
     const traffic = (['flow', ...FLOW_FIELDS, 'signalling'] as const).filter(has);
     const state = STATE_FIELDS.filter(has);
-    if (inStep) for (const k of traffic) add([...p, k], `${k} in a step's expect`, `state checks only (${STATE_FIELDS.join(', ')}); traffic is checked at the end, in the top-level expect`);
+    if (inStep)
+      for (const k of traffic)
+        add([...p, k], `${k} in a step's expect`, `state checks only (${STATE_FIELDS.join(', ')}); traffic is checked at the end, in the top-level expect`);
     else {
-      if (e.flow === undefined) for (const k of FLOW_FIELDS.filter(has)) add([...p, k], `${k} without a flow`, 'a flow: <id> in the same expectation (the flow it measures)');
-      if (state.length && traffic.length) add([...p, traffic[0] as string], `traffic checks (${traffic.join(', ')}) and state checks (${state.join(', ')}) in one expectation`, 'separate expectations: state is checked on the live lab, traffic on the capture');
+      if (e.flow === undefined)
+        for (const k of FLOW_FIELDS.filter(has)) add([...p, k], `${k} without a flow`, 'a flow: <id> in the same expectation (the flow it measures)');
+      if (state.length && traffic.length)
+        add(
+          [...p, traffic[0] as string],
+          `traffic checks (${traffic.join(', ')}) and state checks (${state.join(', ')}) in one expectation`,
+          'separate expectations: state is checked on the live lab, traffic on the capture',
+        );
     }
     if (!state.length && !traffic.length) add(p, 'an expectation that checks nothing', `at least one of flow, signalling, ${STATE_FIELDS.join(', ')}`);
   };
   const checkExpect = (e: Expectation, p: (string | number)[], inStep = false) => {
     checkKinds(e, p, inStep);
-    if (e.flow !== undefined && !started.has(e.flow)) add([...p, 'flow'], `"${e.flow}"`, `a flow started by a step before this point (${[...started].join(', ') || 'none'})`);
+    if (e.flow !== undefined && !started.has(e.flow))
+      add([...p, 'flow'], `"${e.flow}"`, `a flow started by a step before this point (${[...started].join(', ') || 'none'})`);
     (e.path ?? []).forEach((n, k) => node([...p, 'path', k], n));
     if (e.sourceAnchoredAt) {
       const n = node([...p, 'sourceAnchoredAt'], e.sourceAnchoredAt);
@@ -110,13 +148,19 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
       node([...p, 'proxied', 'at'], e.proxied.at);
       const proxy = node([...p, 'proxied', 'proxy'], e.proxied.proxy);
       const proxies = plan.networks.filter((n) => n.lmProxy).map((n) => n.lmProxy as string);
-      if (proxy && !proxies.includes(proxy.name)) add([...p, 'proxied', 'proxy'], `"${proxy.name}", which is no network's LM proxy`, proxies.length ? `one of the LM proxies (${proxies.join(', ')})` : 'a network with lmProxy in the topology');
+      if (proxy && !proxies.includes(proxy.name))
+        add(
+          [...p, 'proxied', 'proxy'],
+          `"${proxy.name}", which is no network's LM proxy`,
+          proxies.length ? `one of the LM proxies (${proxies.join(', ')})` : 'a network with lmProxy in the topology',
+        );
     }
   };
   const walk = (steps: Step[], base: (string | number)[], inRepeat = false) => {
     steps.forEach((st, i) => {
       const p = [...base, i];
-      if (inRepeat && (st.flow || st.stop !== undefined)) add(p, 'a flow started or stopped inside repeat', 'flows started before the repeat block and stopped after it (a flow name names one session)');
+      if (inRepeat && (st.flow || st.stop !== undefined))
+        add(p, 'a flow started or stopped inside repeat', 'flows started before the repeat block and stopped after it (a flow name names one session)');
       if (st.flow) {
         const f = st.flow;
         if (started.has(f.id)) add([...p, 'flow', 'id'], `flow "${f.id}" again`, 'a flow name not used before in this scenario');
@@ -125,10 +169,12 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
         node([...p, 'flow', 'to'], f.to);
         if (f.from === f.to) add([...p, 'flow', 'to'], `"${f.to}", the sender itself`, 'another node');
         if (f.source !== undefined && !isAddress(f.source)) add([...p, 'flow', 'source'], `"${f.source}"`, 'an IPv6 address to send from');
-        if (f.address && !isAddress(f.address) && !/^home:[a-z][a-z0-9-]*$/.test(f.address)) add([...p, 'flow', 'address'], `"${f.address}"`, 'an IPv6 address, or home:<mr> (the receiver’s home address anchored at that MR)');
+        if (f.address && !isAddress(f.address) && !/^home:[a-z][a-z0-9-]*$/.test(f.address))
+          add([...p, 'flow', 'address'], `"${f.address}"`, 'an IPv6 address, or home:<mr> (the receiver’s home address anchored at that MR)');
         const m = /^home:(.+)$/.exec(f.address ?? '');
         if (m) {
-          if (!nodes.get(f.to)?.roles.includes('mn')) add([...p, 'flow', 'address'], `"${f.address}" for ${f.to}, which is not a mobile node`, 'home:<mr> only for flows to a mobile node');
+          if (!nodes.get(f.to)?.roles.includes('mn'))
+            add([...p, 'flow', 'address'], `"${f.address}" for ${f.to}, which is not a mobile node`, 'home:<mr> only for flows to a mobile node');
           const mr = node([...p, 'flow', 'address'], m[1] as string);
           if (mr && !mr.roles.includes('mr')) add([...p, 'flow', 'address'], `"${m[1]}", which is not an MR`, 'an MR that anchors home prefixes');
         }
@@ -151,7 +197,8 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
         const [a, b] = st.link.between;
         const na = node([...p, 'link', 'between', 0], a);
         node([...p, 'link', 'between', 1], b);
-        if (na && nodes.has(b) && !na.interfaces.some((x) => x.peer.node === b)) add([...p, 'link', 'between'], `${a}–${b}`, 'two nodes joined by a link of the topology');
+        if (na && nodes.has(b) && !na.interfaces.some((x) => x.peer.node === b))
+          add([...p, 'link', 'between'], `${a}–${b}`, 'two nodes joined by a link of the topology');
       }
       if (st.expect) st.expect.forEach((e, j) => checkExpect(e, [...p, 'expect', j], true));
       if (st.repeat) walk(st.repeat.steps, [...p, 'repeat', 'steps'], true);
@@ -163,7 +210,8 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
     (s.capture.interfaces ?? []).forEach((x, k) => {
       const [n, i] = x.split(':') as [string, string];
       const found = node(['capture', 'interfaces', k], n);
-      if (found && !found.interfaces.some((f) => f.name === i)) add(['capture', 'interfaces', k], `"${x}"`, `an interface of ${n} (${found.interfaces.map((f) => f.name).join(', ')})`);
+      if (found && !found.interfaces.some((f) => f.name === i))
+        add(['capture', 'interfaces', k], `"${x}"`, `an interface of ${n} (${found.interfaces.map((f) => f.name).join(', ')})`);
     });
   }
   s.expect.forEach((e, j) => checkExpect(e, ['expect', j]));

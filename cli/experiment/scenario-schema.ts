@@ -150,7 +150,9 @@ type MobilityShape = typeof mobilitySchema.shape;
  * the rest (`mobilitySchema.partial()` would fill in every default).
  */
 const mobilityOverrides = z.strictObject(
-  Object.fromEntries(Object.entries(mobilitySchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as { [K in keyof MobilityShape]: z.ZodOptional<ReturnType<MobilityShape[K]['unwrap']>> },
+  Object.fromEntries(Object.entries(mobilitySchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as {
+    [K in keyof MobilityShape]: z.ZodOptional<ReturnType<MobilityShape[K]['unwrap']>>;
+  },
 );
 
 export const scenarioSchema = z.strictObject({

@@ -31,7 +31,8 @@ function prefixAnchoredAt(session: LabSession, states: Record<string, Row>, mnNa
   const a = parsePrefix(agg);
   const mnId = session.plan.mobility.mns.find((m) => m.node === mnName)?.id;
   for (const node of Object.keys(states)) {
-    for (const l of arr(roleState(states, node, 'haa').leases)) if (l.mnId === mnId && containsPrefix(a, parsePrefix(String(l.prefix)))) return String(l.prefix);
+    for (const l of arr(roleState(states, node, 'haa').leases))
+      if (l.mnId === mnId && containsPrefix(a, parsePrefix(String(l.prefix)))) return String(l.prefix);
     for (const v of arr(roleState(states, node, 'ar').visitors)) {
       if (v.mn !== mnName) continue;
       for (const p of arr(v.prefixes)) if (containsPrefix(a, parsePrefix(String(p.prefix)))) return String(p.prefix);
@@ -45,7 +46,12 @@ export async function checkAttached(session: LabSession, mn: string, ar: string)
   const states = await session.allStates();
   const visitor = arr(roleState(states, ar, 'ar').visitors).find((v) => v.mn === mn);
   return [
-    { what: `${mn} radio to ${ar}`, expected: 'up', measured: radios.includes(ar) ? 'up' : `down (up: ${radios.join(', ') || 'none'})`, ok: radios.includes(ar) },
+    {
+      what: `${mn} radio to ${ar}`,
+      expected: 'up',
+      measured: radios.includes(ar) ? 'up' : `down (up: ${radios.join(', ') || 'none'})`,
+      ok: radios.includes(ar),
+    },
     { what: `${ar} sees ${mn}`, expected: 'attached', measured: String(visitor?.state ?? 'unknown'), ok: visitor?.state === 'attached' },
   ];
 }
@@ -79,15 +85,26 @@ export async function checkReleased(session: LabSession, mn: string, anchor: str
   const holders: string[] = [];
   for (const [node, st] of Object.entries(states)) {
     const roles = (st.roles as Row | undefined) ?? {};
-    for (const p of arr((roles.mr as Row | undefined)?.prefixes)) if (containsPrefix(a, parsePrefix(String(p.prefix)))) holders.push(`${node} routes ${String(p.prefix)}`);
-    for (const b of arr((roles.lm as Row | undefined)?.bindings)) if (b.mnId === mnId && containsPrefix(a, parsePrefix(String(b.prefix)))) holders.push(`${node} binding ${String(b.prefix)}`);
-    for (const l of arr((roles.haa as Row | undefined)?.leases)) if (l.mnId === mnId && containsPrefix(a, parsePrefix(String(l.prefix)))) holders.push(`${node} lease ${String(l.prefix)}`);
+    for (const p of arr((roles.mr as Row | undefined)?.prefixes))
+      if (containsPrefix(a, parsePrefix(String(p.prefix)))) holders.push(`${node} routes ${String(p.prefix)}`);
+    for (const b of arr((roles.lm as Row | undefined)?.bindings))
+      if (b.mnId === mnId && containsPrefix(a, parsePrefix(String(b.prefix)))) holders.push(`${node} binding ${String(b.prefix)}`);
+    for (const l of arr((roles.haa as Row | undefined)?.leases))
+      if (l.mnId === mnId && containsPrefix(a, parsePrefix(String(l.prefix)))) holders.push(`${node} lease ${String(l.prefix)}`);
   }
   for (const mr of session.plan.nodes.filter((n) => n.roles.includes('mr'))) {
     for (const r of await kernelMobilityRoutes(mr.netns)) if (containsPrefix(a, parsePrefix(r))) holders.push(`${mr.name} kernel route ${r}`);
   }
-  for (const addr of await mnAddresses(session, mn)) if (containsPrefix(a, { addr: parsePrefix(`${addr.address}/128`).addr, len: 128 })) holders.push(`${mn} address ${addr.address}`);
-  return [{ what: `state for ${mn}'s prefix anchored at ${anchor}`, expected: 'none left', measured: holders.length ? holders.join('; ') : 'none left', ok: holders.length === 0 }];
+  for (const addr of await mnAddresses(session, mn))
+    if (containsPrefix(a, { addr: parsePrefix(`${addr.address}/128`).addr, len: 128 })) holders.push(`${mn} address ${addr.address}`);
+  return [
+    {
+      what: `state for ${mn}'s prefix anchored at ${anchor}`,
+      expected: 'none left',
+      measured: holders.length ? holders.join('; ') : 'none left',
+      ok: holders.length === 0,
+    },
+  ];
 }
 
 async function kernelMobilityRoutes(netns: string): Promise<string[]> {
@@ -99,7 +116,9 @@ async function kernelMobilityRoutes(netns: string): Promise<string[]> {
 async function kernelReverseRules(netns: string): Promise<string[]> {
   const r = await run(['ip', '-j', '-n', netns, '-6', 'rule', 'show'], { allowFailure: true });
   if (r.exitCode !== 0 || !r.stdout.trim()) return [];
-  return (JSON.parse(r.stdout) as { priority: number; src?: string; srclen?: number }[]).filter((x) => x.priority === 1100 && x.src).map((x) => `${x.src}/${x.srclen ?? 128}`);
+  return (JSON.parse(r.stdout) as { priority: number; src?: string; srclen?: number }[])
+    .filter((x) => x.priority === 1100 && x.src)
+    .map((x) => `${x.src}/${x.srclen ?? 128}`);
 }
 
 /**
@@ -122,7 +141,11 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
   }
   for (const mr of session.plan.nodes.filter((n) => n.roles.includes('mr'))) {
     const mrState = roleState(states, mr.name, 'mr');
-    const intended = new Set(arr(mrState.prefixes).filter((p) => p.route !== 'none').map((p) => String(p.prefix)));
+    const intended = new Set(
+      arr(mrState.prefixes)
+        .filter((p) => p.route !== 'none')
+        .map((p) => String(p.prefix)),
+    );
     const kernel = new Set(await kernelMobilityRoutes(mr.netns));
     for (const r of kernel) if (!intended.has(r)) problems.push(`${mr.name}: kernel route ${r} that its agent does not intend`);
     for (const r of intended) if (!kernel.has(r)) problems.push(`${mr.name}: route ${r} missing from the kernel`);
@@ -131,10 +154,12 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
     for (const r of rules) if (!intendedRules.has(r)) problems.push(`${mr.name}: reverse rule from ${r} that its agent does not intend`);
     for (const p of arr(mrState.prefixes)) {
       // A handover context is temporary by design; it is stale once its lifetime has run out.
-      if (p.contextTo !== undefined && Number(p.contextExpiresInS ?? 0) <= 0) problems.push(`${mr.name}: handover context for ${String(p.prefix)} outlived its lifetime`);
+      if (p.contextTo !== undefined && Number(p.contextExpiresInS ?? 0) <= 0)
+        problems.push(`${mr.name}: handover context for ${String(p.prefix)} outlived its lifetime`);
       if (p.hold) problems.push(`${mr.name}: ${String(p.prefix)} held for a node between cells`);
       const at = prefixAt.get(String(p.prefix));
-      if (p.servedBy !== undefined && at && p.servedBy !== at) problems.push(`${mr.name}: anchors ${String(p.prefix)} for ${String(p.servedBy)}, but its node is at ${at}`);
+      if (p.servedBy !== undefined && at && p.servedBy !== at)
+        problems.push(`${mr.name}: anchors ${String(p.prefix)} for ${String(p.servedBy)}, but its node is at ${at}`);
     }
     const visitors = arr(roleState(states, mr.name, 'ar').visitors);
     for (const v of visitors.filter((x) => x.state === 'attached')) {
@@ -157,10 +182,18 @@ export async function checkClean(session: LabSession): Promise<CheckResult[]> {
     for (const b of arr(roleState(states, node, 'lm').bindings)) {
       const serving = servingOf.get(String(b.mnId));
       const viaProxy = proxyServing.get(`${String(b.mr)}|${String(b.mnId)}`);
-      if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${node}: binding ${String(b.prefix)} at ${String(b.mr)}, but ${String(b.mnId)} is at ${serving}`);
+      if (serving && b.mr !== serving && viaProxy !== serving)
+        problems.push(`${node}: binding ${String(b.prefix)} at ${String(b.mr)}, but ${String(b.mnId)} is at ${serving}`);
     }
   }
-  return [{ what: 'stale tunnels, routes, rules, bindings or contexts', expected: 'none', measured: problems.length ? problems.join('; ') : 'none', ok: problems.length === 0 }];
+  return [
+    {
+      what: 'stale tunnels, routes, rules, bindings or contexts',
+      expected: 'none',
+      measured: problems.length ? problems.join('; ') : 'none',
+      ok: problems.length === 0,
+    },
+  ];
 }
 
 /** Mobile nodes attached at start have their home address before the first step. */
@@ -169,7 +202,8 @@ export async function waitForHomeAddresses(session: LabSession, progress: Progre
   const deadline = Date.now() + 10_000;
   for (const m of mns) {
     while ((await mnAddresses(session, m.node)).length === 0) {
-      if (Date.now() > deadline) throw new DmmlabError('E_TIMEOUT', `${m.node} got no home address from ${m.start} within 10 s (see dmmlab logs ${session.lab} ${m.start})`);
+      if (Date.now() > deadline)
+        throw new DmmlabError('E_TIMEOUT', `${m.node} got no home address from ${m.start} within 10 s (see dmmlab logs ${session.lab} ${m.start})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -19,18 +19,24 @@ export interface StepRecord {
 /** One line saying what a step does ("handover mn1 → mr2 (break, gap 0 ms)"). */
 export function describeStep(s: Step): string {
   if (s.wait !== undefined) return `wait ${typeof s.wait === 'number' ? `${s.wait} ms` : s.wait}`;
-  if (s.flow) return `start ${s.flow.kind} flow ${s.flow.id} ${s.flow.from} → ${s.flow.to}${s.flow.address ? ` (${s.flow.address})` : ''}${s.flow.rate !== undefined ? ` at ${s.flow.rate}${s.flow.kind === 'tcp' ? ' B/s' : ' pkt/s'}` : ''}`;
+  if (s.flow)
+    return `start ${s.flow.kind} flow ${s.flow.id} ${s.flow.from} → ${s.flow.to}${s.flow.address ? ` (${s.flow.address})` : ''}${s.flow.rate !== undefined ? ` at ${s.flow.rate}${s.flow.kind === 'tcp' ? ' B/s' : ' pkt/s'}` : ''}`;
   if (s.stop !== undefined) return `stop flow ${s.stop}`;
   if (s.attach) return `attach ${s.attach.mn} to ${s.attach.ar}`;
   if (s.detach) return `detach ${s.detach.mn}${s.detach.ar ? ` from ${s.detach.ar}` : ''}`;
   if (s.handover) {
     const h = s.handover;
-    const how = h.mode === 'make' ? `make-before-break${h.overlap !== undefined ? `, overlap ${durationMs(h.overlap)} ms` : ''}` : `break-before-make${h.gap !== undefined ? `, gap ${durationMs(h.gap)} ms` : ''}`;
+    const how =
+      h.mode === 'make'
+        ? `make-before-break${h.overlap !== undefined ? `, overlap ${durationMs(h.overlap)} ms` : ''}`
+        : `break-before-make${h.gap !== undefined ? `, gap ${durationMs(h.gap)} ms` : ''}`;
     return `${h.predictive ? 'predictive ' : ''}handover ${h.mn} → ${h.to} (${how})`;
   }
   if (s.link) {
     const l = s.link;
-    const params = Object.entries(l).filter(([k]) => k !== 'between' && k !== 'state').map(([k, v]) => `${k} ${String(v)}`);
+    const params = Object.entries(l)
+      .filter(([k]) => k !== 'between' && k !== 'state')
+      .map(([k, v]) => `${k} ${String(v)}`);
     return `link ${l.between[0]}–${l.between[1]}${l.state ? ` ${l.state}` : ''}${params.length ? ` ${params.join(', ')}` : ''}`;
   }
   if (s.mark !== undefined) return `mark: ${s.mark}`;

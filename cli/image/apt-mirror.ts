@@ -13,7 +13,11 @@ interface SourceEntry {
 function parseListFormat(text: string): SourceEntry[] {
   const out: SourceEntry[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, ' ').trim().split(/\s+/);
+    const line = raw
+      .replace(/#.*/, '')
+      .replace(/\[[^\]]*\]/, ' ')
+      .trim()
+      .split(/\s+/);
     if (line[0] !== 'deb' || line.length < 3) continue;
     out.push({ uri: line[1] as string, suites: [line[2] as string] });
   }

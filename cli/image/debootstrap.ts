@@ -34,7 +34,10 @@ export function requireDebootstrap(): string {
 
 async function tail(file: string, n: number): Promise<string[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.trim()).slice(-n);
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-n);
 }
 
 /**
@@ -49,15 +52,7 @@ export async function runDebootstrap(opts: DebootstrapOptions): Promise<{ durati
       hint: 'run it with sudo, or build the online recipe (without --offline)',
     });
   }
-  const argv = [
-    program,
-    `--variant=${spec.variant}`,
-    `--arch=${spec.arch}`,
-    `--include=${[...spec.packages].sort().join(',')}`,
-    spec.suite,
-    target,
-    mirror,
-  ];
+  const argv = [program, `--variant=${spec.variant}`, `--arch=${spec.arch}`, `--include=${[...spec.packages].sort().join(',')}`, spec.suite, target, mirror];
   progress.phase('debootstrap');
   progress.info(`debootstrap ${spec.suite} (${spec.variant}, ${spec.packages.length} extra packages) from ${mirror}`);
   const r = await run(argv, {
@@ -67,7 +62,10 @@ export async function runDebootstrap(opts: DebootstrapOptions): Promise<{ durati
     env: { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
   });
   if (r.exitCode !== 0) {
-    const out = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim()).slice(-12);
+    const out = `${r.stdout}\n${r.stderr}`
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-12);
     const log = await tail(path.join(target, 'debootstrap', 'debootstrap.log'), 12);
     const detail = [...out.map((l) => `  | ${l}`), ...(log.length ? ['debootstrap.log:', ...log.map((l) => `  | ${l}`)] : [])];
     throw new DmmlabError('E_ENV', `debootstrap ${spec.suite} from ${mirror} exited ${r.exitCode}:\n${detail.join('\n')}`, {

@@ -19,7 +19,9 @@ export function apiMessage(e: unknown): string {
   if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
     return (json as { message: string }).message.trim();
   }
-  return errorText(e).replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim();
+  return errorText(e)
+    .replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '')
+    .trim();
 }
 
 /**

@@ -41,7 +41,12 @@ export async function importRootfs(opts: ImportRootfsOptions): Promise<{ imageId
   const [repo, version] = splitTag(tag);
   let events;
   try {
-    const stream = await docker.importImage(createReadStream(opts.tarFile), { repo, tag: version, changes: opts.changes, message: 'dmmlab offline base (debootstrap)' });
+    const stream = await docker.importImage(createReadStream(opts.tarFile), {
+      repo,
+      tag: version,
+      changes: opts.changes,
+      message: 'dmmlab offline base (debootstrap)',
+    });
     events = await followDockerStream(stream);
   } catch (e) {
     throw dockerFailure(e, opts.endpoint, `import of ${tag}`);

@@ -6,7 +6,8 @@ import type { DockerEndpoint } from './docker-endpoint.js';
 import { followDockerStream, streamError } from './docker-stream.js';
 import { imageExists } from './image-exists.js';
 
-const NETWORK_TROUBLE = /dial tcp|no such host|lookup |i\/o timeout|connection refused|network is unreachable|TLS handshake|Client\.Timeout|context deadline exceeded|proxyconnect/i;
+const NETWORK_TROUBLE =
+  /dial tcp|no such host|lookup |i\/o timeout|connection refused|network is unreachable|TLS handshake|Client\.Timeout|context deadline exceeded|proxyconnect/i;
 
 const OFFLINE_HINT = 'build the image offline from Debian packages instead: add --offline (needs root and debootstrap)';
 

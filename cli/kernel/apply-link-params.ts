@@ -24,9 +24,15 @@ export async function setInterfaceParams(netns: string, dev: string, params: Lin
 
 async function tcBatch(netns: string, lines: string[], signal?: AbortSignal, tolerateMissing = false): Promise<void> {
   if (lines.length === 0) return;
-  const r = await run(['ip', 'netns', 'exec', netns, 'tc', '-force', '-batch', '-'], { input: lines.join('\n') + '\n', allowFailure: true, ...(signal ? { signal } : {}) });
+  const r = await run(['ip', 'netns', 'exec', netns, 'tc', '-force', '-batch', '-'], {
+    input: lines.join('\n') + '\n',
+    allowFailure: true,
+    ...(signal ? { signal } : {}),
+  });
   if (r.exitCode === 0) return;
-  const errors = parseBatchErrors(r.stderr, lines).filter((e) => !(tolerateMissing && /No such file|Cannot delete qdisc with handle of zero|Invalid handle/.test(e.message)));
+  const errors = parseBatchErrors(r.stderr, lines).filter(
+    (e) => !(tolerateMissing && /No such file|Cannot delete qdisc with handle of zero|Invalid handle/.test(e.message)),
+  );
   if (errors.length === 0) return;
   throw new DmmlabError('E_RUNTIME', `tc in ${netns} failed:\n  ${errors.map((e) => `${e.command}: ${e.message}`).join('\n  ')}`);
 }

@@ -21,7 +21,13 @@ export async function applyNodeSetup(netns: string, setup: NodeSetup, signal?: A
   const argv = ['nsenter', `--net=/run/netns/${netns}`, 'sh', '-c', SCRIPT, 'sh', ...setup.sysctls.flat()];
   const r = await run(argv, { input: setup.ip.join('\n') + '\n', allowFailure: true, ...(signal ? { signal } : {}) });
   const sysctlErrors = r.stderr.split('\n').filter((l) => l.startsWith('sysctl '));
-  const ipErrors = parseBatchErrors(r.stderr.split('\n').filter((l) => !l.startsWith('sysctl ')).join('\n'), setup.ip);
+  const ipErrors = parseBatchErrors(
+    r.stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('sysctl '))
+      .join('\n'),
+    setup.ip,
+  );
   if (sysctlErrors.length === 0 && ipErrors.length === 0 && r.exitCode === 0) return;
   const lines = [...sysctlErrors, ...ipErrors.map((e) => `ip ${e.command}: ${e.message}`)];
   if (lines.length === 0) lines.push(r.stderr.trim() || `exit ${r.exitCode}`);

@@ -24,7 +24,11 @@ export function rateBps(r: string): number {
 
 /** Whether these parameters need netem (delay, jitter or loss) rather than tbf alone. */
 export function needsNetem(p: LinkParams): boolean {
-  return (p.delay !== undefined && durationMs(p.delay) > 0) || (p.jitter !== undefined && durationMs(p.jitter) > 0) || (p.loss !== undefined && lossPercent(p.loss) > 0);
+  return (
+    (p.delay !== undefined && durationMs(p.delay) > 0) ||
+    (p.jitter !== undefined && durationMs(p.jitter) > 0) ||
+    (p.loss !== undefined && lossPercent(p.loss) > 0)
+  );
 }
 
 export function hasShaping(p: LinkParams): boolean {

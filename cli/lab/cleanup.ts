@@ -93,7 +93,10 @@ async function leftoverVerdict(lab: string, all: boolean): Promise<{ remove: boo
   const s = parsed.data;
   const ownerAlive = s.ownerPid !== undefined && s.ownerPid !== process.pid && alive(s.ownerPid);
   if (s.status === 'running' && !s.ephemeral) return all ? { remove: true, reason: 'running (--all)' } : { remove: false, reason: 'running' };
-  if (ownerAlive) return all ? { remove: true, reason: `${s.status} by live process ${s.ownerPid} (--all)` } : { remove: false, reason: `${s.status} by live process ${s.ownerPid}` };
+  if (ownerAlive)
+    return all
+      ? { remove: true, reason: `${s.status} by live process ${s.ownerPid} (--all)` }
+      : { remove: false, reason: `${s.status} by live process ${s.ownerPid}` };
   if (s.status === 'running') return { remove: true, reason: `its run (process ${s.ownerPid}) is gone` };
   return { remove: true, reason: `${s.status} and its process ${s.ownerPid ?? '?'} is gone` };
 }

@@ -68,7 +68,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   const started = performance.now();
   const progress = opts.progress ?? silentProgress;
   requireRoot('deploying a lab');
-  const { plan, topology } = await loadTopology(opts.topology, { ...(opts.name === undefined ? {} : { lab: opts.name }), ...(opts.mobility ? { mobility: opts.mobility } : {}) });
+  const { plan, topology } = await loadTopology(opts.topology, {
+    ...(opts.name === undefined ? {} : { lab: opts.name }),
+    ...(opts.mobility ? { mobility: opts.mobility } : {}),
+  });
   const features = await kernelFeatures();
   const tunnelDriver = pickTunnelDriver(opts.tunnel ?? envTunnel() ?? topology.mobility.tunnel, features);
   checkLinkParams(plan, features);
@@ -164,9 +167,13 @@ export function pickTunnelDriver(wanted: 'auto' | TunnelDriver, f: KernelFeature
 function checkLinkParams(plan: Plan, f: KernelFeatures): void {
   for (const l of plan.links) {
     if (needsNetem(l.params) && !f.netem) {
-      throw new DmmlabError('E_ENV', `link ${l.a.node}–${l.b.node} asks for delay, jitter or loss, but this kernel has no sch_netem module (CONFIG_NET_SCH_NETEM)`, {
-        hint: 'remove delay/jitter/loss from the topology, or run the lab in the VM runner (test/vm/README.md), whose Debian kernel has netem',
-      });
+      throw new DmmlabError(
+        'E_ENV',
+        `link ${l.a.node}–${l.b.node} asks for delay, jitter or loss, but this kernel has no sch_netem module (CONFIG_NET_SCH_NETEM)`,
+        {
+          hint: 'remove delay/jitter/loss from the topology, or run the lab in the VM runner (test/vm/README.md), whose Debian kernel has netem',
+        },
+      );
     }
     if (l.params.rate !== undefined && !f.tbf && !f.netem) {
       throw new DmmlabError('E_ENV', `link ${l.a.node}–${l.b.node} asks for a rate, but this kernel has neither sch_tbf nor sch_netem`);
@@ -178,6 +185,7 @@ function checkLinkParams(plan: Plan, f: KernelFeatures): void {
 function envTunnel(): 'auto' | TunnelDriver | undefined {
   const v = process.env.DMMLAB_TUNNEL;
   if (v === undefined || v === '') return undefined;
-  if (v !== 'auto' && v !== 'ip6tnl' && v !== 'seg6') throw new DmmlabError('E_USAGE', `DMMLAB_TUNNEL: found ${JSON.stringify(v)}; expected auto, ip6tnl or seg6`);
+  if (v !== 'auto' && v !== 'ip6tnl' && v !== 'seg6')
+    throw new DmmlabError('E_USAGE', `DMMLAB_TUNNEL: found ${JSON.stringify(v)}; expected auto, ip6tnl or seg6`);
   return v;
 }

@@ -103,7 +103,9 @@ export async function inspectLab(lab: string): Promise<LabView> {
       ...base,
       present: true,
       interfaces: ifaces,
-      routes: routes.stdout.split('\n').filter((l) => l && !l.startsWith('local ') && !l.startsWith('multicast ') && !/^fe80::\/64/.test(l) && !l.includes('table local')),
+      routes: routes.stdout
+        .split('\n')
+        .filter((l) => l && !l.startsWith('local ') && !l.startsWith('multicast ') && !/^fe80::\/64/.test(l) && !l.includes('table local')),
       rules: rules.stdout.split('\n').filter(Boolean),
     };
   });

@@ -110,7 +110,8 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
 
   node(name: string): PlanNode {
     const n = this.plan.nodes.find((x) => x.name === name);
-    if (!n) throw new DmmlabError('E_NODE_NOT_FOUND', `lab ${this.lab} has no node ${name}`, { hint: `nodes: ${this.plan.nodes.map((x) => x.name).join(', ')}` });
+    if (!n)
+      throw new DmmlabError('E_NODE_NOT_FOUND', `lab ${this.lab} has no node ${name}`, { hint: `nodes: ${this.plan.nodes.map((x) => x.name).join(', ')}` });
     return n;
   }
 
@@ -154,7 +155,14 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
 
   private radioTo(mn: string, ar: string): string {
     const i = this.node(mn).interfaces.find((x) => x.kind === 'access' && x.peer.node === ar);
-    if (!i) throw new DmmlabError('E_USAGE', `${mn} has no access link to ${ar} (its cells: ${this.node(mn).interfaces.filter((x) => x.kind === 'access').map((x) => x.peer.node).join(', ')})`);
+    if (!i)
+      throw new DmmlabError(
+        'E_USAGE',
+        `${mn} has no access link to ${ar} (its cells: ${this.node(mn)
+          .interfaces.filter((x) => x.kind === 'access')
+          .map((x) => x.peer.node)
+          .join(', ')})`,
+      );
     return i.name;
   }
 
@@ -167,7 +175,10 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   /** Detaches a mobile node from one access router, or from all. */
   async detach(mn: string, ar?: string): Promise<void> {
     const radios = ar ? [this.radioTo(mn, ar)] : (await this.radios(mn)).filter((r) => r.up).map((r) => r.iface);
-    await this.radioBatch(mn, radios.map((r) => `link set dev ${r} down`));
+    await this.radioBatch(
+      mn,
+      radios.map((r) => `link set dev ${r} down`),
+    );
     this.note('step.detach', { mn, ar: ar ?? null });
   }
 
@@ -179,7 +190,10 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   async handover(mn: string, to: string, opts: HandoverOptions = {}): Promise<{ from: string[]; to: string; radioAt: number }> {
     const attached = await this.attachedTo(mn);
     if (attached.includes(to)) {
-      throw new DmmlabError('E_USAGE', `${mn} is already attached to ${to} (attached: ${attached.join(', ')}); a handover needs a new access router — if an earlier run left it there, redeploy the lab or hand it back first`);
+      throw new DmmlabError(
+        'E_USAGE',
+        `${mn} is already attached to ${to} (attached: ${attached.join(', ')}); a handover needs a new access router — if an earlier run left it there, redeploy the lab or hand it back first`,
+      );
     }
     const from = attached;
     const newRadio = this.radioTo(mn, to);
@@ -197,9 +211,15 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     if ((opts.mode ?? 'break') === 'make') {
       await this.radioBatch(mn, [`link set dev ${newRadio} up`]);
       await sleep(opts.overlapMs ?? 50);
-      await this.radioBatch(mn, oldRadios.map((r) => `link set dev ${r} down`));
+      await this.radioBatch(
+        mn,
+        oldRadios.map((r) => `link set dev ${r} down`),
+      );
     } else if (opts.gapMs && opts.gapMs > 0) {
-      await this.radioBatch(mn, oldRadios.map((r) => `link set dev ${r} down`));
+      await this.radioBatch(
+        mn,
+        oldRadios.map((r) => `link set dev ${r} down`),
+      );
       await sleep(opts.gapMs);
       await this.radioBatch(mn, [`link set dev ${newRadio} up`]);
     } else {
@@ -236,24 +256,60 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   }
 
   /** Starts a flow: the receiver first, then the sender. Returns what the sender reports (its source address). */
-  async startFlow(f: { id: string; kind: FlowSpec['kind']; from: string; to: string; address?: string; source?: string; port?: number; rate?: number; size?: number; durationMs?: number }): Promise<Record<string, unknown>> {
+  async startFlow(f: {
+    id: string;
+    kind: FlowSpec['kind'];
+    from: string;
+    to: string;
+    address?: string;
+    source?: string;
+    port?: number;
+    rate?: number;
+    size?: number;
+    durationMs?: number;
+  }): Promise<Record<string, unknown>> {
     const port = f.port ?? 5000 + (hash(f.id) % 20000);
     const address = f.address ?? (await this.addressOf(f.to));
     if (f.kind !== 'icmp') {
       await this.client(f.to).request('flow.start', { flow: { id: f.id, kind: f.kind, role: 'receiver', port, ...(f.address ? { address: f.address } : {}) } });
     }
     const result = await this.client(f.from).request<Record<string, unknown>>('flow.start', {
-      flow: { id: f.id, kind: f.kind, role: 'sender', address, port, ...(f.source ? { source: f.source } : {}), ...(f.rate ? { rate: f.rate } : {}), ...(f.size ? { size: f.size } : {}), ...(f.durationMs ? { durationMs: f.durationMs } : {}) },
+      flow: {
+        id: f.id,
+        kind: f.kind,
+        role: 'sender',
+        address,
+        port,
+        ...(f.source ? { source: f.source } : {}),
+        ...(f.rate ? { rate: f.rate } : {}),
+        ...(f.size ? { size: f.size } : {}),
+        ...(f.durationMs ? { durationMs: f.durationMs } : {}),
+      },
     });
-    this.note('step.flow-start', { flow: f.id, flowKind: f.kind, from: f.from, to: f.to, source: result.source ?? null, destination: result.destination ?? null, port: result.port ?? null });
+    this.note('step.flow-start', {
+      flow: f.id,
+      flowKind: f.kind,
+      from: f.from,
+      to: f.to,
+      source: result.source ?? null,
+      destination: result.destination ?? null,
+      port: result.port ?? null,
+    });
     return result;
   }
 
   /** Stops a flow at both ends; returns the final stats. */
   async stopFlow(f: { id: string; from: string; to: string; kind?: FlowSpec['kind'] }): Promise<{ sender: unknown; receiver: unknown }> {
-    const sender = await this.client(f.from).request('flow.stop', { flowId: f.id }).catch((e: unknown) => ({ error: String(e) }));
+    const sender = await this.client(f.from)
+      .request('flow.stop', { flowId: f.id })
+      .catch((e: unknown) => ({ error: String(e) }));
     await sleep(50);
-    const receiver = f.kind === 'icmp' ? null : await this.client(f.to).request('flow.stop', { flowId: f.id }).catch((e: unknown) => ({ error: String(e) }));
+    const receiver =
+      f.kind === 'icmp'
+        ? null
+        : await this.client(f.to)
+            .request('flow.stop', { flowId: f.id })
+            .catch((e: unknown) => ({ error: String(e) }));
     this.note('step.flow-stop', { flow: f.id });
     return { sender, receiver };
   }
@@ -266,7 +322,9 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     const n = this.node(node);
     if (n.loopback) return n.loopback;
     const r = await run(['ip', '-j', '-n', n.netns, '-6', 'address', 'show', 'scope', 'global'], { allowFailure: true });
-    const addrs = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; deprecated?: boolean; preferred_life_time?: number }[] }[]).flatMap((l) => l.addr_info ?? []);
+    const addrs = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; deprecated?: boolean; preferred_life_time?: number }[] }[]).flatMap(
+      (l) => l.addr_info ?? [],
+    );
     const preferred = addrs.find((a) => !a.deprecated && a.preferred_life_time !== 0) ?? addrs[0];
     if (!preferred) throw new DmmlabError('E_RUNTIME', `${node} has no global address yet (is it attached?)`);
     return preferred.local;

@@ -45,7 +45,14 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     const inNet = (role: 'lm' | 'haa') => Object.entries(t.nodes).find(([, x]) => x.network === name && x.roles.includes(role))?.[0];
     const lm = n.lm ?? inNet('lm');
     const haa = n.haa ?? inNet('haa');
-    return { name, prefix: formatPrefix(prefix), pool: formatPrefix(pool), ...(lm ? { lm } : {}), ...(haa ? { haa } : {}), ...(n.lmProxy ? { lmProxy: n.lmProxy } : {}) };
+    return {
+      name,
+      prefix: formatPrefix(prefix),
+      pool: formatPrefix(pool),
+      ...(lm ? { lm } : {}),
+      ...(haa ? { haa } : {}),
+      ...(n.lmProxy ? { lmProxy: n.lmProxy } : {}),
+    };
   });
   const netByName = new Map(networks.map((n) => [n.name, n]));
 
@@ -129,7 +136,11 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
       const pool = networks.find((n) => overlaps(parsePrefix(n.pool), subnet));
       if (pool && !poolsHit.has(pool.name)) {
         poolsHit.add(pool.name);
-        issue(['networks', pool.name, 'pool'], `${pool.pool}, which holds ${formatPrefix(subnet)}, planned for links[${i}]`, `a pool clear of the link subnets planned from ${formatPrefix(subPrefix(parsePrefix(net.prefix), 64, FIRST_LINK_SUBNET))} onward, or an explicit subnet on the link`);
+        issue(
+          ['networks', pool.name, 'pool'],
+          `${pool.pool}, which holds ${formatPrefix(subnet)}, planned for links[${i}]`,
+          `a pool clear of the link subnets planned from ${formatPrefix(subPrefix(parsePrefix(net.prefix), 64, FIRST_LINK_SUBNET))} onward, or an explicit subnet on the link`,
+        );
       }
     }
     const params = linkParamsOf(l);
@@ -142,8 +153,20 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     claim(bAddr, ['links', i]);
     // Room for one 40-byte tunnel header around a full-size 1500-byte packet from a mobile node.
     const mtu = l.mtu ?? INFRA_MTU;
-    addIface(a, aIf, bName, { mac: macFor(lab, aName, aIf), addresses: [`${aAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) }, bIf);
-    addIface(b, bIf, aName, { mac: macFor(lab, bName, bIf), addresses: [`${bAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) }, aIf);
+    addIface(
+      a,
+      aIf,
+      bName,
+      { mac: macFor(lab, aName, aIf), addresses: [`${aAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) },
+      bIf,
+    );
+    addIface(
+      b,
+      bIf,
+      aName,
+      { mac: macFor(lab, bName, bIf), addresses: [`${bAddr}/64`], link: id, kind: 'infra', up: true, params, ...(mtu ? { mtu } : {}) },
+      aIf,
+    );
     links.push({ id, kind: 'infra', a: { node: aName, iface: aIf }, b: { node: bName, iface: bIf }, subnet: formatPrefix(subnet), params });
   });
   for (const acc of t.access) {
@@ -187,7 +210,13 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     }),
     mrs: nodes
       .filter((n) => n.roles.includes('mr') && n.anchor && n.tunnelEndpoint && n.loopback)
-      .map((n) => ({ node: n.name, network: n.network, address: n.loopback as string, tunnelEndpoint: n.tunnelEndpoint as string, anchor: n.anchor as string })),
+      .map((n) => ({
+        node: n.name,
+        network: n.network,
+        address: n.loopback as string,
+        tunnelEndpoint: n.tunnelEndpoint as string,
+        anchor: n.anchor as string,
+      })),
     mns: t.access
       .filter((a) => nodeByName.has(a.mn))
       .map((a) => ({

@@ -14,7 +14,12 @@ import type { PlanLink, PlanNode, PlanRoute } from './types.js';
  * an `unreachable` route for its own anchor so that traffic for an absent
  * mobile node stops there instead of looping.
  */
-export function computeRoutes(node: PlanNode, nodes: readonly PlanNode[], links: readonly PlanLink[], networks: readonly { name: string; prefix: string }[] = []): PlanRoute[] {
+export function computeRoutes(
+  node: PlanNode,
+  nodes: readonly PlanNode[],
+  links: readonly PlanLink[],
+  networks: readonly { name: string; prefix: string }[] = [],
+): PlanRoute[] {
   if (node.roles.includes('mn')) return [];
   const infra = links.filter((l) => l.kind === 'infra');
   const adjacency = new Map<string, { peer: string; link: PlanLink; localIf: string; peerIf: string }[]>();
@@ -28,7 +33,11 @@ export function computeRoutes(node: PlanNode, nodes: readonly PlanNode[], links:
   if (mine.length === 0) return routes;
 
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  const addrOn = (n: string, iface: string) => nodeByName.get(n)?.interfaces.find((i) => i.name === iface)?.addresses[0]?.split('/')[0];
+  const addrOn = (n: string, iface: string) =>
+    nodeByName
+      .get(n)
+      ?.interfaces.find((i) => i.name === iface)
+      ?.addresses[0]?.split('/')[0];
 
   if (mine.length === 1) {
     const only = mine[0]!;

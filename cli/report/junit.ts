@@ -23,10 +23,15 @@ export function renderJunit(reports: readonly RunReport[]): string {
     const cases: string[] = [];
     for (const e of r.expectations) {
       const failed = e.checks.filter((c) => !c.ok);
-      const body = failed.length ? `<failure message="${xml(failed.map((c) => `${c.what}: expected ${c.expected}, measured ${c.measured}`).join('; '))}"/>` : '';
+      const body = failed.length
+        ? `<failure message="${xml(failed.map((c) => `${c.what}: expected ${c.expected}, measured ${c.measured}`).join('; '))}"/>`
+        : '';
       cases.push(`    <testcase classname="${xml(r.scenario.name)}" name="${xml(`${e.name} (${e.at})`)}">${body}</testcase>`);
     }
-    for (const s of r.steps.filter((x) => !x.ok)) cases.push(`    <testcase classname="${xml(r.scenario.name)}" name="${xml(`step ${s.path}: ${s.text}`)}"><failure message="${xml(s.error ?? 'failed')}"/></testcase>`);
+    for (const s of r.steps.filter((x) => !x.ok))
+      cases.push(
+        `    <testcase classname="${xml(r.scenario.name)}" name="${xml(`step ${s.path}: ${s.text}`)}"><failure message="${xml(s.error ?? 'failed')}"/></testcase>`,
+      );
     const failures = r.expectations.filter((e) => !e.ok).length + r.steps.filter((s) => !s.ok).length;
     const name = reports.length > 1 ? `${r.scenario.name}#${k + 1}` : r.scenario.name;
     return `  <testsuite name="${xml(name)}" tests="${cases.length}" failures="${failures}" time="${(r.durationMs / 1000).toFixed(3)}" timestamp="${xml(r.startedAt)}">\n${cases.join('\n')}\n  </testsuite>`;

@@ -3,7 +3,8 @@ import type { RepeatReport, RunReport, Stat } from './report-schema.js';
 const ms = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
 /** A table cell: a "|" would end the cell and a line break the row. */
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+const table = (header: string[], rows: string[][]) =>
+  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 
 /** report.md: the human summary of one run, a table per flow and per handover. */
 export function renderRunMarkdown(r: RunReport): string {
@@ -26,18 +27,53 @@ export function renderRunMarkdown(r: RunReport): string {
   out.push('', '## Flows', '');
   for (const f of r.flows) {
     out.push(`### ${f.id}: ${f.kind} ${f.from} → ${f.to}`, '');
-    out.push(`Source ${f.source}${f.keepsSource ? ' (kept for the whole flow)' : ` (changed: ${f.sources.map((s) => `${s.address} × ${s.packets}`).join(', ')})`}, destination ${f.destination}.`, '');
+    out.push(
+      `Source ${f.source}${f.keepsSource ? ' (kept for the whole flow)' : ` (changed: ${f.sources.map((s) => `${s.address} × ${s.packets}`).join(', ')})`}, destination ${f.destination}.`,
+      '',
+    );
     out.push(
       table(
         ['sent', 'received', 'lost', 'loss', 'duplicates', 'reordered', 'latency p50 / p95', 'settled path', 'stretch'],
-        [[String(f.sent), String(f.received), String(f.lost), `${f.lossPercent.toFixed(2)} %`, String(f.duplicates), String(f.reordered), f.latencyMs ? `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p95)}` : '–', (f.settledMobilityPath ?? f.settledPath ?? []).join(' → ') || '–', f.pathStretch === undefined ? '–' : f.pathStretch.toFixed(2)]],
+        [
+          [
+            String(f.sent),
+            String(f.received),
+            String(f.lost),
+            `${f.lossPercent.toFixed(2)} %`,
+            String(f.duplicates),
+            String(f.reordered),
+            f.latencyMs ? `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p95)}` : '–',
+            (f.settledMobilityPath ?? f.settledPath ?? []).join(' → ') || '–',
+            f.pathStretch === undefined ? '–' : f.pathStretch.toFixed(2),
+          ],
+        ],
       ),
     );
     if (f.handovers.length) {
-      out.push('', table(['handover', 'interruption', 'attach → first packet', 'lost during'], f.handovers.map((h) => [String(h.handover), ms(h.interruptionMs), ms(h.attachToFirstPacketMs), String(h.lostDuring)])));
+      out.push(
+        '',
+        table(
+          ['handover', 'interruption', 'attach → first packet', 'lost during'],
+          f.handovers.map((h) => [String(h.handover), ms(h.interruptionMs), ms(h.attachToFirstPacketMs), String(h.lostDuring)]),
+        ),
+      );
     }
     if (f.paths.length > 1) {
-      out.push('', 'Paths taken:', '', table(['path', 'packets', 'from', 'to', 'tunnels'], f.paths.map((p) => [p.nodes.join(' → '), String(p.packets), ms(p.fromMs), ms(p.toMs), p.tunnels.map((t) => `${t.link} (${t.outerSrc} → ${t.outerDst})`).join(', ') || '–'])));
+      out.push(
+        '',
+        'Paths taken:',
+        '',
+        table(
+          ['path', 'packets', 'from', 'to', 'tunnels'],
+          f.paths.map((p) => [
+            p.nodes.join(' → '),
+            String(p.packets),
+            ms(p.fromMs),
+            ms(p.toMs),
+            p.tunnels.map((t) => `${t.link} (${t.outerSrc} → ${t.outerDst})`).join(', ') || '–',
+          ]),
+        ),
+      );
     }
     if (f.plot) out.push('', `![${f.id}: sequence number at the receiver](${f.plot})`);
     for (const p of f.handoverPlots ?? []) out.push('', `![${f.id} zoomed on a handover](${p})`);
@@ -46,14 +82,54 @@ export function renderRunMarkdown(r: RunReport): string {
   if (r.handovers.length) {
     out.push('## Handovers', '');
     const names = [...new Set(r.handovers.flatMap((h) => Object.keys(h.signalling)))].sort();
-    out.push(table(['#', 'node', 'from → to', 'at', 'complete after', ...names, 'bytes'], r.handovers.map((h) => [String(h.index), h.mn, `${h.from.join(',') || '(none)'} → ${h.to}`, ms(h.atMs), ms(h.completedAfterMs), ...names.map((n) => String(h.signalling[n] ?? 0)), String(h.signallingBytes)])), '');
+    out.push(
+      table(
+        ['#', 'node', 'from → to', 'at', 'complete after', ...names, 'bytes'],
+        r.handovers.map((h) => [
+          String(h.index),
+          h.mn,
+          `${h.from.join(',') || '(none)'} → ${h.to}`,
+          ms(h.atMs),
+          ms(h.completedAfterMs),
+          ...names.map((n) => String(h.signalling[n] ?? 0)),
+          String(h.signallingBytes),
+        ]),
+      ),
+      '',
+    );
   }
-  out.push('## Signalling', '', table(['message', 'count', 'bytes'], Object.entries(r.signalling.totals).sort().map(([n, v]) => [n, String(v.count), String(v.bytes)])), '');
-  out.push('## Timeline', '', table(['at', 'step', 'took', 'result'], r.steps.map((s) => [ms(s.atMs), s.text, ms(s.durationMs), s.ok ? 'ok' : `FAILED: ${s.error ?? ''}`])), '');
+  out.push(
+    '## Signalling',
+    '',
+    table(
+      ['message', 'count', 'bytes'],
+      Object.entries(r.signalling.totals)
+        .sort()
+        .map(([n, v]) => [n, String(v.count), String(v.bytes)]),
+    ),
+    '',
+  );
+  out.push(
+    '## Timeline',
+    '',
+    table(
+      ['at', 'step', 'took', 'result'],
+      r.steps.map((s) => [ms(s.atMs), s.text, ms(s.durationMs), s.ok ? 'ok' : `FAILED: ${s.error ?? ''}`]),
+    ),
+    '',
+  );
   if (r.warnings.length) out.push('## Warnings', '', ...r.warnings.map((w) => `- ${w}`), '');
   out.push('## Files', '');
-  if (r.artifacts.pcapng) out.push(`- \`${r.artifacts.pcapng}\`: every interface in one pcapng (interfaces named node:iface, steps as comments and as syslog packets on dmmlab:events); open it in Wireshark.`);
-  out.push(`- \`captures/\`: one pcap per interface (${r.artifacts.captures.length} files)`, `- \`${r.artifacts.events}\`: every agent and orchestrator event on the lab's clock`, `- \`logs/\`: the agents' logs`, '- `report.json`: all of the above, machine-readable (schema/report.schema.json)');
+  if (r.artifacts.pcapng)
+    out.push(
+      `- \`${r.artifacts.pcapng}\`: every interface in one pcapng (interfaces named node:iface, steps as comments and as syslog packets on dmmlab:events); open it in Wireshark.`,
+    );
+  out.push(
+    `- \`captures/\`: one pcap per interface (${r.artifacts.captures.length} files)`,
+    `- \`${r.artifacts.events}\`: every agent and orchestrator event on the lab's clock`,
+    `- \`logs/\`: the agents' logs`,
+    '- `report.json`: all of the above, machine-readable (schema/report.schema.json)',
+  );
   return out.join('\n') + '\n';
 }
 
@@ -63,7 +139,30 @@ const stat = (s: Stat | undefined, unit = '') => (s ? `${s.median.toFixed(2)}${u
 export function renderRepeatMarkdown(r: RepeatReport): string {
   const passed = r.runs.filter((x) => x.ok).length;
   const out = [`# ${r.scenario.name} × ${r.runs.length}: ${r.ok ? 'PASSED' : 'FAILED'} (${passed}/${r.runs.length} runs passed)`, ''];
-  out.push(table(['flow', 'interruption median (p95)', 'lost median (p95)', 'loss % median (p95)', 'attach → first packet median (p95)'], Object.entries(r.flows).map(([id, f]) => [id, stat(f.interruptionMs, ' ms'), stat(f.lost), stat(f.lossPercent, ' %'), stat(f.attachToFirstPacketMs, ' ms')])), '');
-  out.push(table(['run', 'result', 'took', 'failed expectations', 'report'], r.runs.map((x) => [String(x.index), x.ok ? 'passed' : 'FAILED', `${(x.durationMs / 1000).toFixed(1)} s`, x.failed.join('; ') || '–', `${x.dir}/report.md`])));
+  out.push(
+    table(
+      ['flow', 'interruption median (p95)', 'lost median (p95)', 'loss % median (p95)', 'attach → first packet median (p95)'],
+      Object.entries(r.flows).map(([id, f]) => [
+        id,
+        stat(f.interruptionMs, ' ms'),
+        stat(f.lost),
+        stat(f.lossPercent, ' %'),
+        stat(f.attachToFirstPacketMs, ' ms'),
+      ]),
+    ),
+    '',
+  );
+  out.push(
+    table(
+      ['run', 'result', 'took', 'failed expectations', 'report'],
+      r.runs.map((x) => [
+        String(x.index),
+        x.ok ? 'passed' : 'FAILED',
+        `${(x.durationMs / 1000).toFixed(1)} s`,
+        x.failed.join('; ') || '–',
+        `${x.dir}/report.md`,
+      ]),
+    ),
+  );
   return out.join('\n') + '\n';
 }

@@ -28,8 +28,18 @@ export const flowReportSchema = z.object({
   settledMobilityPath: z.array(z.string()).optional(),
   shortestPath: z.array(z.string()),
   pathStretch: z.number().optional(),
-  paths: z.array(z.object({ nodes: z.array(z.string()), packets: z.number(), fromMs: z.number(), toMs: z.number(), tunnels: z.array(z.object({ link: z.string(), outerSrc: z.string(), outerDst: z.string() })) })),
-  handovers: z.array(z.object({ handover: z.number(), interruptionMs: z.number().optional(), attachToFirstPacketMs: z.number().optional(), lostDuring: z.number() })),
+  paths: z.array(
+    z.object({
+      nodes: z.array(z.string()),
+      packets: z.number(),
+      fromMs: z.number(),
+      toMs: z.number(),
+      tunnels: z.array(z.object({ link: z.string(), outerSrc: z.string(), outerDst: z.string() })),
+    }),
+  ),
+  handovers: z.array(
+    z.object({ handover: z.number(), interruptionMs: z.number().optional(), attachToFirstPacketMs: z.number().optional(), lostDuring: z.number() }),
+  ),
   plot: z.string().optional(),
   /** One plot per handover of the flow's node, zoomed on it, with the signalling marked. */
   handoverPlots: z.array(z.string()).optional(),
@@ -40,12 +50,30 @@ export const runReportSchema = z.object({
   version: z.literal(1),
   kind: z.literal('run'),
   scenario: z.object({ name: z.string(), file: z.string(), description: z.string().optional(), topology: z.string() }),
-  lab: z.object({ name: z.string(), runtime: z.string(), tunnelDriver: z.string(), routeOptimization: z.string(), mnMode: z.string(), newPrefixOnHandover: z.boolean() }),
+  lab: z.object({
+    name: z.string(),
+    runtime: z.string(),
+    tunnelDriver: z.string(),
+    routeOptimization: z.string(),
+    mnMode: z.string(),
+    newPrefixOnHandover: z.boolean(),
+  }),
   /** ISO time the run started; durationMs of the whole run (deploy to destroy). */
   startedAt: z.string(),
   durationMs: z.number(),
   ok: z.boolean(),
-  steps: z.array(z.object({ index: z.number(), path: z.string(), text: z.string(), kind: z.string(), atMs: z.number(), durationMs: z.number(), ok: z.boolean(), error: z.string().optional() })),
+  steps: z.array(
+    z.object({
+      index: z.number(),
+      path: z.string(),
+      text: z.string(),
+      kind: z.string(),
+      atMs: z.number(),
+      durationMs: z.number(),
+      ok: z.boolean(),
+      error: z.string().optional(),
+    }),
+  ),
   handovers: z.array(
     z.object({
       index: z.number(),
@@ -62,7 +90,14 @@ export const runReportSchema = z.object({
   flows: z.array(flowReportSchema),
   signalling: z.object({ totals: z.record(z.string(), z.object({ count: z.number(), bytes: z.number() })), undecodable: z.number() }),
   expectations: z.array(expectationResult),
-  artifacts: z.object({ pcapng: z.string().optional(), captures: z.array(z.object({ node: z.string(), iface: z.string(), file: z.string() })), events: z.string(), logs: z.array(z.string()), markdown: z.string(), junit: z.string().optional() }),
+  artifacts: z.object({
+    pcapng: z.string().optional(),
+    captures: z.array(z.object({ node: z.string(), iface: z.string(), file: z.string() })),
+    events: z.string(),
+    logs: z.array(z.string()),
+    markdown: z.string(),
+    junit: z.string().optional(),
+  }),
   warnings: z.array(z.string()),
 });
 export type RunReport = z.infer<typeof runReportSchema>;

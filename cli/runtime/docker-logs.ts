@@ -25,7 +25,10 @@ export async function containerLogTail(container: Dockerode.Container, n = 20): 
   try {
     const raw = (await container.logs({ stdout: true, stderr: true, follow: false, tail: n })) as unknown;
     const text = Buffer.isBuffer(raw) ? demuxDockerLog(raw) : String(raw);
-    const lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+    const lines = text
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .filter((l) => l.trim() !== '');
     return lines.length > 0 ? lines.slice(-n) : ['(no output)'];
   } catch (e) {
     return [`(logs unavailable: ${errorText(e)})`];

@@ -18,7 +18,11 @@ function statusCode(e: unknown): number | undefined {
 
 /** Containers carrying the lab label, by name (without Docker's leading slash). */
 export async function labelledContainers(docker: Dockerode, lab?: string): Promise<Map<string, Dockerode.ContainerInfo>> {
-  const list = await docker.listContainers({ all: true, filters: { label: [lab === undefined ? LAB_LABEL : `${LAB_LABEL}=${lab}`] }, abortSignal: AbortSignal.timeout(10_000) });
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [lab === undefined ? LAB_LABEL : `${LAB_LABEL}=${lab}`] },
+    abortSignal: AbortSignal.timeout(10_000),
+  });
   const out = new Map<string, Dockerode.ContainerInfo>();
   for (const c of list) for (const n of c.Names) out.set(n.replace(/^\//, ''), c);
   return out;

@@ -33,9 +33,13 @@ export async function containerDied(container: Dockerode.Container, node: PlanNo
   const info = await container.inspect().catch(() => undefined);
   const state = info ? `exited with code ${info.State.ExitCode}${info.State.Error ? ` (${info.State.Error})` : ''}` : 'is gone';
   const lines = await containerLogTail(container, 20);
-  return new DmmlabError('E_RUNTIME', `container ${node.netns} (node ${node.name}) ${state} during deploy; its last log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}`, {
-    hint: `the image's command must keep running (the dmmlab node image's does); check ${info?.Config.Image ?? 'the image'}`,
-  });
+  return new DmmlabError(
+    'E_RUNTIME',
+    `container ${node.netns} (node ${node.name}) ${state} during deploy; its last log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}`,
+    {
+      hint: `the image's command must keep running (the dmmlab node image's does); check ${info?.Config.Image ?? 'the image'}`,
+    },
+  );
 }
 
 /**
@@ -50,7 +54,9 @@ export async function startNodeContainer(ctx: StartContext, node: PlanNode, imag
     container = await timed('create', () => docker.createContainer(containerSpec(ctx.lab, node, image, ctx.labDirectory)));
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 409) {
-      throw new DmmlabError('E_LAB_EXISTS', `container ${node.netns} exists and is not this lab's`, { hint: 'remove or rename it, or deploy under another lab name (--name)' });
+      throw new DmmlabError('E_LAB_EXISTS', `container ${node.netns} exists and is not this lab's`, {
+        hint: 'remove or rename it, or deploy under another lab name (--name)',
+      });
     }
     throw dockerFailure(e, endpoint, `create container ${node.netns}`);
   }
@@ -75,7 +81,13 @@ export async function startNodeContainer(ctx: StartContext, node: PlanNode, imag
  * labelled as this lab's is a leftover of a deploy that died; anything else
  * is not this lab's and is never touched.
  */
-export async function refuseTakenNames(docker: Dockerode, endpoint: DockerEndpoint, lab: string, nodes: readonly PlanNode[], namespaces: ReadonlySet<string>): Promise<void> {
+export async function refuseTakenNames(
+  docker: Dockerode,
+  endpoint: DockerEndpoint,
+  lab: string,
+  nodes: readonly PlanNode[],
+  namespaces: ReadonlySet<string>,
+): Promise<void> {
   let list: Dockerode.ContainerInfo[];
   try {
     list = await docker.listContainers({ all: true });
@@ -88,7 +100,9 @@ export async function refuseTakenNames(docker: Dockerode, endpoint: DockerEndpoi
     if (c) {
       const owner = c.Labels['dmmlab.lab'];
       if (owner === lab) {
-        throw new DmmlabError('E_LAB_EXISTS', `container ${n.netns} is a leftover of an earlier lab ${lab} (${c.State})`, { hint: 'dmmlab cleanup removes leftovers of labs that no longer exist' });
+        throw new DmmlabError('E_LAB_EXISTS', `container ${n.netns} is a leftover of an earlier lab ${lab} (${c.State})`, {
+          hint: 'dmmlab cleanup removes leftovers of labs that no longer exist',
+        });
       }
       throw new DmmlabError('E_LAB_EXISTS', `container ${n.netns} exists and is not this lab's${owner ? ` (it belongs to lab ${owner})` : ''}`, {
         hint: `remove or rename it (docker rm ${n.netns}) if it is yours, or deploy under another lab name (--name)`,

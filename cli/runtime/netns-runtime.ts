@@ -25,7 +25,10 @@ export class NetnsRuntime implements Runtime {
     }
     await record(nodes.map((n) => ({ kind: 'netns', name: n.netns, node: n.name })));
     ctx.progress.phase('namespaces', nodes.length);
-    const failures = await ipBatch(nodes.map((n) => `netns add ${n.netns}`), ctx.signal ? { signal: ctx.signal } : {});
+    const failures = await ipBatch(
+      nodes.map((n) => `netns add ${n.netns}`),
+      ctx.signal ? { signal: ctx.signal } : {},
+    );
     if (failures.length > 0) {
       const f = failures[0]!;
       throw new DmmlabError('E_RUNTIME', `creating namespace failed: ${f.command}: ${f.message}`);
@@ -75,6 +78,9 @@ export async function listNamespaces(): Promise<string[]> {
   try {
     return (JSON.parse(r.stdout) as { name: string }[]).map((x) => x.name);
   } catch {
-    return r.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean);
+    return r.stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter(Boolean);
   }
 }

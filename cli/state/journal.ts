@@ -55,7 +55,9 @@ export class Journal {
     await this.flush();
   }
 
-  async update(patch: Partial<Pick<LabState, 'status' | 'ownerPid' | 'tunnelDriver' | 'image' | 'plan' | 'ephemeral' | 'signalling' | 'monoToWallMs'>>): Promise<void> {
+  async update(
+    patch: Partial<Pick<LabState, 'status' | 'ownerPid' | 'tunnelDriver' | 'image' | 'plan' | 'ephemeral' | 'signalling' | 'monoToWallMs'>>,
+  ): Promise<void> {
     Object.assign(this.state, patch);
     await this.flush();
   }
@@ -112,7 +114,10 @@ export async function readState(lab: string): Promise<LabState> {
 export async function listLabs(): Promise<string[]> {
   try {
     const entries = await readdir(stateRoot(), { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;

@@ -33,19 +33,26 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   for (const [name, net] of Object.entries(t.networks)) {
     const p = prefixOrIssue(net.prefix, ['networks', name, 'prefix'], add);
     if (!p) continue;
-    if (p.len > 52) add(['networks', name, 'prefix'], `/${p.len}`, 'a prefix of length /52 or shorter (links, node addresses and home prefixes are planned inside it)');
+    if (p.len > 52)
+      add(['networks', name, 'prefix'], `/${p.len}`, 'a prefix of length /52 or shorter (links, node addresses and home prefixes are planned inside it)');
     for (const [other, q] of netPrefixes) {
-      if (overlaps(p, q)) add(['networks', name, 'prefix'], `${net.prefix}, which overlaps network ${other} (${formatPrefix(q)})`, 'a prefix disjoint from every other network');
+      if (overlaps(p, q))
+        add(['networks', name, 'prefix'], `${net.prefix}, which overlaps network ${other} (${formatPrefix(q)})`, 'a prefix disjoint from every other network');
     }
     netPrefixes.set(name, p);
     if (!net.pool && p.len < 128) pools.set(name, subPrefix(p, p.len + 1, 1));
     if (net.pool) {
       const pool = prefixOrIssue(net.pool, ['networks', name, 'pool'], add);
       if (pool) pools.set(name, pool);
-      if (pool && !containsPrefix(p, pool)) add(['networks', name, 'pool'], `${net.pool}, outside ${net.prefix}`, `a pool inside the network prefix ${net.prefix}`);
+      if (pool && !containsPrefix(p, pool))
+        add(['networks', name, 'pool'], `${net.pool}, outside ${net.prefix}`, `a pool inside the network prefix ${net.prefix}`);
       else if (pool && pool.len > 60) add(['networks', name, 'pool'], `/${pool.len}`, 'a pool of length /60 or shorter (it is cut into /64 home prefixes)');
       else if (pool && p && (containsPrefix(pool, { addr: p.addr, len: 64 }) || containsPrefix(pool, { addr: p.addr | (1n << 64n), len: 64 })))
-        add(['networks', name, 'pool'], `${net.pool}, which holds the network's node addresses (${formatPrefix({ addr: p.addr, len: 63 })})`, 'a pool clear of the first two /64s of the network');
+        add(
+          ['networks', name, 'pool'],
+          `${net.pool}, which holds the network's node addresses (${formatPrefix({ addr: p.addr, len: 63 })})`,
+          'a pool clear of the first two /64s of the network',
+        );
     }
   }
 
@@ -56,15 +63,26 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     const dup = roles.find((r, i) => roles.indexOf(r) !== i);
     if (dup) add(['nodes', name, 'roles'], `role ${dup} twice`, 'each role once');
     for (const solo of ['mn', 'cn'] as const) {
-      if (roles.includes(solo) && roles.length > 1) add(['nodes', name, 'roles'], `[${roles.join(', ')}]`, `role ${solo} alone (a ${solo === 'mn' ? 'mobile node' : 'correspondent node'} plays no other role)`);
+      if (roles.includes(solo) && roles.length > 1)
+        add(
+          ['nodes', name, 'roles'],
+          `[${roles.join(', ')}]`,
+          `role ${solo} alone (a ${solo === 'mn' ? 'mobile node' : 'correspondent node'} plays no other role)`,
+        );
     }
-    if (roles.includes('ar') && !roles.includes('mr')) add(['nodes', name, 'roles'], `[${roles.join(', ')}]: ar without mr`, 'role ar together with mr on the same node (access routers are flat-DMM MRs)');
+    if (roles.includes('ar') && !roles.includes('mr'))
+      add(['nodes', name, 'roles'], `[${roles.join(', ')}]: ar without mr`, 'role ar together with mr on the same node (access routers are flat-DMM MRs)');
     if (node.agent === false) {
       const needs = roles.filter((r) => AGENT_ROLES.includes(r));
-      if (needs.length > 0) add(['nodes', name, 'agent'], `agent: false on a node with role ${needs.join(', ')}`, 'agent: true (only the agent plays mr, lm, haa and ar)');
+      if (needs.length > 0)
+        add(['nodes', name, 'agent'], `agent: false on a node with role ${needs.join(', ')}`, 'agent: true (only the agent plays mr, lm, haa and ar)');
     }
     if (node.address && roles.includes('mn')) {
-      add(['nodes', name, 'address'], `address ${node.address} on mobile node ${name}`, 'no address (mobile nodes configure theirs from router advertisements)');
+      add(
+        ['nodes', name, 'address'],
+        `address ${node.address} on mobile node ${name}`,
+        'no address (mobile nodes configure theirs from router advertisements)',
+      );
     } else if (node.address) {
       try {
         parseAddress(node.address);
@@ -73,9 +91,19 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       }
     }
     if (name.startsWith('t-') && has(name.slice(2), 'mr'))
-      add(['nodes', name], `the name "${name}", which is also the tunnel device every MR uses towards MR ${name.slice(2)}`, 'a name that does not start with "t-" followed by an MR\'s name', 'key');
+      add(
+        ['nodes', name],
+        `the name "${name}", which is also the tunnel device every MR uses towards MR ${name.slice(2)}`,
+        'a name that does not start with "t-" followed by an MR\'s name',
+        'key',
+      );
     if (roles.includes('mr') && `t-${name}`.length > IFNAME_MAX)
-      add(['nodes', name], `MR name "${name}" (${name.length} characters): its tunnel interface t-${name} would have ${name.length + 2}`, `an MR name of at most ${IFNAME_MAX - 2} characters (interface names are at most ${IFNAME_MAX})`, 'key');
+      add(
+        ['nodes', name],
+        `MR name "${name}" (${name.length} characters): its tunnel interface t-${name} would have ${name.length + 2}`,
+        `an MR name of at most ${IFNAME_MAX - 2} characters (interface names are at most ${IFNAME_MAX})`,
+        'key',
+      );
   }
 
   // Networks' LM and HAA: explicit ones exist and have the role; MR networks have both.
@@ -91,9 +119,19 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       if (mrs.length === 0) continue;
       const candidates = Object.entries(nodes).filter(([, n]) => n.network === name && n.roles.includes(role));
       if (candidates.length === 0)
-        add(['networks', name], `network ${name} has MR ${mrs.map(([n]) => n).join(', ')} but no ${role.toUpperCase()}`, `a node with role ${role} in network ${name}, or networks.${name}.${role} naming one`, 'key');
+        add(
+          ['networks', name],
+          `network ${name} has MR ${mrs.map(([n]) => n).join(', ')} but no ${role.toUpperCase()}`,
+          `a node with role ${role} in network ${name}, or networks.${name}.${role} naming one`,
+          'key',
+        );
       else if (candidates.length > 1)
-        add(['networks', name], `several nodes with role ${role} in ${name} (${candidates.map(([n]) => n).join(', ')})`, `networks.${name}.${role} saying which one serves the network`, 'key');
+        add(
+          ['networks', name],
+          `several nodes with role ${role} in ${name} (${candidates.map(([n]) => n).join(', ')})`,
+          `networks.${name}.${role} saying which one serves the network`,
+          'key',
+        );
     }
   }
 
@@ -106,7 +144,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     if (!node) add(path, `"${proxy}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
     else if (!node.roles.includes('mr')) add(path, `"${proxy}", which lacks role mr`, `an MR of network ${name}`);
     else if (node.network !== name) add(path, `"${proxy}", an MR of network ${node.network}`, `an MR of network ${name}`);
-    else if (node.roles.includes('lm')) add(path, `"${proxy}", which is the LM of ${name} itself`, `an MR of ${name} without role lm (the network's own LM needs no proxy)`);
+    else if (node.roles.includes('lm'))
+      add(path, `"${proxy}", which is the LM of ${name} itself`, `an MR of ${name} without role lm (the network's own LM needs no proxy)`);
   }
 
   // Links: known nodes, no self links, no mobile nodes, interface names fit.
@@ -117,7 +156,12 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     let name = ifname;
     for (let i = 2; set.has(name); i++) name = `${ifname}${i}`;
     set.add(name);
-    if (name.length > IFNAME_MAX) add(path, `interface name "${name}" on node ${node} (${name.length} characters)`, `names short enough that interface names fit the kernel's ${IFNAME_MAX} characters`);
+    if (name.length > IFNAME_MAX)
+      add(
+        path,
+        `interface name "${name}" on node ${node} (${name.length} characters)`,
+        `names short enough that interface names fit the kernel's ${IFNAME_MAX} characters`,
+      );
   };
   const linkSubnets: { p: Prefix; path: (string | number)[] }[] = [];
   t.links.forEach((link, i) => {
@@ -144,9 +188,15 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       const p = prefixOrIssue(link.subnet, ['links', i, 'subnet'], add);
       if (p && p.len !== 64) add(['links', i, 'subnet'], `/${p.len}`, 'a /64');
       if (p) {
-        for (const other of linkSubnets) if (overlaps(p, other.p)) add(['links', i, 'subnet'], `${link.subnet}, which overlaps ${formatPath(other.path)}`, 'a subnet no other link uses');
+        for (const other of linkSubnets)
+          if (overlaps(p, other.p)) add(['links', i, 'subnet'], `${link.subnet}, which overlaps ${formatPath(other.path)}`, 'a subnet no other link uses');
         for (const [net, pool] of pools) {
-          if (overlaps(p, pool)) add(['links', i, 'subnet'], `${link.subnet}, inside the home-prefix pool of ${net} (${formatPrefix(pool)})`, 'a subnet outside every home-prefix pool');
+          if (overlaps(p, pool))
+            add(
+              ['links', i, 'subnet'],
+              `${link.subnet}, inside the home-prefix pool of ${net} (${formatPrefix(pool)})`,
+              'a subnet outside every home-prefix pool',
+            );
         }
         linkSubnets.push({ p, path: ['links', i, 'subnet'] });
       }
@@ -158,7 +208,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   t.access.forEach((acc, i) => {
     if (!(acc.mn in nodes)) add(['access', i, 'mn'], `"${acc.mn}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
     else if (!has(acc.mn, 'mn')) add(['access', i, 'mn'], `"${acc.mn}", which lacks role mn`, 'a node with role mn');
-    else if (mnsWithAccess.has(acc.mn)) add(['access', i, 'mn'], `a second access entry for ${acc.mn}`, 'one access entry per mobile node, listing all its access routers');
+    else if (mnsWithAccess.has(acc.mn))
+      add(['access', i, 'mn'], `a second access entry for ${acc.mn}`, 'one access entry per mobile node, listing all its access routers');
     mnsWithAccess.add(acc.mn);
     const seen = new Set<string>();
     acc.ars.forEach((ar, j) => {

@@ -37,7 +37,12 @@ function finish(parsed: Topology, source: SourceMap, opts: LoadOptions): LoadedT
   const topology: Topology = opts.mobility ? { ...parsed, mobility: { ...parsed.mobility, ...definedOnly(opts.mobility) } } : parsed;
   const issues = checkTopology(topology, source);
   if (opts.lab !== undefined && !/^[a-z][a-z0-9-]{0,23}$/.test(opts.lab)) {
-    issues.push({ file: '(command line)', path: '--name', found: JSON.stringify(opts.lab), expected: 'a lab name of 1 to 24 lower-case letters, digits and "-", starting with a letter' });
+    issues.push({
+      file: '(command line)',
+      path: '--name',
+      found: JSON.stringify(opts.lab),
+      expected: 'a lab name of 1 to 24 lower-case letters, digits and "-", starting with a letter',
+    });
   }
   if (issues.length > 0) throw new InputError(issues);
   return { topology, plan: resolve(topology, source, opts.lab), source };

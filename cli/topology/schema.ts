@@ -20,18 +20,13 @@ const nodeName = z
   .refine((s) => !RESERVED_NAMES.includes(s), { message: `a name other than ${RESERVED_NAMES.join(', ')}` });
 
 /** Lab names are part of every namespace and container name. */
-export const labName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,23}$/, 'a lab name of 1 to 24 lower-case letters, digits and "-", starting with a letter');
+export const labName = z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'a lab name of 1 to 24 lower-case letters, digits and "-", starting with a letter');
 
 const ipv6Prefix = z.string().regex(/^[0-9a-fA-F:]+\/\d{1,3}$/, 'an IPv6 prefix such as 2001:db8:1::/48');
 const ipv6Address = z.string().regex(/^[0-9a-fA-F:]+$/, 'an IPv6 address such as 2001:db8:1::1');
 
 /** Durations: a number of milliseconds or a string such as "20ms", "1.5s". */
-export const duration = z.union([
-  z.number().nonnegative(),
-  z.string().regex(/^\d+(\.\d+)?(us|ms|s)$/, 'a duration such as 20ms, 1.5s or 500us'),
-]);
+export const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(us|ms|s)$/, 'a duration such as 20ms, 1.5s or 500us')]);
 /** Loss: a percentage as a number (1 = 1 %) or a string "1%". */
 export const lossPercent = z.union([z.number().min(0).max(100), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as 1%')]);
 /** Rate: tc syntax, e.g. "10mbit", "512kbit", "1gbit". */

@@ -110,7 +110,14 @@ function Tui({ lab, onQuit, size: fixedSize, pollMs, flushMs, scenarioMissing }:
   }
   return (
     <Box flexDirection="column" width={layout.columns} height={layout.rows}>
-      <Header lab={lab.lab} nodes={lab.plan.nodes.length} agents={lab.plan.nodes.filter((n) => n.agent).length} down={Object.keys(model.down)} labGone={model.labGone} selected={selected} />
+      <Header
+        lab={lab.lab}
+        nodes={lab.plan.nodes.length}
+        agents={lab.plan.nodes.filter((n) => n.agent).length}
+        down={Object.keys(model.down)}
+        labGone={model.labGone}
+        selected={selected}
+      />
       <Box height={layout.topHeight}>
         <TopologyPanel view={topologyView(lab.plan, model)} selected={selected} width={layout.topologyWidth} height={layout.topHeight} />
         <BindingsPanel view={bindingsView(lab.plan, model)} selected={selected} width={layout.bindingsWidth} height={layout.topHeight} />

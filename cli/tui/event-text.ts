@@ -175,7 +175,8 @@ function stepText(e: AgentEvent): string {
       return `step: stop flow ${s(f.flow)}`;
     default:
       // step.flow-start (its flow's `kind` may have overwritten the event's)
-      if (f.flow !== undefined && f.to !== undefined) return `step: start flow ${s(f.flow)} ${e.kind.startsWith('step.') ? s(f.flowKind ?? '') : e.kind} ${from} → ${s(f.to)}`.replace(/ {2,}/g, ' ');
+      if (f.flow !== undefined && f.to !== undefined)
+        return `step: start flow ${s(f.flow)} ${e.kind.startsWith('step.') ? s(f.flowKind ?? '') : e.kind} ${from} → ${s(f.to)}`.replace(/ {2,}/g, ' ');
       return `${e.kind.replace(/^step\./, 'step: ')} ${describeEvent(e)}`.trim();
   }
 }

@@ -8,7 +8,14 @@ import { nodeLog } from '../state/paths.js';
  * when the TUI opens on a lab that has been running for a while.
  */
 export async function recentEvents(lab: string, nodes: readonly string[], perNode = 100, tailBytes = 256 * 1024): Promise<AgentEvent[]> {
-  const all = await Promise.all(nodes.map((n) => tail(nodeLog(lab, n), tailBytes).then((lines) => parse(lines).slice(-perNode), () => [])));
+  const all = await Promise.all(
+    nodes.map((n) =>
+      tail(nodeLog(lab, n), tailBytes).then(
+        (lines) => parse(lines).slice(-perNode),
+        () => [],
+      ),
+    ),
+  );
   return all.flat().sort((a, b) => a.t - b.t);
 }
 

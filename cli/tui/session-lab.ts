@@ -8,7 +8,11 @@ import type { ScenarioStepper, TuiCapture, TuiLab } from './tui-lab.js';
  * concrete class). `settle` waits for requests still under way (a poll when
  * the user quit), so the session can close without leaving them to time out.
  */
-export function sessionTuiLab(session: LabSession, capture: TuiCapture, opts: { history?: AgentEvent[]; scenario?: ScenarioStepper } = {}): TuiLab & { settle(maxMs?: number): Promise<void> } {
+export function sessionTuiLab(
+  session: LabSession,
+  capture: TuiCapture,
+  opts: { history?: AgentEvent[]; scenario?: ScenarioStepper } = {},
+): TuiLab & { settle(maxMs?: number): Promise<void> } {
   const { history = [], scenario } = opts;
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {

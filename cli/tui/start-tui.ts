@@ -50,12 +50,21 @@ export function isTopologyFile(target: string): boolean {
 export async function startTui(o: StartTuiOptions): Promise<number> {
   let lab = o.target;
   if (isTopologyFile(o.target)) {
-    const deployed = await deploy({ topology: path.resolve(o.target), runtime: o.runtime ?? 'netns', progress: o.progress, signal: o.signal, ...(o.name ? { name: o.name } : {}) });
+    const deployed = await deploy({
+      topology: path.resolve(o.target),
+      runtime: o.runtime ?? 'netns',
+      progress: o.progress,
+      signal: o.signal,
+      ...(o.name ? { name: o.name } : {}),
+    });
     lab = deployed.lab;
     o.stderr.write(`lab ${lab} deployed in ${(deployed.durationMs / 1000).toFixed(2)} s (runtime ${deployed.runtime}); opening the TUI\n`);
   }
   const session = await LabSession.open(lab);
-  const history = await recentEvents(lab, session.plan.nodes.filter((n) => n.agent).map((n) => n.name));
+  const history = await recentEvents(
+    lab,
+    session.plan.nodes.filter((n) => n.agent).map((n) => n.name),
+  );
   const recent: AgentEvent[] = [];
   session.on('event', (e) => {
     recent.push(e);

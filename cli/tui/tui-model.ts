@@ -192,14 +192,21 @@ export function mobileNodes(plan: Plan): string[] {
 
 /** The access routers a mobile node can reach (its cells). */
 export function cellsOf(plan: Plan, mn: string): string[] {
-  return plan.nodes.find((n) => n.name === mn)?.interfaces.filter((i) => i.kind === 'access').map((i) => i.peer.node) ?? [];
+  return (
+    plan.nodes
+      .find((n) => n.name === mn)
+      ?.interfaces.filter((i) => i.kind === 'access')
+      .map((i) => i.peer.node) ?? []
+  );
 }
 
 export function topologyView(plan: Plan, m: TuiModel): TopologyView {
   const networks = plan.networks.map((net) => ({
     name: net.name,
     prefix: net.prefix,
-    nodes: plan.nodes.filter((n) => n.network === net.name && !n.roles.includes('mn')).map((n) => ({ name: n.name, roles: [...n.roles], down: Boolean(m.down[n.name]) })),
+    nodes: plan.nodes
+      .filter((n) => n.network === net.name && !n.roles.includes('mn'))
+      .map((n) => ({ name: n.name, roles: [...n.roles], down: Boolean(m.down[n.name]) })),
   }));
   const mns = mobileNodes(plan).map((name) => {
     const node = plan.nodes.find((n) => n.name === name)!;
@@ -282,11 +289,18 @@ export function bindingsView(plan: Plan, m: TuiModel): BindingsView {
   for (const n of plan.nodes) {
     for (const b of list(roleState(m, n.name, 'lm')?.bindings)) {
       const prefix = String(b.prefix);
-      bindings.push({ lm: n.name, prefix, mr: String(b.mr ?? b.location), mn: owners.get(prefix) ?? String(b.mnId ?? ''), ...(typeof b.expiresInS === 'number' ? { expiresInS: b.expiresInS } : {}) });
+      bindings.push({
+        lm: n.name,
+        prefix,
+        mr: String(b.mr ?? b.location),
+        mn: owners.get(prefix) ?? String(b.mnId ?? ''),
+        ...(typeof b.expiresInS === 'number' ? { expiresInS: b.expiresInS } : {}),
+      });
     }
     for (const e of list(roleState(m, n.name, 'mr')?.lmProxy)) {
       if (e.departed) continue;
-      for (const prefix of list(e.prefixes as unknown).map(String)) bindings.push({ lm: n.name, prefix, mr: String(e.serving), mn: owners.get(prefix) ?? String(e.mnId ?? ''), proxy: true });
+      for (const prefix of list(e.prefixes as unknown).map(String))
+        bindings.push({ lm: n.name, prefix, mr: String(e.serving), mn: owners.get(prefix) ?? String(e.mnId ?? ''), proxy: true });
     }
     for (const p of list(roleState(m, n.name, 'mr')?.prefixes)) {
       const prefix = String(p.prefix);
@@ -294,7 +308,8 @@ export function bindingsView(plan: Plan, m: TuiModel): BindingsView {
       const row = (r: Omit<CacheRow, 'mr' | 'prefix'>): CacheRow => ({ mr: n.name, prefix, ...r, ...(owner ? { mn: owner } : {}) });
       if (p.contextTo) caches.push(row({ what: 'context', to: String(p.contextTo), detail: `${String(p.contextExpiresInS ?? '?')}s` }));
       if (p.servedBy) caches.push(row({ what: 'anchor', to: String(p.servedBy) }));
-      if (p.cachedAt) caches.push(row({ what: 'cache', to: String(p.cachedAt), detail: `(${String(p.cacheSource ?? '?')}, ${String(p.cacheExpiresInS ?? '?')}s)` }));
+      if (p.cachedAt)
+        caches.push(row({ what: 'cache', to: String(p.cachedAt), detail: `(${String(p.cacheSource ?? '?')}, ${String(p.cacheExpiresInS ?? '?')}s)` }));
       if (p.hold && !p.contextTo && !p.servedBy && !p.cachedAt && !p.attached) caches.push(row({ what: 'hold', detail: 'blackhole' }));
     }
   }
@@ -335,7 +350,7 @@ export function flowsView(m: TuiModel): FlowRow[] {
   const rows = Object.entries(m.flows).map(([id, { sender, receiver }]): FlowRow => {
     const s = sender?.report ?? {};
     const r = receiver?.report ?? {};
-    const state = s.state === 'broken' || r.state === 'broken' ? 'broken' : str(s.state) ?? str(r.state) ?? '?';
+    const state = s.state === 'broken' || r.state === 'broken' ? 'broken' : (str(s.state) ?? str(r.state) ?? '?');
     const received = num(r.received) ?? num(s.received);
     const lastSeq = receiver ? num(r.lastSeq) : num(s.lastSeq);
     const source = str(r.source) ?? str(s.source);

@@ -35,15 +35,7 @@ export interface VerifyContext {
 }
 
 /** Why a message did not verify. */
-export type VerifyFailure =
-  | 'malformed'
-  | 'bad-address'
-  | 'missing-auth'
-  | 'auth-not-last'
-  | 'bad-subtype'
-  | 'unknown-spi'
-  | 'bad-length'
-  | 'bad-mac';
+export type VerifyFailure = 'malformed' | 'bad-address' | 'missing-auth' | 'auth-not-last' | 'bad-subtype' | 'unknown-spi' | 'bad-length' | 'bad-mac';
 
 /** Result of verifyMessage; it never throws. */
 export type VerifyResult = { ok: true; spi: number } | { ok: false; reason: VerifyFailure; detail: string };
@@ -81,7 +73,8 @@ export function verifyMessage(bytes: Uint8Array, ctx: VerifyContext): VerifyResu
   const auths = options.filter((o) => o.kind === 'auth');
   const last = options[options.length - 1];
   if (auths.length === 0) return failure('missing-auth', 'no authentication option');
-  if (auths.length > 1 || last?.kind !== 'auth') return failure('auth-not-last', 'the authentication option must be the only one and the last octets of the MH');
+  if (auths.length > 1 || last?.kind !== 'auth')
+    return failure('auth-not-last', 'the authentication option must be the only one and the last octets of the MH');
   if (last.subtype !== AUTH_SUBTYPE_PEER) return failure('bad-subtype', `subtype ${last.subtype}, expected ${AUTH_SUBTYPE_PEER}`);
   const key = ctx.keyForSpi(last.spi);
   if (key === undefined) return failure('unknown-spi', `no key for SPI ${last.spi}`);

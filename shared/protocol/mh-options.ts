@@ -4,14 +4,7 @@
  * to the encoder, never while decoding.
  */
 import { formatAddress, parseAddress } from '../ipv6.js';
-import {
-  type AuthOption,
-  type DecodeError,
-  type MobilityOption,
-  type OptionKind,
-  MN_ID_SUBTYPE_NAI,
-  OPTION_TYPE,
-} from './mh-types.js';
+import { type AuthOption, type DecodeError, type MobilityOption, type OptionKind, MN_ID_SUBTYPE_NAI, OPTION_TYPE } from './mh-types.js';
 
 /** Alignment requirement xn+y: the Option Type octet sits at an offset ≡ y (mod x) from the MH start (RFC 6275 §6.2). */
 export interface Alignment {

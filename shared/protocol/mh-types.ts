@@ -350,16 +350,7 @@ export interface ExpMessage extends MessageBase {
 }
 
 /** Every message dmmlab speaks. */
-export type MhMessage =
-  | PbuMessage
-  | PbaMessage
-  | HiMessage
-  | HackMessage
-  | BriMessage
-  | BraMessage
-  | LriMessage
-  | LraMessage
-  | ExpMessage;
+export type MhMessage = PbuMessage | PbaMessage | HiMessage | HackMessage | BriMessage | BraMessage | LriMessage | LraMessage | ExpMessage;
 
 export type MessageKind = MhMessage['type'];
 
@@ -400,9 +391,7 @@ export interface DecodeError {
 }
 
 /** Result of decodeMessage. */
-export type DecodeResult =
-  | { ok: true; message: MhMessage; checksum: number }
-  | { ok: false; error: DecodeError };
+export type DecodeResult = { ok: true; message: MhMessage; checksum: number } | { ok: false; error: DecodeError };
 
 /** A flag record with every flag false except those given. */
 export function makeFlags<K extends string>(bits: Readonly<Record<K, number>>, set: Partial<Record<K, boolean>> = {}): Record<K, boolean> {

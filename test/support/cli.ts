@@ -6,7 +6,13 @@ export const BIN = `${ROOT}bin/dmmlab.js`;
 
 /** Runs the built dmmlab CLI and returns its result (never throws on exit codes). */
 export async function dmmlab(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}) {
-  return execa('node', [BIN, ...args], { reject: false, cwd: ROOT, timeout: opts.timeoutMs ?? 120_000, ...(opts.env ? { env: opts.env } : {}), ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  return execa('node', [BIN, ...args], {
+    reject: false,
+    cwd: ROOT,
+    timeout: opts.timeoutMs ?? 120_000,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
 }
 
 /** Starts the CLI in the background (for kill and Ctrl-C tests). */

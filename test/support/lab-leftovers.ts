@@ -15,9 +15,20 @@ export async function leftovers(lab: string): Promise<string[]> {
   const out = (await labNamespaces(lab)).map((n) => `netns ${n}`);
   if (existsSync(`/run/dmmlab/${lab}`)) out.push(`state /run/dmmlab/${lab}`);
   const ps = await execa('pgrep', ['-af', `dmm-${lab}-|/run/dmmlab/${lab}/`], { reject: false });
-  out.push(...ps.stdout.split('\n').filter((l) => l && !l.includes('pgrep')).map((l) => `process ${l}`));
+  out.push(
+    ...ps.stdout
+      .split('\n')
+      .filter((l) => l && !l.includes('pgrep'))
+      .map((l) => `process ${l}`),
+  );
   const docker = await execa('docker', ['ps', '-a', '--filter', `label=dmmlab.lab=${lab}`, '--format', '{{.Names}}'], { reject: false, timeout: 10_000 });
-  if (docker.exitCode === 0) out.push(...docker.stdout.split('\n').filter(Boolean).map((c) => `container ${c}`));
+  if (docker.exitCode === 0)
+    out.push(
+      ...docker.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((c) => `container ${c}`),
+    );
   return out;
 }
 

@@ -9,7 +9,11 @@ export type TestRuntime = 'netns' | 'docker';
  */
 export async function testRuntimes(): Promise<TestRuntime[]> {
   const env = process.env.DMMLAB_TEST_RUNTIMES;
-  if (env) return env.split(',').map((s) => s.trim()).filter((s): s is TestRuntime => s === 'netns' || s === 'docker');
+  if (env)
+    return env
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s): s is TestRuntime => s === 'netns' || s === 'docker');
   const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 5000 });
   return docker.exitCode === 0 ? ['netns', 'docker'] : ['netns'];
 }

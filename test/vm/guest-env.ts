@@ -2,9 +2,27 @@ import path from 'node:path';
 
 /** Variables passed through from the host by exact name: CI detection, colour, locale, debugging. */
 const PASS_NAMES = [
-  'CI', 'CONTINUOUS_INTEGRATION', 'BUILD_ID', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'GITLAB_CI', 'BUILDKITE',
-  'CIRCLECI', 'TRAVIS', 'JENKINS_URL', 'TF_BUILD', 'TEAMCITY_VERSION', 'NO_COLOR', 'FORCE_COLOR', 'COLORTERM',
-  'LANG', 'LC_ALL', 'TZ', 'DEBUG', 'NODE_OPTIONS',
+  'CI',
+  'CONTINUOUS_INTEGRATION',
+  'BUILD_ID',
+  'BUILD_NUMBER',
+  'RUN_ID',
+  'GITHUB_ACTIONS',
+  'GITLAB_CI',
+  'BUILDKITE',
+  'CIRCLECI',
+  'TRAVIS',
+  'JENKINS_URL',
+  'TF_BUILD',
+  'TEAMCITY_VERSION',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'COLORTERM',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'DEBUG',
+  'NODE_OPTIONS',
 ];
 /** Variables passed through by prefix (CI systems' own, and the project's switches). */
 const PASS_PREFIXES = ['GITHUB_', 'RUNNER_', 'CI_', 'DMMLAB_'];

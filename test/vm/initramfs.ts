@@ -81,9 +81,21 @@ async function gatherInputs(kernel: ExtractedKernel): Promise<Inputs> {
 }
 
 async function buildArchive(kernel: ExtractedKernel, inputs: Inputs): Promise<Buffer> {
-  const entries: CpioEntry[] = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'dev', 'proc', 'sys', 'tmp', 'mnt', 'lib', 'lib/modules', INITRAMFS_MODULES_DIR].map(
-    (p) => ({ kind: 'dir', path: p }),
-  );
+  const entries: CpioEntry[] = [
+    'bin',
+    'sbin',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'dev',
+    'proc',
+    'sys',
+    'tmp',
+    'mnt',
+    'lib',
+    'lib/modules',
+    INITRAMFS_MODULES_DIR,
+  ].map((p) => ({ kind: 'dir', path: p }));
   entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
   entries.push({ kind: 'file', path: 'bin/busybox', data: inputs.busybox, mode: 0o755 });
   entries.push({ kind: 'file', path: 'init', data: INIT_SCRIPT, mode: 0o755 });

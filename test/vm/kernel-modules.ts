@@ -16,9 +16,25 @@ export const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'] as c
  * Anything else is autoloaded on demand through the host's modprobe (see init-script.ts).
  */
 export const TEST_MODULES = [
-  'ipv6', 'tunnel6', 'ip6_tunnel', 'sit', 'ip6_gre',
-  'veth', 'dummy', 'vrf', 'bridge', 'macvlan', 'tun',
-  'sch_netem', 'sch_tbf', 'sch_htb', 'sch_prio', 'sch_ingress', 'cls_u32', 'cls_flower', 'act_mirred',
+  'ipv6',
+  'tunnel6',
+  'ip6_tunnel',
+  'sit',
+  'ip6_gre',
+  'veth',
+  'dummy',
+  'vrf',
+  'bridge',
+  'macvlan',
+  'tun',
+  'sch_netem',
+  'sch_tbf',
+  'sch_htb',
+  'sch_prio',
+  'sch_ingress',
+  'cls_u32',
+  'cls_flower',
+  'act_mirred',
   'nf_tables',
 ] as const;
 
@@ -54,7 +70,10 @@ export interface ModulePlan {
 
 /** `kernel/net/ipv6/ip6_tunnel.ko.xz` → `ip6_tunnel`. */
 export function moduleName(file: string): string {
-  return path.basename(file).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+  return path
+    .basename(file)
+    .replace(/\.ko(\.(xz|zst|gz))?$/, '')
+    .replace(/-/g, '_');
 }
 
 /** Parses modules.dep (`path: dep dep ...`), modules.builtin, modules.softdep and modules.alias. */
@@ -64,7 +83,12 @@ export function parseModuleIndex(modulesDep: string, modulesBuiltin: string, mod
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const file = line.slice(0, colon).trim();
-    const deps = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean).map(moduleName);
+    const deps = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(moduleName);
     loadable.set(moduleName(file), { path: file, deps });
   }
   const builtin = new Set(modulesBuiltin.split('\n').filter(Boolean).map(moduleName));
@@ -93,7 +117,10 @@ export async function readModuleIndex(modulesDir: string): Promise<ModuleIndex> 
   const read = (f: string, optional = false): Promise<string> =>
     readFile(path.join(modulesDir, f), 'utf8').catch((e: unknown) => (optional ? '' : Promise.reject(e)));
   const [dep, builtin, softdep, alias] = await Promise.all([
-    read('modules.dep'), read('modules.builtin'), read('modules.softdep', true), read('modules.alias', true),
+    read('modules.dep'),
+    read('modules.builtin'),
+    read('modules.softdep', true),
+    read('modules.alias', true),
   ]);
   return parseModuleIndex(dep, builtin, softdep, alias);
 }

@@ -190,7 +190,10 @@ export async function ensureKernel(): Promise<ExtractedKernel> {
 /** Once a new kernel version is in place, the older ones (about 470 MiB each) go. */
 async function pruneOtherVersions(keepDir: string, keepDeb: string): Promise<void> {
   const gone: string[] = [];
-  for (const [dir, keep] of [[kernelsDir, keepDir], [debsDir, keepDeb]] as const) {
+  for (const [dir, keep] of [
+    [kernelsDir, keepDir],
+    [debsDir, keepDeb],
+  ] as const) {
     if (!existsSync(dir)) continue;
     for (const entry of await readdir(dir)) {
       const p = path.join(dir, entry);

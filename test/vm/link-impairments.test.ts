@@ -21,7 +21,10 @@ afterAll(async () => {
 
 /** The smoke lab with 20 ms one-way delay and 10 % loss on the wired link. */
 async function topology(): Promise<string> {
-  const text = (await readFile(path.join(ROOT, 'topologies/smoke.yaml'), 'utf8')).replace('  - endpoints: [mr1, cn1]', '  - endpoints: [mr1, cn1]\n    delay: 20ms\n    loss: 10%');
+  const text = (await readFile(path.join(ROOT, 'topologies/smoke.yaml'), 'utf8')).replace(
+    '  - endpoints: [mr1, cn1]',
+    '  - endpoints: [mr1, cn1]\n    delay: 20ms\n    loss: 10%',
+  );
   const file = path.join(dir, 'netem.yaml');
   await writeFile(file, text);
   return file;

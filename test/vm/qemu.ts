@@ -66,9 +66,26 @@ export interface BootResult {
 export function qemuArgs(opts: Pick<BootOptions, 'kernel' | 'initrd' | 'memMiB' | 'cpus' | 'accel' | 'shares' | 'verbose'>): string[] {
   const append = ['console=ttyS0', 'panic=-1', 'mitigations=off', ...(opts.verbose ? ['loglevel=7'] : ['quiet', 'loglevel=4'])];
   const args = [
-    '-accel', opts.accel, '-cpu', 'max', '-m', String(opts.memMiB), '-smp', String(opts.cpus),
-    '-nographic', '-nodefaults', '-no-user-config', '-serial', 'stdio', '-no-reboot',
-    '-kernel', opts.kernel, '-initrd', opts.initrd, '-append', append.join(' '),
+    '-accel',
+    opts.accel,
+    '-cpu',
+    'max',
+    '-m',
+    String(opts.memMiB),
+    '-smp',
+    String(opts.cpus),
+    '-nographic',
+    '-nodefaults',
+    '-no-user-config',
+    '-serial',
+    'stdio',
+    '-no-reboot',
+    '-kernel',
+    opts.kernel,
+    '-initrd',
+    opts.initrd,
+    '-append',
+    append.join(' '),
   ];
   for (const s of opts.shares) {
     const ro = s.readonly ? ',readonly=on' : '';
@@ -101,8 +118,16 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   let peakRssKiB = 0;
   const spawnedAtMs = performance.now();
   const child = execa(file as string, args, {
-    stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
-    timeout: opts.timeoutMs, cancelSignal: opts.signal, killSignal: 'SIGTERM', forceKillAfterDelay: KILL_GRACE_MS, cleanup: true,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    timeout: opts.timeoutMs,
+    cancelSignal: opts.signal,
+    killSignal: 'SIGTERM',
+    forceKillAfterDelay: KILL_GRACE_MS,
+    cleanup: true,
   });
   const sample = (): void => void (peakRssKiB = Math.max(peakRssKiB, peakRss(child.pid) ?? 0));
   const poll = setInterval(sample, 500);
@@ -125,9 +150,21 @@ export async function boot(opts: BootOptions): Promise<BootResult> {
   const state = guestConsole.state;
   const outcome: BootResult['outcome'] = state.ended
     ? 'ended'
-    : r.timedOut ? 'timeout' : r.isCanceled || opts.signal.aborted ? 'aborted' : state.failed ? 'failed' : 'crashed';
+    : r.timedOut
+      ? 'timeout'
+      : r.isCanceled || opts.signal.aborted
+        ? 'aborted'
+        : state.failed
+          ? 'failed'
+          : 'crashed';
   return {
-    outcome, exitCode: state.ended?.exitCode, console: state, bootLog: guestConsole.bootLog,
-    qemuStderr, spawnedAtMs, exitedAtMs, peakRssKiB,
+    outcome,
+    exitCode: state.ended?.exitCode,
+    console: state,
+    bootLog: guestConsole.bootLog,
+    qemuStderr,
+    spawnedAtMs,
+    exitedAtMs,
+    peakRssKiB,
   };
 }

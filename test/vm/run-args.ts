@@ -46,17 +46,27 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
     const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
-      case '--mem': args.memMiB = positiveInt(flag, value()); break;
-      case '--cpus': args.cpus = positiveInt(flag, value()); break;
-      case '--timeout': args.timeoutS = positiveInt(flag, value()); break;
+      case '--mem':
+        args.memMiB = positiveInt(flag, value());
+        break;
+      case '--cpus':
+        args.cpus = positiveInt(flag, value());
+        break;
+      case '--timeout':
+        args.timeoutS = positiveInt(flag, value());
+        break;
       case '--accel': {
         const v = value();
         if (v !== 'tcg' && v !== 'kvm') throw new DmmlabError('E_USAGE', `--accel takes tcg or kvm, found ${JSON.stringify(v ?? '')}`);
         args.accel = v;
         break;
       }
-      case '--verbose': case '-v': args.verbose = true; break;
-      case '--env': case '-e': {
+      case '--verbose':
+      case '-v':
+        args.verbose = true;
+        break;
+      case '--env':
+      case '-e': {
         const v = value();
         if (!v) throw new DmmlabError('E_USAGE', `${flag} needs NAME=VALUE or NAME`);
         const eq = v.indexOf('=');
@@ -64,8 +74,11 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
         else if (hostEnv[v] !== undefined) args.env[v] = hostEnv[v] as string;
         break;
       }
-      case '--help': case '-h': return { ...args, help: true };
-      default: throw new DmmlabError('E_USAGE', `unknown option ${a}\n${USAGE}`);
+      case '--help':
+      case '-h':
+        return { ...args, help: true };
+      default:
+        throw new DmmlabError('E_USAGE', `unknown option ${a}\n${USAGE}`);
     }
   }
   args.command = argv.slice(i) as string[];

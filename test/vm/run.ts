@@ -89,7 +89,9 @@ async function runInVm(args: RunArgs): Promise<number> {
   };
   for (const s of signals) process.on(s, onSignal);
   try {
-    vmLog(`booting ${path.basename(kernelImage)} (${args.memMiB} MiB, ${args.cpus} vCPUs, ${args.accel.toUpperCase()}), timeout ${args.timeoutS} s: ${args.command.join(' ')}`);
+    vmLog(
+      `booting ${path.basename(kernelImage)} (${args.memMiB} MiB, ${args.cpus} vCPUs, ${args.accel.toUpperCase()}), timeout ${args.timeoutS} s: ${args.command.join(' ')}`,
+    );
     const result = await boot({
       kernel: kernelImage,
       initrd,

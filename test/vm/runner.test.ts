@@ -63,7 +63,10 @@ describe('writeCpio', () => {
   });
 
   it.skipIf(!findProgram('cpio'))('is what GNU cpio reads back', async () => {
-    const archive = writeCpio([{ kind: 'dir', path: 'a' }, { kind: 'file', path: 'a/b c', data: 'x' }]);
+    const archive = writeCpio([
+      { kind: 'dir', path: 'a' },
+      { kind: 'file', path: 'a/b c', data: 'x' },
+    ]);
     const r = await execa('cpio', ['-it', '--quiet'], { input: archive });
     expect(r.stdout.split('\n')).toEqual(['a', 'a/b c']);
   });

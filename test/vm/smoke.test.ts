@@ -30,13 +30,9 @@ const inNs = (netns: string, ...argv: string[]) => run(['ip', 'netns', 'exec', n
 /** One side: veth address, inner address on lo, the ip6ip6 tunnel to the peer and a route through it. */
 async function configureSide(self: 'a' | 'b', peer: 'a' | 'b'): Promise<void> {
   await run(['ip', '-n', ns[self], '-batch', '-'], {
-    input: [
-      'link set lo up',
-      `link set ${veth[self]} up`,
-      `addr add ${outer[self]}/64 dev ${veth[self]} nodad`,
-      `addr add ${inner[self]}/128 dev lo`,
-      '',
-    ].join('\n'),
+    input: ['link set lo up', `link set ${veth[self]} up`, `addr add ${outer[self]}/64 dev ${veth[self]} nodad`, `addr add ${inner[self]}/128 dev lo`, ''].join(
+      '\n',
+    ),
   });
   await ip(ns[self], '-6', 'tunnel', 'add', TUNNEL, 'mode', 'ip6ip6', 'local', outer[self], 'remote', outer[peer], 'encaplimit', 'none');
   await ip(ns[self], 'link', 'set', TUNNEL, 'up');
@@ -56,7 +52,11 @@ async function capture(during: () => Promise<unknown>) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dmmvm-'));
   const file = path.join(dir, 'veth.pcap');
   const tcpdump = execa('ip', ['netns', 'exec', ns.a, 'tcpdump', '-i', veth.a, '-nn', '--immediate-mode', '-U', '-Z', 'root', '-w', file, 'ip6'], {
-    reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false,
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    buffer: false,
   });
   try {
     await new Promise<void>((resolve, reject) => {

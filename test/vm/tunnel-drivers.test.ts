@@ -26,18 +26,32 @@ describe.skipIf(!inVm).each(['ip6tnl', 'seg6'] as const)('figure 5 on the %s dri
   it('passes every expectation, and MR31 tunnels to MR2 with the driver’s encapsulation', { timeout: 900_000 }, async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), `dmmvm-${driver}-`));
     dirs.push(out);
-    const r = await execa('node', [BIN, 'run', path.join(ROOT, 'test/fixtures/scenarios/fig5-vm.yaml'), '--runtime', 'netns', '--tunnel', driver, '--out', out], { reject: false });
+    const r = await execa(
+      'node',
+      [BIN, 'run', path.join(ROOT, 'test/fixtures/scenarios/fig5-vm.yaml'), '--runtime', 'netns', '--tunnel', driver, '--out', out],
+      { reject: false },
+    );
     const text = await readFile(path.join(out, 'report.json'), 'utf8').catch(() => '');
     expect(text, `no report: ${r.stdout}\n${r.stderr}`).not.toBe('');
     const report = JSON.parse(text) as RunReport;
     expect(report.lab.tunnelDriver).toBe(driver);
-    const failed = report.expectations.filter((e) => !e.ok).map((e) => `${e.name}: ${e.checks.filter((c) => !c.ok).map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`).join('; ')}`);
+    const failed = report.expectations
+      .filter((e) => !e.ok)
+      .map(
+        (e) =>
+          `${e.name}: ${e.checks
+            .filter((c) => !c.ok)
+            .map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`)
+            .join('; ')}`,
+      );
     expect(failed, r.stdout + r.stderr).toEqual([]);
     expect(r.exitCode).toBe(0);
 
     // After the redirect, MN2's packets cross core→mr2 inside an outer IPv6 header from MR31.
     const cap = parseCapture(new Uint8Array(await readFile(path.join(out, 'captures', 'core_mr2.pcap'))));
-    const tunnelled = cap.records.map((rec) => decodePacket(rec.linkType, rec.data)).filter((p) => p.layers.length === 2 && p.layers[0]!.src === '2001:db8:3::1');
+    const tunnelled = cap.records
+      .map((rec) => decodePacket(rec.linkType, rec.data))
+      .filter((p) => p.layers.length === 2 && p.layers[0]!.src === '2001:db8:3::1');
     expect(tunnelled.length).toBeGreaterThan(50);
     const outer = tunnelled[0]!.layers[0]!;
     expect(outer.nextHeader).toBe(41);

@@ -86,7 +86,9 @@ export class MrDatapath {
       ...(s.attached ? { attached: s.attached.iface } : {}),
       ...(s.context ? { contextTo: s.context.peer.node, contextExpiresInS: Math.max(0, Math.round((s.context.expires - now) / 1000)) } : {}),
       ...(s.anchored ? { servedBy: s.anchored.peer.node } : {}),
-      ...(s.cache ? { cachedAt: s.cache.peer.node, cacheSource: s.cache.source, cacheExpiresInS: Math.max(0, Math.round((s.cache.expires - now) / 1000)) } : {}),
+      ...(s.cache
+        ? { cachedAt: s.cache.peer.node, cacheSource: s.cache.source, cacheExpiresInS: Math.max(0, Math.round((s.cache.expires - now) / 1000)) }
+        : {}),
       ...(s.hold ? { hold: true } : {}),
       route: this.routes.snapshot().find((r) => r.prefix === prefix)?.route ?? 'none',
     }));

@@ -54,9 +54,18 @@ export class LmProxy {
   /** Registers the proxy's handlers; before the MR's own BRI handler, which sees what is left. */
   listen(): void {
     const s = this.ctx.signalling;
-    s.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.LOCATION_UPDATE, ({ message, from }) => this.onUpdate(message, from));
-    s.on((m) => m.type === 'EXP' && m.subtype === EXP_SUBTYPE.LM_LOCATION_QUERY, ({ message, from }) => this.onQuery(message, from));
-    s.on((m) => m.type === 'BRI' && hnpsOf(m).length === 0 && this.entries.has(mnIdOf(m) ?? ''), ({ message, from }) => this.onRevocation(message, from));
+    s.on(
+      (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.LOCATION_UPDATE,
+      ({ message, from }) => this.onUpdate(message, from),
+    );
+    s.on(
+      (m) => m.type === 'EXP' && m.subtype === EXP_SUBTYPE.LM_LOCATION_QUERY,
+      ({ message, from }) => this.onQuery(message, from),
+    );
+    s.on(
+      (m) => m.type === 'BRI' && hnpsOf(m).length === 0 && this.entries.has(mnIdOf(m) ?? ''),
+      ({ message, from }) => this.onRevocation(message, from),
+    );
   }
 
   /** The MR serving the node of `prefix`, as far as this proxy knows. */
@@ -105,7 +114,10 @@ export class LmProxy {
       // The home LM learns (or keeps) that this network has the node: its foreign prefixes are bound to this MR.
       const toRealm = refresh ? [...e.prefixes].filter((p) => this.isForeign(p)) : fresh;
       try {
-        const r = await this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, id, toRealm, lifetime, refresh ? HANDOFF_INDICATOR.NOT_CHANGED : HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), realm);
+        const r = await this.ctx.signalling.request(
+          proxyPbu(PURPOSE.LOCATION_UPDATE, id, toRealm, lifetime, refresh ? HANDOFF_INDICATOR.NOT_CHANGED : HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE),
+          realm,
+        );
         if (r.message.type !== 'PBA' || r.message.status >= 128) {
           const status = r.message.type === 'PBA' ? r.message.status : BA_STATUS.REASON_UNSPECIFIED;
           return locationAck(m, id, status);
@@ -124,7 +136,13 @@ export class LmProxy {
     e.serving = from;
     this.entries.set(id, e);
     this.ctx.timers.set(`proxy:${id}`, lifetime * 1000, () => this.forget(id, 'expired'));
-    this.ctx.events.emit('proxy.updated', { mnId: id, serving: sender.node, previous: previous ? this.node(previous) : null, upstream: arriving || refresh || fresh.length > 0, prefixes: [...e.prefixes] });
+    this.ctx.events.emit('proxy.updated', {
+      mnId: id,
+      serving: sender.node,
+      previous: previous ? this.node(previous) : null,
+      upstream: arriving || refresh || fresh.length > 0,
+      prefixes: [...e.prefixes],
+    });
     const before = previous && previous !== from ? previous : upstreamPrevious && upstreamPrevious !== this.me.address ? upstreamPrevious : undefined;
     return locationAck(m, id, BA_STATUS.ACCEPTED, [...[...e.prefixes].map(hnp), ...(before ? [previousMrOption(before)] : [])], lifetime);
   }
@@ -140,7 +158,14 @@ export class LmProxy {
       await this.tellOtherLms(id, upstream, realm, 0);
     }
     if (entry.prefixes.size === 0) this.forget(id, 'released');
-    else this.ctx.events.emit('proxy.updated', { mnId: id, serving: this.node(entry.serving), previous: null, upstream: upstream.length > 0, prefixes: [...entry.prefixes] });
+    else
+      this.ctx.events.emit('proxy.updated', {
+        mnId: id,
+        serving: this.node(entry.serving),
+        previous: null,
+        upstream: upstream.length > 0,
+        prefixes: [...entry.prefixes],
+      });
     return locationAck(m, id, BA_STATUS.ACCEPTED, gone.map(hnp));
   }
 
@@ -152,7 +177,11 @@ export class LmProxy {
     }
     await Promise.all(
       [...byLm].map(([lm, ps]) =>
-        this.ctx.signalling.request(proxyPbu(PURPOSE.LOCATION_UPDATE, id, ps, lifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), lm).catch((err: unknown) => this.ctx.events.log('warn', `location update of ${ps.join(', ')} at ${lm}: ${err instanceof Error ? err.message : String(err)}`)),
+        this.ctx.signalling
+          .request(proxyPbu(PURPOSE.LOCATION_UPDATE, id, ps, lifetime, HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE), lm)
+          .catch((err: unknown) =>
+            this.ctx.events.log('warn', `location update of ${ps.join(', ')} at ${lm}: ${err instanceof Error ? err.message : String(err)}`),
+          ),
       ),
     );
   }
@@ -171,7 +200,13 @@ export class LmProxy {
     const id = mnIdOf(m) as string;
     const ok = this.ctx.domain.realmLm(id) === from;
     if (ok) this.depart(id, 'revoked by its home LM');
-    return { type: 'BRA', sequence: m.sequence, status: ok ? REVOCATION_STATUS.SUCCESS : REVOCATION_STATUS.PARTIAL_SUCCESS, flags: m.flags, options: [mnId(id)] };
+    return {
+      type: 'BRA',
+      sequence: m.sequence,
+      status: ok ? REVOCATION_STATUS.SUCCESS : REVOCATION_STATUS.PARTIAL_SUCCESS,
+      flags: m.flags,
+      options: [mnId(id)],
+    };
   }
 
   /**
@@ -215,6 +250,12 @@ export class LmProxy {
   }
 
   state(): Record<string, unknown>[] {
-    return [...this.entries.values()].map((e) => ({ mnId: e.mnId, serving: this.node(e.serving), prefixes: [...e.prefixes], upstream: [...e.upstream], departed: e.departed }));
+    return [...this.entries.values()].map((e) => ({
+      mnId: e.mnId,
+      serving: this.node(e.serving),
+      prefixes: [...e.prefixes],
+      upstream: [...e.upstream],
+      departed: e.departed,
+    }));
   }
 }

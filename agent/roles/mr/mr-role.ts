@@ -4,10 +4,22 @@ import type { AgentContext, Role } from '../../context.js';
 import { MobilityRoutes } from '../../kernel/mobility-routes.js';
 import { TrafficObserver, type Sighting } from '../../kernel/traffic-observer.js';
 import { tunnelDriver, type TunnelDriver } from '../../kernel/tunnel-driver.js';
-import { PURPOSE, altCoa, altCoaOf, hnp, hnpsOf, locationQuery, mnId, mnIdOf, pbaFlags, pbuFlags, purposeOf, purposeOption } from '../../signalling/dmm-options.js';
+import {
+  PURPOSE,
+  altCoa,
+  altCoaOf,
+  hnp,
+  hnpsOf,
+  locationQuery,
+  mnId,
+  mnIdOf,
+  pbaFlags,
+  pbuFlags,
+  purposeOf,
+  purposeOption,
+} from '../../signalling/dmm-options.js';
 import { LmProxy } from './lm-proxy.js';
 import { MrDatapath } from './datapath.js';
-
 
 /**
  * Mobility Routing (draft-tu 3.1 b): anchors the prefixes allocated in its
@@ -44,13 +56,25 @@ export class MrRole implements Role {
   }
 
   async start(): Promise<void> {
-    const failures = await this.ctx.kernel.change([...this.driver.setup(this.me), ...this.datapath.routes.setupLines()], /Cannot find device "ip6tnl0"|File exists/);
+    const failures = await this.ctx.kernel.change(
+      [...this.driver.setup(this.me), ...this.datapath.routes.setupLines()],
+      /Cannot find device "ip6tnl0"|File exists/,
+    );
     if (failures.length) throw new Error(`datapath setup failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
     const s = this.ctx.signalling;
     this.lmProxy?.listen();
-    s.on((m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.ANCHOR_BINDING, ({ message, from }) => this.onAnchorBinding(message, from));
-    s.on((m) => m.type === 'LRI', ({ message, from }) => this.onRedirect(message, from));
-    s.on((m) => m.type === 'BRI', ({ message, from }) => this.onRevocation(message, from));
+    s.on(
+      (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.ANCHOR_BINDING,
+      ({ message, from }) => this.onAnchorBinding(message, from),
+    );
+    s.on(
+      (m) => m.type === 'LRI',
+      ({ message, from }) => this.onRedirect(message, from),
+    );
+    s.on(
+      (m) => m.type === 'BRI',
+      ({ message, from }) => this.onRevocation(message, from),
+    );
     if (this.ctx.config.mobility.routeOptimization !== 'off') {
       this.observer = new TrafficObserver(this.ctx.events, (x) => void this.onSighting(x));
     }
@@ -66,7 +90,14 @@ export class MrRole implements Role {
     if (m.type !== 'PBU') throw new Error('not a PBU');
     const serving = this.ctx.domain.mrByAddress(from);
     const prefixes = hnpsOf(m);
-    const reply = (status: number): MhMessage => ({ type: 'PBA', sequence: m.sequence, status, flags: pbaFlags(), lifetime: m.lifetime, options: [purposeOption(PURPOSE.ANCHOR_BINDING), ...prefixes.map(hnp)] });
+    const reply = (status: number): MhMessage => ({
+      type: 'PBA',
+      sequence: m.sequence,
+      status,
+      flags: pbaFlags(),
+      lifetime: m.lifetime,
+      options: [purposeOption(PURPOSE.ANCHOR_BINDING), ...prefixes.map(hnp)],
+    });
     if (!serving) return reply(BA_STATUS.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
     for (const p of prefixes) {
       if (this.ctx.domain.anchorOf(p)?.node !== this.me.node) return reply(BA_STATUS.NOT_LMA_FOR_THIS_MOBILE_NODE);
@@ -95,7 +126,10 @@ export class MrRole implements Role {
       const st = this.datapath.get(prefix);
       if (!st?.attached && !st?.anchored) return;
       void this.ctx.signalling
-        .request({ type: 'PBU', sequence: 0, flags: pbuFlags(), lifetime: lifetimeS, options: [purposeOption(PURPOSE.HAA_ALLOCATION), mnId(id), hnp(prefix)] }, haa)
+        .request(
+          { type: 'PBU', sequence: 0, flags: pbuFlags(), lifetime: lifetimeS, options: [purposeOption(PURPOSE.HAA_ALLOCATION), mnId(id), hnp(prefix)] },
+          haa,
+        )
         .then((r) => {
           if (r.message.type === 'PBA' && r.message.status < 128) this.trackLease(prefix, id, r.message.lifetime);
           else this.ctx.events.emit('lease.renewal-refused', { prefix, status: r.message.type === 'PBA' ? r.message.status : null });
@@ -125,7 +159,14 @@ export class MrRole implements Role {
     const location = altCoaOf(m);
     const peer = location ? this.ctx.domain.mrByAddress(location) : undefined;
     const prefixes = hnpsOf(m);
-    const reply = (status: number): MhMessage => ({ type: 'LRA', sequence: m.sequence, flags: { U: false }, status, lifetime: m.lifetime, options: prefixes.map(hnp) });
+    const reply = (status: number): MhMessage => ({
+      type: 'LRA',
+      sequence: m.sequence,
+      flags: { U: false },
+      status,
+      lifetime: m.lifetime,
+      options: prefixes.map(hnp),
+    });
     if (!peer || !this.ctx.domain.mrByAddress(from)) return reply(LRA_STATUS.NOT_ALLOWED);
     const lifetime = m.lifetime > 0 ? Math.min(m.lifetime, this.ctx.config.mobility.cacheLifetime) : this.ctx.config.mobility.cacheLifetime;
     for (const p of prefixes) {
@@ -161,7 +202,13 @@ export class MrRole implements Role {
       }
     }
     this.refreshObserver();
-    return { type: 'BRA', sequence: m.sequence, status: REVOCATION_STATUS.SUCCESS, flags: m.flags, options: [...(mnIdOf(m) ? [mnId(mnIdOf(m) as string)] : []), ...prefixes.map(hnp)] };
+    return {
+      type: 'BRA',
+      sequence: m.sequence,
+      status: REVOCATION_STATUS.SUCCESS,
+      flags: m.flags,
+      options: [...(mnIdOf(m) ? [mnId(mnIdOf(m) as string)] : []), ...prefixes.map(hnp)],
+    };
   }
 
   /** Set by the AR role: a prefix of an attached node was revoked. */

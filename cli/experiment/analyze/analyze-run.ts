@@ -74,7 +74,8 @@ function analyzeFlow(input: AnalysisInput, v: FlowView): { flow: FlowAnalysis; w
   const ho = flowHandovers(v, input.handovers);
   const warnings = [...ho.warnings];
   if (v.units.length === 0) warnings.push(`flow ${v.flow.id} (${v.flow.kind} ${v.flow.from} → ${v.flow.to}): no packet of it in the captures`);
-  else if (counts.received === 0) warnings.push(`flow ${v.flow.id} (${v.flow.kind} ${v.flow.from} → ${v.flow.to}): none of its ${counts.sent} packets reached ${v.flow.to}`);
+  else if (counts.received === 0)
+    warnings.push(`flow ${v.flow.id} (${v.flow.kind} ${v.flow.from} → ${v.flow.to}): none of its ${counts.sent} packets reached ${v.flow.to}`);
   const stretch = settledPath && shortest.length > 1 ? (settledPath.nodes.length - 1) / (shortest.length - 1) : undefined;
   return {
     flow: {
@@ -105,12 +106,15 @@ function endpointWarnings(input: AnalysisInput, v: FlowView): string[] {
       continue;
     }
     if (e.points.size === 0) {
-      out.push(`flow ${v.flow.id}: no capture on any interface of ${role} ${e.node} or of its neighbours; its ${role === 'sender' ? 'sent' : 'received'} packets cannot be counted`);
+      out.push(
+        `flow ${v.flow.id}: no capture on any interface of ${role} ${e.node} or of its neighbours; its ${role === 'sender' ? 'sent' : 'received'} packets cannot be counted`,
+      );
       continue;
     }
     const used = usedAccessRouters(input, e.node);
     for (const u of e.uncaptured) {
-      if (!u.access || used.has(u.peer)) out.push(`flow ${v.flow.id}: no capture on either side of the link ${e.node}–${u.peer}; ${role} packets there are not counted`);
+      if (!u.access || used.has(u.peer))
+        out.push(`flow ${v.flow.id}: no capture on either side of the link ${e.node}–${u.peer}; ${role} packets there are not counted`);
     }
   }
   return out;

@@ -81,7 +81,14 @@ function unitFacts(u: FlowUnit, sender: EndpointPoints, receiver: EndpointPoints
   arrivals.sort(byTime);
   const sendMs = u.sendMs ?? sentT;
   const path = packetPath(u, points, data.headers, from);
-  return { seq: u.seq, firstT, ...(sendMs !== undefined ? { sendMs } : {}), ...(sentT !== undefined ? { sentT, via } : {}), arrivals, ...(path ? { path } : {}) };
+  return {
+    seq: u.seq,
+    firstT,
+    ...(sendMs !== undefined ? { sendMs } : {}),
+    ...(sentT !== undefined ? { sentT, via } : {}),
+    arrivals,
+    ...(path ? { path } : {}),
+  };
 }
 
 function byTime(a: Arrival, b: Arrival): number {

@@ -152,7 +152,7 @@ class PacketSink {
       if (!h || flow === undefined || (stream.flow !== undefined && stream.flow !== flow)) continue;
       stream.flow = flow;
       stream.size ??= h.length;
-      stream.base ??= mod32(seq + off - ((h.seq - 1) * h.length) % 2 ** 32);
+      stream.base ??= mod32(seq + off - (((h.seq - 1) * h.length) % 2 ** 32));
       this.unit(flow, h.seq).sendMs ??= Number(h.sendNs) / 1e6;
       off += Math.max(0, h.length - 1);
     }

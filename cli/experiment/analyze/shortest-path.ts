@@ -48,7 +48,10 @@ export function finalAttachments(plan: Plan, v: FlowView, handovers: readonly Ha
   const out = new Map<string, string>();
   const mobile = (n: string) => plan.nodes.find((x) => x.name === n)?.roles.includes('mn') === true;
   const fallback = (mn: string): string | undefined => {
-    const last = handovers.filter((h) => h.mn === mn).sort((a, b) => a.at - b.at).pop();
+    const last = handovers
+      .filter((h) => h.mn === mn)
+      .sort((a, b) => a.at - b.at)
+      .pop();
     if (last) return last.to;
     return plan.nodes.find((x) => x.name === mn)?.interfaces.find((i) => i.kind === 'access' && i.up)?.peer.node;
   };

@@ -67,7 +67,11 @@ export function heldPrefixes(plan: Plan, messages: readonly WireMessage[]): Held
  * after it (the window from one handover of the run to the next); messages
  * before the first handover belong to none. Unknown addresses stand for themselves.
  */
-export function signallingAnalysis(wire: { messages: readonly WireMessage[]; undecodable: number }, book: AddressBook, handovers: readonly HandoverRecord[]): SignallingAnalysis {
+export function signallingAnalysis(
+  wire: { messages: readonly WireMessage[]; undecodable: number },
+  book: AddressBook,
+  handovers: readonly HandoverRecord[],
+): SignallingAnalysis {
   const order = [...handovers].sort((a, b) => a.at - b.at || a.index - b.index);
   const messages: SignallingMessage[] = wire.messages.map((w) => {
     const h = lastAtOrBefore(order, w.t);

@@ -14,7 +14,7 @@ export interface BindingsPanelProps {
 export function shareLines(sizes: number[], lines: number): number[] {
   const out = sizes.map(() => 0);
   let left = lines - sizes.length;
-  for (let progress = true; left > 0 && progress; ) {
+  for (let progress = true; left > 0 && progress;) {
     progress = false;
     for (let i = 0; i < sizes.length && left > 0; i++) {
       if ((out[i] as number) < (sizes[i] as number)) {
@@ -46,7 +46,11 @@ export function BindingsPanel({ view, selected, width, height }: BindingsPanelPr
       {bindings.map((b) => (
         <Text key={`${b.lm}|${b.prefix}`} wrap="truncate-end" bold={b.mn === selected}>
           <Text color="cyan">{mark(b.mn)}</Text>
-          {b.lm.padEnd(4)} {b.prefix} → <Text color="green">{b.mr.padEnd(4)}</Text> <Text dimColor>{b.mn}{b.proxy ? ' (LM proxy)' : ''}</Text>
+          {b.lm.padEnd(4)} {b.prefix} → <Text color="green">{b.mr.padEnd(4)}</Text>{' '}
+          <Text dimColor>
+            {b.mn}
+            {b.proxy ? ' (LM proxy)' : ''}
+          </Text>
         </Text>
       ))}
       <Text bold wrap="truncate-end">

@@ -16,12 +16,18 @@ export function FlowsPanel({ flows, width, height }: FlowsPanelProps) {
   const shown = flows.slice(0, fit);
   const running = flows.filter((f) => f.state === 'running').length;
   return (
-    <Panel title="Flows" note={flows.length ? `${running} running${flows.length > shown.length ? `, ${flows.length - shown.length} more` : ''}` : ''} width={width} height={height}>
+    <Panel
+      title="Flows"
+      note={flows.length ? `${running} running${flows.length > shown.length ? `, ${flows.length - shown.length} more` : ''}` : ''}
+      width={width}
+      height={height}
+    >
       {flows.length === 0 ? <Line dim>no flows — press f to start one</Line> : null}
       {shown.map((f) => (
         <Box key={f.id} flexDirection="column">
           <Text wrap="truncate-end">
-            <Text bold>{f.id.padEnd(4)}</Text> {f.kind.padEnd(4)} {`${f.from ?? '?'} → ${f.to ?? '-'}`.padEnd(12)} <Text color={STATE_COLOR[f.state] ?? 'yellow'}>{f.state.padEnd(8)}</Text>
+            <Text bold>{f.id.padEnd(4)}</Text> {f.kind.padEnd(4)} {`${f.from ?? '?'} → ${f.to ?? '-'}`.padEnd(12)}{' '}
+            <Text color={STATE_COLOR[f.state] ?? 'yellow'}>{f.state.padEnd(8)}</Text>
             {f.state === 'running' ? ` ${f.rate.toFixed(1).padStart(7)} pkt/s` : `       - pkt/s`}
             {f.sent !== undefined ? `  sent ${f.sent}` : ''}
             {f.received !== undefined ? `  recv ${f.received}` : ''}

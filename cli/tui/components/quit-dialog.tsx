@@ -17,7 +17,11 @@ export function QuitDialog({ lab, labGone, width }: QuitDialogProps) {
         </Text>
       ) : (
         <Text wrap="truncate-end">
-          Leave the TUI. Lab <Text bold>{lab}</Text>: <Text bold color="green">k</Text> keep it running ·{' '}
+          Leave the TUI. Lab <Text bold>{lab}</Text>:{' '}
+          <Text bold color="green">
+            k
+          </Text>{' '}
+          keep it running ·{' '}
           <Text bold color="red">
             d
           </Text>{' '}

@@ -65,5 +65,9 @@ export function TopologyPanel({ view, selected, width, height }: TopologyPanelPr
 
 /** Columns the network's line takes without its prefix. */
 function networkLength(net: TopologyView['networks'][number]): number {
-  return Math.max(4, net.name.length) + 1 + net.nodes.reduce((sum, n, i) => sum + (i > 0 ? 1 : 0) + (n.down ? 1 : 0) + n.name.length + n.roles.join(',').length + 2, 0);
+  return (
+    Math.max(4, net.name.length) +
+    1 +
+    net.nodes.reduce((sum, n, i) => sum + (i > 0 ? 1 : 0) + (n.down ? 1 : 0) + n.name.length + n.roles.join(',').length + 2, 0)
+  );
 }

@@ -14,7 +14,11 @@ export interface ActionStatus {
  * busy while it runs, then what it did or why it failed (also noted in the
  * event log). A failed action never takes the TUI down.
  */
-export function useActions(dispatch: Dispatch<TuiAction>): { status: ActionStatus; run: (label: string, fn: () => Promise<string | void>) => void; say: (text: string, error?: boolean) => void } {
+export function useActions(dispatch: Dispatch<TuiAction>): {
+  status: ActionStatus;
+  run: (label: string, fn: () => Promise<string | void>) => void;
+  say: (text: string, error?: boolean) => void;
+} {
   const [status, setStatus] = useState<ActionStatus>({ state: 'idle', text: '' });
   const latest = useRef(0);
   const run = useCallback(

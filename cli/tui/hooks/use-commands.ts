@@ -50,13 +50,19 @@ export function useCommands(d: CommandDeps): Record<KeyAction, () => void> {
       if (mn) f(mn);
       else d.say('this lab has no mobile node', true);
     });
-  const cells = (mn: string) => topologyView(lab.plan, d.model()).mobileNodes.find((m) => m.name === mn)?.cells ?? cellsOf(lab.plan, mn).map((ar) => ({ ar, up: false }));
+  const cells = (mn: string) =>
+    topologyView(lab.plan, d.model()).mobileNodes.find((m) => m.name === mn)?.cells ?? cellsOf(lab.plan, mn).map((ar) => ({ ar, up: false }));
   const network = (node: string) => lab.plan.nodes.find((n) => n.name === node)?.network ?? '';
-  const arItems = (list: { ar: string; up: boolean }[]) => list.map((c) => ({ value: c.ar, label: c.ar, hint: `${network(c.ar)}${c.up ? ' · attached' : ''}` }));
+  const arItems = (list: { ar: string; up: boolean }[]) =>
+    list.map((c) => ({ value: c.ar, label: c.ar, hint: `${network(c.ar)}${c.up ? ' · attached' : ''}` }));
   const agentNodes = () => {
     const nodes = lab.plan.nodes.filter((n) => n.agent);
     const mobile = nodes.filter((n) => n.roles.includes('mn'));
-    return [...mobile, ...nodes.filter((n) => !n.roles.includes('mn'))].map((n) => ({ value: n.name, label: n.name, hint: `${n.roles.join(',')} · ${n.network}` }));
+    return [...mobile, ...nodes.filter((n) => !n.roles.includes('mn'))].map((n) => ({
+      value: n.name,
+      label: n.name,
+      hint: `${n.roles.join(',')} · ${n.network}`,
+    }));
   };
   const handover = (mn: string, predictive: boolean) =>
     picker(`Hand ${mn} over to${predictive ? ' (predictive)' : ''}`, arItems(cells(mn).filter((c) => !c.up)), (ar) =>
@@ -83,11 +89,15 @@ export function useCommands(d: CommandDeps): Record<KeyAction, () => void> {
     }),
     handover: withMn((mn) => handover(mn, false)),
     predictiveHandover: withMn((mn) => handover(mn, true)),
-    attach: withMn((mn) => picker(`Attach ${mn} to`, arItems(cells(mn).filter((c) => !c.up)), (ar) => d.run(`attach ${mn} to ${ar}`, () => lab.attach(mn, ar)))),
+    attach: withMn((mn) =>
+      picker(`Attach ${mn} to`, arItems(cells(mn).filter((c) => !c.up)), (ar) => d.run(`attach ${mn} to ${ar}`, () => lab.attach(mn, ar))),
+    ),
     detach: withMn((mn) => {
       const up = cells(mn).filter((c) => c.up);
       const items = [...arItems(up), ...(up.length > 1 ? [{ value: '*', label: 'all', hint: 'every cell' }] : [])];
-      picker(`Detach ${mn} from`, items, (ar) => d.run(`detach ${mn} from ${ar === '*' ? 'every cell' : ar}`, () => lab.detach(mn, ar === '*' ? undefined : ar)));
+      picker(`Detach ${mn} from`, items, (ar) =>
+        d.run(`detach ${mn} from ${ar === '*' ? 'every cell' : ar}`, () => lab.detach(mn, ar === '*' ? undefined : ar)),
+      );
     }),
     startFlow: live(() =>
       picker('Flow kind', FLOW_KINDS, (kind) =>

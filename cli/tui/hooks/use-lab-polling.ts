@@ -20,7 +20,11 @@ export function useLabPolling(lab: TuiLab, dispatch: Dispatch<TuiAction>, everyM
       try {
         const present = await lab.present();
         const [states, radios, capture] = present
-          ? await Promise.all([lab.allStates(), radiosOf(lab, mns), lab.capture.stats().catch((e: unknown): CaptureStatus => ({ on: false, packets: 0, error: errorText(e) }))])
+          ? await Promise.all([
+              lab.allStates(),
+              radiosOf(lab, mns),
+              lab.capture.stats().catch((e: unknown): CaptureStatus => ({ on: false, packets: 0, error: errorText(e) })),
+            ])
           : [{}, {}, undefined];
         if (stopped) return;
         lastError = '';

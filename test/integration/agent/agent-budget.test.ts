@@ -85,7 +85,11 @@ describe('agent budgets on figure 1 (netns)', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const lab = uniqueLab('budget');
       created.push(lab);
-      loads.push(loadavg().map((l) => l.toFixed(1)).join(' '));
+      loads.push(
+        loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' '),
+      );
       bare = Math.min(bare, await bareNodeStartMs(13));
       const dep = await deploy({ topology: path.join(ROOT, 'topologies/fig1.yaml'), name: lab, runtime: 'netns' });
       const deployedAt = performance.now();
@@ -97,7 +101,12 @@ describe('agent budgets on figure 1 (netns)', () => {
       // Memory once the lab has settled and again after some signalling and traffic (MN2 → MN1 triggers a location query).
       await new Promise((r) => setTimeout(r, 1500));
       for (const [n, b] of await rssByNode(lab)) rss.set(n, Math.max(rss.get(n) ?? 0, b));
-      const globals = async (mn: string) => (JSON.parse((await execa('ip', ['-j', '-n', `dmm-${lab}-${mn}`, '-6', 'address', 'show', 'scope', 'global'])).stdout || '[]') as { addr_info?: { local: string }[] }[]).flatMap((l) => l.addr_info ?? []);
+      const globals = async (mn: string) =>
+        (
+          JSON.parse((await execa('ip', ['-j', '-n', `dmm-${lab}-${mn}`, '-6', 'address', 'show', 'scope', 'global'])).stdout || '[]') as {
+            addr_info?: { local: string }[];
+          }[]
+        ).flatMap((l) => l.addr_info ?? []);
       for (let i = 0; i < 100 && (await globals('mn2')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       const home = (await globals('mn1'))[0]?.local;
       if (home) await execa('ip', ['netns', 'exec', `dmm-${lab}-mn2`, 'ping', '-c', '5', '-i', '0.2', '-W', '2', home], { reject: false });
@@ -130,7 +139,10 @@ describe('agent budgets on figure 1 (netns)', () => {
     const overReady = [...bestReady].filter(([, ms]) => ms > limit).map(([n, ms]) => `${n} ${ms.toFixed(0)} ms`);
     expect(rss.size).toBe(13);
     expect(overRss, 'agents over twice the 50 MB budget').toEqual([]);
-    expect(overReady, `agents slower to be ready than ${limit.toFixed(0)} ms (twice the 300 ms budget, or twice a bare Node start on this machine now)`).toEqual([]);
+    expect(
+      overReady,
+      `agents slower to be ready than ${limit.toFixed(0)} ms (twice the 300 ms budget, or twice a bare Node start on this machine now)`,
+    ).toEqual([]);
     for (const lab of created) expect(await leftovers(lab)).toEqual([]);
   });
 });

@@ -222,7 +222,10 @@ describe('forged and replayed signalling on figure 1 (netns)', () => {
       const anchor = parsePrefix(state.plan.mobility.mrs.find((m) => m.node === mr)!.anchor);
       for (let i = 0; i < 300; i++) {
         const r = await execa('ip', ['-j', '-n', `dmm-${lab}-${mn}`, '-6', 'address', 'show', 'scope', 'global']);
-        const a = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[]).flatMap((l) => l.addr_info ?? []).map((x) => x.local).find((x) => contains(anchor, parseAddress(x)));
+        const a = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[])
+          .flatMap((l) => l.addr_info ?? [])
+          .map((x) => x.local)
+          .find((x) => contains(anchor, parseAddress(x)));
         if (a) return a;
         await new Promise((res) => setTimeout(res, 50));
       }
@@ -233,7 +236,22 @@ describe('forged and replayed signalling on figure 1 (netns)', () => {
     const prefix = formatPrefix({ addr: parseAddress(home) & ~((1n << 64n) - 1n), len: 64 });
 
     // Live capture at LM1 of what MR11 sends it (to replay), and the forger in cn.
-    const cap = execa('nsenter', [`--net=/run/netns/dmm-${lab}-lm1`, 'tcpdump', '-i', 'mr12', '-w', '-', '-U', '--immediate-mode', '-n', `udp dst port 5436 and src host ${lo.mr11} and dst host ${lo.lm1}`], { reject: false, buffer: false, encoding: 'buffer' });
+    const cap = execa(
+      'nsenter',
+      [
+        `--net=/run/netns/dmm-${lab}-lm1`,
+        'tcpdump',
+        '-i',
+        'mr12',
+        '-w',
+        '-',
+        '-U',
+        '--immediate-mode',
+        '-n',
+        `udp dst port 5436 and src host ${lo.mr11} and dst host ${lo.lm1}`,
+      ],
+      { reject: false, buffer: false, encoding: 'buffer' },
+    );
     procs.push(cap);
     const fromMr11: { at: number; packet: Captured }[] = [];
     const packetWaiters = new Set<() => void>();
@@ -282,7 +300,10 @@ describe('forged and replayed signalling on figure 1 (netns)', () => {
         ev = (await rejectionsNow(lab, node)).find((e) => e.from === from && e.seq === seq && e.reason === reason);
         if (!ev) await new Promise((res) => setTimeout(res, 50));
       }
-      expect(ev, `${node} logged mh.rejected (${reason}) for seq ${seq} from ${from}; it logged: ${JSON.stringify((await rejectionsNow(lab, node)).slice(-3))}`).toBeDefined();
+      expect(
+        ev,
+        `${node} logged mh.rejected (${reason}) for seq ${seq} from ${from}; it logged: ${JSON.stringify((await rejectionsNow(lab, node)).slice(-3))}`,
+      ).toBeDefined();
       expected[node].push({ from, seq, reason });
       const now = await inspectJson(lab);
       const c = counters(now, node);
@@ -321,16 +342,65 @@ describe('forged and replayed signalling on figure 1 (netns)', () => {
     });
 
     // Each case: what goes where, from which address, signed how, and the expected verdict.
-    const cases: { what: string; to: 'lm1' | 'mr11'; from: string; msg: (seq: number) => MhMessage; auth?: { spi: number; key: Uint8Array }; reason: string }[] = [
-      { what: '(a) location update, wrong key, from cn', to: 'lm1', from: lo.cn!, msg: locationUpdate, auth: { spi, key: wrongKey }, reason: 'unauthenticated: bad-mac' },
-      { what: '(a) location update, wrong key, posing as MR12', to: 'lm1', from: lo.mr12!, msg: locationUpdate, auth: { spi, key: wrongKey }, reason: 'unauthenticated: bad-mac' },
-      { what: '(a) location update, unknown SPI, posing as MR12', to: 'lm1', from: lo.mr12!, msg: locationUpdate, auth: { spi: spi === 0x7fffffff ? 256 : spi + 1, key: labKey }, reason: 'unauthenticated: unknown-spi' },
+    const cases: {
+      what: string;
+      to: 'lm1' | 'mr11';
+      from: string;
+      msg: (seq: number) => MhMessage;
+      auth?: { spi: number; key: Uint8Array };
+      reason: string;
+    }[] = [
+      {
+        what: '(a) location update, wrong key, from cn',
+        to: 'lm1',
+        from: lo.cn!,
+        msg: locationUpdate,
+        auth: { spi, key: wrongKey },
+        reason: 'unauthenticated: bad-mac',
+      },
+      {
+        what: '(a) location update, wrong key, posing as MR12',
+        to: 'lm1',
+        from: lo.mr12!,
+        msg: locationUpdate,
+        auth: { spi, key: wrongKey },
+        reason: 'unauthenticated: bad-mac',
+      },
+      {
+        what: '(a) location update, unknown SPI, posing as MR12',
+        to: 'lm1',
+        from: lo.mr12!,
+        msg: locationUpdate,
+        auth: { spi: spi === 0x7fffffff ? 256 : spi + 1, key: labKey },
+        reason: 'unauthenticated: unknown-spi',
+      },
       { what: '(b) location update, unsigned, from cn', to: 'lm1', from: lo.cn!, msg: locationUpdate, reason: 'unauthenticated: missing-auth' },
       { what: '(b) location update, unsigned, posing as MR12', to: 'lm1', from: lo.mr12!, msg: locationUpdate, reason: 'unauthenticated: missing-auth' },
-      { what: '(c) anchor binding, wrong key, from cn', to: 'mr11', from: lo.cn!, msg: anchorBinding, auth: { spi, key: wrongKey }, reason: 'unauthenticated: bad-mac' },
-      { what: '(c) anchor binding, wrong key, posing as MR12', to: 'mr11', from: lo.mr12!, msg: anchorBinding, auth: { spi, key: wrongKey }, reason: 'unauthenticated: bad-mac' },
+      {
+        what: '(c) anchor binding, wrong key, from cn',
+        to: 'mr11',
+        from: lo.cn!,
+        msg: anchorBinding,
+        auth: { spi, key: wrongKey },
+        reason: 'unauthenticated: bad-mac',
+      },
+      {
+        what: '(c) anchor binding, wrong key, posing as MR12',
+        to: 'mr11',
+        from: lo.mr12!,
+        msg: anchorBinding,
+        auth: { spi, key: wrongKey },
+        reason: 'unauthenticated: bad-mac',
+      },
       { what: '(c) anchor binding, unsigned, posing as MR12', to: 'mr11', from: lo.mr12!, msg: anchorBinding, reason: 'unauthenticated: missing-auth' },
-      { what: 'revocation of the prefix, wrong key, posing as LM1', to: 'mr11', from: lo.lm1!, msg: revocation, auth: { spi, key: wrongKey }, reason: 'unauthenticated: bad-mac' },
+      {
+        what: 'revocation of the prefix, wrong key, posing as LM1',
+        to: 'mr11',
+        from: lo.lm1!,
+        msg: revocation,
+        auth: { spi, key: wrongKey },
+        reason: 'unauthenticated: bad-mac',
+      },
     ];
     let seq = 40_000 + Math.floor(Math.random() * 20_000);
     for (const c of cases) {

@@ -103,7 +103,10 @@ async function deployLab(file: string, prefix: string): Promise<{ lab: string; f
 async function startCapture(lab: string, spec: string): Promise<{ file: string; proc: ResultPromise }> {
   const [node, iface] = spec.split(':') as [string, string];
   const file = path.join(dir, `${lab}-${node}-${iface}.pcap`);
-  const proc = execa('nsenter', [`--net=/run/netns/dmm-${lab}-${node}`, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-n'], { reject: false, buffer: false });
+  const proc = execa('nsenter', [`--net=/run/netns/dmm-${lab}-${node}`, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-n'], {
+    reject: false,
+    buffer: false,
+  });
   captures.push(proc);
   await new Promise<void>((resolve, reject) => {
     let err = '';
@@ -127,7 +130,11 @@ async function stopCaptures(list: { proc: ResultPromise }[]): Promise<void> {
 
 /** tshark -T fields on a capture: one object per packet matching `filter`. */
 async function tshark(file: string, filter: string, fields: string[]): Promise<Row[]> {
-  const r = await execa('tshark', ['-r', file, '-n', '-Y', filter, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])], { reject: false });
+  const r = await execa(
+    'tshark',
+    ['-r', file, '-n', '-Y', filter, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])],
+    { reject: false },
+  );
   expect(r.exitCode, r.stderr).toBe(0);
   return r.stdout
     .split('\n')
@@ -185,7 +192,12 @@ async function ping(lab: string, from: string, to: string, count = 5): Promise<s
   return r.stdout;
 }
 
-async function inspectJson(lab: string): Promise<{ agents: { node: string; status: string; state?: Json }[]; nodeViews: { name: string; routes: string[]; interfaces: { name: string; addresses: string[] }[] }[] }> {
+async function inspectJson(
+  lab: string,
+): Promise<{
+  agents: { node: string; status: string; state?: Json }[];
+  nodeViews: { name: string; routes: string[]; interfaces: { name: string; addresses: string[] }[] }[];
+}> {
   const r = await dmmlab(['inspect', lab, '--json']);
   expect(r.exitCode, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
@@ -228,7 +240,27 @@ describe('initial attachment on figure 1 (netns)', () => {
     await stopCaptures(Object.values(caps));
 
     // --- MR11 ↔ LM1/HAA1 on lm1:mr12 (LM1 and HAA1 are one node, reached through MR12) ---
-    const mhFields = ['frame.number', 'frame.time_epoch', 'ipv6.src', 'ipv6.dst', 'mip6.mhtype', 'mip6.bu.seqnr', 'mip6.bu.p_flag', 'mip6.bu.a_flag', 'mip6.ba.seqnr', 'mip6.ba.status', 'mip6.ba.p_flag', 'mip6.mnid.identifier', 'mip6.nemo.mnp.mnp', 'mip6.nemo.mnp.pfl', 'mip6.vsm.vendorId', 'mip6.vsm.subtype', 'mip6.auth.mobility_spi', 'mip6.timestamp_tmp', 'udp.payload'];
+    const mhFields = [
+      'frame.number',
+      'frame.time_epoch',
+      'ipv6.src',
+      'ipv6.dst',
+      'mip6.mhtype',
+      'mip6.bu.seqnr',
+      'mip6.bu.p_flag',
+      'mip6.bu.a_flag',
+      'mip6.ba.seqnr',
+      'mip6.ba.status',
+      'mip6.ba.p_flag',
+      'mip6.mnid.identifier',
+      'mip6.nemo.mnp.mnp',
+      'mip6.nemo.mnp.pfl',
+      'mip6.vsm.vendorId',
+      'mip6.vsm.subtype',
+      'mip6.auth.mobility_spi',
+      'mip6.timestamp_tmp',
+      'udp.payload',
+    ];
     const atLm = await tshark(caps['lm1:mr12']!.file, 'mipv6', mhFields);
     const mnId = `mn1@net1.${lab}`;
     // Every MH on the wire is signed with the lab's key (RFC 4285 shape, HMAC-SHA256) and carries a timestamp.
@@ -239,7 +271,11 @@ describe('initial attachment on figure 1 (netns)', () => {
         expect(r['mip6.auth.mobility_spi'], `frame ${r['frame.number']}`).toBe(String(facts.spi));
         expect(r['mip6.timestamp_tmp'], `frame ${r['frame.number']}`).not.toBe('');
       }
-      const v = verifyMessage(bytesOf(r['udp.payload']), { src: r['ipv6.src'] as string, dst: r['ipv6.dst'] as string, keyForSpi: (s) => (s === facts.spi ? facts.key : undefined) });
+      const v = verifyMessage(bytesOf(r['udp.payload']), {
+        src: r['ipv6.src'] as string,
+        dst: r['ipv6.dst'] as string,
+        keyForSpi: (s) => (s === facts.spi ? facts.key : undefined),
+      });
       expect(v, `frame ${r['frame.number']} verifies with the lab key`).toEqual({ ok: true, spi: facts.spi });
     }
     const fromMr11 = (r: Row) => canonical(r['ipv6.src'] as string) === lo.mr11 && canonical(r['ipv6.dst'] as string) === lo.lm1;
@@ -280,7 +316,15 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(Number(haaPba!['frame.number'])).toBeLessThan(Number(locPbu!['frame.number']));
 
     // --- The router advertisement on the access link carries the prefix (from MR11's side of it) ---
-    const ras = await tshark(caps['mr11:mn1']!.file, 'icmpv6.type == 134', ['frame.number', 'eth.src', 'ipv6.src', 'icmpv6.opt.prefix', 'icmpv6.opt.prefix.length', 'icmpv6.opt.prefix.valid_lifetime', 'icmpv6.opt.prefix.preferred_lifetime']);
+    const ras = await tshark(caps['mr11:mn1']!.file, 'icmpv6.type == 134', [
+      'frame.number',
+      'eth.src',
+      'ipv6.src',
+      'icmpv6.opt.prefix',
+      'icmpv6.opt.prefix.length',
+      'icmpv6.opt.prefix.valid_lifetime',
+      'icmpv6.opt.prefix.preferred_lifetime',
+    ]);
     const ra = ras.find((r) => (r['icmpv6.opt.prefix'] ?? '').split(',').includes(base));
     expect(ra, `an RA with ${prefix} on mr11:mn1 (RAs seen: ${JSON.stringify(ras)})`).toBeDefined();
     expect(ra!['eth.src']).toBe(facts.mac('mr11', 'mn1'));
@@ -289,7 +333,16 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(Number(ra!['icmpv6.opt.prefix.valid_lifetime'])).toBeGreaterThan(0);
 
     // --- Route optimisation `query`: LMQ/LMR between MR31 and LM1, then MR31 tunnels to MR11 ---
-    const atMr31 = await tshark(caps['mr31:core']!.file, 'mipv6 || icmpv6.type == 128 || icmpv6.type == 129', ['frame.number', 'frame.time_epoch', 'ipv6.src', 'ipv6.dst', 'ipv6.nxt', 'mip6.mhtype', 'icmpv6.type', 'udp.payload']);
+    const atMr31 = await tshark(caps['mr31:core']!.file, 'mipv6 || icmpv6.type == 128 || icmpv6.type == 129', [
+      'frame.number',
+      'frame.time_epoch',
+      'ipv6.src',
+      'ipv6.dst',
+      'ipv6.nxt',
+      'mip6.mhtype',
+      'icmpv6.type',
+      'udp.payload',
+    ]);
     const exp = atMr31.filter((r) => r['mip6.mhtype'] === '11');
     const lmq = exp.find((r) => canonical(r['ipv6.src'] as string) === lo.mr31 && canonical(r['ipv6.dst'] as string) === lo.lm1);
     const lmr = exp.find((r) => canonical(r['ipv6.src'] as string) === lo.lm1 && canonical(r['ipv6.dst'] as string) === lo.mr31);
@@ -326,7 +379,12 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(Number(requests[0]!['frame.time_epoch'])).toBeLessThan(Number(lmq!['frame.time_epoch']));
     // The same tunnel on the core's link to MR11.
     const atCore = await tshark(caps['core:mr11']!.file, 'ipv6.nxt == 41 && icmpv6.type == 128', ['ipv6.src', 'ipv6.dst']);
-    expect(atCore.some((r) => canonical((r['ipv6.src'] as string).split(',')[0] as string) === lo.mr31 && canonical((r['ipv6.dst'] as string).split(',')[0] as string) === outerDst)).toBe(true);
+    expect(
+      atCore.some(
+        (r) =>
+          canonical((r['ipv6.src'] as string).split(',')[0] as string) === lo.mr31 && canonical((r['ipv6.dst'] as string).split(',')[0] as string) === outerDst,
+      ),
+    ).toBe(true);
 
     // --- MN1 answers from its home address ---
     const access = await tshark(caps['mr11:mn1']!.file, 'icmpv6.type == 128 || icmpv6.type == 129', ['icmpv6.type', 'ipv6.src', 'ipv6.dst']);
@@ -352,14 +410,17 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(onLink?.route).toMatch(/^on-link via fe80::\S+ dev mn1$/);
     expect(onLink?.servedBy).toBeUndefined();
     expect(m11.tunnelPeers).toContain('mr31');
-    expect(list(roleState(view, 'mr11', 'ar').visitors)).toContainEqual(expect.objectContaining({ mn: 'mn1', state: 'attached', prefixes: [{ prefix, anchor: 'mr11' }] }));
+    expect(list(roleState(view, 'mr11', 'ar').visitors)).toContainEqual(
+      expect.objectContaining({ mn: 'mn1', state: 'attached', prefixes: [{ prefix, anchor: 'mr11' }] }),
+    );
     // The kernel agrees: the on-link route in MR11's mobility table, the home address on mn1's radio.
     const mr11View = view.nodeViews.find((n) => n.name === 'mr11');
     expect(mr11View?.routes.some((r) => r.startsWith(`${prefix} via fe80::`) && r.includes('dev mn1') && r.includes('table 100'))).toBe(true);
     expect(view.nodeViews.find((n) => n.name === 'mn1')?.interfaces.find((i) => i.name === 'mr11')?.addresses).toContain(`${home}/64`);
     // The text form shows the same, with its roles.
     expect(text.exitCode, text.stderr).toBe(0);
-    for (const section of ['LM bindings', 'HAA leases', 'MR routes and caches', 'Tunnels', 'Mobile nodes at access routers']) expect(text.stdout).toContain(section);
+    for (const section of ['LM bindings', 'HAA leases', 'MR routes and caches', 'Tunnels', 'Mobile nodes at access routers'])
+      expect(text.stdout).toContain(section);
     expect(text.stdout).toMatch(new RegExp(`lm1\\s+${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s+${mnId.replace(/\./g, '\\.')}\\s+mr11`));
     expect(text.stdout).toMatch(new RegExp(`mr31\\s+${prefix.replace(/[/]/g, '\\/')}\\s+tunnel to mr11\\s+cache \\(query`));
     expect(text.stdout).toMatch(/mr11\s+mr,ar\s+net1/);
@@ -381,7 +442,14 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(list(lm.bindings).filter((b) => b.prefix === prefix)).toEqual([]);
     expect(list(roleState(view, 'lm1', 'haa').leases)).toContainEqual(expect.objectContaining({ prefix, mnId, anchor: 'mr11' }));
     // MR31 asked and was told there is none (status 128): no cache, no tunnel.
-    const atMr31 = await tshark(caps['mr31:core']!.file, 'mipv6 || icmpv6.type == 128', ['frame.number', 'ipv6.src', 'ipv6.dst', 'mip6.mhtype', 'icmpv6.type', 'udp.payload']);
+    const atMr31 = await tshark(caps['mr31:core']!.file, 'mipv6 || icmpv6.type == 128', [
+      'frame.number',
+      'ipv6.src',
+      'ipv6.dst',
+      'mip6.mhtype',
+      'icmpv6.type',
+      'udp.payload',
+    ]);
     const lmr = atMr31.filter((r) => r['mip6.mhtype'] === '11' && canonical(r['ipv6.src'] as string) === lo.lm1).map(mh);
     expect(lmr.length, 'an LMR from LM1').toBeGreaterThan(0);
     for (const m of lmr) {
@@ -400,7 +468,14 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(m11).toMatchObject({ attached: 'mn1' });
     expect(m11?.route).toMatch(/^on-link via fe80::\S+ dev mn1$/);
     // The location update still went out (LM1 keeps the node's context), and was accepted.
-    const atLm = await tshark(caps['lm1:mr12']!.file, 'mip6.mhtype == 5 || mip6.mhtype == 6', ['mip6.mhtype', 'mip6.bu.seqnr', 'mip6.ba.seqnr', 'mip6.ba.status', 'mip6.nemo.mnp.mnp', 'udp.payload']);
+    const atLm = await tshark(caps['lm1:mr12']!.file, 'mip6.mhtype == 5 || mip6.mhtype == 6', [
+      'mip6.mhtype',
+      'mip6.bu.seqnr',
+      'mip6.ba.seqnr',
+      'mip6.ba.status',
+      'mip6.nemo.mnp.mnp',
+      'udp.payload',
+    ]);
     const loc = atLm.find((r) => r['mip6.mhtype'] === '5' && purposeOf(mh(r)) === PURPOSE.LOCATION_UPDATE && r['mip6.nemo.mnp.mnp'] === prefix.split('/')[0]);
     expect(loc).toBeDefined();
     expect(atLm.find((r) => r['mip6.mhtype'] === '6' && r['mip6.ba.seqnr'] === loc!['mip6.bu.seqnr'])?.['mip6.ba.status']).toBe('0');

@@ -51,7 +51,10 @@ async function update(from: string, id: string): Promise<Record<string, unknown>
 
 async function events(node: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(`/run/dmmlab/${lab}/logs/${node}.log`, 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function proxyEntries(): Promise<Record<string, unknown>[]> {

@@ -88,7 +88,10 @@ async function homeAddressIn(lab: string, mn: string, aggregate: string): Promis
   const agg = parsePrefix(aggregate);
   for (let i = 0; i < 300; i++) {
     const r = await execa('ip', ['-j', '-n', `dmm-${lab}-${mn}`, '-6', 'address', 'show', 'scope', 'global']);
-    const a = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[]).flatMap((l) => l.addr_info ?? []).map((x) => x.local).find((x) => contains(agg, parseAddress(x)));
+    const a = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string }[] }[])
+      .flatMap((l) => l.addr_info ?? [])
+      .map((x) => x.local)
+      .find((x) => contains(agg, parseAddress(x)));
     if (a) return a;
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -143,7 +146,8 @@ describe('malformed signalling on figure 1 (netns)', () => {
 
     const before = await inspectJson(lab);
     const pidOf = (v: Awaited<ReturnType<typeof inspectJson>>, n: string) => v.agents.find((a) => a.node === n)?.state?.pid;
-    const countersOf = (v: Awaited<ReturnType<typeof inspectJson>>, n: string) => v.agents.find((a) => a.node === n)?.state?.signalling as Record<string, number>;
+    const countersOf = (v: Awaited<ReturnType<typeof inspectJson>>, n: string) =>
+      v.agents.find((a) => a.node === n)?.state?.signalling as Record<string, number>;
 
     for (const node of ['lm1', 'mr11'] as const) {
       const dst = lo[node]!;
@@ -153,7 +157,12 @@ describe('malformed signalling on figure 1 (netns)', () => {
           sequence: 4242,
           flags: makeFlags(BU_FLAG_BITS, { A: true, P: true }),
           lifetime: 600,
-          options: [purposeOption(PURPOSE.LOCATION_UPDATE), mnId(`mn1@net1.${lab}`), hnp('2001:db8:1:8000::/64'), { kind: 'timestamp', value: timestampFromMillis(Date.now()) }],
+          options: [
+            purposeOption(PURPOSE.LOCATION_UPDATE),
+            mnId(`mn1@net1.${lab}`),
+            hnp('2001:db8:1:8000::/64'),
+            { kind: 'timestamp', value: timestampFromMillis(Date.now()) },
+          ],
         },
         { src: lo.cn!, dst, auth: key },
       );
@@ -169,9 +178,17 @@ describe('malformed signalling on figure 1 (netns)', () => {
         { what: 'MH type 200', bytes: rawMh(200, 16, [0, 1]), reason: /^malformed: unknown-type$/ },
         { what: 'MH type 1 (HoTI, not spoken here)', bytes: rawMh(1, 32, [0, 0]), reason: /^malformed: unknown-type$/ },
         // A PBU whose MN-ID option says 200 octets in a 24-octet MH.
-        { what: 'an option running past the end', bytes: rawMh(5, 24, [0x12, 0x34, 0x82, 0x00, 0x00, 0x96, 8, 200, 1, 0x6d]), reason: /^malformed: bad-option$/ },
+        {
+          what: 'an option running past the end',
+          bytes: rawMh(5, 24, [0x12, 0x34, 0x82, 0x00, 0x00, 0x96, 8, 200, 1, 0x6d]),
+          reason: /^malformed: bad-option$/,
+        },
         // An HNP option (type 22) with length 4 instead of 18, in a 40-octet PBU.
-        { what: 'an HNP option of the wrong length', bytes: rawMh(5, 40, [0x12, 0x35, 0x82, 0x00, 0x00, 0x96, 1, 0, 22, 4, 0, 64, 0, 0]), reason: /^malformed: bad-option$/ },
+        {
+          what: 'an HNP option of the wrong length',
+          bytes: rawMh(5, 40, [0x12, 0x35, 0x82, 0x00, 0x00, 0x96, 1, 0, 22, 4, 0, 64, 0, 0]),
+          reason: /^malformed: bad-option$/,
+        },
         { what: 'a 60000-octet datagram', bytes: huge, reason: /^malformed: bad-length$/ },
       ];
       expect(new Set(cases.map((c) => c.bytes.length)).size).toBe(cases.length);
@@ -213,7 +230,11 @@ describe('malformed signalling on figure 1 (netns)', () => {
       expect(session.deadAgents).toEqual([]);
       expect(await session.agentState('lm1')).toMatchObject({ configured: true, pid: pidOf(before, 'lm1') });
       const done = session.waitFor((e) => e.kind === 'handover.completed' && e.node === 'mr12' && (e as Json).mn === 'mn1', 20_000, 'handover of mn1 to mr12');
-      const transferred = session.waitFor((e) => e.kind === 'context.transferred' && e.node === 'mr12' && (e as Json).from === 'mr11', 20_000, 'context transfer from mr11');
+      const transferred = session.waitFor(
+        (e) => e.kind === 'context.transferred' && e.node === 'mr12' && (e as Json).from === 'mr11',
+        20_000,
+        'context transfer from mr11',
+      );
       await session.handover('mn1', 'mr12');
       const [h] = await Promise.all([done, transferred]);
       expect((h as Json).from).toBe('mr11');

@@ -35,7 +35,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Starts tcpdump on one interface of a node; resolves once it listens. */
 async function tcpdump(node: string, iface: string): Promise<CaptureFileRef> {
   const file = path.join(dir, `${node}_${iface}.pcap`);
-  const child = execa('nsenter', [`--net=/run/netns/${ns(node)}`, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-Z', 'root', '-n'], { reject: false, stdin: 'ignore' });
+  const child = execa('nsenter', [`--net=/run/netns/${ns(node)}`, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-Z', 'root', '-n'], {
+    reject: false,
+    stdin: 'ignore',
+  });
   dumps.push({ child, name: `${node}:${iface}` });
   await new Promise<void>((resolve, reject) => {
     let err = '';

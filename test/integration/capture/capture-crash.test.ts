@@ -16,8 +16,6 @@ import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 const lab = uniqueLab('capk');
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capcrash-'));
 
-
-
 /** tcpdumps writing under `sub` (their command line names the file). */
 async function tcpdumpsIn(sub: string): Promise<number[]> {
   const r = await execa('pgrep', ['-af', 'tcpdump'], { reject: false });

@@ -30,9 +30,8 @@ const decoded = new Map<string, DecodedPacket[]>();
 
 const netns = (node: string) => `dmm-${lab}-${node}`;
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
-const ping = (from: string, to: string, ...extra: string[]) => run(['ip', 'netns', 'exec', netns(from), 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ...extra, to]);
-
-
+const ping = (from: string, to: string, ...extra: string[]) =>
+  run(['ip', 'netns', 'exec', netns(from), 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ...extra, to]);
 
 /** mn1's global address from router advertisements (it autoconfigures after deploy). */
 async function homeAddress(): Promise<string> {
@@ -109,8 +108,14 @@ describe('CaptureSession on a running lab', () => {
 
   it('sees the pings to the home address on every hop, both ways', () => {
     for (const name of ['cn1:mr1', 'mr1:cn1', 'mr1:mn1', 'mn1:mr1']) {
-      expect(echoes(decoded.get(name), 128, (l) => l.dst === home), name).toHaveLength(3);
-      expect(echoes(decoded.get(name), 129, (l) => l.src === home), name).toHaveLength(3);
+      expect(
+        echoes(decoded.get(name), 128, (l) => l.dst === home),
+        name,
+      ).toHaveLength(3);
+      expect(
+        echoes(decoded.get(name), 129, (l) => l.src === home),
+        name,
+      ).toHaveLength(3);
     }
   });
 
@@ -118,10 +123,20 @@ describe('CaptureSession on a running lab', () => {
     const cn1 = (plan.nodes.find((n) => n.name === 'cn1')?.loopback as string).split('/')[0] as string;
     const mr1 = (plan.nodes.find((n) => n.name === 'mr1')?.loopback as string).split('/')[0] as string;
     for (const name of ['cn1:mr1', 'mr1:cn1']) {
-      expect(echoes(decoded.get(name), 128, (l) => l.src === cn1 && l.dst === mr1), name).toHaveLength(3);
-      expect(echoes(decoded.get(name), 129, (l) => l.src === mr1 && l.dst === cn1), name).toHaveLength(3);
+      expect(
+        echoes(decoded.get(name), 128, (l) => l.src === cn1 && l.dst === mr1),
+        name,
+      ).toHaveLength(3);
+      expect(
+        echoes(decoded.get(name), 129, (l) => l.src === mr1 && l.dst === cn1),
+        name,
+      ).toHaveLength(3);
     }
-    for (const name of ['mr1:mn1', 'mn1:mr1']) expect(echoes(decoded.get(name), 128, (l) => l.dst === mr1), name).toHaveLength(0);
+    for (const name of ['mr1:mn1', 'mn1:mr1'])
+      expect(
+        echoes(decoded.get(name), 128, (l) => l.dst === mr1),
+        name,
+      ).toHaveLength(0);
   });
 
   it('exports one pcapng with node:iface interfaces and the events as comments', async () => {
@@ -133,12 +148,18 @@ describe('CaptureSession on a running lab', () => {
     await reader.close();
 
     const r = await run(['tshark', '-r', merged, '-T', 'fields', '-E', 'aggregator=|', '-e', 'frame.interface_name', '-e', 'frame.comment']);
-    const rows = r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    const rows = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'));
     expect(rows).toHaveLength(result.packets + 2);
     expect(new Set(rows.map((row) => row[0]))).toEqual(new Set(['cn1:mr1', 'mn1:mr1', 'mr1:cn1', 'mr1:mn1', 'dmmlab:events']));
     const comments = rows.flatMap((row) => (row[1] ? row[1].split('|') : []));
     for (const e of events) {
-      expect(comments.filter((c) => c === e.text), e.text).toHaveLength(2); // on the events packet and on the first captured packet after it
+      expect(
+        comments.filter((c) => c === e.text),
+        e.text,
+      ).toHaveLength(2); // on the events packet and on the first captured packet after it
     }
   });
 });

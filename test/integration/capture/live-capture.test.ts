@@ -35,7 +35,10 @@ const ipn = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
 
 /** Starts tcpdump in a namespace and resolves once it is listening (wrapped: the child is a thenable). */
 async function tcpdump(ns: string, iface: string, file: string): Promise<{ child: ResultPromise }> {
-  const child = execa('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-Z', 'root', '-n'], { reject: false, stdin: 'ignore' });
+  const child = execa('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-Z', 'root', '-n'], {
+    reject: false,
+    stdin: 'ignore',
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`tcpdump on ${ns}/${iface} did not start: ${err}`)), 10_000);
@@ -135,7 +138,12 @@ describe('live capture in namespaces', () => {
         ? [[d.pkt.layers[0]?.src, d.pkt.layers[0]?.dst, d.pkt.transport.type, d.pkt.transport.seq]]
         : [],
     );
-    expect(echo).toEqual([1, 2, 3].flatMap((seq) => [[ADDR_A, ADDR_B, 128, seq], [ADDR_B, ADDR_A, 129, seq]]));
+    expect(echo).toEqual(
+      [1, 2, 3].flatMap((seq) => [
+        [ADDR_A, ADDR_B, 128, seq],
+        [ADDR_B, ADDR_A, 129, seq],
+      ]),
+    );
     const ids = new Set(captured.va.flatMap((d) => (d.pkt.transport?.kind === 'icmpv6' && d.pkt.transport.id !== undefined ? [d.pkt.transport.id] : [])));
     expect(ids.size).toBe(1);
   });
@@ -202,8 +210,27 @@ describe('live capture in namespaces', () => {
     expect(result.packets).toBe(captured.va.length + captured.any.length);
     expect(result.eventPackets).toBe(2);
 
-    const r = await run(['tshark', '-r', files.merged, '-T', 'fields', '-E', 'aggregator=|', '-e', 'frame.interface_name', '-e', 'frame.comment', '-e', 'syslog.msg', '-e', 'frame.time_epoch']);
-    const rows = r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    const r = await run([
+      'tshark',
+      '-r',
+      files.merged,
+      '-T',
+      'fields',
+      '-E',
+      'aggregator=|',
+      '-e',
+      'frame.interface_name',
+      '-e',
+      'frame.comment',
+      '-e',
+      'syslog.msg',
+      '-e',
+      'frame.time_epoch',
+    ]);
+    const rows = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'));
     expect(rows.length).toBe(result.packets + 2);
     const count = (name: string) => rows.filter((row) => row[0] === name).length;
     expect([count('a:va'), count('b:any'), count('dmmlab:events')]).toEqual([captured.va.length, captured.any.length, 2]);

@@ -17,8 +17,6 @@ const lab = uniqueLab('capcli');
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capcli-'));
 let plan: Plan;
 
-
-
 /** Starts `dmmlab capture ...` with stdout as bytes, and resolves once tcpdump listens (wrapped: the child is a thenable). */
 async function startCapture(args: string[]): Promise<{ child: ResultPromise<{ reject: false; encoding: 'buffer'; cwd: string }> }> {
   const child = execa('node', [BIN, 'capture', lab, ...args], { reject: false, encoding: 'buffer', cwd: ROOT });
@@ -111,7 +109,12 @@ describe('dmmlab capture', () => {
     ping.kill('SIGTERM');
     await ping;
     expect(r.exitCode, text(r.stderr)).toBe(0);
-    expect(text(r.stdout).trim().split('\n').filter((l) => /echo request/.test(l))).toHaveLength(2);
+    expect(
+      text(r.stdout)
+        .trim()
+        .split('\n')
+        .filter((l) => /echo request/.test(l)),
+    ).toHaveLength(2);
   });
 
   it('names what exists when the lab, node or interface is unknown (exit 2)', async () => {

@@ -8,8 +8,6 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const invalid = (name: string) => `${root}test/fixtures/topologies/invalid/${name}.yaml`;
 const valid = (name: string) => `${root}test/fixtures/topologies/valid/${name}.yaml`;
 
-
-
 function dmmlab(...args: string[]) {
   return execa('node', [`${root}bin/dmmlab.js`, ...args], { cwd: root, reject: false, timeout: 60_000 });
 }
@@ -37,12 +35,7 @@ describe('dmmlab validate', () => {
     expect(r.stderr).toContain(`${invalid('self-link')}:12:16: links[1].endpoints: found`);
   });
 
-  it.each([
-    `${root}topologies/fig1.yaml`,
-    `${root}topologies/smoke.yaml`,
-    valid('parallel-links'),
-    valid('pmipv6'),
-  ])('%s: exit 0', async (file) => {
+  it.each([`${root}topologies/fig1.yaml`, `${root}topologies/smoke.yaml`, valid('parallel-links'), valid('pmipv6')])('%s: exit 0', async (file) => {
     const r = await dmmlab('validate', file);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('valid');
@@ -62,7 +55,14 @@ describe('dmmlab validate', () => {
     const doc = JSON.parse(r.stdout) as { error: { code: string; issues: unknown[] } };
     expect(doc.error.code).toBe('E_INPUT');
     expect(doc.error.issues).toHaveLength(2);
-    expect(doc.error.issues).toContainEqual({ file, line: 8, column: 5, path: 'nodes.mr1.role', found: 'unknown key "role"', expected: expect.stringContaining('roles') });
+    expect(doc.error.issues).toContainEqual({
+      file,
+      line: 8,
+      column: 5,
+      path: 'nodes.mr1.role',
+      found: 'unknown key "role"',
+      expected: expect.stringContaining('roles'),
+    });
   });
 
   it('a missing file is bad input too', async () => {

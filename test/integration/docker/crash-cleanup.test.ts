@@ -25,7 +25,10 @@ describe.skipIf(skip)('Docker lab killed mid-deploy', () => {
   it('SIGKILL while containers start, then `dmmlab cleanup`: no container, no attached name, no state; a foreign container stays', async () => {
     const lab = uniqueLab('dkk');
     const dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }), () => dmmlab(['destroy', lab]));
+    cleanups.push(
+      () => rm(dir, { recursive: true, force: true }),
+      () => dmmlab(['destroy', lab]),
+    );
     // Something that is not dmmlab's, named in dmmlab's style, must survive it all.
     const bystander = `dmm-${lab}x-core`;
     cleanups.push(() => execa('docker', ['rm', '-f', bystander], { reject: false }));

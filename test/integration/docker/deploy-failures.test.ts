@@ -21,7 +21,9 @@ let nodeImage = '';
 
 /** smoke.yaml under another name, with `image:` on one node. */
 async function smokeWithImage(lab: string, node: string, image: string): Promise<string> {
-  const text = (await readFile(smoke, 'utf8')).replace(/^name: .*$/m, `name: ${lab}`).replace(new RegExp(`^  ${node}: \\{ `, 'm'), `  ${node}: { image: "${image}", `);
+  const text = (await readFile(smoke, 'utf8'))
+    .replace(/^name: .*$/m, `name: ${lab}`)
+    .replace(new RegExp(`^  ${node}: \\{ `, 'm'), `  ${node}: { image: "${image}", `);
   const file = path.join(dir, `${lab}.yaml`);
   await writeFile(file, text);
   return file;
@@ -126,13 +128,18 @@ describe.skipIf(skip)('Docker deploy failures: a clear message, exit code, and n
     const r = await dmmlab(['deploy', smoke, '--name', lab, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).runtime).toBe('docker');
-    expect(r.stderr).toMatch(/runtime docker \(dockerd \S+ answers on unix:\/\/\/var\/run\/docker\.sock and image dmmlab\/node:[0-9a-f]{12} (\(online recipe\) )?is present\)/);
+    expect(r.stderr).toMatch(
+      /runtime docker \(dockerd \S+ answers on unix:\/\/\/var\/run\/docker\.sock and image dmmlab\/node:[0-9a-f]{12} (\(online recipe\) )?is present\)/,
+    );
     expect((await dmmlab(['destroy', lab])).exitCode).toBe(0);
     expect(await leftovers(lab)).toEqual([]);
   });
 
   it('permission denied on the socket says so and what to do', async () => {
-    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', BIN, 'image', 'build', '--offline'], { reject: false, cwd: '/tmp' });
+    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', BIN, 'image', 'build', '--offline'], {
+      reject: false,
+      cwd: '/tmp',
+    });
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/permission denied on the Docker socket unix:\/\/\/var\/run\/docker\.sock/);
     expect(r.stderr).toMatch(/docker group/);

@@ -14,14 +14,13 @@ import { recordingProgress, silentProgress } from '../../../cli/util/progress.js
 const placeholder = fileURLToPath(new URL('../../fixtures/image/placeholder-agent.mjs', import.meta.url));
 const ping = await pingDocker();
 const isRoot = process.getuid?.() === 0;
-const skip = !ping.ok
-  ? `Docker daemon not reachable: ${ping.reason} (${ping.hint})`
-  : !isRoot
-    ? 'the offline build needs root (debootstrap)'
-    : undefined;
+const skip = !ping.ok ? `Docker daemon not reachable: ${ping.reason} (${ping.hint})` : !isRoot ? 'the offline build needs root (debootstrap)' : undefined;
 if (skip) console.warn(`skipping the offline image build tests: ${skip}`);
 
-const scratchDirs = () => readdirSync('/var/tmp').filter((n) => n.startsWith('dmmlab-')).sort();
+const scratchDirs = () =>
+  readdirSync('/var/tmp')
+    .filter((n) => n.startsWith('dmmlab-'))
+    .sort();
 
 describe.skipIf(skip !== undefined)('buildNodeImage (offline, real dockerd)', () => {
   const docker = createDockerClient();
@@ -34,7 +33,8 @@ describe.skipIf(skip !== undefined)('buildNodeImage (offline, real dockerd)', ()
     containers.push(name);
     return name;
   };
-  const inImage = (script: string) => run(['docker', 'run', '--rm', '--name', container(), '--network', 'none', tag, 'sh', '-c', script], { timeoutMs: 60_000 });
+  const inImage = (script: string) =>
+    run(['docker', 'run', '--rm', '--name', container(), '--network', 'none', tag, 'sh', '-c', script], { timeoutMs: 60_000 });
 
   afterAll(async () => {
     for (const c of containers) await run(['docker', 'rm', '-f', c], { allowFailure: true });

@@ -124,7 +124,11 @@ describe.each(runtimes)('lab lifecycle on %s', (runtime) => {
 
 describe('without root', () => {
   it('says what needs root and why, with exit code 3', async () => {
-    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', path.join(ROOT, 'bin/dmmlab.js'), 'deploy', path.join(ROOT, 'topologies/smoke.yaml')], { reject: false, cwd: '/tmp' });
+    const r = await execa(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', path.join(ROOT, 'bin/dmmlab.js'), 'deploy', path.join(ROOT, 'topologies/smoke.yaml')],
+      { reject: false, cwd: '/tmp' },
+    );
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/needs root/);
     expect(r.stderr).toMatch(/network namespaces/);

@@ -57,13 +57,24 @@ const MESSAGES: MhMessage[] = [
     sequence: 7,
     flags: makeFlags(BA_FLAG_BITS, { P: true }),
     lifetime: 600,
-    options: [{ kind: 'hnp', prefix: '2001:db8:1:8000::/64' }, mnId, ts, { kind: 'vendor', vendorId: DMMLAB_VENDOR_ID, subtype: 1, data: new Uint8Array([1, 2, 3]) }],
+    options: [
+      { kind: 'hnp', prefix: '2001:db8:1:8000::/64' },
+      mnId,
+      ts,
+      { kind: 'vendor', vendorId: DMMLAB_VENDOR_ID, subtype: 1, data: new Uint8Array([1, 2, 3]) },
+    ],
   },
   { type: 'HI', sequence: 8, flags: makeFlags(HI_FLAG_BITS, { S: true, P: true, F: true }), code: 3, options: [mnId, ts] },
   { type: 'HAck', sequence: 8, flags: makeFlags(HACK_FLAG_BITS, { P: true }), code: 5, options: [mnId, ts] },
   { type: 'LRI', sequence: 9, lifetime: 300, options: [mnId, ts] },
   { type: 'LRA', sequence: 9, flags: makeFlags(LRA_FLAG_BITS), status: 0, lifetime: 300, options: [ts] },
-  { type: 'BRI', sequence: 10, trigger: REVOCATION_TRIGGER.INTER_MAG_HANDOVER_SAME_ACCESS_TYPE, flags: makeFlags(BR_FLAG_BITS, { P: true }), options: [mnId, ts] },
+  {
+    type: 'BRI',
+    sequence: 10,
+    trigger: REVOCATION_TRIGGER.INTER_MAG_HANDOVER_SAME_ACCESS_TYPE,
+    flags: makeFlags(BR_FLAG_BITS, { P: true }),
+    options: [mnId, ts],
+  },
   { type: 'BRA', sequence: 10, status: 0, flags: makeFlags(BR_FLAG_BITS, { P: true }), options: [ts] },
   { type: 'EXP', subtype: EXP_SUBTYPE.LM_LOCATION_QUERY, status: 0, sequence: 11, lifetime: 8, options: [mnId, ts] },
 ];
@@ -261,8 +272,18 @@ describe.skipIf(!canRun)('tshark decodes dmmlab MH messages on UDP/5436', () => 
   });
 
   it('decodes the PBA, HI, HAck, BRI, BRA and EXP fields', () => {
-    expect([row(1)['mip6.ba.status'], row(1)['mip6.ba.p_flag'], row(1)['mip6.ba.seqnr'], row(1)['mip6.vsm.vendorId']]).toEqual(['0', '1', '7', String(DMMLAB_VENDOR_ID)]);
-    expect([row(2)['mip6.hi.seqnr'], row(2)['mip6.hi.s_flag'], row(2)['mip6.hi.code'], row(2)['mip6.mnid.identifier']]).toEqual(['8', '1', '3', 'mn1@net1.fig1']);
+    expect([row(1)['mip6.ba.status'], row(1)['mip6.ba.p_flag'], row(1)['mip6.ba.seqnr'], row(1)['mip6.vsm.vendorId']]).toEqual([
+      '0',
+      '1',
+      '7',
+      String(DMMLAB_VENDOR_ID),
+    ]);
+    expect([row(2)['mip6.hi.seqnr'], row(2)['mip6.hi.s_flag'], row(2)['mip6.hi.code'], row(2)['mip6.mnid.identifier']]).toEqual([
+      '8',
+      '1',
+      '3',
+      'mn1@net1.fig1',
+    ]);
     expect([row(3)['mip6.hack.seqnr'], row(3)['mip6.hack.code']]).toEqual(['8', '5']);
     expect([row(6)['mip6.bri_br.type'], row(6)['mip6.bri_r.trigger'], row(6)['mip6.bri_seqnr'], row(6)['mip6.bri_ip']]).toEqual(['1', '2', '10', '1']);
     expect([row(7)['mip6.bri_br.type'], row(7)['mip6.bri_status'], row(7)['mip6.bri_seqnr']]).toEqual(['2', '0', '10']);

@@ -26,7 +26,16 @@ async function run(scenario: string, runtime: string, extra: string[] = []): Pro
   return { report, exitCode: r.exitCode, output: r.stdout + r.stderr };
 }
 
-const failures = (r: RunReport) => r.expectations.filter((e) => !e.ok).map((e) => `${e.name}: ${e.checks.filter((c) => !c.ok).map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`).join('; ')}`);
+const failures = (r: RunReport) =>
+  r.expectations
+    .filter((e) => !e.ok)
+    .map(
+      (e) =>
+        `${e.name}: ${e.checks
+          .filter((c) => !c.ok)
+          .map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`)
+          .join('; ')}`,
+    );
 
 describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   it('fig5-handover: the session survives, MR31 is redirected to MR2, the context transfer happened', async () => {

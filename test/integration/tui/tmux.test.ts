@@ -36,7 +36,10 @@ async function waitPane(what: string, ok: (text: string) => boolean, timeoutMs =
   }
   throw new Error(`the TUI did not show ${what} within ${timeoutMs} ms; the pane shows:\n${text}`);
 }
-const shows = (...patterns: (string | RegExp)[]) => (text: string) => patterns.every((p) => (typeof p === 'string' ? text.includes(p) : p.test(text)));
+const shows =
+  (...patterns: (string | RegExp)[]) =>
+  (text: string) =>
+    patterns.every((p) => (typeof p === 'string' ? text.includes(p) : p.test(text)));
 
 /** Received count of flow f1 as the flows panel shows it. */
 function received(text: string): number {
@@ -113,7 +116,12 @@ describe('dmmlab tui in a real terminal', () => {
 
     const after = await waitPane(
       'mn1 at mr2 and the binding moved',
-      shows(/▸mn1 +at mr2 /, new RegExp(`lm1 +${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} → mr2`), '✔ handover mn1 mr11 → mr2', /HANDOVER mn1 mr11 → mr2/),
+      shows(
+        /▸mn1 +at mr2 /,
+        new RegExp(`lm1 +${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} → mr2`),
+        '✔ handover mn1 mr11 → mr2',
+        /HANDOVER mn1 mr11 → mr2/,
+      ),
     );
     const before = received(after);
     await sleep(1500);

@@ -68,15 +68,34 @@ describe('packetPath', () => {
 });
 
 describe('AddressBook', () => {
-  const flows: FlowRecord[] = [{ id: 'f', kind: 'udp', from: 'mn2', to: 'mn1', source: '2001:db8:3:8000::2', destination: '2001:0db8:1:8000:0::1', startedAt: 0 }];
-  const book = new AddressBook(plan, flows, new Map([['2001:db8:3:8000::99', 'mn2'], ['2001:db8:1::1', 'mn1']]), [{ prefix: '2001:db8:1:8100::/64', mn: 'mn1' }]);
+  const flows: FlowRecord[] = [
+    { id: 'f', kind: 'udp', from: 'mn2', to: 'mn1', source: '2001:db8:3:8000::2', destination: '2001:0db8:1:8000:0::1', startedAt: 0 },
+  ];
+  const book = new AddressBook(
+    plan,
+    flows,
+    new Map([
+      ['2001:db8:3:8000::99', 'mn2'],
+      ['2001:db8:1::1', 'mn1'],
+    ]),
+    [{ prefix: '2001:db8:1:8100::/64', mn: 'mn1' }],
+  );
   const mn1Radio = plan.nodes.find((n) => n.name === 'mn1')?.interfaces[0]?.mac as string;
 
   it('knows plan addresses first, then flows, then addresses seen on access links, then held prefixes', () => {
     expect(
-      ['2001:db8:1::1', '2001:db8:1:1::1', '2001:db8:1:1000::2', '2001:db8:3::4', linkLocalFromMac(mn1Radio), '2001:db8:1:8000::1', '2001:db8:3:8000::2', '2001:db8:3:8000::99', '2001:db8:1:8100::7', '2001:db8:1:8200::7'].map((a) =>
-        book.nodeOf(a),
-      ),
+      [
+        '2001:db8:1::1',
+        '2001:db8:1:1::1',
+        '2001:db8:1:1000::2',
+        '2001:db8:3::4',
+        linkLocalFromMac(mn1Radio),
+        '2001:db8:1:8000::1',
+        '2001:db8:3:8000::2',
+        '2001:db8:3:8000::99',
+        '2001:db8:1:8100::7',
+        '2001:db8:1:8200::7',
+      ].map((a) => book.nodeOf(a)),
     ).toEqual(['mr11', 'mr11', 'core', 'haa3', 'mn1', 'mn1', 'mn2', 'mn2', 'mn1', undefined]);
     expect(book.nodeOf('not an address')).toBeUndefined();
   });
@@ -88,7 +107,14 @@ function view(flow: FlowRecord, deliveries: { seq: number; t: number; arrivedVia
     const a: Arrival = { t: d.t, seq: d.seq, via: d.arrivedVia, source: flow.source };
     return { seq: d.seq, firstT: d.t, arrivals: [a], ...(d.sentVia ? { sentT: d.t, via: d.sentVia } : {}) };
   });
-  return { flow, sender: {} as FlowView['sender'], receiver: {} as FlowView['receiver'], units, arrivals: units.map((u) => u.arrivals[0] as Arrival), received: units };
+  return {
+    flow,
+    sender: {} as FlowView['sender'],
+    receiver: {} as FlowView['receiver'],
+    units,
+    arrivals: units.map((u) => u.arrivals[0] as Arrival),
+    received: units,
+  };
 }
 
 describe('flowHandovers', () => {
@@ -123,7 +149,9 @@ describe('flowHandovers', () => {
       { seq: 8, t: 120, arrivedVia: 'core', sentVia: 'mr32' },
     ];
     const r = flowHandovers(view(flow, d), [{ index: 0, mn: 'mn2', from: ['mr31'], to: 'mr32', at: 100 }]);
-    expect(r.handovers).toEqual([{ handover: 0, mn: 'mn2', from: ['mr31'], to: 'mr32', lastOldT: 102, firstNewT: 120, interruptionMs: 18, attachToFirstPacketMs: 20, lostDuring: 1 }]);
+    expect(r.handovers).toEqual([
+      { handover: 0, mn: 'mn2', from: ['mr31'], to: 'mr32', lastOldT: 102, firstNewT: 120, interruptionMs: 18, attachToFirstPacketMs: 20, lostDuring: 1 },
+    ]);
   });
 
   it('gives an initial attach only its first packet, and warns about handovers without traffic', () => {
@@ -138,14 +166,27 @@ describe('flowHandovers', () => {
       { handover: 1, mn: 'mn1', from: ['mr11'], to: 'mr12', lastOldT: 12.5, lostDuring: 0 },
       { handover: 2, mn: 'mn1', from: ['mr12'], to: 'mr2', lostDuring: 0 },
     ]);
-    expect(r.warnings).toEqual(['flow f: no packet went through mr12 after handover 1 of mn1 to mr12 at 50.0 ms', 'flow f: no traffic around handover 2 of mn1 to mr2 at 60.0 ms']);
+    expect(r.warnings).toEqual([
+      'flow f: no packet went through mr12 after handover 1 of mn1 to mr12 at 50.0 ms',
+      'flow f: no traffic around handover 2 of mn1 to mr2 at 60.0 ms',
+    ]);
   });
 });
 
 describe('shortestPath', () => {
   it('runs over infrastructure links and only the access links given', () => {
     expect(shortestPath(plan, 'mn1', 'cn', new Map([['mn1', 'mr12']]))).toEqual(['mn1', 'mr12', 'core', 'cn']);
-    expect(shortestPath(plan, 'mn1', 'mn2', new Map([['mn1', 'mr2'], ['mn2', 'mr32']]))).toEqual(['mn1', 'mr2', 'core', 'mr32', 'mn2']);
+    expect(
+      shortestPath(
+        plan,
+        'mn1',
+        'mn2',
+        new Map([
+          ['mn1', 'mr2'],
+          ['mn2', 'mr32'],
+        ]),
+      ),
+    ).toEqual(['mn1', 'mr2', 'core', 'mr32', 'mn2']);
     expect(shortestPath(plan, 'mn1', 'cn', new Map())).toEqual([]);
     expect(shortestPath(plan, 'lm1', 'haa3', new Map())).toEqual(['lm1', 'mr12', 'core', 'mr32', 'haa3']);
   });

@@ -9,7 +9,18 @@ import type { Plan } from '../../../cli/plan/types.js';
 import { parseTopology } from '../../../cli/topology/load.js';
 import { recordingProgress } from '../../../cli/util/progress.js';
 import { encodeFlowHeader, flowHash } from '../../../shared/flow-format.js';
-import { BA_FLAG_BITS, BU_FLAG_BITS, encodeMessage, EXP_SUBTYPE, HACK_FLAG_BITS, HI_FLAG_BITS, LRA_FLAG_BITS, makeFlags, type MhMessage, type MobilityOption } from '../../../shared/protocol/index.js';
+import {
+  BA_FLAG_BITS,
+  BU_FLAG_BITS,
+  encodeMessage,
+  EXP_SUBTYPE,
+  HACK_FLAG_BITS,
+  HI_FLAG_BITS,
+  LRA_FLAG_BITS,
+  makeFlags,
+  type MhMessage,
+  type MobilityOption,
+} from '../../../shared/protocol/index.js';
 import { encap, ip6, SyntheticCaptures, udp } from './synthetic-captures.js';
 
 // fig1: mn2 (at mr31) sends two UDP flows to mn1 (at mr11); mn1 moves to mr2.
@@ -45,7 +56,8 @@ const messageBytes: Record<string, number> = {};
 
 const f1Send = (seq: number) => 10_000 + 10 * seq;
 const f2Send = (seq: number) => 10_005 + 10 * seq;
-const payload = (flow: string, seq: number, sendMs: number) => encodeFlowHeader({ flowId: flowHash(flow), seq, sendNs: BigInt(sendMs) * 1_000_000n, length: 100 });
+const payload = (flow: string, seq: number, sendMs: number) =>
+  encodeFlowHeader({ flowId: flowHash(flow), seq, sendNs: BigInt(sendMs) * 1_000_000n, length: 100 });
 
 function buildRun(cap: SyntheticCaptures): void {
   for (let seq = 1; seq <= 100; seq++) {
@@ -54,7 +66,8 @@ function buildRun(cap: SyntheticCaptures): void {
     const via = (te: string, src = MR31) => encap(src, te, inner);
     if (seq <= 50) cap.walk(['mn2', 'mr31', 'core', 'mr11', 'mn1'], s + 0.1, (h) => (h === 0 || h === 3 ? inner : via(TE11)));
     else if (seq <= 55) cap.walk(['mn2', 'mr31', 'core', 'mr11'], s + 0.1, (h) => (h === 0 ? inner : via(TE11)));
-    else if (seq <= 60) cap.walk(['mn2', 'mr31', 'core', 'mr11', 'core', 'mr2', 'mn1'], s + 0.1, (h) => (h === 0 || h === 5 ? inner : h < 3 ? via(TE11) : via(TE2, MR11)));
+    else if (seq <= 60)
+      cap.walk(['mn2', 'mr31', 'core', 'mr11', 'core', 'mr2', 'mn1'], s + 0.1, (h) => (h === 0 || h === 5 ? inner : h < 3 ? via(TE11) : via(TE2, MR11)));
     else if (seq === 90 || seq === 91) {
       cap.walk(['mn2', 'mr31', 'core', 'mr2'], s + 0.1, (h) => (h === 0 ? inner : via(TE2)));
       cap.cross('mr2', 'mn1', s + 25.4, inner);
@@ -81,8 +94,22 @@ function send(cap: SyntheticCaptures, label: string, nodes: string[], t: number,
 
 function signalling(cap: SyntheticCaptures): void {
   const hi: MhMessage = { type: 'HI', sequence: 0, flags: makeFlags(HI_FLAG_BITS, { P: true, F: true }), code: 0, options: [mnId1, ts(3)] };
-  send(cap, 'LMQ', ['mr31', 'core', 'mr12', 'lm1'], 9_990, MR31, LM1, { type: 'EXP', subtype: EXP_SUBTYPE.LM_LOCATION_QUERY, status: 0, sequence: 7, lifetime: 0, options: [mnId1, ts(1)] });
-  send(cap, 'LMR', ['lm1', 'mr12', 'core', 'mr31'], 9_992, LM1, MR31, { type: 'EXP', subtype: EXP_SUBTYPE.LM_LOCATION_REPLY, status: 0, sequence: 7, lifetime: 40, options: [mnId1, ts(1)] });
+  send(cap, 'LMQ', ['mr31', 'core', 'mr12', 'lm1'], 9_990, MR31, LM1, {
+    type: 'EXP',
+    subtype: EXP_SUBTYPE.LM_LOCATION_QUERY,
+    status: 0,
+    sequence: 7,
+    lifetime: 0,
+    options: [mnId1, ts(1)],
+  });
+  send(cap, 'LMR', ['lm1', 'mr12', 'core', 'mr31'], 9_992, LM1, MR31, {
+    type: 'EXP',
+    subtype: EXP_SUBTYPE.LM_LOCATION_REPLY,
+    status: 0,
+    sequence: 7,
+    lifetime: 40,
+    options: [mnId1, ts(1)],
+  });
   send(cap, 'PBU', ['mr2', 'core', 'mr12', 'lm1'], 10_504, MR2, LM1, {
     type: 'PBU',
     sequence: 100,
@@ -91,15 +118,48 @@ function signalling(cap: SyntheticCaptures): void {
     options: [mnId1, { kind: 'hnp', prefix: '2001:db8:1:8000::/64' }, ts(2)],
   });
   // a client-mode BU from an address of mn1's prefix that no flow names (learnt on the access link)
-  send(cap, 'BU', ['mn1', 'mr2'], 10_505, '2001:db8:1:8000::beef', MR2, { type: 'PBU', sequence: 1, flags: makeFlags(BU_FLAG_BITS, { A: true }), lifetime: 600, options: [ts(2)] });
-  send(cap, 'PBA', ['lm1', 'mr12', 'core', 'mr2'], 10_506, LM1, MR2, { type: 'PBA', status: 0, sequence: 100, flags: makeFlags(BA_FLAG_BITS, { P: true }), lifetime: 600, options: [ts(2)] });
+  send(cap, 'BU', ['mn1', 'mr2'], 10_505, '2001:db8:1:8000::beef', MR2, {
+    type: 'PBU',
+    sequence: 1,
+    flags: makeFlags(BU_FLAG_BITS, { A: true }),
+    lifetime: 600,
+    options: [ts(2)],
+  });
+  send(cap, 'PBA', ['lm1', 'mr12', 'core', 'mr2'], 10_506, LM1, MR2, {
+    type: 'PBA',
+    status: 0,
+    sequence: 100,
+    flags: makeFlags(BA_FLAG_BITS, { P: true }),
+    lifetime: 600,
+    options: [ts(2)],
+  });
   send(cap, 'HI', ['mr2', 'core', 'mr11'], 10_507, MR2, MR11, hi);
-  send(cap, 'HAck', ['mr11', 'core', 'mr2'], 10_508, MR11, MR2, { type: 'HAck', sequence: 0, flags: makeFlags(HACK_FLAG_BITS, { P: true, F: true }), code: 0, options: [ts(3)] });
+  send(cap, 'HAck', ['mr11', 'core', 'mr2'], 10_508, MR11, MR2, {
+    type: 'HAck',
+    sequence: 0,
+    flags: makeFlags(HACK_FLAG_BITS, { P: true, F: true }),
+    code: 0,
+    options: [ts(3)],
+  });
   send(cap, 'LRI', ['mr11', 'core', 'mr31'], 10_600, MR11, MR31, { type: 'LRI', sequence: 3, lifetime: 600, options: [ts(4)] });
-  send(cap, 'LRA', ['mr31', 'core', 'mr11'], 10_601, MR31, MR11, { type: 'LRA', sequence: 3, flags: makeFlags(LRA_FLAG_BITS), status: 0, lifetime: 600, options: [ts(4)] });
+  send(cap, 'LRA', ['mr31', 'core', 'mr11'], 10_601, MR31, MR11, {
+    type: 'LRA',
+    sequence: 3,
+    flags: makeFlags(LRA_FLAG_BITS),
+    status: 0,
+    lifetime: 600,
+    options: [ts(4)],
+  });
   // the same HI bytes 2 s later: a retransmission, counted again (in handover 1's window)
   send(cap, 'HI', ['mr2', 'core', 'mr11'], 12_507, MR2, MR11, hi);
-  send(cap, 'LMQ', ['mr32', 'core', 'mr12', 'lm1'], 11_201, MR32, LM1, { type: 'EXP', subtype: EXP_SUBTYPE.LM_LOCATION_QUERY, status: 0, sequence: 9, lifetime: 0, options: [mnId1, ts(5)] });
+  send(cap, 'LMQ', ['mr32', 'core', 'mr12', 'lm1'], 11_201, MR32, LM1, {
+    type: 'EXP',
+    subtype: EXP_SUBTYPE.LM_LOCATION_QUERY,
+    status: 0,
+    sequence: 9,
+    lifetime: 0,
+    options: [mnId1, ts(5)],
+  });
   // not an MH (payload proto 0, one octet): undecodable, counted once although seen twice
   cap.walk(['lm2', 'mr2'], 10_700, () => ip6(LM2, MR2, 17, udp(5436, 5436, Uint8Array.of(0, 0, 5, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8))));
 }
@@ -152,7 +212,15 @@ afterAll(() => {
 describe('analyzeRun on a synthetic fig1 handover', () => {
   it('counts sent, received, lost, duplicates and reordering of f1', () => {
     const f = flow('f1');
-    expect({ sent: f.sent, received: f.received, lost: f.lost, lossPercent: f.lossPercent, inFlightAtStop: f.inFlightAtStop, duplicates: f.duplicates, reordered: f.reordered }).toEqual({
+    expect({
+      sent: f.sent,
+      received: f.received,
+      lost: f.lost,
+      lossPercent: f.lossPercent,
+      inFlightAtStop: f.inFlightAtStop,
+      duplicates: f.duplicates,
+      reordered: f.reordered,
+    }).toEqual({
       sent: 100,
       received: 95,
       lost: 5,
@@ -244,7 +312,17 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
 
   it('measures the interruption of f1 around the handover to the microsecond', () => {
     const [h0, h1] = flow('f1').handovers;
-    expect(h0).toEqual({ handover: 0, mn: 'mn1', from: ['mr11'], to: 'mr2', lastOldT: 10_500.41, firstNewT: 10_560.6, interruptionMs: 60.19, attachToFirstPacketMs: 57.6, lostDuring: 5 });
+    expect(h0).toEqual({
+      handover: 0,
+      mn: 'mn1',
+      from: ['mr11'],
+      to: 'mr2',
+      lastOldT: 10_500.41,
+      firstNewT: 10_560.6,
+      interruptionMs: 60.19,
+      attachToFirstPacketMs: 57.6,
+      lostDuring: 5,
+    });
     // mn2 moves after the flow ended: the last packet through mr31 is known, nothing came through mr32
     expect(h1).toEqual({ handover: 1, mn: 'mn2', from: ['mr31'], to: 'mr32', lastOldT: 11_000.4, lostDuring: 0 });
     expect(flow('f1').handovers).toHaveLength(2);
@@ -252,7 +330,15 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
 
   it('sees f2 change its source, take a detour and stop with packets in flight', () => {
     const f = flow('f2');
-    expect({ sent: f.sent, received: f.received, lost: f.lost, lossPercent: f.lossPercent, inFlightAtStop: f.inFlightAtStop, duplicates: f.duplicates, reordered: f.reordered }).toEqual({
+    expect({
+      sent: f.sent,
+      received: f.received,
+      lost: f.lost,
+      lossPercent: f.lossPercent,
+      inFlightAtStop: f.inFlightAtStop,
+      duplicates: f.duplicates,
+      reordered: f.reordered,
+    }).toEqual({
       sent: 20,
       received: 18,
       lost: 0,
@@ -310,7 +396,11 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
       LRA: { count: 1, bytes: b('LRA') },
     });
     expect(s.byHandover).toEqual([
-      { handover: 0, counts: { PBU: 1, BU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1, LRA: 1 }, bytes: b('PBU') + b('BU') + b('PBA') + b('HI') + b('HAck') + b('LRI') + b('LRA') },
+      {
+        handover: 0,
+        counts: { PBU: 1, BU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1, LRA: 1 },
+        bytes: b('PBU') + b('BU') + b('PBA') + b('HI') + b('HAck') + b('LRI') + b('LRA'),
+      },
       { handover: 1, counts: { LMQ: 1, HI: 1 }, bytes: b('LMQ') + b('HI') },
     ]);
   });

@@ -18,7 +18,8 @@ const HOA1 = '2001:db8:1:8000::1';
 const HOA2 = '2001:db8:3:8000::2';
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-analyze-inputs-'));
 const f1: FlowRecord = { id: 'f1', kind: 'udp', from: 'mn2', to: 'mn1', source: HOA2, destination: HOA1, port: 5001, startedAt: 0 };
-const packet = (seq: number, sendMs: number) => ip6(HOA2, HOA1, 17, udp(40000, 5001, encodeFlowHeader({ flowId: flowHash('f1'), seq, sendNs: BigInt(sendMs) * 1_000_000n, length: 64 })));
+const packet = (seq: number, sendMs: number) =>
+  ip6(HOA2, HOA1, 17, udp(40000, 5001, encodeFlowHeader({ flowId: flowHash('f1'), seq, sendNs: BigInt(sendMs) * 1_000_000n, length: 64 })));
 const iface = (node: string, name: string) => plan.nodes.find((n) => n.name === node)?.interfaces.find((i) => i.name === name);
 const ns = (t: number) => BigInt(Math.round(t * 1000)) * 1000n + 1_795_325_661_171_213_400n;
 
@@ -39,7 +40,11 @@ function sll2(ifindex: number, packetType: number, ipPacket: Uint8Array): Uint8A
 
 describe('capture inputs', () => {
   it('reads a merged pcapng whose interfaces are named node:iface, and tcpdump -i any by interface index', async () => {
-    const cap = new SyntheticCaptures(plan, WALL, new Set(plan.nodes.flatMap((n) => n.interfaces.map((i) => `${n.name}:${i.name}`)).filter((x) => !['mn2:mr31', 'mn1:mr11'].includes(x))));
+    const cap = new SyntheticCaptures(
+      plan,
+      WALL,
+      new Set(plan.nodes.flatMap((n) => n.interfaces.map((i) => `${n.name}:${i.name}`)).filter((x) => !['mn2:mr31', 'mn1:mr11'].includes(x))),
+    );
     for (let seq = 1; seq <= 3; seq++) {
       cap.frame('mn2', 'mr31', 100 * seq, 'out', packet(seq, 100 * seq));
       cap.frame('mn1', 'mr11', 100 * seq + 1, 'in', packet(seq, 100 * seq));
@@ -59,9 +64,10 @@ describe('capture inputs', () => {
           { name: 'mn2:mr31', linkType: 1 },
           { name: 'mn1:mr11', linkType: 1 },
         ],
-        [...ra.map((r) => ({ interfaceId: 0, timestampNs: r.timestampNs, data: r.data })), ...rb.map((r) => ({ interfaceId: 1, timestampNs: r.timestampNs, data: r.data }))].sort((x, y) =>
-          x.timestampNs < y.timestampNs ? -1 : 1,
-        ),
+        [
+          ...ra.map((r) => ({ interfaceId: 0, timestampNs: r.timestampNs, data: r.data })),
+          ...rb.map((r) => ({ interfaceId: 1, timestampNs: r.timestampNs, data: r.data })),
+        ].sort((x, y) => (x.timestampNs < y.timestampNs ? -1 : 1)),
       ),
     );
     // mr31's and core's traffic captured with -i any (SLL2): ifindex tells the interface
@@ -111,7 +117,10 @@ describe('capture inputs', () => {
     const r = await analyzeRun({
       plan,
       captures: [],
-      flows: [{ ...f1, id: 'quiet' }, { ...f1, id: 'ghost', to: 'nobody' }],
+      flows: [
+        { ...f1, id: 'quiet' },
+        { ...f1, id: 'ghost', to: 'nobody' },
+      ],
       handovers: [{ index: 0, mn: 'mn1', from: ['mr11'], to: 'mr2', at: 5 }],
       monoToWallMs: WALL,
     });

@@ -61,7 +61,13 @@ afterAll(() => {
 describe('TCP records and ICMP echo', () => {
   it('counts TCP records by sequence-number ranges, retransmission included', () => {
     const f = flow('t1');
-    expect({ sent: f.sent, received: f.received, lost: f.lost, duplicates: f.duplicates, reordered: f.reordered }).toEqual({ sent: 10, received: 10, lost: 0, duplicates: 0, reordered: 5 });
+    expect({ sent: f.sent, received: f.received, lost: f.lost, duplicates: f.duplicates, reordered: f.reordered }).toEqual({
+      sent: 10,
+      received: 10,
+      lost: 0,
+      duplicates: 0,
+      reordered: 5,
+    });
     expect(f.receiverSeries).toEqual([
       ...[1, 2, 3].map((s) => [20_001.21, s]),
       ...[9, 10].map((s) => [20_003.21, s]),
@@ -77,7 +83,13 @@ describe('TCP records and ICMP echo', () => {
 
   it('counts echo requests from source to destination, latency from the sender capture', () => {
     const f = flow('p1');
-    expect({ sent: f.sent, received: f.received, lost: f.lost, lossPercent: f.lossPercent, inFlightAtStop: f.inFlightAtStop }).toEqual({ sent: 5, received: 4, lost: 1, lossPercent: 20, inFlightAtStop: 0 });
+    expect({ sent: f.sent, received: f.received, lost: f.lost, lossPercent: f.lossPercent, inFlightAtStop: f.inFlightAtStop }).toEqual({
+      sent: 5,
+      received: 4,
+      lost: 1,
+      lossPercent: 20,
+      inFlightAtStop: 0,
+    });
     expect(f.latencyMs).toEqual({ p50: 0.21, p95: 0.21 });
     expect(f.paths.map((p) => [p.nodes, p.packets])).toEqual([
       [PATH, 4],

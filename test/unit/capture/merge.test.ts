@@ -29,8 +29,16 @@ function pcapFile(name: string, packets: [tsUs: number, tag: number][]): string 
 const us = (n: number): bigint => BigInt(n) * 1000n;
 
 describe('mergeCaptures', () => {
-  const a = pcapFile('a.pcap', [[10, 1], [30, 3], [50, 5]]);
-  const b = pcapFile('b.pcap', [[20, 2], [30, 4], [60, 6]]);
+  const a = pcapFile('a.pcap', [
+    [10, 1],
+    [30, 3],
+    [50, 5],
+  ]);
+  const b = pcapFile('b.pcap', [
+    [20, 2],
+    [30, 4],
+    [60, 6],
+  ]);
   const empty = pcapFile('empty.pcap', []);
   const multi = path.join(dir, 'multi.pcapng');
   writeFileSync(
@@ -58,7 +66,12 @@ describe('mergeCaptures', () => {
     const out = path.join(dir, 'merged.pcapng');
     const result = await mergeCaptures({
       output: out,
-      inputs: [{ path: a, interfaceName: 'mr11:core', description: 'veth' }, { path: b, interfaceName: 'core:mr11' }, { path: empty, interfaceName: 'mr2:core' }, { path: multi, interfaceName: 'mn1:any' }],
+      inputs: [
+        { path: a, interfaceName: 'mr11:core', description: 'veth' },
+        { path: b, interfaceName: 'core:mr11' },
+        { path: empty, interfaceName: 'mr2:core' },
+        { path: multi, interfaceName: 'mn1:any' },
+      ],
       events,
     });
     const parsed = parseCapture(readFileSync(out));

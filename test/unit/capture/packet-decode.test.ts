@@ -53,7 +53,16 @@ const optionsHeader = (nh: number, options: [number, number[]][]): number[] => {
   else if (pad > 1) body.push(1, pad - 2, ...new Array<number>(pad - 2).fill(0));
   return [nh, (2 + body.length) / 8 - 1, ...body];
 };
-const srh = (nh: number, segments: string[], segmentsLeft: number): number[] => [nh, segments.length * 2, 4, segmentsLeft, segments.length - 1, 0, ...be16(7), ...segments.flatMap(addr)];
+const srh = (nh: number, segments: string[], segmentsLeft: number): number[] => [
+  nh,
+  segments.length * 2,
+  4,
+  segmentsLeft,
+  segments.length - 1,
+  0,
+  ...be16(7),
+  ...segments.flatMap(addr),
+];
 const fragment = (nh: number, offset: number, more: boolean, id: number): number[] => [nh, 0, ...be16(offset | (more ? 1 : 0)), ...be32(id)];
 const eth = (type: number, payload: number[], vlans: number[] = []): number[] => [
   ...[2, 0, 0, 0, 0, 1],
@@ -62,8 +71,39 @@ const eth = (type: number, payload: number[], vlans: number[] = []): number[] =>
   ...be16(type),
   ...payload,
 ];
-const sll = (proto: number, payload: number[], packetType: number): number[] => [...be16(packetType), ...be16(1), ...be16(6), 2, 0, 0, 0, 0, 1, 0, 0, ...be16(proto), ...payload];
-const sll2 = (proto: number, payload: number[], ifIndex: number, packetType: number): number[] => [...be16(proto), 0, 0, ...be32(ifIndex), ...be16(1), packetType, 6, 2, 0, 0, 0, 0, 1, 0, 0, ...payload];
+const sll = (proto: number, payload: number[], packetType: number): number[] => [
+  ...be16(packetType),
+  ...be16(1),
+  ...be16(6),
+  2,
+  0,
+  0,
+  0,
+  0,
+  1,
+  0,
+  0,
+  ...be16(proto),
+  ...payload,
+];
+const sll2 = (proto: number, payload: number[], ifIndex: number, packetType: number): number[] => [
+  ...be16(proto),
+  0,
+  0,
+  ...be32(ifIndex),
+  ...be16(1),
+  packetType,
+  6,
+  2,
+  0,
+  0,
+  0,
+  0,
+  1,
+  0,
+  0,
+  ...payload,
+];
 
 const MN = '2001:db8:8000:100::10';
 const CN = '2001:db8:2::1';
@@ -130,7 +170,17 @@ const cases: Case[] = [
     linkType: LinkType.RAW,
     bytes: ipv6({ src: MN, dst: CN, nh: 6 }, tcp(43210, 80, 0xfffffff0, 17, 0x18, data, [1, 1, 1, 0])),
     expect: {
-      transport: { kind: 'tcp', srcPort: 43210, dstPort: 80, seq: 0xfffffff0, ack: 17, flags: 0x18, window: 65535, headerLength: 24, payloadLength: data.length },
+      transport: {
+        kind: 'tcp',
+        srcPort: 43210,
+        dstPort: 80,
+        seq: 0xfffffff0,
+        ack: 17,
+        flags: 0x18,
+        window: 65535,
+        headerLength: 24,
+        payloadLength: data.length,
+      },
     },
     layers: [[MN, CN, 6]],
     payload: data,
@@ -172,7 +222,10 @@ const cases: Case[] = [
   {
     name: 'segment routing header (seg6 encap) around IPv6',
     linkType: LinkType.RAW,
-    bytes: ipv6({ src: MR, dst: '2001:db8:1:1::2', nh: 43 }, [...srh(41, ['2001:db8:1:1::3', '2001:db8:1:1::2'], 1), ...ipv6({ src: MN, dst: CN, nh: 17 }, udp(7, 9, data))]),
+    bytes: ipv6({ src: MR, dst: '2001:db8:1:1::2', nh: 43 }, [
+      ...srh(41, ['2001:db8:1:1::3', '2001:db8:1:1::2'], 1),
+      ...ipv6({ src: MN, dst: CN, nh: 17 }, udp(7, 9, data)),
+    ]),
     expect: { transport: { kind: 'udp', srcPort: 7, dstPort: 9, length: 14 } },
     layers: [
       [MR, '2001:db8:1:1::2', 41],
@@ -183,7 +236,26 @@ const cases: Case[] = [
   {
     name: 'hop-by-hop, first fragment and Mobility Header binding update',
     linkType: LinkType.RAW,
-    bytes: ipv6({ src: MN, dst: HAA, nh: 0 }, [...optionsHeader(44, [[5, [0, 0]]]), ...fragment(135, 0, true, 99), 59, 1, 5, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+    bytes: ipv6({ src: MN, dst: HAA, nh: 0 }, [
+      ...optionsHeader(44, [[5, [0, 0]]]),
+      ...fragment(135, 0, true, 99),
+      59,
+      1,
+      5,
+      0,
+      0,
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+    ]),
     expect: { transport: { kind: 'mobility', mhType: 5, payloadProto: 59 } },
     layers: [[MN, HAA, 135]],
     payload: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
@@ -256,7 +328,10 @@ const cases: Case[] = [
   {
     name: 'TCP with a data offset below 20',
     linkType: LinkType.RAW,
-    bytes: ipv6({ src: MN, dst: CN, nh: 6 }, tcp(1, 2, 3, 4, 2, []).map((b, i) => (i === 12 ? 0x40 : b))),
+    bytes: ipv6(
+      { src: MN, dst: CN, nh: 6 },
+      tcp(1, 2, 3, 4, 2, []).map((b, i) => (i === 12 ? 0x40 : b)),
+    ),
     expect: {},
     layers: [[MN, CN, 6]],
     malformed: /TCP data offset 16 is below 20/,
@@ -310,7 +385,12 @@ describe('decodePacket', () => {
   });
 
   it('reports header fields of each layer', () => {
-    const d = decodePacket(LinkType.RAW, Uint8Array.from(ipv6({ src: MR, dst: HAA, nh: 60, hopLimit: 63, flowLabel: 0x12345, trafficClass: 0x2e }, [...optionsHeader(41, [[4, [3]]]), ...echoPkt])));
+    const d = decodePacket(
+      LinkType.RAW,
+      Uint8Array.from(
+        ipv6({ src: MR, dst: HAA, nh: 60, hopLimit: 63, flowLabel: 0x12345, trafficClass: 0x2e }, [...optionsHeader(41, [[4, [3]]]), ...echoPkt]),
+      ),
+    );
     expect(d.layers[0]).toEqual({
       src: MR,
       dst: HAA,
@@ -338,7 +418,10 @@ describe('decodePacket', () => {
       flags: 0,
       tag: 7,
     });
-    const h = decodePacket(LinkType.RAW, Uint8Array.from(ipv6({ src: CN, dst: HAA, nh: 60 }, [...optionsHeader(44, [[201, addr(MN)]]), ...fragment(59, 8, true, 0xdeadbeef)])));
+    const h = decodePacket(
+      LinkType.RAW,
+      Uint8Array.from(ipv6({ src: CN, dst: HAA, nh: 60 }, [...optionsHeader(44, [[201, addr(MN)]]), ...fragment(59, 8, true, 0xdeadbeef)])),
+    );
     expect(h.layers[0]?.extHeaders).toMatchObject([
       { kind: 'destination-options', homeAddress: MN, options: [{ type: 201, length: 16 }] },
       { kind: 'fragment', offset: 8, moreFragments: true, identification: 0xdeadbeef },
@@ -347,7 +430,21 @@ describe('decodePacket', () => {
 });
 
 describe('formatAddressBytes', () => {
-  const table = ['::', '::1', '1::', '2001:db8::1', '2001:db8:0:1:1:1:1:1', '2001:0:0:1::1', '2001:db8:0:0:1::1', 'fe80::1:0:0:1', '1:0:1:0:1:0:1:0', 'ff02::1:ff00:2', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '0:1:2:3:4:5:6:7', '1:2:3:4:5:6:7::'];
+  const table = [
+    '::',
+    '::1',
+    '1::',
+    '2001:db8::1',
+    '2001:db8:0:1:1:1:1:1',
+    '2001:0:0:1::1',
+    '2001:db8:0:0:1::1',
+    'fe80::1:0:0:1',
+    '1:0:1:0:1:0:1:0',
+    'ff02::1:ff00:2',
+    'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+    '0:1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7::',
+  ];
   it.each(table)('%s', (text) => {
     expect(formatAddressBytes(Uint8Array.from([0xaa, ...addr(text)]), 1)).toBe(formatAddress(parseAddress(text)));
   });

@@ -69,7 +69,10 @@ const cases: Case[] = [
   ...(['le', 'be'] as const).flatMap((o): Case[] => [
     {
       name: `pcap ${o} µs`,
-      bytes: pcap(o, false, 1, [{ sec: 1700000000, frac: 123456, data: PKT, orig: 60 }, { sec: 1700000001, frac: 999999, data: [] }]),
+      bytes: pcap(o, false, 1, [
+        { sec: 1700000000, frac: 123456, data: PKT, orig: 60 },
+        { sec: 1700000001, frac: 999999, data: [] },
+      ]),
       format: 'pcap',
       linkType: 1,
       ts: [1700000000123456000n, 1700000001999999000n],
@@ -165,7 +168,11 @@ describe('parseCapture', () => {
       ...idb(o, 229, [...option(9, [0x80 | 10], o), ...option(14, tsoffset, o), ...endOpt(o)]),
       ...epb(o, 0, 0, 1024, [9]), // 1024/2^10 s = 1 s, +100 s
       ...block(3, [...u32(3, o), ...padded([7, 8, 9])], o), // SPB: no timestamp
-      ...block(2, [...u16(0, o), ...u16(0, o), ...u32(0, o), ...u32(2048, o), ...u32(1, o), ...u32(1, o), ...padded([5]), ...option(1, text('old'), o), ...endOpt(o)], o),
+      ...block(
+        2,
+        [...u16(0, o), ...u16(0, o), ...u32(0, o), ...u32(2048, o), ...u32(1, o), ...u32(1, o), ...padded([5]), ...option(1, text('old'), o), ...endOpt(o)],
+        o,
+      ),
     ]);
     const { records } = parseCapture(bytes);
     expect(records.map(summary)).toEqual([
@@ -179,7 +186,12 @@ describe('parseCapture', () => {
     { name: 'empty file', bytes: new Uint8Array(0), message: /empty file/, offset: 0 },
     { name: 'unknown magic', bytes: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), message: /not a pcap or pcapng file \(magic 0x01020304\)/, offset: 0 },
     { name: 'pcap header cut', bytes: pcap('le', false, 1, []).subarray(0, 20), message: /truncated \(20 of 24 bytes of the last header\)/, offset: 0 },
-    { name: 'pcap record cut', bytes: pcap('be', false, 1, [{ sec: 1, frac: 2, data: PKT }]).subarray(0, 24 + 16 + 2), message: /truncated \(18 of 21 bytes/, offset: 24 },
+    {
+      name: 'pcap record cut',
+      bytes: pcap('be', false, 1, [{ sec: 1, frac: 2, data: PKT }]).subarray(0, 24 + 16 + 2),
+      message: /truncated \(18 of 21 bytes/,
+      offset: 24,
+    },
     { name: 'pcapng block cut', bytes: pcapng('le', 9).subarray(0, pcapng('le', 9).length - 3), message: /truncated/, offset: pcapng('le', 9).length - 40 },
     { name: 'pcapng bad trailer', bytes: Uint8Array.from([...shb('le').slice(0, -1), 0x7f]), message: /trailer does not repeat its length/, offset: 24 },
     { name: 'pcapng bad byte-order magic', bytes: Uint8Array.from([0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 1, 2, 3, 4]), message: /byte-order magic/, offset: 8 },
@@ -200,7 +212,10 @@ describe('parseCapture', () => {
   });
 
   it('stops before a truncated record when asked to', () => {
-    const full = pcap('le', true, 1, [{ sec: 1, frac: 0, data: PKT }, { sec: 2, frac: 0, data: PKT }]);
+    const full = pcap('le', true, 1, [
+      { sec: 1, frac: 0, data: PKT },
+      { sec: 2, frac: 0, data: PKT },
+    ]);
     const { records } = parseCapture(full.subarray(0, full.length - 1), { truncated: 'stop' });
     expect(records.map((r) => r.timestampNs)).toEqual([1_000_000_000n]);
   });
@@ -232,7 +247,10 @@ describe('readCapture (streaming from a file)', () => {
 
   it('reports a truncated file with its path and offset', async () => {
     const file = path.join(dir, 'cut.pcap');
-    const full = pcap('le', false, 1, [{ sec: 1, frac: 0, data: PKT }, { sec: 2, frac: 0, data: PKT }]);
+    const full = pcap('le', false, 1, [
+      { sec: 1, frac: 0, data: PKT },
+      { sec: 2, frac: 0, data: PKT },
+    ]);
     writeFileSync(file, full.subarray(0, full.length - 2));
     const seen: bigint[] = [];
     const run = async () => {

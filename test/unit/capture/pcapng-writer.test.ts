@@ -31,7 +31,14 @@ describe('pcapng writer', () => {
       ['dmmlab:events', undefined, 101, 0],
     ]);
     expect(
-      parsed.records.map((r) => ({ i: r.interfaceIndex, name: r.interfaceName, ts: r.timestampNs, data: [...r.data], orig: r.originalLength, comments: [...r.comments] })),
+      parsed.records.map((r) => ({
+        i: r.interfaceIndex,
+        name: r.interfaceName,
+        ts: r.timestampNs,
+        data: [...r.data],
+        orig: r.originalLength,
+        comments: [...r.comments],
+      })),
     ).toEqual(
       packets.map((p) => ({
         i: p.interfaceId,
@@ -73,7 +80,8 @@ describe('pcapng writer', () => {
     let last: { ts: bigint; len: number } | undefined;
     let bigOk = false;
     for await (const r of readCapture(file)) {
-      if (r.timestampNs === 5000n) bigOk = r.data.length === big.length && Buffer.compare(Buffer.from(r.data), Buffer.from(big)) === 0 && r.comments[0] === 'big';
+      if (r.timestampNs === 5000n)
+        bigOk = r.data.length === big.length && Buffer.compare(Buffer.from(r.data), Buffer.from(big)) === 0 && r.comments[0] === 'big';
       last = { ts: r.timestampNs, len: r.data.length };
       n++;
     }
@@ -82,10 +90,18 @@ describe('pcapng writer', () => {
   });
 
   const misuse: { name: string; act: (w: PcapngWriter) => unknown; message: RegExp }[] = [
-    { name: 'packet on an undeclared interface', act: (w) => w.writePacket({ interfaceId: 1, timestampNs: 0n, data: bytes(1, 0) }), message: /undeclared interface 1/ },
+    {
+      name: 'packet on an undeclared interface',
+      act: (w) => w.writePacket({ interfaceId: 1, timestampNs: 0n, data: bytes(1, 0) }),
+      message: /undeclared interface 1/,
+    },
     { name: 'negative timestamp', act: (w) => w.writePacket({ interfaceId: 0, timestampNs: -1n, data: bytes(1, 0) }), message: /negative/ },
     { name: 'interface without a name', act: (w) => w.addInterface({ name: '', linkType: 1 }), message: /needs a name/ },
-    { name: 'comment longer than an option can hold', act: (w) => w.writePacket({ interfaceId: 0, timestampNs: 0n, data: bytes(1, 0), comments: ['x'.repeat(70000)] }), message: /longer than 65535/ },
+    {
+      name: 'comment longer than an option can hold',
+      act: (w) => w.writePacket({ interfaceId: 0, timestampNs: 0n, data: bytes(1, 0), comments: ['x'.repeat(70000)] }),
+      message: /longer than 65535/,
+    },
   ];
   it.each(misuse)('rejects $name', ({ act, message }) => {
     const w = new PcapngWriter({ write: () => {} });

@@ -30,15 +30,18 @@ describe('parseComparison', () => {
   });
 
   // The scenario schema and the parser each hold a pattern: they must agree, or a file that loads fails at the end of a run.
-  it.each(['<= 50ms', '==0', '  >=   1.25 s  ', '> -3', '12', '20ms', '< 1%', '!= 7', '<= fast', '', '=< 5', '< 5 min', '<= 1e3', '<= .5', '= 5'])('agrees with the scenario schema on %j', (input) => {
-    let parses = true;
-    try {
-      parseComparison(input);
-    } catch {
-      parses = false;
-    }
-    expect(comparison.safeParse(input).success).toBe(parses);
-  });
+  it.each(['<= 50ms', '==0', '  >=   1.25 s  ', '> -3', '12', '20ms', '< 1%', '!= 7', '<= fast', '', '=< 5', '< 5 min', '<= 1e3', '<= .5', '= 5'])(
+    'agrees with the scenario schema on %j',
+    (input) => {
+      let parses = true;
+      try {
+        parseComparison(input);
+      } catch {
+        parses = false;
+      }
+      expect(comparison.safeParse(input).success).toBe(parses);
+    },
+  );
 });
 
 describe('thresholdMs', () => {
@@ -60,19 +63,34 @@ describe('thresholdMs', () => {
 describe('satisfies', () => {
   it.each<[number, string, boolean]>([
     // Each operator, at, below and above the threshold.
-    [49.9, '<= 50ms', true], [50, '<= 50ms', true], [50.1, '<= 50ms', false],
-    [49.9, '< 50ms', true], [50, '< 50ms', false],
-    [2, '>= 3', false], [3, '>= 3', true], [4, '>= 3', true],
-    [3, '> 3', false], [3.01, '> 3', true],
-    [0, '== 0', true], [1, '== 0', false],
-    [0, '!= 0', false], [1, '!= 0', true],
+    [49.9, '<= 50ms', true],
+    [50, '<= 50ms', true],
+    [50.1, '<= 50ms', false],
+    [49.9, '< 50ms', true],
+    [50, '< 50ms', false],
+    [2, '>= 3', false],
+    [3, '>= 3', true],
+    [4, '>= 3', true],
+    [3, '> 3', false],
+    [3.01, '> 3', true],
+    [0, '== 0', true],
+    [1, '== 0', false],
+    [0, '!= 0', false],
+    [1, '!= 0', true],
     // Units: seconds and microseconds compare with milliseconds, % with a plain percentage.
-    [50, '<= 0.05s', true], [50.001, '<= 0.05s', false],
-    [1001, '<= 1.001s', true], [70, '>= 0.07s', true], [70, '== 0.07s', true],
-    [79.999, '< 80000us', true], [80, '< 80000us', false],
-    [4.99, '< 5%', true], [5, '< 5%', false],
+    [50, '<= 0.05s', true],
+    [50.001, '<= 0.05s', false],
+    [1001, '<= 1.001s', true],
+    [70, '>= 0.07s', true],
+    [70, '== 0.07s', true],
+    [79.999, '< 80000us', true],
+    [80, '< 80000us', false],
+    [4.99, '< 5%', true],
+    [5, '< 5%', false],
     // Negative thresholds and a measured zero.
-    [-1, '> -3', true], [-3, '> -3', false], [0, '<= 0ms', true],
+    [-1, '> -3', true],
+    [-3, '> -3', false],
+    [0, '<= 0ms', true],
   ])('%d against %s: %s', (measured, c, ok) => {
     expect(satisfies(measured, parseComparison(c))).toBe(ok);
   });

@@ -56,7 +56,12 @@ function msg(name: string, from: string, to: string, handover?: number): Signall
 }
 
 function analysis(flows: FlowAnalysis[] = [flow()], messages: SignallingMessage[] = []): Analysis {
-  return { flows, signalling: { messages, totals: {}, byHandover: [], undecodable: 0 }, captures: { files: 1, packets: 1000, interfaces: ['mn1:mr2'] }, warnings: [] };
+  return {
+    flows,
+    signalling: { messages, totals: {}, byHandover: [], undecodable: 0 },
+    captures: { files: 1, packets: 1000, interfaces: ['mn1:mr2'] },
+    warnings: [],
+  };
 }
 
 /** The one check an expectation of one field yields. */
@@ -88,53 +93,117 @@ describe('evaluateTraffic: flow counts', () => {
   });
 
   it('shows fractions with two decimals', () => {
-    expect(only({ flow: 'f1', lossPercent: '< 5%' }, analysis([flow({ lossPercent: 1.23456 })]))).toEqual({ what: 'loss', expected: '< 5%', measured: '1.23%', ok: true });
+    expect(only({ flow: 'f1', lossPercent: '< 5%' }, analysis([flow({ lossPercent: 1.23456 })]))).toEqual({
+      what: 'loss',
+      expected: '< 5%',
+      measured: '1.23%',
+      ok: true,
+    });
   });
 
   it('checks every field given, and passes only if all hold', () => {
     const r = evaluateTraffic({ flow: 'f1', sent: 1000, lost: 0, duplicates: 0 }, analysis(), plan);
     expect(r).toMatchObject({ name: 'flow f1', at: 'end', ok: false });
-    expect(r.checks.map((c) => [c.what, c.ok])).toEqual([['sent', true], ['lost', false], ['duplicates', true]]);
-    expect(evaluateTraffic({ name: 'clean delivery', flow: 'f1', sent: 1000, duplicates: 0 }, analysis(), plan)).toMatchObject({ name: 'clean delivery', ok: true });
+    expect(r.checks.map((c) => [c.what, c.ok])).toEqual([
+      ['sent', true],
+      ['lost', false],
+      ['duplicates', true],
+    ]);
+    expect(evaluateTraffic({ name: 'clean delivery', flow: 'f1', sent: 1000, duplicates: 0 }, analysis(), plan)).toMatchObject({
+      name: 'clean delivery',
+      ok: true,
+    });
   });
 });
 
 describe('evaluateTraffic: handovers', () => {
   it('checks the worst handover, saying expected and measured', () => {
     // Handovers measured 12.5 ms and 62.4 ms (the third one not at all).
-    expect(only({ flow: 'f1', interruption: '<= 50ms' })).toEqual({ what: 'interruption (worst handover)', expected: '<= 50ms', measured: '62.40 ms', ok: false });
-    expect(only({ flow: 'f1', interruption: '<= 0.07s' })).toEqual({ what: 'interruption (worst handover)', expected: '<= 0.07s', measured: '62.40 ms', ok: true });
+    expect(only({ flow: 'f1', interruption: '<= 50ms' })).toEqual({
+      what: 'interruption (worst handover)',
+      expected: '<= 50ms',
+      measured: '62.40 ms',
+      ok: false,
+    });
+    expect(only({ flow: 'f1', interruption: '<= 0.07s' })).toEqual({
+      what: 'interruption (worst handover)',
+      expected: '<= 0.07s',
+      measured: '62.40 ms',
+      ok: true,
+    });
     expect(only({ flow: 'f1', interruption: '> 62400us' }).ok).toBe(false);
   });
 
   it('checks attachment to the first packet on the worst handover that measured it', () => {
-    expect(only({ flow: 'f1', attachToFirstPacket: '<= 20ms' })).toEqual({ what: 'attachment to first packet (worst handover)', expected: '<= 20ms', measured: '20 ms', ok: true });
-    const slower = flow({ handovers: [{ handover: 0, mn: 'mn1', from: [], to: 'mr11', attachToFirstPacketMs: 5 }, { handover: 1, mn: 'mn1', from: ['mr11'], to: 'mr12', attachToFirstPacketMs: 31.25 }].map((h) => ({ ...h, lostDuring: 0 })) });
-    expect(only({ flow: 'f1', attachToFirstPacket: '< 30ms' }, analysis([slower]))).toEqual({ what: 'attachment to first packet (worst handover)', expected: '< 30ms', measured: '31.25 ms', ok: false });
+    expect(only({ flow: 'f1', attachToFirstPacket: '<= 20ms' })).toEqual({
+      what: 'attachment to first packet (worst handover)',
+      expected: '<= 20ms',
+      measured: '20 ms',
+      ok: true,
+    });
+    const slower = flow({
+      handovers: [
+        { handover: 0, mn: 'mn1', from: [], to: 'mr11', attachToFirstPacketMs: 5 },
+        { handover: 1, mn: 'mn1', from: ['mr11'], to: 'mr12', attachToFirstPacketMs: 31.25 },
+      ].map((h) => ({ ...h, lostDuring: 0 })),
+    });
+    expect(only({ flow: 'f1', attachToFirstPacket: '< 30ms' }, analysis([slower]))).toEqual({
+      what: 'attachment to first packet (worst handover)',
+      expected: '< 30ms',
+      measured: '31.25 ms',
+      ok: false,
+    });
   });
 
   it('fails a handover figure nothing measured', () => {
-    expect(only({ flow: 'f1', interruption: '<= 50ms' }, analysis([flow({ handovers: [] })]))).toEqual({ what: 'interruption (worst handover)', expected: '<= 50ms', measured: 'not measured', ok: false });
-    expect(only({ flow: 'f1', attachToFirstPacket: '<= 50ms' }, analysis([flow({ handovers: [{ handover: 0, mn: 'mn1', from: ['mr11'], to: 'mr12', lostDuring: 0 }] })])).measured).toBe('not measured');
+    expect(only({ flow: 'f1', interruption: '<= 50ms' }, analysis([flow({ handovers: [] })]))).toEqual({
+      what: 'interruption (worst handover)',
+      expected: '<= 50ms',
+      measured: 'not measured',
+      ok: false,
+    });
+    expect(
+      only(
+        { flow: 'f1', attachToFirstPacket: '<= 50ms' },
+        analysis([flow({ handovers: [{ handover: 0, mn: 'mn1', from: ['mr11'], to: 'mr12', lostDuring: 0 }] })]),
+      ).measured,
+    ).toBe('not measured');
   });
 });
 
 describe('evaluateTraffic: settled path', () => {
   it.each<[string[], CheckResult]>([
     // No plain router in the list: compared with the path without routers.
-    [['mn2', 'mr31', 'mr2', 'mn1'], { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr2 → mn1', measured: 'mn2 → mr31 → mr2 → mn1', ok: true }],
-    [['mn2', 'mr31', 'mr11', 'mn1'], { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr11 → mn1', measured: 'mn2 → mr31 → mr2 → mn1', ok: false }],
+    [
+      ['mn2', 'mr31', 'mr2', 'mn1'],
+      { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr2 → mn1', measured: 'mn2 → mr31 → mr2 → mn1', ok: true },
+    ],
+    [
+      ['mn2', 'mr31', 'mr11', 'mn1'],
+      { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr11 → mn1', measured: 'mn2 → mr31 → mr2 → mn1', ok: false },
+    ],
     [['mn2', 'mr31', 'mr2'], { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr2', measured: 'mn2 → mr31 → mr2 → mn1', ok: false }],
-    [['mn2', 'mr31', 'mr2', 'mn1', 'mn1'], { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr2 → mn1 → mn1', measured: 'mn2 → mr31 → mr2 → mn1', ok: false }],
+    [
+      ['mn2', 'mr31', 'mr2', 'mn1', 'mn1'],
+      { what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr2 → mn1 → mn1', measured: 'mn2 → mr31 → mr2 → mn1', ok: false },
+    ],
     // A plain router (core) in the list: compared with every node crossed.
-    [['mn2', 'mr31', 'core', 'mr2', 'mn1'], { what: 'settled path', expected: 'mn2 → mr31 → core → mr2 → mn1', measured: 'mn2 → mr31 → core → mr2 → mn1', ok: true }],
+    [
+      ['mn2', 'mr31', 'core', 'mr2', 'mn1'],
+      { what: 'settled path', expected: 'mn2 → mr31 → core → mr2 → mn1', measured: 'mn2 → mr31 → core → mr2 → mn1', ok: true },
+    ],
     [['mn2', 'core', 'mr2', 'mn1'], { what: 'settled path', expected: 'mn2 → core → mr2 → mn1', measured: 'mn2 → mr31 → core → mr2 → mn1', ok: false }],
   ])('%j', (expected, check) => {
     expect(only({ flow: 'f1', path: expected })).toEqual(check);
   });
 
   it('fails when no packet settled on a path', () => {
-    expect(only({ flow: 'f1', path: ['mn2', 'mr31', 'mr2', 'mn1'] }, analysis([flow({ settledPath: undefined, paths: [] })]))).toEqual({ what: 'settled path (MRs and endpoints)', expected: 'mn2 → mr31 → mr2 → mn1', measured: 'no packets', ok: false });
+    expect(only({ flow: 'f1', path: ['mn2', 'mr31', 'mr2', 'mn1'] }, analysis([flow({ settledPath: undefined, paths: [] })]))).toEqual({
+      what: 'settled path (MRs and endpoints)',
+      expected: 'mn2 → mr31 → mr2 → mn1',
+      measured: 'no packets',
+      ok: false,
+    });
   });
 
   it('looks at the settled path, not at the paths taken before it', () => {
@@ -150,10 +219,20 @@ describe('evaluateTraffic: source addresses', () => {
   const src = (address: string, packets: number) => ({ address, packets, firstT: 0, lastT: 0 });
 
   it('checks that the flow kept its source address', () => {
-    expect(only({ flow: 'f1', keepsSource: true })).toEqual({ what: 'inner source address', expected: 'one address for the whole flow', measured: '2001:db8:3:8000::10 (990)', ok: true });
+    expect(only({ flow: 'f1', keepsSource: true })).toEqual({
+      what: 'inner source address',
+      expected: 'one address for the whole flow',
+      measured: '2001:db8:3:8000::10 (990)',
+      ok: true,
+    });
     expect(only({ flow: 'f1', keepsSource: false })).toMatchObject({ expected: 'changes', ok: false });
     const changed = flow({ keepsSource: false, sources: [src(home11, 400), src(home2, 590)] });
-    expect(only({ flow: 'f1', keepsSource: true }, analysis([changed]))).toEqual({ what: 'inner source address', expected: 'one address for the whole flow', measured: `${home11} (400), ${home2} (590)`, ok: false });
+    expect(only({ flow: 'f1', keepsSource: true }, analysis([changed]))).toEqual({
+      what: 'inner source address',
+      expected: 'one address for the whole flow',
+      measured: `${home11} (400), ${home2} (590)`,
+      ok: false,
+    });
     expect(only({ flow: 'f1', keepsSource: false }, analysis([changed])).ok).toBe(true);
     expect(only({ flow: 'f1', keepsSource: true }, analysis([flow({ sources: [] })])).measured).toBe('none');
   });
@@ -168,14 +247,24 @@ describe('evaluateTraffic: source addresses', () => {
     ['2001:db8:1::1', 'mr11', false],
   ])('source %s anchored at %s: %s', (address, mr, ok) => {
     const anchor = plan.nodes.find((n) => n.name === mr)?.anchor;
-    expect(only({ flow: 'f1', sourceAnchoredAt: mr }, analysis([flow({ sources: [src(address, 10)] })]))).toEqual({ what: 'inner source address', expected: `a home address anchored at ${mr} (${anchor})`, measured: address, ok });
+    expect(only({ flow: 'f1', sourceAnchoredAt: mr }, analysis([flow({ sources: [src(address, 10)] })]))).toEqual({
+      what: 'inner source address',
+      expected: `a home address anchored at ${mr} (${anchor})`,
+      measured: address,
+      ok,
+    });
   });
 
   it("uses the plan's anchor of the MR", () => {
     const a = analysis([flow({ sources: [src(home11, 10)] })]);
     expect(only({ flow: 'f1', sourceAnchoredAt: 'mr11' }, a).ok).toBe(true);
     const moved: Plan = { ...plan, nodes: plan.nodes.map((n) => (n.name === 'mr11' ? { ...n, anchor: '2001:db8:1:9000::/56' } : n)) };
-    expect(only({ flow: 'f1', sourceAnchoredAt: 'mr11' }, a, moved)).toEqual({ what: 'inner source address', expected: 'a home address anchored at mr11 (2001:db8:1:9000::/56)', measured: home11, ok: false });
+    expect(only({ flow: 'f1', sourceAnchoredAt: 'mr11' }, a, moved)).toEqual({
+      what: 'inner source address',
+      expected: 'a home address anchored at mr11 (2001:db8:1:9000::/56)',
+      measured: home11,
+      ok: false,
+    });
   });
 
   it('judges the address the flow started with', () => {
@@ -189,14 +278,24 @@ describe('evaluateTraffic: source addresses', () => {
   });
 
   it('fails for a node that anchors nothing', () => {
-    expect(only({ flow: 'f1', sourceAnchoredAt: 'lm1' })).toEqual({ what: 'inner source address', expected: 'a home address anchored at lm1 (?)', measured: '2001:db8:3:8000::10', ok: false });
+    expect(only({ flow: 'f1', sourceAnchoredAt: 'lm1' })).toEqual({
+      what: 'inner source address',
+      expected: 'a home address anchored at lm1 (?)',
+      measured: '2001:db8:3:8000::10',
+      ok: false,
+    });
   });
 });
 
 describe('evaluateTraffic: a flow missing from the capture', () => {
   it('fails with one check saying so, whatever else the expectation asks', () => {
     const r = evaluateTraffic({ flow: 'f9', lost: 0, interruption: '<= 50ms', path: ['mn2', 'mn1'] }, analysis(), plan);
-    expect(r).toEqual({ name: 'flow f9', at: 'end', ok: false, checks: [{ what: 'flow f9', expected: 'measured in the capture', measured: 'no packets of it in the capture', ok: false }] });
+    expect(r).toEqual({
+      name: 'flow f9',
+      at: 'end',
+      ok: false,
+      checks: [{ what: 'flow f9', expected: 'measured in the capture', measured: 'no packets of it in the capture', ok: false }],
+    });
   });
 });
 
@@ -218,21 +317,60 @@ describe('evaluateTraffic: signalling', () => {
     // No count means at least one.
     [{ message: 'HI' }, { what: 'HI messages', expected: '>= 1', measured: '1', ok: true }],
     [{ message: 'LMR' }, { what: 'LMR messages', expected: '>= 1', measured: '0', ok: false }],
-    [{ message: 'LMR', count: 0 }, { what: 'LMR messages', expected: '== 0', measured: '0', ok: true }],
-    [{ message: 'PBU', count: 3 }, { what: 'PBU messages', expected: '== 3', measured: '3', ok: true }],
-    [{ message: 'PBU', count: 2 }, { what: 'PBU messages', expected: '== 2', measured: '3', ok: false }],
+    [
+      { message: 'LMR', count: 0 },
+      { what: 'LMR messages', expected: '== 0', measured: '0', ok: true },
+    ],
+    [
+      { message: 'PBU', count: 3 },
+      { what: 'PBU messages', expected: '== 3', measured: '3', ok: true },
+    ],
+    [
+      { message: 'PBU', count: 2 },
+      { what: 'PBU messages', expected: '== 2', measured: '3', ok: false },
+    ],
     // Filters, alone and together.
-    [{ message: 'PBU', from: 'mr2' }, { what: 'PBU messages from mr2', expected: '>= 1', measured: '2', ok: true }],
-    [{ message: 'PBU', from: 'mr2', count: '<= 1' }, { what: 'PBU messages from mr2', expected: '<= 1', measured: '2', ok: false }],
-    [{ message: 'PBU', to: 'lm1', count: 3 }, { what: 'PBU messages to lm1', expected: '== 3', measured: '3', ok: true }],
-    [{ message: 'PBU', handover: 1, count: 1 }, { what: 'PBU messages during handover 1', expected: '== 1', measured: '1', ok: true }],
-    [{ message: 'PBU', handover: 2 }, { what: 'PBU messages during handover 2', expected: '>= 1', measured: '0', ok: false }],
-    [{ message: 'HI', from: 'mr2', to: 'mr11', handover: 0, count: 1 }, { what: 'HI messages from mr2 to mr11 during handover 0', expected: '== 1', measured: '1', ok: true }],
-    [{ message: 'HI', from: 'mr11', to: 'mr2' }, { what: 'HI messages from mr11 to mr2', expected: '>= 1', measured: '0', ok: false }],
+    [
+      { message: 'PBU', from: 'mr2' },
+      { what: 'PBU messages from mr2', expected: '>= 1', measured: '2', ok: true },
+    ],
+    [
+      { message: 'PBU', from: 'mr2', count: '<= 1' },
+      { what: 'PBU messages from mr2', expected: '<= 1', measured: '2', ok: false },
+    ],
+    [
+      { message: 'PBU', to: 'lm1', count: 3 },
+      { what: 'PBU messages to lm1', expected: '== 3', measured: '3', ok: true },
+    ],
+    [
+      { message: 'PBU', handover: 1, count: 1 },
+      { what: 'PBU messages during handover 1', expected: '== 1', measured: '1', ok: true },
+    ],
+    [
+      { message: 'PBU', handover: 2 },
+      { what: 'PBU messages during handover 2', expected: '>= 1', measured: '0', ok: false },
+    ],
+    [
+      { message: 'HI', from: 'mr2', to: 'mr11', handover: 0, count: 1 },
+      { what: 'HI messages from mr2 to mr11 during handover 0', expected: '== 1', measured: '1', ok: true },
+    ],
+    [
+      { message: 'HI', from: 'mr11', to: 'mr2' },
+      { what: 'HI messages from mr11 to mr2', expected: '>= 1', measured: '0', ok: false },
+    ],
     // A message outside every handover window counts only when no handover is asked for.
-    [{ message: 'LRI', from: 'mr11', count: 2 }, { what: 'LRI messages from mr11', expected: '== 2', measured: '2', ok: true }],
-    [{ message: 'LRI', from: 'mr11', handover: 1, count: 1 }, { what: 'LRI messages from mr11 during handover 1', expected: '== 1', measured: '1', ok: true }],
-    [{ message: 'LMQ', handover: 0, count: 0 }, { what: 'LMQ messages during handover 0', expected: '== 0', measured: '0', ok: true }],
+    [
+      { message: 'LRI', from: 'mr11', count: 2 },
+      { what: 'LRI messages from mr11', expected: '== 2', measured: '2', ok: true },
+    ],
+    [
+      { message: 'LRI', from: 'mr11', handover: 1, count: 1 },
+      { what: 'LRI messages from mr11 during handover 1', expected: '== 1', measured: '1', ok: true },
+    ],
+    [
+      { message: 'LMQ', handover: 0, count: 0 },
+      { what: 'LMQ messages during handover 0', expected: '== 0', measured: '0', ok: true },
+    ],
   ])('%j', (signalling, check) => {
     expect(only({ signalling }, a)).toEqual(check);
   });
@@ -245,7 +383,10 @@ describe('evaluateTraffic: signalling', () => {
 
   it('checks the flow and the signalling of one expectation together', () => {
     const r = evaluateTraffic({ flow: 'f1', lost: 0, signalling: { message: 'HI', count: 1 } }, analysis([flow()], messages), plan);
-    expect(r.checks.map((c) => [c.what, c.ok])).toEqual([['lost', false], ['HI messages', true]]);
+    expect(r.checks.map((c) => [c.what, c.ok])).toEqual([
+      ['lost', false],
+      ['HI messages', true],
+    ]);
     expect(r.ok).toBe(false);
   });
 });

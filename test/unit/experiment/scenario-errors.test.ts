@@ -33,54 +33,155 @@ const oneKind = ['exactly one step kind', 'wait, flow, stop, attach, detach, han
 const cases: Case[] = [
   // YAML and the schema
   { fixture: 'invalid-yaml', line: 6, column: 2, path: '', found: ['invalid YAML'], expected: ['well-formed YAML'], issues: 'some' },
-  { fixture: 'unknown-key-top-level', line: 6, column: 1, path: 'expectations', found: ['unknown key', '"expectations"'], expected: ['steps', 'expect', 'mobility'] },
+  {
+    fixture: 'unknown-key-top-level',
+    line: 6,
+    column: 1,
+    path: 'expectations',
+    found: ['unknown key', '"expectations"'],
+    expected: ['steps', 'expect', 'mobility'],
+  },
   { fixture: 'bad-scenario-name', line: 2, column: 7, path: 'name', found: ['"Fig5_Handover"'], expected: ['scenario name', 'lower-case'] },
   { fixture: 'empty-steps', line: 4, column: 8, path: 'steps', found: ['empty list'], expected: ['at least 1'] },
   { fixture: 'bad-duration', line: 5, column: 11, path: 'steps[0].wait', found: ['"5 minutes"'], expected: ['duration', '20ms', '1.5s'] },
-  { fixture: 'bad-mobility-override', line: 5, column: 22, path: 'mobility.routeOptimization', found: ['"sometimes"'], expected: ['"query"', '"redirect"', '"off"'] },
+  {
+    fixture: 'bad-mobility-override',
+    line: 5,
+    column: 22,
+    path: 'mobility.routeOptimization',
+    found: ['"sometimes"'],
+    expected: ['"query"', '"redirect"', '"off"'],
+  },
   { fixture: 'repeat-zero-times', line: 6, column: 14, path: 'steps[0].repeat.times', found: ['0'], expected: ['at least 1'] },
   { fixture: 'bad-comparison', line: 9, column: 19, path: 'expect[0].interruption', found: ['"<= fast"'], expected: ['comparison', '"<= 50ms"'] },
-  { fixture: 'unknown-signalling-message', line: 7, column: 28, path: 'expect[0].signalling.message', found: ['"PBQ"'], expected: ['"PBU"', '"HI"', '"LRI"', '"LMQ"'] },
+  {
+    fixture: 'unknown-signalling-message',
+    line: 7,
+    column: 28,
+    path: 'expect[0].signalling.message',
+    found: ['"PBQ"'],
+    expected: ['"PBU"', '"HI"', '"LRI"', '"LMQ"'],
+  },
 
   // Step kinds: a step is a mapping with exactly one known key
   // The typo is an unknown key and, as a consequence, a step with no kind.
-  { fixture: 'unknown-step-kind', line: 6, column: 5, path: 'steps[1].handovr', found: ['unknown key', '"handovr"'], expected: ['handover', 'wait', 'repeat'], issues: 2 },
+  {
+    fixture: 'unknown-step-kind',
+    line: 6,
+    column: 5,
+    path: 'steps[1].handovr',
+    found: ['unknown key', '"handovr"'],
+    expected: ['handover', 'wait', 'repeat'],
+    issues: 2,
+  },
   { fixture: 'two-step-kinds', line: 5, column: 5, path: 'steps[0]', found: ['a mapping'], expected: oneKind },
   { fixture: 'no-step-kind', line: 6, column: 5, path: 'steps[1]', found: ['empty mapping'], expected: oneKind },
   // `too:` for `to:` is an unknown key and, as a consequence, a missing `to`.
-  { fixture: 'unknown-key-in-step', line: 7, column: 7, path: 'steps[0].handover.too', found: ['unknown key', '"too"'], expected: ['mn', 'to', 'mode', 'gap'], issues: 2 },
+  {
+    fixture: 'unknown-key-in-step',
+    line: 7,
+    column: 7,
+    path: 'steps[0].handover.too',
+    found: ['unknown key', '"too"'],
+    expected: ['mn', 'to', 'mode', 'gap'],
+    issues: 2,
+  },
 
   // Flows
   { fixture: 'unknown-node-in-flow', line: 5, column: 36, path: 'steps[0].flow.to', found: ['"cn2"'], expected: ['node of the topology', fig1Nodes] },
   { fixture: 'flow-to-itself', line: 8, column: 11, path: 'steps[0].flow.to', found: ['"mn1"', 'the sender itself'], expected: ['another node'] },
   { fixture: 'bad-flow-address', line: 5, column: 49, path: 'steps[0].flow.address', found: ['"10.0.0.1"'], expected: ['IPv6 address', 'home:<mr>'] },
   { fixture: 'home-not-an-mr', line: 5, column: 49, path: 'steps[0].flow.address', found: ['"lm1"', 'not an MR'], expected: ['MR', 'anchors home prefixes'] },
-  { fixture: 'home-for-non-mn', line: 5, column: 49, path: 'steps[0].flow.address', found: ['"home:mr11"', 'cn', 'not a mobile node'], expected: ['home:<mr> only for flows to a mobile node'] },
+  {
+    fixture: 'home-for-non-mn',
+    line: 5,
+    column: 49,
+    path: 'steps[0].flow.address',
+    found: ['"home:mr11"', 'cn', 'not a mobile node'],
+    expected: ['home:<mr> only for flows to a mobile node'],
+  },
   { fixture: 'duplicate-flow-id', line: 6, column: 17, path: 'steps[1].flow.id', found: ['"f1" again'], expected: ['flow name not used before'] },
   { fixture: 'stop-unknown-flow', line: 7, column: 11, path: 'steps[2].stop', found: ['"f2"'], expected: ['flow started before', '(f1)'] },
   { fixture: 'stop-twice', line: 8, column: 11, path: 'steps[3].stop', found: ['"f1"', 'stopped already'], expected: ['running flow'] },
-  { fixture: 'flow-in-repeat', line: 9, column: 11, path: 'steps[0].repeat.steps[1]', found: ['flow started', 'inside repeat'], expected: ['before the repeat block', 'after it'] },
+  {
+    fixture: 'flow-in-repeat',
+    line: 9,
+    column: 11,
+    path: 'steps[0].repeat.steps[1]',
+    found: ['flow started', 'inside repeat'],
+    expected: ['before the repeat block', 'after it'],
+  },
 
   // Mobility steps and links
   { fixture: 'handover-non-mn', line: 5, column: 21, path: 'steps[0].handover.mn', found: ['"mr11"', 'not a mobile node'], expected: ['role mn', 'mn1, mn2'] },
-  { fixture: 'handover-outside-cells', line: 5, column: 30, path: 'steps[0].handover.to', found: ['"mr32"'], expected: ["mn1's access routers", 'mr11, mr12, mr2'] },
+  {
+    fixture: 'handover-outside-cells',
+    line: 5,
+    column: 30,
+    path: 'steps[0].handover.to',
+    found: ['"mr32"'],
+    expected: ["mn1's access routers", 'mr11, mr12, mr2'],
+  },
   { fixture: 'attach-to-non-cell', line: 8, column: 11, path: 'steps[1].attach.ar', found: ['"core"'], expected: ["mn1's access routers", 'mr11, mr12, mr2'] },
   { fixture: 'link-not-linked', line: 5, column: 22, path: 'steps[0].link.between', found: ['mr11–mr2'], expected: ['joined by a link'] },
 
   // Expectations
   { fixture: 'expect-unknown-flow', line: 10, column: 11, path: 'expect[1].flow', found: ['"f2"'], expected: ['flow started', '(f1)'] },
-  { fixture: 'released-unknown-anchor', line: 9, column: 15, path: 'expect[0].released.anchor', found: ['"mr13"'], expected: ['node of the topology', fig1Nodes] },
-  { fixture: 'proxied-not-a-proxy', line: 9, column: 14, path: 'expect[0].proxied.proxy', found: ['"mr32"', "no network's LM proxy"], expected: ['one of the LM proxies (mr31)'] },
+  {
+    fixture: 'released-unknown-anchor',
+    line: 9,
+    column: 15,
+    path: 'expect[0].released.anchor',
+    found: ['"mr13"'],
+    expected: ['node of the topology', fig1Nodes],
+  },
+  {
+    fixture: 'proxied-not-a-proxy',
+    line: 9,
+    column: 14,
+    path: 'expect[0].proxied.proxy',
+    found: ['"mr32"', "no network's LM proxy"],
+    expected: ['one of the LM proxies (mr31)'],
+  },
   { fixture: 'path-unknown-node', line: 9, column: 23, path: 'expect[0].path[2]', found: ['"mr33"'], expected: ['node of the topology', fig1Nodes] },
   { fixture: 'source-anchored-at-non-mr', line: 9, column: 23, path: 'expect[0].sourceAnchoredAt', found: ['"lm1"', 'not an MR'], expected: ['an MR'] },
   { fixture: 'flow-field-without-flow', line: 9, column: 11, path: 'expect[0].lost', found: ['lost without a flow'], expected: ['flow: <id>'] },
   // Both traffic fields of the step's expectation are refused.
-  { fixture: 'traffic-in-step-expect', line: 9, column: 35, path: 'steps[2].expect[1].interruption', found: ['interruption', "step's expect"], expected: ['state checks only', 'top-level expect'], issues: 2 },
-  { fixture: 'state-and-traffic-mixed', line: 8, column: 11, path: 'expect[0].flow', found: ['traffic checks (flow, lost)', 'state checks (clean)'], expected: ['separate expectations'] },
-  { fixture: 'expectation-checks-nothing', line: 8, column: 5, path: 'expect[1]', found: ['checks nothing'], expected: ['flow, signalling, clean, attached, binding, released'] },
+  {
+    fixture: 'traffic-in-step-expect',
+    line: 9,
+    column: 35,
+    path: 'steps[2].expect[1].interruption',
+    found: ['interruption', "step's expect"],
+    expected: ['state checks only', 'top-level expect'],
+    issues: 2,
+  },
+  {
+    fixture: 'state-and-traffic-mixed',
+    line: 8,
+    column: 11,
+    path: 'expect[0].flow',
+    found: ['traffic checks (flow, lost)', 'state checks (clean)'],
+    expected: ['separate expectations'],
+  },
+  {
+    fixture: 'expectation-checks-nothing',
+    line: 8,
+    column: 5,
+    path: 'expect[1]',
+    found: ['checks nothing'],
+    expected: ['flow, signalling, clean, attached, binding, released'],
+  },
 
   // Files
-  { fixture: 'missing-topology', line: 3, column: 11, path: 'topology', found: ['../../../topologies/fig1.yaml', 'no such file', `${root}test/topologies/fig1.yaml`], expected: ['topology file', 'relative to the scenario file'] },
+  {
+    fixture: 'missing-topology',
+    line: 3,
+    column: 11,
+    path: 'topology',
+    found: ['../../../topologies/fig1.yaml', 'no such file', `${root}test/topologies/fig1.yaml`],
+    expected: ['topology file', 'relative to the scenario file'],
+  },
 ];
 
 async function rejection(file: string): Promise<InputError> {
@@ -88,7 +189,8 @@ async function rejection(file: string): Promise<InputError> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof InputError)) throw new Error(`expected ${file} to be refused with an InputError, got ${error === undefined ? 'a loaded scenario' : String(error)}`);
+  if (!(error instanceof InputError))
+    throw new Error(`expected ${file} to be refused with an InputError, got ${error === undefined ? 'a loaded scenario' : String(error)}`);
   return error;
 }
 
@@ -165,12 +267,15 @@ describe('valid scenarios', () => {
     expect(loaded.plan.mobility.tunnel).toBe('auto');
   });
 
-  it.each(['every-step.yaml', 'every-expectation.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml'])('test/fixtures/scenarios/valid/%s loads', async (f) => {
-    expect(await yamlFiles(validDir)).toContain(f);
-    const loaded = await loadScenario(`${validDir}${f}`, { lab: 'valid-fixture' });
-    expect(loaded.plan.lab).toBe('valid-fixture');
-    expect(loaded.scenario.steps.length).toBeGreaterThan(0);
-  });
+  it.each(['every-step.yaml', 'every-expectation.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml'])(
+    'test/fixtures/scenarios/valid/%s loads',
+    async (f) => {
+      expect(await yamlFiles(validDir)).toContain(f);
+      const loaded = await loadScenario(`${validDir}${f}`, { lab: 'valid-fixture' });
+      expect(loaded.plan.lab).toBe('valid-fixture');
+      expect(loaded.scenario.steps.length).toBeGreaterThan(0);
+    },
+  );
 
   it('has no valid fixture the row above does not load', async () => {
     expect(await yamlFiles(validDir)).toEqual(['every-expectation.yaml', 'every-step.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml']);
@@ -192,9 +297,17 @@ describe('valid scenarios', () => {
     const flows = allSteps(scenario.steps).flatMap((s) => (s.flow ? [s.flow] : []));
     expect(flows.map((f) => f.kind)).toEqual(['tcp', 'udp', 'icmp']);
     const handovers = allSteps(scenario.steps).flatMap((s) => (s.handover ? [s.handover] : []));
-    expect(handovers.map((h) => [h.mode, h.wait])).toEqual([['make', true], ['break', false], ['break', true], ['break', true]]);
+    expect(handovers.map((h) => [h.mode, h.wait])).toEqual([
+      ['make', true],
+      ['break', false],
+      ['break', true],
+      ['break', true],
+    ]);
     const attach = allSteps(scenario.steps).flatMap((s) => (s.attach ? [s.attach] : []));
-    expect(attach).toEqual([{ mn: 'mn2', ar: 'mr32', wait: true }, { mn: 'mn1', ar: 'mr12', wait: true }]);
+    expect(attach).toEqual([
+      { mn: 'mn2', ar: 'mr32', wait: true },
+      { mn: 'mn1', ar: 'mr12', wait: true },
+    ]);
   });
 
   it('applies the scenario mobility overrides to the plan', async () => {
@@ -208,7 +321,14 @@ describe('valid scenarios', () => {
     const { plan, scenario, topologyFile } = await loadScenario(`${validDir}override-keeps-topology.yaml`);
     expect(topologyFile).toBe(path.join(root, 'test/fixtures/topologies/valid/link-params.yaml'));
     expect(scenario.mobility).toEqual({ routeOptimization: 'off', cacheLifetime: 5 });
-    expect(plan.mobility).toMatchObject({ routeOptimization: 'off', cacheLifetime: 5, tunnel: 'seg6', mnMode: 'client', leaseLifetime: 120, bindingLifetime: 600 });
+    expect(plan.mobility).toMatchObject({
+      routeOptimization: 'off',
+      cacheLifetime: 5,
+      tunnel: 'seg6',
+      mnMode: 'client',
+      leaseLifetime: 120,
+      bindingLifetime: 600,
+    });
   });
 
   it("lets the caller's mobility settings win over the scenario's", async () => {

@@ -66,7 +66,14 @@ describe('flow header', () => {
     ['wrong magic', Uint8Array.from(encodeFlowHeader(h), (x, i) => (i === 0 ? 0x45 : x))],
     ['length field larger than the payload', encodeFlowHeader(h).subarray(0, 39)],
     ['length field smaller than the payload', Uint8Array.from([...encodeFlowHeader(h), 0])],
-    ['length field below the header size', (() => { const b = encodeFlowHeader(h); b[23] = 10; return b.subarray(0, 10 + 14); })()],
+    [
+      'length field below the header size',
+      (() => {
+        const b = encodeFlowHeader(h);
+        b[23] = 10;
+        return b.subarray(0, 10 + 14);
+      })(),
+    ],
     ['random bytes', Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 255)],
   ])('answers undefined for %s, never throws', (_what, bytes) => {
     expect(decodeFlowHeader(bytes)).toBeUndefined();

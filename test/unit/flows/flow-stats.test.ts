@@ -18,20 +18,38 @@ function feed(seqs: number[], opts: ConstructorParameters<typeof FlowStats>[0] =
 describe('sequence accounting', () => {
   it.each<[string, number[], FlowStatsCase, ConstructorParameters<typeof FlowStats>[0]?]>([
     ['in order', [1, 2, 3, 4, 5], { arrivals: ['new', 'new', 'new', 'new', 'new'], lost: 0, duplicates: 0, reordered: 0, stale: 0, maxSeq: 5 }],
-    ['a gap, then both late ones', [1, 2, 5, 3, 4], { arrivals: ['new', 'new', 'new', 'reordered', 'reordered'], lost: 0, reordered: 2, maxSeq: 5, lastSeq: 4 }],
+    [
+      'a gap, then both late ones',
+      [1, 2, 5, 3, 4],
+      { arrivals: ['new', 'new', 'new', 'reordered', 'reordered'], lost: 0, reordered: 2, maxSeq: 5, lastSeq: 4 },
+    ],
     ['a gap never filled', [1, 2, 5, 6], { lost: 2, reordered: 0 }],
     ['a duplicate in order', [1, 2, 2, 3], { arrivals: ['new', 'new', 'duplicate', 'new'], duplicates: 1, lost: 0, received: 4 }],
     ['a duplicate of a late packet', [1, 3, 2, 2], { arrivals: ['new', 'new', 'reordered', 'duplicate'], duplicates: 1, reordered: 1, lost: 0 }],
     ['the first packets missing', [3, 4], { lost: 2 }],
     ['sequence 0 before the start', [1, 2, 0], { arrivals: ['new', 'new', 'stale'], stale: 1, lost: 0 }],
     // Window of 32: after 40, sequence 9 is the oldest one still remembered and 8 is just outside.
-    ['the window edge', [1, 40, 9, 8, 9], { arrivals: ['new', 'new', 'reordered', 'stale', 'duplicate'], lost: 37, reordered: 1, stale: 1, duplicates: 1 }, { window: 32 }],
+    [
+      'the window edge',
+      [1, 40, 9, 8, 9],
+      { arrivals: ['new', 'new', 'reordered', 'stale', 'duplicate'], lost: 37, reordered: 1, stale: 1, duplicates: 1 },
+      { window: 32 },
+    ],
     // Slots are reused modulo the window: 33 lands on 1's slot and must not look like a duplicate.
     ['bitmap slots reused across the window', [1, 33, 2, 33, 1], { arrivals: ['new', 'new', 'reordered', 'duplicate', 'stale'], lost: 30 }, { window: 32 }],
-    ['bitmap word boundary', [30, 31, 32, 33, 34, 35, 33, 31], { arrivals: ['new', 'new', 'new', 'new', 'new', 'new', 'duplicate', 'duplicate'], lost: 29 }, { window: 32 }],
+    [
+      'bitmap word boundary',
+      [30, 31, 32, 33, 34, 35, 33, 31],
+      { arrivals: ['new', 'new', 'new', 'new', 'new', 'new', 'duplicate', 'duplicate'], lost: 29 },
+      { window: 32 },
+    ],
     ['a jump longer than the window', [1, 100, 50, 69, 68], { arrivals: ['new', 'new', 'stale', 'reordered', 'stale'], lost: 97, stale: 2 }, { window: 32 }],
     ['uint32 wrap', [W - 1, W, 0, 1, W, 2], { arrivals: ['new', 'new', 'new', 'new', 'duplicate', 'new'], lost: W - 2, duplicates: 1, maxSeq: 2 }],
-    ['uint32 wrap with a late packet from before it', [W - 2, W, 1, W - 1, 0], { arrivals: ['new', 'new', 'new', 'reordered', 'reordered'], reordered: 2, lost: W - 3 }],
+    [
+      'uint32 wrap with a late packet from before it',
+      [W - 2, W, 1, W - 1, 0],
+      { arrivals: ['new', 'new', 'new', 'reordered', 'reordered'], reordered: 2, lost: W - 3 },
+    ],
     ['uint16 wrap (ICMP echo)', [65534, 65535, 0, 1, 65535], { arrivals: ['new', 'new', 'new', 'new', 'duplicate'], lost: 65533, maxSeq: 1 }, { seqBits: 16 }],
     ['uint16: a late packet from before the wrap', [65534, 1, 65535, 0], { arrivals: ['new', 'new', 'reordered', 'reordered'], lost: 65533 }, { seqBits: 16 }],
   ])('%s', (_what, seqs, want, opts) => {
@@ -143,7 +161,14 @@ describe('TCP record cutting', () => {
   it.each([
     ['whole records', [Buffer.concat([rec(1), rec(2), rec(3)])]],
     ['byte by byte', [...Buffer.concat([rec(1), rec(2), rec(3)])].map((b) => Buffer.from([b]))],
-    ['split inside the header and the padding', [Buffer.concat([rec(1), rec(2), rec(3)]).subarray(0, 10), Buffer.concat([rec(1), rec(2), rec(3)]).subarray(10, 70), Buffer.concat([rec(1), rec(2), rec(3)]).subarray(70)]],
+    [
+      'split inside the header and the padding',
+      [
+        Buffer.concat([rec(1), rec(2), rec(3)]).subarray(0, 10),
+        Buffer.concat([rec(1), rec(2), rec(3)]).subarray(10, 70),
+        Buffer.concat([rec(1), rec(2), rec(3)]).subarray(70),
+      ],
+    ],
   ])('cuts %s', (_what, chunks) => {
     const got: FlowHeader[] = [];
     const c = new RecordCutter((h) => got.push(h));
@@ -171,7 +196,10 @@ describe('ping output', () => {
     ['[1795329346.090443] 64 bytes from 2001:db8::2: icmp_seq=17 ttl=64 time=0.256 ms', { type: 'reply', seq: 17, rttMs: 0.256 }],
     ['[1795329346.090443] 64 bytes from 2001:db8::2: icmp_seq=18 ttl=64 time=12.5 ms (DUP!)', { type: 'reply', seq: 18, rttMs: 12.5 }],
     ['[1795329346.090443] no answer yet for icmp_seq=19', { type: 'no-answer', seq: 19 }],
-    ['[1795329346.090443] From 2001:db8:10:1000::1 icmp_seq=20 Destination unreachable: No route', { type: 'icmp-error', seq: 20, from: '2001:db8:10:1000::1', what: 'Destination unreachable: No route' }],
+    [
+      '[1795329346.090443] From 2001:db8:10:1000::1 icmp_seq=20 Destination unreachable: No route',
+      { type: 'icmp-error', seq: 20, from: '2001:db8:10:1000::1', what: 'Destination unreachable: No route' },
+    ],
     ['10 packets transmitted, 9 received, +1 duplicates, 10% packet loss, time 937ms', { type: 'summary', transmitted: 10, received: 9 }],
     ['PING 2001:db8::2(2001:db8::2) from 2001:db8::1 : 56 data bytes', { type: 'start' }],
     ['rtt min/avg/max/mdev = 0.033/0.048/0.053/0.005 ms', { type: 'other' }],

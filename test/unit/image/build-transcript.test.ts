@@ -21,7 +21,10 @@ describe('BuildTranscript', () => {
     const step = t.add({ stream: 'Step 4/5 : RUN apt-get install foo\n ---> Running in def\n' });
     expect(step?.index).toBe(4);
     t.add({ stream: '\u001b[91mE: Unable to locate package foo\n\u001b[0m' });
-    t.add({ error: "The command '/bin/sh -c apt-get install foo' returned a non-zero code: 100", errorDetail: { code: 100, message: "The command '/bin/sh -c apt-get install foo' returned a non-zero code: 100" } });
+    t.add({
+      error: "The command '/bin/sh -c apt-get install foo' returned a non-zero code: 100",
+      errorDetail: { code: 100, message: "The command '/bin/sh -c apt-get install foo' returned a non-zero code: 100" },
+    });
     expect(t.failureText()).toBe(
       'step 4/5 (RUN apt-get install foo) failed: the command returned a non-zero code: 100\noutput:\n  | E: Unable to locate package foo',
     );

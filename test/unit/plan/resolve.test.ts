@@ -174,7 +174,7 @@ describe('resolve', () => {
     });
   });
 
-  describe('links: a /64 each from the first endpoint\'s network (P:1000::/64 on), ::1 on the first end, ::2 on the second', () => {
+  describe("links: a /64 each from the first endpoint's network (P:1000::/64 on), ::1 on the first end, ::2 on the second", () => {
     it.each([
       ['fig1', 0, 'core', 'cn', 'cn', 'core', '2001:db8:ff:1000::/64'],
       ['fig1', 1, 'mr11', 'core', 'core', 'mr11', '2001:db8:1:1000::/64'],
@@ -220,7 +220,10 @@ describe('resolve', () => {
       const p = await plan('params');
       const l0 = { delay: '20ms', jitter: '5ms', loss: 1, rate: '10mbit', mtu: 1400 };
       expect(p.links[0]?.params).toEqual(l0);
-      for (const [n, i] of [['mr1', 'mr2'], ['mr2', 'mr1']] as const) {
+      for (const [n, i] of [
+        ['mr1', 'mr2'],
+        ['mr2', 'mr1'],
+      ] as const) {
         expect((await node('params', n)).interfaces.find((x) => x.name === i)).toMatchObject({ params: l0, mtu: 1400 });
       }
       expect(p.links[1]?.params).toEqual({ delay: 2 });
@@ -296,9 +299,23 @@ describe('resolve', () => {
       ['fig1', 'mn1', []],
       ['fig1', 'mn2', []],
       ['smoke', 'cn1', [{ dst: '::/0', via: '2001:db8:10:1000::1', dev: 'mr1', type: 'unicast' }]],
-      ['smoke', 'mr1', [{ dst: '2001:db8:10:8000::/56', type: 'unreachable' }, { dst: '::/0', via: '2001:db8:10:1000::2', dev: 'cn1', type: 'unicast' }]],
+      [
+        'smoke',
+        'mr1',
+        [
+          { dst: '2001:db8:10:8000::/56', type: 'unreachable' },
+          { dst: '::/0', via: '2001:db8:10:1000::2', dev: 'cn1', type: 'unicast' },
+        ],
+      ],
       ['smoke', 'mn1', []],
-      ['pmip', 'mag1', [{ dst: '2001:db8:40:8100::/56', type: 'unreachable' }, { dst: '::/0', via: '2001:db8:40:1000::1', dev: 'lma', type: 'unicast' }]],
+      [
+        'pmip',
+        'mag1',
+        [
+          { dst: '2001:db8:40:8100::/56', type: 'unreachable' },
+          { dst: '::/0', via: '2001:db8:40:1000::1', dev: 'lma', type: 'unicast' },
+        ],
+      ],
       ['pmip', 'cn', [{ dst: '::/0', via: '2001:db8:40:1002::1', dev: 'lma', type: 'unicast' }]],
       ['plain', 'h1', [{ dst: '::/0', via: '2001:db8:60:1004::2', dev: 'r1', type: 'unicast' }]],
     ] as const)('%s %s: the whole table', async (f, n, routes) => {
@@ -344,12 +361,15 @@ describe('resolve', () => {
     ] as const)('%s %s: %s via %s dev %s', async (f, n, dst, via, dev) => {
       // Longest-prefix match, as the kernel does: other networks are reached through their aggregate.
       const r = lookup((await node(f, n)).routes, dst);
-      expect(r ? { type: r.type, via: r.via, dev: r.dev } : undefined).toEqual(via === undefined ? { type: 'unreachable', via: undefined, dev: undefined } : { type: 'unicast', via, dev });
+      expect(r ? { type: r.type, via: r.via, dev: r.dev } : undefined).toEqual(
+        via === undefined ? { type: 'unreachable', via: undefined, dev: undefined } : { type: 'unicast', via, dev },
+      );
     });
 
     it('summarises other networks: fig1 mr11 reaches net2, net3 and the core through one route each', async () => {
       const routes = (await node('fig1', 'mr11')).routes;
-      for (const agg of ['2001:db8:2::/48', '2001:db8:3::/48', '2001:db8:ff::/48']) expect(routes.filter((r) => r.dst === agg)).toEqual([{ dst: agg, via: '2001:db8:1:1000::2', dev: 'core', type: 'unicast' }]);
+      for (const agg of ['2001:db8:2::/48', '2001:db8:3::/48', '2001:db8:ff::/48'])
+        expect(routes.filter((r) => r.dst === agg)).toEqual([{ dst: agg, via: '2001:db8:1:1000::2', dev: 'core', type: 'unicast' }]);
       expect(routes.filter((r) => r.dst.startsWith('2001:db8:3:') && r.dst !== '2001:db8:3::/48')).toEqual([]);
       expect(routes.length).toBeLessThan(12);
     });
@@ -379,7 +399,10 @@ describe('resolve', () => {
         }
         if (ifs.length === 1) {
           const i = ifs[0]!;
-          const via = byName.get(i.peer.node)?.interfaces.find((x) => x.name === i.peer.iface)?.addresses[0]?.split('/')[0];
+          const via = byName
+            .get(i.peer.node)
+            ?.interfaces.find((x) => x.name === i.peer.iface)
+            ?.addresses[0]?.split('/')[0];
           expect(n.routes).toEqual([...own, { dst: '::/0', via, dev: i.name, type: 'unicast' }]);
           continue;
         }
@@ -476,8 +499,15 @@ describe('resolve', () => {
       expect((await plan('longest')).mobility.mns[0]).not.toHaveProperty('start');
     });
 
-    it('keeps the file\'s mobility settings and fills in the defaults', async () => {
-      expect((await plan('params')).mobility).toMatchObject({ routeOptimization: 'redirect', tunnel: 'seg6', mnMode: 'client', leaseLifetime: 120, bindingLifetime: 600, registerOnAttach: true });
+    it("keeps the file's mobility settings and fills in the defaults", async () => {
+      expect((await plan('params')).mobility).toMatchObject({
+        routeOptimization: 'redirect',
+        tunnel: 'seg6',
+        mnMode: 'client',
+        leaseLifetime: 120,
+        bindingLifetime: 600,
+        registerOnAttach: true,
+      });
       expect((await plan('smoke')).mobility).toMatchObject({ routeOptimization: 'query', tunnel: 'auto', mnMode: 'network', leaseLifetime: 3600 });
       expect((await node('pmip', 'mn')).agent).toBe(false);
       expect((await node('pmip', 'mag1')).agent).toBe(true);
@@ -517,13 +547,17 @@ describe('resolve', () => {
       expect(p.lab).toBe('fig1-b');
       expect(p.nodes.map((n) => n.netns)).toEqual(base.nodes.map((n) => `dmm-fig1-b-${n.name}`));
       expect(p.mobility.mns.map((m) => m.id)).toEqual(['mn1@net1.fig1-b', 'mn2@net3.fig1-b']);
-      expect(p.nodes.map((n) => [n.loopback, n.interfaces.map((i) => i.name), n.routes])).toEqual(base.nodes.map((n) => [n.loopback, n.interfaces.map((i) => i.name), n.routes]));
+      expect(p.nodes.map((n) => [n.loopback, n.interfaces.map((i) => i.name), n.routes])).toEqual(
+        base.nodes.map((n) => [n.loopback, n.interfaces.map((i) => i.name), n.routes]),
+      );
     });
 
     it.each(['Fig1', 'a'.repeat(25), '1lab', ''])('refuses %j as a lab name', async (lab) => {
       const error = await loadTopology(root + files.smoke, { lab }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InputError);
-      expect((error as InputError).issues).toEqual([{ file: '(command line)', path: '--name', found: JSON.stringify(lab), expected: expect.stringContaining('lab name') }]);
+      expect((error as InputError).issues).toEqual([
+        { file: '(command line)', path: '--name', found: JSON.stringify(lab), expected: expect.stringContaining('lab name') },
+      ]);
     });
 
     it('accepts a 24-character lab name', async () => {

@@ -60,11 +60,14 @@ function table(routes: PlanRoute[]): Record<string, string> {
 
 describe('computeRoutes', () => {
   describe('chain a - b - c - d', () => {
-    const g = graph(['a', 'b', 'c', 'd'], [
-      ['a', 'b'],
-      ['b', 'c'],
-      ['c', 'd'],
-    ]);
+    const g = graph(
+      ['a', 'b', 'c', 'd'],
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'd'],
+      ],
+    );
 
     it.each([
       ['a', 'fd00:0:0:1::2', 'b'],
@@ -97,13 +100,23 @@ describe('computeRoutes', () => {
     it.each([
       {
         name: 'a-b listed first',
-        edges: [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'a']] as [string, string][],
+        edges: [
+          ['a', 'b'],
+          ['b', 'c'],
+          ['c', 'd'],
+          ['d', 'a'],
+        ] as [string, string][],
         via: 'fd00:0:0:1::2',
         dev: 'b',
       },
       {
         name: 'd-a listed first',
-        edges: [['d', 'a'], ['b', 'c'], ['c', 'd'], ['a', 'b']] as [string, string][],
+        edges: [
+          ['d', 'a'],
+          ['b', 'c'],
+          ['c', 'd'],
+          ['a', 'b'],
+        ] as [string, string][],
         via: 'fd00:0:0:1::1',
         dev: 'd',
       },
@@ -115,27 +128,40 @@ describe('computeRoutes', () => {
 
     it('a subnet whose two ends are equally far goes towards its first endpoint', () => {
       // Five-ring a b c d e: from a, c and d are both two hops away.
-      const ring = (cd: [string, string]) =>
-        graph(['a', 'b', 'c', 'd', 'e'], [['a', 'b'], ['b', 'c'], cd, ['d', 'e'], ['e', 'a']]);
-      const cdRoute = (cd: [string, string]) => ring(cd).routes('a').find((r) => r.dst === 'fd00:0:0:3::/64');
+      const ring = (cd: [string, string]) => graph(['a', 'b', 'c', 'd', 'e'], [['a', 'b'], ['b', 'c'], cd, ['d', 'e'], ['e', 'a']]);
+      const cdRoute = (cd: [string, string]) =>
+        ring(cd)
+          .routes('a')
+          .find((r) => r.dst === 'fd00:0:0:3::/64');
       expect(cdRoute(['c', 'd'])).toEqual({ dst: 'fd00:0:0:3::/64', via: 'fd00:0:0:1::2', dev: 'b', type: 'unicast' });
       expect(cdRoute(['d', 'c'])).toEqual({ dst: 'fd00:0:0:3::/64', via: 'fd00:0:0:5::1', dev: 'e', type: 'unicast' });
     });
 
     it('a subnet with one nearer end goes towards that end, whatever its order', () => {
       // Four-ring: from a, link b-c has b one hop away and c two.
-      const g = graph(['a', 'b', 'c', 'd'], [['a', 'b'], ['c', 'b'], ['c', 'd'], ['d', 'a']]);
+      const g = graph(
+        ['a', 'b', 'c', 'd'],
+        [
+          ['a', 'b'],
+          ['c', 'b'],
+          ['c', 'd'],
+          ['d', 'a'],
+        ],
+      );
       expect(g.routes('a').find((r) => r.dst === 'fd00:0:0:2::/64')).toEqual({ dst: 'fd00:0:0:2::/64', via: 'fd00:0:0:1::2', dev: 'b', type: 'unicast' });
       expect(g.routes('a').find((r) => r.dst === 'fd00:0:0:3::/64')).toEqual({ dst: 'fd00:0:0:3::/64', via: 'fd00:0:0:4::1', dev: 'd', type: 'unicast' });
     });
   });
 
   describe('star: hub h with leaves x, y, z', () => {
-    const g = graph(['h', 'x', 'y', 'z'], [
-      ['h', 'x'],
-      ['h', 'y'],
-      ['z', 'h'],
-    ]);
+    const g = graph(
+      ['h', 'x', 'y', 'z'],
+      [
+        ['h', 'x'],
+        ['h', 'y'],
+        ['z', 'h'],
+      ],
+    );
 
     it('the hub reaches every leaf directly and has no subnet routes (it is on every link)', () => {
       expect(table(g.routes('h'))).toEqual({
@@ -207,11 +233,14 @@ describe('computeRoutes', () => {
   });
 
   describe('parallel links', () => {
-    const g = graph(['a', 'b', 'c'], [
-      ['a', 'b'],
-      ['a', 'b'],
-      ['b', 'c'],
-    ]);
+    const g = graph(
+      ['a', 'b', 'c'],
+      [
+        ['a', 'b'],
+        ['a', 'b'],
+        ['b', 'c'],
+      ],
+    );
 
     it('a node with two links to the same peer uses the first one and is not treated as a leaf', () => {
       expect(table(g.routes('a'))).toEqual({
@@ -234,7 +263,17 @@ describe('computeRoutes', () => {
     const g = graph(['r', 'ar', 'mn'], [['r', 'ar']], { ar: ['mr', 'ar'], mn: ['mn'] });
     const ar = g.nodes.find((n) => n.name === 'ar')!;
     const access: PlanLink = { id: 'a-mn-ar', kind: 'access', a: { node: 'mn', iface: 'ar' }, b: { node: 'ar', iface: 'mn' }, params: {} };
-    ar.interfaces.push({ name: 'mn', ifindex: 2001, mac: '02:00:00:00:00:01', addresses: [], link: access.id, kind: 'access', peer: { node: 'mn', iface: 'ar' }, up: true, params: {} });
+    ar.interfaces.push({
+      name: 'mn',
+      ifindex: 2001,
+      mac: '02:00:00:00:00:01',
+      addresses: [],
+      link: access.id,
+      kind: 'access',
+      peer: { node: 'mn', iface: 'ar' },
+      up: true,
+      params: {},
+    });
     // Still a leaf on the wired side: one default route, not a route per neighbour.
     expect(computeRoutes(ar, g.nodes, [...g.links, access])).toEqual([
       { dst: 'fd00:8:2::/48', type: 'unreachable' },

@@ -16,7 +16,10 @@ import { DST, SRC, TS, hex } from './mh-samples.js';
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => 100 + i);
 const SPI = 0x1234;
-const keys = new Map([[SPI, KEY], [SPI + 1, OTHER_KEY]]);
+const keys = new Map([
+  [SPI, KEY],
+  [SPI + 1, OTHER_KEY],
+]);
 const ctx = { src: SRC, dst: DST, keyForSpi: (spi: number) => keys.get(spi) };
 
 const pbu: MhMessage = {
@@ -139,11 +142,26 @@ describe('verifyMessage', () => {
     ['no authentication option', encodeMessage(pbu, { src: SRC, dst: DST }), 'missing-auth'],
     [
       'two authentication options',
-      encodeMessage({ ...pbu, options: [{ kind: 'auth', subtype: 1, spi: SPI, authenticator: new Uint8Array(32) }, ...pbu.options, { kind: 'auth', subtype: 1, spi: SPI, authenticator: new Uint8Array(32) }] }),
+      encodeMessage({
+        ...pbu,
+        options: [
+          { kind: 'auth', subtype: 1, spi: SPI, authenticator: new Uint8Array(32) },
+          ...pbu.options,
+          { kind: 'auth', subtype: 1, spi: SPI, authenticator: new Uint8Array(32) },
+        ],
+      }),
       'auth-not-last',
     ],
-    ['a 16-octet authenticator', encodeMessage({ ...pbu, options: [...pbu.options, { kind: 'auth', subtype: 1, spi: SPI, authenticator: new Uint8Array(16) }] }), 'bad-length'],
-    ['another subtype', encodeMessage({ ...pbu, options: [...pbu.options, { kind: 'auth', subtype: 2, spi: SPI, authenticator: new Uint8Array(32) }] }), 'bad-subtype'],
+    [
+      'a 16-octet authenticator',
+      encodeMessage({ ...pbu, options: [...pbu.options, { kind: 'auth', subtype: 1, spi: SPI, authenticator: new Uint8Array(16) }] }),
+      'bad-length',
+    ],
+    [
+      'another subtype',
+      encodeMessage({ ...pbu, options: [...pbu.options, { kind: 'auth', subtype: 2, spi: SPI, authenticator: new Uint8Array(32) }] }),
+      'bad-subtype',
+    ],
     ['a truncated message', signed.slice(0, signed.length - 8), 'malformed'],
   ] as Array<[string, Uint8Array, string]>)('fails with %s', (_name, bytes, expected) => {
     expect(reason(bytes)).toBe(expected);

@@ -33,7 +33,7 @@ describe('decodeMessage on hostile input', () => {
         b[0] = 59;
         b[1] = Math.floor(len / 8) - 1;
         b[2] = [5, 6, 11, 14, 15, 16, 17, 18][i % 8] as number;
-        probe(b.slice(0, (Math.floor(len / 8)) * 8));
+        probe(b.slice(0, Math.floor(len / 8) * 8));
       } else {
         probe(b);
       }

@@ -39,10 +39,48 @@ const mnId: MobilityOption = { kind: 'mnId', id: 'mn1@net1.fig1' };
 /** A table of messages: every kind, with and without options, with every option. */
 export const SAMPLES: Array<[string, MhMessage]> = [
   ['PBU with every option', { type: 'PBU', sequence: 7, flags: makeFlags(BU_FLAG_BITS, { A: true, H: true, P: true }), lifetime: 600, options: EVERY_OPTION }],
-  ['plain BU, all flags, no options', { type: 'PBU', sequence: 65535, flags: makeFlags(BU_FLAG_BITS, Object.fromEntries(Object.keys(BU_FLAG_BITS).map((k) => [k, true]))), lifetime: 0, options: [] }],
-  ['PBA accepted', { type: 'PBA', status: 0, sequence: 7, flags: makeFlags(BA_FLAG_BITS, { P: true }), lifetime: 600, options: [{ kind: 'hnp', prefix: '2001:db8:1:8000::/64' }, mnId, ts] }],
-  ['PBA rejected, all flags', { type: 'PBA', status: 157, sequence: 1, flags: makeFlags(BA_FLAG_BITS, Object.fromEntries(Object.keys(BA_FLAG_BITS).map((k) => [k, true]))), lifetime: 262140, options: [ts] }],
-  ['HI proxy', { type: 'HI', sequence: 300, flags: makeFlags(HI_FLAG_BITS, { P: true, F: true }), code: 3, options: [mnId, ts, { kind: 'hnp', prefix: '2001:db8:1:8100::/64' }] }],
+  [
+    'plain BU, all flags, no options',
+    {
+      type: 'PBU',
+      sequence: 65535,
+      flags: makeFlags(BU_FLAG_BITS, Object.fromEntries(Object.keys(BU_FLAG_BITS).map((k) => [k, true]))),
+      lifetime: 0,
+      options: [],
+    },
+  ],
+  [
+    'PBA accepted',
+    {
+      type: 'PBA',
+      status: 0,
+      sequence: 7,
+      flags: makeFlags(BA_FLAG_BITS, { P: true }),
+      lifetime: 600,
+      options: [{ kind: 'hnp', prefix: '2001:db8:1:8000::/64' }, mnId, ts],
+    },
+  ],
+  [
+    'PBA rejected, all flags',
+    {
+      type: 'PBA',
+      status: 157,
+      sequence: 1,
+      flags: makeFlags(BA_FLAG_BITS, Object.fromEntries(Object.keys(BA_FLAG_BITS).map((k) => [k, true]))),
+      lifetime: 262140,
+      options: [ts],
+    },
+  ],
+  [
+    'HI proxy',
+    {
+      type: 'HI',
+      sequence: 300,
+      flags: makeFlags(HI_FLAG_BITS, { P: true, F: true }),
+      code: 3,
+      options: [mnId, ts, { kind: 'hnp', prefix: '2001:db8:1:8100::/64' }],
+    },
+  ],
   ['HI no options', { type: 'HI', sequence: 0, flags: makeFlags(HI_FLAG_BITS, { S: true, U: true }), code: 0, options: [] }],
   ['HAck', { type: 'HAck', sequence: 300, flags: makeFlags(HACK_FLAG_BITS, { U: true, P: true, F: true }), code: 5, options: [ts, mnId] }],
   ['BRI', { type: 'BRI', sequence: 12, trigger: 2, flags: makeFlags(BR_FLAG_BITS, { P: true }), options: [mnId, ts] }],
@@ -56,7 +94,7 @@ export const SAMPLES: Array<[string, MhMessage]> = [
 /** Option type and offset of every option in an encoded MH, walked independently of the codec. */
 export function optionOffsets(mh: Uint8Array, start: number): Array<{ type: number; offset: number; size: number }> {
   const out: Array<{ type: number; offset: number; size: number }> = [];
-  for (let at = start; at < mh.length; ) {
+  for (let at = start; at < mh.length;) {
     const type = mh[at] as number;
     const size = type === 0 ? 1 : 2 + (mh[at + 1] as number);
     out.push({ type, offset: at, size });

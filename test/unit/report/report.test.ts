@@ -16,7 +16,12 @@ function report(over: Partial<RunReport> = {}): RunReport {
   return runReportSchema.parse({
     version: 1,
     kind: 'run',
-    scenario: { name: 'fig5-handover', file: '/work/scenarios/fig5-handover.yaml', description: 'Handover with an active session.\n', topology: '/work/topologies/fig1.yaml' },
+    scenario: {
+      name: 'fig5-handover',
+      file: '/work/scenarios/fig5-handover.yaml',
+      description: 'Handover with an active session.\n',
+      topology: '/work/topologies/fig1.yaml',
+    },
     lab: { name: 'fig5-handover-a1b2c', runtime: 'netns', tunnelDriver: 'ip6tnl', routeOptimization: 'query', mnMode: 'network', newPrefixOnHandover: true },
     startedAt: '2025-01-02T03:04:05.000Z',
     durationMs: 12345,
@@ -24,10 +29,28 @@ function report(over: Partial<RunReport> = {}): RunReport {
     steps: [
       { index: 0, path: 'steps[0]', text: 'start udp flow f1 mn2 → mn1 at 1000 pkt/s', kind: 'flow', atMs: 0, durationMs: 12.5, ok: true },
       { index: 1, path: 'steps[1]', text: 'handover mn1 → mr2 (break-before-make)', kind: 'handover', atMs: 1000, durationMs: 48.5, ok: true },
-      { index: 2, path: 'steps[2]', text: 'wait 1500ms', kind: 'wait', atMs: 1048.5, durationMs: 1500, ok: false, error: 'mr2 completing the attachment of mn1 did not arrive within 5000 ms' },
+      {
+        index: 2,
+        path: 'steps[2]',
+        text: 'wait 1500ms',
+        kind: 'wait',
+        atMs: 1048.5,
+        durationMs: 1500,
+        ok: false,
+        error: 'mr2 completing the attachment of mn1 did not arrive within 5000 ms',
+      },
     ],
     handovers: [
-      { index: 0, mn: 'mn1', from: ['mr11'], to: 'mr2', atMs: 1000, completedAfterMs: 8.5, signalling: { PBU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1 }, signallingBytes: 392 },
+      {
+        index: 0,
+        mn: 'mn1',
+        from: ['mr11'],
+        to: 'mr2',
+        atMs: 1000,
+        completedAfterMs: 8.5,
+        signalling: { PBU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1 },
+        signallingBytes: 392,
+      },
       { index: 1, mn: 'mn1', from: [], to: 'mr11', atMs: 2600, signalling: { PBU: 2 }, signallingBytes: 144 },
     ],
     flows: [
@@ -52,7 +75,13 @@ function report(over: Partial<RunReport> = {}): RunReport {
         shortestPath: ['mn2', 'mr31', 'core', 'mr2', 'mn1'],
         pathStretch: 1,
         paths: [
-          { nodes: ['mn2', 'mr31', 'core', 'mr11', 'mn1'], packets: 1000, fromMs: 0, toMs: 999.5, tunnels: [{ link: 'mr31–core', outerSrc: '2001:db8:3::1', outerDst: '2001:db8:1::1' }] },
+          {
+            nodes: ['mn2', 'mr31', 'core', 'mr11', 'mn1'],
+            packets: 1000,
+            fromMs: 0,
+            toMs: 999.5,
+            tunnels: [{ link: 'mr31–core', outerSrc: '2001:db8:3::1', outerDst: '2001:db8:1::1' }],
+          },
           { nodes: ['mn2', 'mr31', 'core', 'mr2', 'mn1'], packets: 1431, fromMs: 1062.4, toMs: 2500, tunnels: [] },
         ],
         handovers: [{ handover: 0, interruptionMs: 62.4, attachToFirstPacketMs: 14.125, lostDuring: 62 }],
@@ -72,9 +101,21 @@ function report(over: Partial<RunReport> = {}): RunReport {
           { what: 'loss', expected: '<= 5%', measured: '2.76%', ok: true },
         ],
       },
-      { name: 'signalling HI in handover 0', at: 'end', ok: true, checks: [{ what: 'HI messages from mr2 to mr11 during handover 0', expected: '== 1', measured: '1', ok: true }] },
+      {
+        name: 'signalling HI in handover 0',
+        at: 'end',
+        ok: true,
+        checks: [{ what: 'HI messages from mr2 to mr11 during handover 0', expected: '== 1', measured: '1', ok: true }],
+      },
     ],
-    artifacts: { pcapng: 'capture.pcapng', captures: [{ node: 'mn1', iface: 'mr2', file: 'captures/mn1-mr2.pcap' }], events: 'events.jsonl', logs: [], markdown: 'report.md', junit: 'junit.xml' },
+    artifacts: {
+      pcapng: 'capture.pcapng',
+      captures: [{ node: 'mn1', iface: 'mr2', file: 'captures/mn1-mr2.pcap' }],
+      events: 'events.jsonl',
+      logs: [],
+      markdown: 'report.md',
+      junit: 'junit.xml',
+    },
     warnings: ['2 packets could not be decoded', 'step steps[2] failed: mr2 completing the attachment of mn1 did not arrive within 5000 ms'],
     ...over,
   });
@@ -91,7 +132,6 @@ function passed(): RunReport {
     warnings: [],
   });
 }
-
 
 /** The rows of the first Markdown table after the line `heading`, as lists of cells (the |---| line left out). */
 function tableAfter(md: string, heading: string): string[][] {
@@ -133,7 +173,11 @@ describe('renderRunMarkdown', () => {
   it('gives each flow its figures, handovers, paths and plots', () => {
     const md = renderRunMarkdown(report());
     expect(md).toContain('### f1: udp mn2 → mn1\n\nSource 2001:db8:3:8000::10 (kept for the whole flow), destination 2001:db8:1:8000::20.\n');
-    const [figures, handovers, paths] = md.split('### f1')[1]?.split('\n\n').filter((b) => b.startsWith('|')) ?? [];
+    const [figures, handovers, paths] =
+      md
+        .split('### f1')[1]
+        ?.split('\n\n')
+        .filter((b) => b.startsWith('|')) ?? [];
     expect(tableAfter(`x\n${figures}`, 'x')).toEqual([
       ['sent', 'received', 'lost', 'loss', 'duplicates', 'reordered', 'latency p50 / p95', 'settled path', 'stretch'],
       ['2500', '2431', '69', '2.76 %', '0', '3', '0.21 ms / 1.75 ms', 'mn2 → mr31 → mr2 → mn1', '1.00'],
@@ -155,7 +199,22 @@ describe('renderRunMarkdown', () => {
   it('says how a flow changed its source, and leaves out what was not measured', () => {
     const r = report();
     const f = r.flows[0] as RunReport['flows'][number];
-    const changed = { ...f, keepsSource: false, sources: [{ address: '2001:db8:1:8000::20', packets: 10 }, { address: '2001:db8:2:8000::20', packets: 20 }], latencyMs: undefined, settledPath: undefined, settledMobilityPath: undefined, pathStretch: undefined, handovers: [], paths: [], plot: undefined, handoverPlots: undefined };
+    const changed = {
+      ...f,
+      keepsSource: false,
+      sources: [
+        { address: '2001:db8:1:8000::20', packets: 10 },
+        { address: '2001:db8:2:8000::20', packets: 20 },
+      ],
+      latencyMs: undefined,
+      settledPath: undefined,
+      settledMobilityPath: undefined,
+      pathStretch: undefined,
+      handovers: [],
+      paths: [],
+      plot: undefined,
+      handoverPlots: undefined,
+    };
     const md = renderRunMarkdown(report({ flows: [changed] }));
     expect(md).toContain('Source 2001:db8:3:8000::10 (changed: 2001:db8:1:8000::20 × 10, 2001:db8:2:8000::20 × 20), destination');
     expect(tableAfter(md, '### f1: udp mn2 → mn1')[1]).toEqual(['2500', '2431', '69', '2.76 %', '0', '3', '–', '–', '–']);
@@ -192,7 +251,9 @@ describe('renderRunMarkdown', () => {
   });
 
   it('lists the warnings, and has no such section without any', () => {
-    expect(renderRunMarkdown(report())).toContain('## Warnings\n\n- 2 packets could not be decoded\n- step steps[2] failed: mr2 completing the attachment of mn1 did not arrive within 5000 ms\n');
+    expect(renderRunMarkdown(report())).toContain(
+      '## Warnings\n\n- 2 packets could not be decoded\n- step steps[2] failed: mr2 completing the attachment of mn1 did not arrive within 5000 ms\n',
+    );
     expect(renderRunMarkdown(passed())).not.toContain('## Warnings');
   });
 
@@ -289,7 +350,10 @@ describe('renderJunit', () => {
     expect(doc.name).toBe('testsuites');
     expect(doc.children).toHaveLength(1);
     const suite = doc.children[0] as XmlElement;
-    expect(suite).toMatchObject({ name: 'testsuite', attrs: { name: 'fig5-handover', tests: '3', failures: '2', time: '12.345', timestamp: '2025-01-02T03:04:05.000Z' } });
+    expect(suite).toMatchObject({
+      name: 'testsuite',
+      attrs: { name: 'fig5-handover', tests: '3', failures: '2', time: '12.345', timestamp: '2025-01-02T03:04:05.000Z' },
+    });
     expect(suite.children.map((c) => [c.name, c.attrs.classname, c.attrs.name, c.children.map((f) => f.name)])).toEqual([
       ['testcase', 'fig5-handover', 'the session survives the handover (end)', ['failure']],
       ['testcase', 'fig5-handover', 'signalling HI in handover 0 (end)', []],
@@ -301,8 +365,23 @@ describe('renderJunit', () => {
     const suite = parseXml(renderJunit([report()])).children[0] as XmlElement;
     expect(suite.children[0]?.children[0]?.attrs.message).toBe('interruption (worst handover): expected <= 50ms, measured 62.40 ms');
     expect(suite.children[2]?.children[0]?.attrs.message).toBe('mr2 completing the attachment of mn1 did not arrive within 5000 ms');
-    const twoFailed = report({ expectations: [{ name: 'e', at: 'end', ok: false, checks: [{ what: 'lost', expected: '== 0', measured: '69', ok: false }, { what: 'sent', expected: '>= 1', measured: '2500', ok: true }, { what: 'loss', expected: '<= 1%', measured: '2.76%', ok: false }] }] });
-    expect((parseXml(renderJunit([twoFailed])).children[0] as XmlElement).children[0]?.children[0]?.attrs.message).toBe('lost: expected == 0, measured 69; loss: expected <= 1%, measured 2.76%');
+    const twoFailed = report({
+      expectations: [
+        {
+          name: 'e',
+          at: 'end',
+          ok: false,
+          checks: [
+            { what: 'lost', expected: '== 0', measured: '69', ok: false },
+            { what: 'sent', expected: '>= 1', measured: '2500', ok: true },
+            { what: 'loss', expected: '<= 1%', measured: '2.76%', ok: false },
+          ],
+        },
+      ],
+    });
+    expect((parseXml(renderJunit([twoFailed])).children[0] as XmlElement).children[0]?.children[0]?.attrs.message).toBe(
+      'lost: expected == 0, measured 69; loss: expected <= 1%, measured 2.76%',
+    );
   });
 
   it('has no failure in a passing run', () => {
@@ -313,7 +392,10 @@ describe('renderJunit', () => {
 
   it('numbers the suites of repeated runs', () => {
     const doc = parseXml(renderJunit([passed(), report()]));
-    expect(doc.children.map((s) => [s.attrs.name, s.attrs.failures])).toEqual([['fig5-handover#1', '0'], ['fig5-handover#2', '2']]);
+    expect(doc.children.map((s) => [s.attrs.name, s.attrs.failures])).toEqual([
+      ['fig5-handover#1', '0'],
+      ['fig5-handover#2', '2'],
+    ]);
     expect(parseXml(renderJunit([])).children).toEqual([]);
   });
 
@@ -324,7 +406,7 @@ describe('renderJunit', () => {
       expectations: [{ name: nasty, at: 'steps[3]', ok: false, checks: [{ what: 'x', expected: '< 1%', measured: '<none> & "n/a"', ok: false }] }],
     });
     const xml = renderJunit([r]);
-    expect(xml).toContain('latency &lt; 5 ms &amp; &quot;jitter&quot; &gt; \'none\' (steps[3])');
+    expect(xml).toContain("latency &lt; 5 ms &amp; &quot;jitter&quot; &gt; 'none' (steps[3])");
     const suite = parseXml(xml).children[0] as XmlElement;
     expect(suite.attrs.name).toBe('a&b');
     expect(suite.children[0]?.attrs).toEqual({ classname: 'a&b', name: `${nasty} (steps[3])` });
@@ -378,7 +460,13 @@ describe('renderRepeatMarkdown', () => {
       version: 1,
       kind: 'repeat',
       scenario: { name: 'fig5-handover', file: '/work/scenarios/fig5-handover.yaml' },
-      runs: ok.map((o, k) => ({ index: k + 1, dir: `run-0${k + 1}`, ok: o, durationMs: 12000 + 500 * k, failed: o ? [] : ['the session survives the handover', 'signalling HI in handover 0'] })),
+      runs: ok.map((o, k) => ({
+        index: k + 1,
+        dir: `run-0${k + 1}`,
+        ok: o,
+        durationMs: 12000 + 500 * k,
+        failed: o ? [] : ['the session survives the handover', 'signalling HI in handover 0'],
+      })),
       flows: {
         f1: { interruptionMs: stat([8, 11, 62.4]), lost: stat([0, 2, 62]), lossPercent: stat([0, 0.08, 2.48]) },
         f2: { lost: stat([0, 0, 0]), lossPercent: stat([0, 0, 0]), attachToFirstPacketMs: stat([5, 6, 7.5]) },

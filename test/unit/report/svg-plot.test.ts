@@ -89,7 +89,16 @@ describe('renderSvgPlot', () => {
       ...base,
       series: [
         { name: 'empty', points: [], style: 'dots' },
-        { name: 'flat', points: [[1, 5], [1, 5], [NaN, 3], [2, Infinity]], style: 'line' },
+        {
+          name: 'flat',
+          points: [
+            [1, 5],
+            [1, 5],
+            [NaN, 3],
+            [2, Infinity],
+          ],
+          style: 'line',
+        },
       ],
       markers: [{ x: NaN, label: 'ignored', kind: 'step' }],
     };

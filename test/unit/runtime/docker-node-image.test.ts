@@ -27,7 +27,17 @@ function fakeDocker(present: string[]): Dockerode {
   } as unknown as Dockerode;
 }
 
-const node = (name: string, image?: string): PlanNode => ({ name, roles: ['cn'], network: 'n', netns: `dmm-l-${name}`, agent: true, interfaces: [], routes: [], sysctls: {}, ...(image ? { image } : {}) });
+const node = (name: string, image?: string): PlanNode => ({
+  name,
+  roles: ['cn'],
+  network: 'n',
+  netns: `dmm-l-${name}`,
+  agent: true,
+  interfaces: [],
+  routes: [],
+  sysctls: {},
+  ...(image ? { image } : {}),
+});
 const ep = dockerEndpoint({});
 
 describe('the node image of the Docker runtime', () => {

@@ -11,8 +11,23 @@ type Schema = Record<string, unknown>;
 /** Keywords that only annotate; every other keyword must be one `violations` understands. */
 const ANNOTATIONS = new Set(['$id', '$schema', 'title', 'description', 'default']);
 const KNOWN = new Set([
-  'type', 'properties', 'required', 'additionalProperties', 'propertyNames', 'pattern', 'enum', 'const',
-  'items', 'additionalItems', 'minItems', 'maxItems', 'anyOf', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'propertyNames',
+  'pattern',
+  'enum',
+  'const',
+  'items',
+  'additionalItems',
+  'minItems',
+  'maxItems',
+  'anyOf',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
 ]);
 
 const typeOk: Record<string, (v: unknown) => boolean> = {
@@ -34,9 +49,23 @@ function violations(schema: Schema, value: unknown, at = '$'): string[] {
   const out: string[] = [];
   for (const k of Object.keys(schema)) if (!ANNOTATIONS.has(k) && !KNOWN.has(k)) throw new Error(`schema keyword ${k} at ${at} is not supported by this check`);
   const s = schema as {
-    type?: string; properties?: Record<string, Schema>; required?: string[]; additionalProperties?: boolean | Schema; propertyNames?: Schema;
-    pattern?: string; enum?: unknown[]; const?: unknown; items?: Schema | Schema[]; additionalItems?: boolean | Schema; minItems?: number; maxItems?: number;
-    anyOf?: Schema[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number;
+    type?: string;
+    properties?: Record<string, Schema>;
+    required?: string[];
+    additionalProperties?: boolean | Schema;
+    propertyNames?: Schema;
+    pattern?: string;
+    enum?: unknown[];
+    const?: unknown;
+    items?: Schema | Schema[];
+    additionalItems?: boolean | Schema;
+    minItems?: number;
+    maxItems?: number;
+    anyOf?: Schema[];
+    minimum?: number;
+    maximum?: number;
+    exclusiveMinimum?: number;
+    exclusiveMaximum?: number;
   };
   if (s.type !== undefined && !typeOk[s.type]?.(value)) return [`${at}: not ${s.type}`];
   if (s.enum && !s.enum.includes(value)) out.push(`${at}: ${JSON.stringify(value)} not in enum`);
@@ -54,7 +83,7 @@ function violations(schema: Schema, value: unknown, at = '$'): string[] {
     if (s.maxItems !== undefined && value.length > s.maxItems) out.push(`${at}: more than ${s.maxItems} items`);
     value.forEach((item, i) => {
       const tuple = Array.isArray(s.items);
-      const sub = tuple ? (s.items as Schema[])[i] ?? s.additionalItems : s.items;
+      const sub = tuple ? ((s.items as Schema[])[i] ?? s.additionalItems) : s.items;
       if (sub === false) out.push(`${at}[${i}]: no item allowed here`);
       else if (sub && sub !== true) out.push(...violations(sub as Schema, item, `${at}[${i}]`));
     });
@@ -100,10 +129,7 @@ describe('schema/topology.schema.json', () => {
     expect(props.mobility?.additionalProperties).toBe(false);
   });
 
-  it.each([
-    'topologies',
-    'test/fixtures/topologies/valid',
-  ])('accepts every file in %s', async (dir) => {
+  it.each(['topologies', 'test/fixtures/topologies/valid'])('accepts every file in %s', async (dir) => {
     const list = await yamlFiles(dir);
     expect(list.length).toBeGreaterThan(0);
     for (const f of list) {

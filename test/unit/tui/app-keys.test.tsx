@@ -13,7 +13,14 @@ function movedToMr2(lab: FakeLab) {
 describe('the whole TUI at 100x30', () => {
   it('draws every panel from live state and events', async () => {
     const t = renderTui();
-    await t.see(/▸mn1 +at mr11/, `▸lm1  ${P1} → mr11`, 'capture off · 0 packets', 'scenario: no scenario loaded', 'no flows — press f to start one', '? help  q quit');
+    await t.see(
+      /▸mn1 +at mr11/,
+      `▸lm1  ${P1} → mr11`,
+      'capture off · 0 packets',
+      'scenario: no scenario loaded',
+      'no flows — press f to start one',
+      '? help  q quit',
+    );
     t.lab.emit({ t: 2500, node: 'mr2', kind: 'mh.sent', to: '2001:db8:1::3', msg: 'PBU', seq: 9, purpose: 'location', mnId: MN1_ID });
     await t.see('12:00:02.500 mr2    PBU → lm1 location mn1 seq 9');
     const lines = t.frame().split('\n');

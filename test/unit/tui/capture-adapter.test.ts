@@ -88,7 +88,9 @@ describe('capture adapter', () => {
     expect(calls).toEqual(['start fig1t/captures fig1t', 'stop']);
     expect(out).toMatch(new RegExp(`^${dir}/fig1t-.*\\.pcapng$`));
     expect(exported?.files).toEqual(files);
-    expect(exported?.events).toEqual([{ timestampNs: BigInt(now + 1000) * 1_000_000n, text: 'mr2 handover.completed mn1 handover mr11→mr2 in 20.0 ms, prefixes ' }]);
+    expect(exported?.events).toEqual([
+      { timestampNs: BigInt(now + 1000) * 1_000_000n, text: 'mr2 handover.completed mn1 handover mr11→mr2 in 20.0 ms, prefixes ' },
+    ]);
     expect(await cap.stats()).toEqual({ on: false, packets: 7, file: out });
   });
 });

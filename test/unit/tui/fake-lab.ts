@@ -28,13 +28,22 @@ export const MN2_ID = 'mn2@net3.fig1t';
 export function fig1States(mn1At: string, opts: { cacheAtMr31?: boolean } = {}): Record<string, Record<string, unknown>> {
   const st = (roles: Record<string, unknown>, flows: unknown[] = []) => ({ configured: true, roles, flows });
   const onLink = { attached: 'mn1', route: 'on-link via fe80::1 dev mn1' };
-  const mrs: Record<string, Record<string, unknown>[]> = { mr11: [], mr12: [], mr2: [], mr31: [{ prefix: P3, attached: 'mn2', route: 'on-link via fe80::2 dev mn2' }], mr32: [] };
+  const mrs: Record<string, Record<string, unknown>[]> = {
+    mr11: [],
+    mr12: [],
+    mr2: [],
+    mr31: [{ prefix: P3, attached: 'mn2', route: 'on-link via fe80::2 dev mn2' }],
+    mr32: [],
+  };
   mrs[mn1At]!.push({ prefix: P1, ...onLink });
   if (mn1At !== 'mr11') mrs.mr11!.push({ prefix: P1, servedBy: mn1At, route: `tunnel to ${mn1At}` });
   if (opts.cacheAtMr31 !== false) mrs.mr31!.push({ prefix: P1, cachedAt: mn1At, cacheSource: 'query', cacheExpiresInS: 55, route: `tunnel to ${mn1At}` });
   const mr = (node: string) => st({ mr: { driver: 'seg6', prefixes: mrs[node], tunnelPeers: [] }, ar: { visitors: [] } });
   return {
-    lm1: st({ lm: { bindings: [{ prefix: P1, mnId: MN1_ID, location: '2001:db8:1::1', mr: mn1At, expiresInS: 590, queriers: [] }], contexts: [] }, haa: { leases: [{ prefix: P1, mnId: MN1_ID, anchor: 'mr11', expiresInS: 3500 }] } }),
+    lm1: st({
+      lm: { bindings: [{ prefix: P1, mnId: MN1_ID, location: '2001:db8:1::1', mr: mn1At, expiresInS: 590, queriers: [] }], contexts: [] },
+      haa: { leases: [{ prefix: P1, mnId: MN1_ID, anchor: 'mr11', expiresInS: 3500 }] },
+    }),
     lm3: st({ lm: { bindings: [{ prefix: P3, mnId: MN2_ID, location: '2001:db8:3::1', mr: 'mr31', expiresInS: 580, queriers: [] }], contexts: [] } }),
     mr11: mr('mr11'),
     mr12: mr('mr12'),

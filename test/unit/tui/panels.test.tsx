@@ -67,7 +67,9 @@ describe('bindings panel', () => {
   });
 
   it('says when there is nothing, and how many rows did not fit', () => {
-    expect(render(<BindingsPanel view={{ bindings: [], caches: [] }} selected={undefined} width={49} height={11} />).lastFrame()).toMatch(/LM bindings none[\s\S]*MR caches none/);
+    expect(render(<BindingsPanel view={{ bindings: [], caches: [] }} selected={undefined} width={49} height={11} />).lastFrame()).toMatch(
+      /LM bindings none[\s\S]*MR caches none/,
+    );
     const many = Array.from({ length: 12 }, (_, i) => ({ lm: 'lm1', prefix: `2001:db8:1:80${10 + i}::/64`, mr: 'mr2', mn: 'mn1' }));
     expect(render(<BindingsPanel view={{ bindings: many, caches: [] }} selected={undefined} width={49} height={11} />).lastFrame()).toContain('(+5 more)');
   });
@@ -75,7 +77,13 @@ describe('bindings panel', () => {
 
 describe('flows panel', () => {
   it('shows rate, sent, received, lost, last sequence and the current addresses', () => {
-    const m = polled('mr2', { type: 'events', events: [{ t: 1, node: 'mn2', kind: 'flow.stats', ...flowStats('sender', { sent: 412 }) }, { t: 2, node: 'mn1', kind: 'flow.stats', ...flowStats('receiver', { received: 400, lost: 3, lastSeq: 411, rate: 99.8 }) }] });
+    const m = polled('mr2', {
+      type: 'events',
+      events: [
+        { t: 1, node: 'mn2', kind: 'flow.stats', ...flowStats('sender', { sent: 412 }) },
+        { t: 2, node: 'mn1', kind: 'flow.stats', ...flowStats('receiver', { received: 400, lost: 3, lastSeq: 411, rate: 99.8 }) },
+      ],
+    });
     const f = render(<FlowsPanel flows={flowsView(m)} width={100} height={6} />).lastFrame()!;
     expect(f).toMatch(/f1 +udp +mn2 → mn1 +running +99\.8 pkt\/s +sent 412 +recv 400 +lost 3 +seq 411/);
     expect(f).toContain('2001:db8:3:8000::a → 2001:db8:1:8000::b');
@@ -89,7 +97,15 @@ describe('flows panel', () => {
 
 describe('event log', () => {
   it('shows the newest lines that fit, with wall-clock times', () => {
-    const events = Array.from({ length: 20 }, (_, i) => ({ t: 1000 * i + 5, node: 'mr2', kind: 'mh.sent', to: '2001:db8:1::3', msg: i % 2 ? 'PBU' : 'HI', seq: i, mnId: MN1_ID }));
+    const events = Array.from({ length: 20 }, (_, i) => ({
+      t: 1000 * i + 5,
+      node: 'mr2',
+      kind: 'mh.sent',
+      to: '2001:db8:1::3',
+      msg: i % 2 ? 'PBU' : 'HI',
+      seq: i,
+      mnId: MN1_ID,
+    }));
     const m = polled('mr2', { type: 'events', events });
     const f = render(<EventLog entries={visibleLog(m, 'key')} filter="key" width={100} height={8} />).lastFrame()!;
     expect(f).toContain('12:00:19.005 mr2    PBU → lm1 mn1 seq 19');
@@ -106,7 +122,9 @@ describe('event log', () => {
 describe('status lines', () => {
   it('capture: off, on with packets and directory, an error', () => {
     expect(render(<CaptureStatus status={{ on: false, packets: 0 }} />).lastFrame()).toBe('capture off · 0 packets');
-    expect(render(<CaptureStatus status={{ on: true, packets: 1234, file: '/run/dmmlab/x/captures/t' }} />).lastFrame()).toBe('capture ● on · 1234 packets · /run/dmmlab/x/captures/t');
+    expect(render(<CaptureStatus status={{ on: true, packets: 1234, file: '/run/dmmlab/x/captures/t' }} />).lastFrame()).toBe(
+      'capture ● on · 1234 packets · /run/dmmlab/x/captures/t',
+    );
     expect(render(<CaptureStatus status={{ on: false, packets: 0, error: 'no tcpdump' }} />).lastFrame()).toContain('no tcpdump');
   });
 
@@ -121,8 +139,12 @@ describe('status lines', () => {
   });
 
   it('header: agents up, agents down, lab destroyed', () => {
-    expect(render(<Header lab="fig1t" nodes={13} agents={13} down={[]} labGone={false} selected="mn1" />).lastFrame()).toBe('dmmlab tui · lab fig1t · 13 nodes · 13 agents up · selected mn1');
-    expect(render(<Header lab="fig1t" nodes={13} agents={13} down={['mr2']} labGone={false} selected="mn1" />).lastFrame()).toContain('12/13 agents up, down: mr2');
+    expect(render(<Header lab="fig1t" nodes={13} agents={13} down={[]} labGone={false} selected="mn1" />).lastFrame()).toBe(
+      'dmmlab tui · lab fig1t · 13 nodes · 13 agents up · selected mn1',
+    );
+    expect(render(<Header lab="fig1t" nodes={13} agents={13} down={['mr2']} labGone={false} selected="mn1" />).lastFrame()).toContain(
+      '12/13 agents up, down: mr2',
+    );
     expect(render(<Header lab="fig1t" nodes={13} agents={13} down={[]} labGone selected="mn1" />).lastFrame()).toContain('LAB DESTROYED');
   });
 
@@ -137,7 +159,8 @@ describe('status lines', () => {
 describe('dialogs and screens', () => {
   it('help lists every key', () => {
     const f = render(<HelpOverlay width={100} height={16} />).lastFrame()!;
-    for (const k of ['tab', 'S-tab', 'm', 's', 'h', 'a', 'd', 'f', 'x', 'c', 'e', 'n', 'p', 'l', '?', 'q']) expect(f).toMatch(new RegExp(`│ .*${k.replace('?', '\\?')} +\\S`));
+    for (const k of ['tab', 'S-tab', 'm', 's', 'h', 'a', 'd', 'f', 'x', 'c', 'e', 'n', 'p', 'l', '?', 'q'])
+      expect(f).toMatch(new RegExp(`│ .*${k.replace('?', '\\?')} +\\S`));
     expect(f).toContain('hand the node over to another AR');
     expect(f).toContain('play / pause the scenario');
   });
@@ -158,7 +181,9 @@ describe('dialogs and screens', () => {
   });
 
   it('too small: says so', () => {
-    expect(render(<TooSmall columns={80} rows={24} />).lastFrame()).toBe('terminal too small: need 100x30, have 80x24\nresize the terminal, or press q to quit');
+    expect(render(<TooSmall columns={80} rows={24} />).lastFrame()).toBe(
+      'terminal too small: need 100x30, have 80x24\nresize the terminal, or press q to quit',
+    );
   });
 
   it('a render error shows the error screen, and q leaves', async () => {

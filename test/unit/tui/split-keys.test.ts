@@ -3,12 +3,32 @@ import { describe, expect, it } from 'vitest';
 import { splitKeys } from '../../../cli/tui/hooks/use-keys.js';
 
 const none: Key = {
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
-  super: false, hyper: false, capsLock: false, numLock: false,
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
 } as Key;
 
-const flags = (k: Key) => Object.entries(k).filter(([, v]) => v === true).map(([n]) => n);
+const flags = (k: Key) =>
+  Object.entries(k)
+    .filter(([, v]) => v === true)
+    .map(([n]) => n);
 
 describe('splitKeys', () => {
   it('leaves one key alone', () => {

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { actionFor } from '../../../cli/tui/keys.js';
 import { layoutFor } from '../../../cli/tui/layout.js';
 import { filterItems } from '../../../cli/tui/picker-items.js';
-import { bindingsView, flowsView, initialModel, nextFlowId, reduce, topologyView, visibleLog, type TuiAction, type TuiModel } from '../../../cli/tui/tui-model.js';
+import {
+  bindingsView,
+  flowsView,
+  initialModel,
+  nextFlowId,
+  reduce,
+  topologyView,
+  visibleLog,
+  type TuiAction,
+  type TuiModel,
+} from '../../../cli/tui/tui-model.js';
 import { shareLines } from '../../../cli/tui/components/bindings-panel.js';
 import { MN1_ID, NOON, P1, fig1Plan, fig1States, flowStats } from './fake-lab.js';
 
@@ -102,7 +112,14 @@ describe('topology', () => {
     const v = topologyView(plan, apply(fresh(), poll('mr2')));
     expect(v.networks.map((n) => n.name)).toEqual(['net1', 'net2', 'net3', 'core']);
     expect(v.networks[0]?.nodes.map((n) => `${n.name}(${n.roles.join(',')})`)).toEqual(['mr11(mr,ar)', 'mr12(mr,ar)', 'lm1(lm,haa)']);
-    expect(v.mobileNodes.find((x) => x.name === 'mn1')).toMatchObject({ attachedTo: ['mr2'], cells: [{ ar: 'mr11', up: false }, { ar: 'mr12', up: false }, { ar: 'mr2', up: true }] });
+    expect(v.mobileNodes.find((x) => x.name === 'mn1')).toMatchObject({
+      attachedTo: ['mr2'],
+      cells: [
+        { ar: 'mr11', up: false },
+        { ar: 'mr12', up: false },
+        { ar: 'mr2', up: true },
+      ],
+    });
   });
 
   it('falls back to the mobile node agent’s own radios before the first radios poll', () => {
@@ -156,10 +173,26 @@ describe('flows', () => {
   it('joins both ends: rate and losses from the receiver, addresses from both', () => {
     const m = apply(fresh(), {
       type: 'events',
-      events: [ev(1, 'mn2', 'flow.stats', flowStats('sender', { sent: 300 })), ev(2, 'mn1', 'flow.stats', flowStats('receiver', { received: 290, lost: 3, lastSeq: 299, rate: 99.5 }))],
+      events: [
+        ev(1, 'mn2', 'flow.stats', flowStats('sender', { sent: 300 })),
+        ev(2, 'mn1', 'flow.stats', flowStats('receiver', { received: 290, lost: 3, lastSeq: 299, rate: 99.5 })),
+      ],
     });
     expect(flowsView(m)).toEqual([
-      { id: 'f1', kind: 'udp', from: 'mn2', to: 'mn1', state: 'running', rate: 99.5, sent: 300, received: 290, lost: 3, lastSeq: 299, source: '2001:db8:3:8000::a', destination: '2001:db8:1:8000::b' },
+      {
+        id: 'f1',
+        kind: 'udp',
+        from: 'mn2',
+        to: 'mn1',
+        state: 'running',
+        rate: 99.5,
+        sent: 300,
+        received: 290,
+        lost: 3,
+        lastSeq: 299,
+        source: '2001:db8:3:8000::a',
+        destination: '2001:db8:1:8000::b',
+      },
     ]);
   });
 
@@ -179,7 +212,10 @@ describe('flows', () => {
   it('lists running flows first', () => {
     const m = apply(fresh(), {
       type: 'events',
-      events: [ev(1, 'mn2', 'flow.stopped', flowStats('sender', { flowId: 'f1', state: 'stopped' })), ev(2, 'mn2', 'flow.started', flowStats('sender', { flowId: 'f10' }))],
+      events: [
+        ev(1, 'mn2', 'flow.stopped', flowStats('sender', { flowId: 'f1', state: 'stopped' })),
+        ev(2, 'mn2', 'flow.started', flowStats('sender', { flowId: 'f10' })),
+      ],
     });
     expect(flowsView(m).map((f) => `${f.id} ${f.state}`)).toEqual(['f10 running', 'f1 stopped']);
   });
