@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { topologySchema } from './topology/schema.js';
-import { scenarioSchema } from './experiment/scenario-schema.js';
+import { scenarioSchema } from './scenario/schema.js';
 import { repeatReportSchema, runReportSchema } from './report/report-schema.js';
 
 /** JSON Schemas of the input files, by file stem (schema/<name>.schema.json). */

@@ -5,7 +5,7 @@ import type { MrInfo } from '../../shared/control/agent-config.js';
 import type { AgentContext, Role } from '../context.js';
 import { Radvd, type AdvertisedPrefix } from '../kernel/radvd.js';
 import { ipJson } from '../kernel/kernel.js';
-import { PURPOSE, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, previousMrOf, proxyPbu, purposeOf, purposeOption } from '../signalling/dmm-options.js';
+import { PURPOSE, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, previousMrOf, proxyPbu, purposeOf, purposeOption } from '../../shared/protocol/dmm-options.js';
 import type { MrRole } from './mr/mr-role.js';
 
 interface Visitor {

@@ -1,7 +1,7 @@
 import { formatPrefix, parsePrefix, subPrefix } from '../../shared/ipv6.js';
 import { BA_STATUS, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
-import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../signalling/dmm-options.js';
+import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../../shared/protocol/dmm-options.js';
 
 interface Lease {
   prefix: string;

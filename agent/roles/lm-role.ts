@@ -1,6 +1,6 @@
 import { BA_STATUS, EXP_SUBTYPE, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
-import { PURPOSE, hnp, hnpsOf, locationAck, locationReply, mnId, mnIdOf, previousMrOption, purposeOf } from '../signalling/dmm-options.js';
+import { PURPOSE, hnp, hnpsOf, locationAck, locationReply, mnId, mnIdOf, previousMrOption, purposeOf } from '../../shared/protocol/dmm-options.js';
 
 interface Binding {
   prefix: string;

@@ -3,7 +3,7 @@ import { linkLocalFromMac } from '../../shared/ipv6.js';
 import type { MhMessage } from '../../shared/protocol/index.js';
 import type { AgentContext, Role } from '../context.js';
 import { ipJson } from '../kernel/kernel.js';
-import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../signalling/dmm-options.js';
+import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../../shared/protocol/dmm-options.js';
 
 interface AddrInfo {
   ifname: string;

@@ -13,8 +13,8 @@ import {
   type ReplayGuard,
 } from '../../shared/protocol/index.js';
 import type { EventBus } from '../events.js';
-import { pbuFlags } from './dmm-options.js';
-import { summarize } from './summary.js';
+import { pbuFlags } from '../../shared/protocol/dmm-options.js';
+import { summarize } from '../../shared/protocol/summary.js';
 
 /** A message that arrived, authenticated and fresh. */
 export interface Inbound {

@@ -20,9 +20,9 @@ import { CaptureSession } from '../../cli/capture/capture-session.js';
 import { deploy } from '../../cli/lab/deploy.js';
 import { destroy } from '../../cli/lab/destroy.js';
 import { LabSession } from '../../cli/lab/session.js';
-import { analyzeRun } from '../../cli/experiment/analyze/analyze-run.js';
-import type { FlowAnalysis, FlowRecord, HandoverRecord } from '../../cli/experiment/analysis-types.js';
-import { mnAddresses, waitForHomeAddresses } from '../../cli/experiment/state-checks.js';
+import { analyzeRun } from '../../cli/analyze/analyze-run.js';
+import type { FlowAnalysis, FlowRecord, HandoverRecord } from '../../cli/analyze/types.js';
+import { mnAddresses, waitForHomeAddresses } from '../../cli/verify/state-checks.js';
 import { silentProgress } from '../../cli/util/progress.js';
 import type { RuntimeKind } from '../../cli/runtime/runtime.js';
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DmmlabError, errorText } from '../errors.js';
-import type { CaptureFileRef } from '../experiment/analysis-types.js';
+import type { CaptureFileRef } from '../analyze/types.js';
 import { processStartTime } from '../kernel/netns-processes.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import type { Journal } from '../state/journal.js';

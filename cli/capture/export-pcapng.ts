@@ -1,4 +1,4 @@
-import type { CaptureFileRef } from '../experiment/analysis-types.js';
+import type { CaptureFileRef } from '../analyze/types.js';
 import type { Progress } from '../util/progress.js';
 import { mergeCaptures, type MergeEvent, type MergeResult } from './merge.js';
 

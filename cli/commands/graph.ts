@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { renderGraph, type GraphFormat } from '../topology/graph.js';
-import { loadTopology } from '../topology/load.js';
+import { renderGraph, type GraphFormat } from '../plan/graph.js';
+import { loadTopology } from '../plan/load.js';
 import type { Command } from './command.js';
 import { oneOf } from './deploy.js';
 import { usageError } from './usage-error.js';

@@ -1,6 +1,6 @@
 import { DmmlabError } from '../errors.js';
 import { kernelFeatures } from '../kernel/features.js';
-import { needsNetem } from '../kernel/tc-commands.js';
+import { needsNetem } from '../links/tc-commands.js';
 import { LabSession } from '../lab/session.js';
 import { linkParams, type LinkParams } from '../topology/schema.js';
 import { requireRoot } from '../util/root.js';

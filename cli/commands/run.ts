@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { runScenario } from '../experiment/run-scenario.js';
+import { runScenario } from '../run/run-scenario.js';
 import { formatEvent } from '../output/format-event.js';
 import { renderTable } from '../output/table.js';
 import type { RuntimeKind } from '../runtime/runtime.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { importTui } from '../tui/import-tui.js';
-import { createScenarioStepper } from '../experiment/scenario-stepper.js';
+import { createScenarioStepper } from '../run/scenario-stepper.js';
 import { oneOf } from './deploy.js';
 import type { Command } from './command.js';
 import { usageError } from './usage-error.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadTopology } from '../topology/load.js';
+import { loadTopology } from '../plan/load.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
 

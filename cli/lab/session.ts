@@ -6,7 +6,7 @@ import { AgentClient } from '../agents/agent-client.js';
 import { agentLastWords } from '../agents/last-lines.js';
 import { alive } from '../kernel/netns-processes.js';
 import { DmmlabError } from '../errors.js';
-import { setInterfaceParams } from '../kernel/apply-link-params.js';
+import { setInterfaceParams } from '../links/apply-link-params.js';
 import { ipBatch } from '../kernel/ip-batch.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { readState } from '../state/journal.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
 import { DmmlabError } from '../errors.js';
-import type { CaptureFileRef } from '../experiment/analysis-types.js';
+import type { CaptureFileRef } from '../analyze/types.js';
 import { describeEvent } from '../output/format-event.js';
 import type { Plan } from '../plan/types.js';
 import { Journal } from '../state/journal.js';

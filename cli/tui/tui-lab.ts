@@ -50,7 +50,7 @@ export interface TuiCapture {
 
 /**
  * Steps through a scenario one step at a time or plays it. The scenario
- * runner (cli/experiment/) implements it; the TUI only calls these.
+ * runner (cli/run/) implements it; the TUI only calls these.
  */
 export interface ScenarioStepper {
   /** One readable description per step. */

@@ -15,7 +15,7 @@ import {
   previousMrOption,
   proxyPbu,
   purposeOf,
-} from '../../signalling/dmm-options.js';
+} from '../../../shared/protocol/dmm-options.js';
 
 /** What the proxy knows about one visiting mobile node. */
 interface ProxyEntry {

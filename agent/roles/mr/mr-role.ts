@@ -17,7 +17,7 @@ import {
   pbuFlags,
   purposeOf,
   purposeOption,
-} from '../../signalling/dmm-options.js';
+} from '../../../shared/protocol/dmm-options.js';
 import { LmProxy } from './lm-proxy.js';
 import { MrDatapath } from './datapath.js';
 

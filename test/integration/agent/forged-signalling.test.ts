@@ -22,7 +22,7 @@ import path from 'node:path';
 import { type ResultPromise, execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { PURPOSE, handoff, hnp, hnpsOf, mnId, purposeOf, purposeOption } from '../../../agent/signalling/dmm-options.js';
+import { PURPOSE, handoff, hnp, hnpsOf, mnId, purposeOf, purposeOption } from '../../../shared/protocol/dmm-options.js';
 import { canonical, contains, formatAddress, formatPrefix, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import {
   BR_FLAG_BITS,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { type ResultPromise, execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { PURPOSE, hnpsOf, purposeOf, altCoaOf } from '../../../agent/signalling/dmm-options.js';
+import { PURPOSE, hnpsOf, purposeOf, altCoaOf } from '../../../shared/protocol/dmm-options.js';
 import { canonical, contains, formatPrefix, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import { EXP_SUBTYPE, decodeMessage, verifyMessage, type MhMessage } from '../../../shared/protocol/index.js';
 import { ROOT, dmmlab } from '../../support/cli.js';

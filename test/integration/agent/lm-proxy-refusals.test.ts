@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PURPOSE, proxyPbu } from '../../../agent/signalling/dmm-options.js';
+import { PURPOSE, proxyPbu } from '../../../shared/protocol/dmm-options.js';
 import { HANDOFF_INDICATOR, encodeMessage, timestampFromMillis } from '../../../shared/protocol/index.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { ensureBuilt } from '../../support/build.js';

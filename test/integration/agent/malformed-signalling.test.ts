@@ -14,7 +14,7 @@ import path from 'node:path';
 import { type ResultPromise, execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabSession } from '../../../cli/lab/session.js';
-import { PURPOSE, hnp, mnId, purposeOption } from '../../../agent/signalling/dmm-options.js';
+import { PURPOSE, hnp, mnId, purposeOption } from '../../../shared/protocol/dmm-options.js';
 import { contains, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import { BU_FLAG_BITS, encodeMessage, makeFlags, timestampFromMillis } from '../../../shared/protocol/index.js';
 import { ROOT, dmmlab } from '../../support/cli.js';

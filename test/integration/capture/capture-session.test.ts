@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureSession, exportPcapng } from '../../../cli/capture/capture-session.js';
 import { decodePacket, type DecodedPacket } from '../../../cli/capture/packet-decode.js';
 import { openCapture, readCapture } from '../../../cli/capture/pcap-reader.js';
-import type { CaptureFileRef } from '../../../cli/experiment/analysis-types.js';
+import type { CaptureFileRef } from '../../../cli/analyze/types.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { Journal, readState } from '../../../cli/state/journal.js';
 import { run } from '../../../cli/util/exec.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTopology } from '../../../cli/topology/load.js';
+import { parseTopology } from '../../../cli/plan/load.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { ROOT, dmmlab, dmmlabSpawn } from '../../support/cli.js';
 import { generateTopology } from '../../support/generate-topology.js';

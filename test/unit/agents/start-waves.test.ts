@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startWaves } from '../../../cli/agents/start-agents.js';
-import { loadTopology } from '../../../cli/topology/load.js';
+import { loadTopology } from '../../../cli/plan/load.js';
 
 const fig1 = fileURLToPath(new URL('../../../topologies/fig1.yaml', import.meta.url));
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Analysis, AnalysisInput, FlowAnalysis, FlowRecord, HandoverRecord } from '../../../cli/experiment/analysis-types.js';
-import { analyzeRun } from '../../../cli/experiment/analyze/analyze-run.js';
+import type { Analysis, AnalysisInput, FlowAnalysis, FlowRecord, HandoverRecord } from '../../../cli/analyze/types.js';
+import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
 import type { Plan } from '../../../cli/plan/types.js';
-import { parseTopology } from '../../../cli/topology/load.js';
+import { parseTopology } from '../../../cli/plan/load.js';
 import { recordingProgress } from '../../../cli/util/progress.js';
 import { encodeFlowHeader, flowHash } from '../../../shared/flow-format.js';
 import {

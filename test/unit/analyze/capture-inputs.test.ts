@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCapture } from '../../../cli/capture/pcap-reader.js';
 import { buildPcapng } from '../../../cli/capture/pcapng-writer.js';
-import type { FlowRecord } from '../../../cli/experiment/analysis-types.js';
-import { analyzeRun } from '../../../cli/experiment/analyze/analyze-run.js';
-import { parseTopology } from '../../../cli/topology/load.js';
+import type { FlowRecord } from '../../../cli/analyze/types.js';
+import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
+import { parseTopology } from '../../../cli/plan/load.js';
 import { encodeFlowHeader, flowHash } from '../../../shared/flow-format.js';
 import { encap, ip6, SyntheticCaptures, udp } from './synthetic-captures.js';
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildPcapng } from '../../../cli/capture/pcapng-writer.js';
-import type { CaptureFileRef } from '../../../cli/experiment/analysis-types.js';
+import type { CaptureFileRef } from '../../../cli/analyze/types.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { parseAddress } from '../../../shared/ipv6.js';
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Analysis, FlowAnalysis } from '../../../cli/experiment/analysis-types.js';
-import { analyzeRun } from '../../../cli/experiment/analyze/analyze-run.js';
-import { parseTopology } from '../../../cli/topology/load.js';
+import type { Analysis, FlowAnalysis } from '../../../cli/analyze/types.js';
+import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
+import { parseTopology } from '../../../cli/plan/load.js';
 import { encodeFlowHeader, flowHash } from '../../../shared/flow-format.js';
 import { icmpEcho, ip6, SyntheticCaptures, tcp } from './synthetic-captures.js';
 

@@ -5,7 +5,7 @@ import { InputError } from '../../../cli/errors.js';
 import { resolve } from '../../../cli/plan/resolve.js';
 import type { Plan, PlanNode, PlanRoute } from '../../../cli/plan/types.js';
 import { containsPrefix, parsePrefix } from '../../../shared/ipv6.js';
-import { loadTopology, parseTopology } from '../../../cli/topology/load.js';
+import { loadTopology, parseTopology } from '../../../cli/plan/load.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

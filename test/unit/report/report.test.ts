@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { scenarioSchema } from '../../../cli/experiment/scenario-schema.js';
+import { scenarioSchema } from '../../../cli/scenario/schema.js';
 import { renderJunit } from '../../../cli/report/junit.js';
 import { renderRepeatMarkdown, renderRunMarkdown } from '../../../cli/report/report-md.js';
 import { repeatReportSchema, runReportSchema, type RepeatReport, type RunReport } from '../../../cli/report/report-schema.js';

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatIssue, InputError, type InputIssue } from '../../../cli/errors.js';
-import { loadTopology, parseTopology } from '../../../cli/topology/load.js';
+import { loadTopology, parseTopology } from '../../../cli/plan/load.js';
 
 /**
  * One row per file in test/fixtures/topologies/invalid/: each file is a small

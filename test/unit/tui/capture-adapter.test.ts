@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaptureFileRef } from '../../../cli/experiment/analysis-types.js';
+import type { CaptureFileRef } from '../../../cli/analyze/types.js';
 import { Journal } from '../../../cli/state/journal.js';
 import { captureAdapter, type CaptureBackend } from '../../../cli/tui/capture-adapter.js';
 import { PcapCounter } from '../../../cli/tui/pcap-count.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AgentEvent } from '../../../shared/control/messages.js';
 import type { AgentDown, HandoverOptions } from '../../../cli/lab/session.js';
 import type { Plan } from '../../../cli/plan/types.js';
-import { parseTopology } from '../../../cli/topology/load.js';
+import { parseTopology } from '../../../cli/plan/load.js';
 import type { CaptureStatus, FlowStart, Radio, ScenarioStepper, TuiCapture, TuiLab } from '../../../cli/tui/tui-lab.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -1,0 +1,36 @@
+import { EXP_SUBTYPE, type MhMessage } from './index.js';
+import { PURPOSE, previousMrOf, purposeOf } from './dmm-options.js';
+
+const PURPOSE_NAMES: Record<number, string> = {
+  [PURPOSE.HAA_ALLOCATION]: 'haa',
+  [PURPOSE.LOCATION_UPDATE]: 'location',
+  [PURPOSE.ANCHOR_BINDING]: 'anchor',
+  [PURPOSE.CLIENT_UPDATE]: 'client',
+};
+
+/** Short name of a message as Wireshark users know it: PBU, PBA, HI, HAck, BRI, BRA, LRI, LRA, LMQ, LMR. */
+export function messageName(m: MhMessage): string {
+  if (m.type === 'EXP') return m.subtype === EXP_SUBTYPE.LM_LOCATION_QUERY ? 'LMQ' : m.subtype === EXP_SUBTYPE.LM_LOCATION_REPLY ? 'LMR' : `EXP/${m.subtype}`;
+  if ((m.type === 'PBU' || m.type === 'PBA') && !m.flags.P) return m.type === 'PBU' ? 'BU' : 'BA';
+  return m.type;
+}
+
+/** One line with what matters in a message (event logs, the TUI, reports). */
+export function summarize(m: MhMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { msg: messageName(m), seq: m.sequence };
+  const purpose = purposeOf(m);
+  if (purpose !== undefined) out.purpose = PURPOSE_NAMES[purpose] ?? purpose;
+  if ('status' in m) out.status = m.status;
+  if ('lifetime' in m) out.lifetime = m.lifetime;
+  const hnps: string[] = [];
+  for (const o of m.options) {
+    if (o.kind === 'mnId') out.mnId = o.id;
+    else if (o.kind === 'hnp') hnps.push(o.prefix);
+    else if (o.kind === 'altCoa') out.location = o.address;
+    else if (o.kind === 'handoff') out.handoff = o.value;
+  }
+  if (hnps.length) out.prefixes = hnps;
+  const prev = previousMrOf(m);
+  if (prev) out.previousMr = prev;
+  return out;
+}
