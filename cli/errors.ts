@@ -97,3 +97,9 @@ export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** One thing that could not be done; destroy and cleanup collect these and carry on. */
+export interface Failure {
+  what: string;
+  error: unknown;
+}

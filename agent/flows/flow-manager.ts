@@ -2,7 +2,8 @@ import { monoMs } from '../../shared/clock.js';
 import type { FlowSpec } from '../../shared/control/flow-spec.js';
 import { flowHash } from '../../shared/flow-format.js';
 import type { AgentContext } from '../context.js';
-import type { FlowStats, LatencySummary, SendMeter } from './flow-stats.js';
+import type { FlowReport, FlowStarted } from '../../shared/control/flow-report.js';
+import type { FlowHooks, FlowRunner } from './flow-runner.js';
 import { IcmpEcho } from './icmp-echo.js';
 import { TcpReceiver } from './tcp-receiver.js';
 import { TcpSender } from './tcp-sender.js';
@@ -21,70 +22,6 @@ const DEFAULTS = {
   tcp: { rate: 0, size: 1000 },
   icmp: { rate: 10, size: 56 },
 } as const;
-
-/** Addresses of a flow's packets: the sender's, the receiver's, the destination port. */
-export interface FlowEndpoints {
-  /** Sender's address (a receiver: of the last packet received; null before any). */
-  source: string | null;
-  /** Receiver's address (a UDP receiver bound to the any address: null, unknown). */
-  destination: string | null;
-  /** Destination port (null for ICMP). */
-  port: number | null;
-}
-
-/** What a runner tells the manager. */
-export interface FlowHooks {
-  /** The runner ended by itself (its packets are all sent, ping exited). */
-  finished(): void;
-  /** A session broke; `fatal` ends the flow (state `broken`), otherwise it goes on (a receiver keeps listening). */
-  error(err: Error, fatal: boolean, fields?: Record<string, unknown>): void;
-  /** A sender fell more than a second behind its schedule and restarted it from now (packets were not sent on time). */
-  behind(lagMs: number): void;
-}
-
-/** One generator or receiver of a flow (a file each: udp-sender, udp-receiver, tcp-sender, tcp-receiver, icmp-echo). */
-export interface FlowRunner {
-  /** Send-side counters (senders, ICMP). */
-  readonly meter?: SendMeter;
-  /** Receive-side accounting (receivers, ICMP replies). */
-  readonly stats?: FlowStats;
-  /** The runner ends itself after `durationMs` (the manager sets no timer). */
-  readonly selfTimed?: boolean;
-  /** What latency figures measure: one-way (receive − send time, default) or round trip (ICMP). */
-  readonly latencyKind?: 'one-way' | 'rtt';
-  endpoints(): FlowEndpoints;
-  /** Runner-specific cumulative fields (lastSeq, connections...). */
-  extra?(): Record<string, unknown>;
-  /** Runner-specific figures for the interval that ends now (schedule lag). */
-  interval?(): Record<string, unknown>;
-  /** Stops sending or receiving and closes sockets or processes. */
-  stop(): Promise<void>;
-}
-
-/** What `start` answers. */
-export interface FlowStarted extends FlowEndpoints {
-  flowId: string;
-  /** The id in every packet's header: FNV-1a of the flow name. */
-  wireId: number;
-  kind: FlowSpec['kind'];
-  role: FlowSpec['role'];
-}
-
-/** A flow's figures: `flow.stats` every 250 ms, `list`, and the final ones from `stop` and `flow.stopped`. */
-export interface FlowReport extends FlowStarted {
-  state: 'running' | 'stopped' | 'broken';
-  elapsedMs: number;
-  /** Packets (records, echo requests) sent per second, or received for a receiver, over the last interval. */
-  rate: number;
-  /** Payload bytes per second, likewise. */
-  byteRate: number;
-  /** Latency over the last interval (receivers: one-way; ICMP: round trip). */
-  latencyMs: LatencySummary | null;
-  /** Why a broken flow broke. */
-  error?: string;
-  /** Counters of the runner: sent, sentBytes, sendErrors, errors, received, lost, duplicates, reordered, lastSeq... */
-  [field: string]: unknown;
-}
 
 interface Entry {
   spec: FlowSpec;

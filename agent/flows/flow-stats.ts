@@ -3,18 +3,10 @@
  * latency, in bounded memory (a sliding window of sequence numbers in a
  * bitmap, latency in log-scaled histograms). Pure: the receivers feed it.
  */
+import type { LatencySummary } from '../../shared/control/flow-report.js';
 
 /** How one arrival was classified. */
 export type Arrival = 'new' | 'reordered' | 'duplicate' | 'stale';
-
-/** Latency percentiles in milliseconds (about 1% precision). */
-export interface LatencySummary {
-  p50: number;
-  p95: number;
-  max: number;
-  /** Samples behind the figures. */
-  n: number;
-}
 
 /** Per-interval figures (the last `flow.stats` period). */
 export interface IntervalFigures {

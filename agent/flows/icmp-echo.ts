@@ -1,8 +1,9 @@
 import { monoMs } from '../../shared/clock.js';
 import { spawnLines, type LineProcess } from '../util/process.js';
 import { FlowStats, SendMeter } from './flow-stats.js';
-import type { FlowEndpoints, FlowHooks, FlowRunner } from './flow-manager.js';
-import { kernelSource } from './udp-sender.js';
+import type { FlowEndpoints } from '../../shared/control/flow-report.js';
+import type { FlowHooks, FlowRunner } from './flow-runner.js';
+import { kernelSource } from './sockets.js';
 
 const START_TIMEOUT_MS = 5000;
 const STOP_GRACE_MS = 2000;

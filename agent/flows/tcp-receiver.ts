@@ -2,7 +2,8 @@ import net from 'node:net';
 import { monoMs } from '../../shared/clock.js';
 import { FLOW_HEADER_BYTES, decodeFlowHeader, type FlowHeader } from '../../shared/flow-format.js';
 import { FlowStats } from './flow-stats.js';
-import type { FlowEndpoints, FlowHooks, FlowRunner } from './flow-manager.js';
+import type { FlowEndpoints } from '../../shared/control/flow-report.js';
+import type { FlowHooks, FlowRunner } from './flow-runner.js';
 
 /** Largest record accepted (the flow spec's largest size). */
 const MAX_RECORD = 65_000;

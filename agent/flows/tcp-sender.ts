@@ -2,8 +2,10 @@ import net from 'node:net';
 import { monoMs } from '../../shared/clock.js';
 import { writeFlowHeader } from '../../shared/flow-format.js';
 import { SendMeter, errorCode } from './flow-stats.js';
-import type { FlowEndpoints, FlowHooks, FlowRunner } from './flow-manager.js';
-import { Schedule, kernelSource } from './udp-sender.js';
+import type { FlowEndpoints } from '../../shared/control/flow-report.js';
+import type { FlowHooks, FlowRunner } from './flow-runner.js';
+import { Schedule } from './schedule.js';
+import { kernelSource } from './sockets.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** How long `stop` lets the stream drain before it resets the connection. */

@@ -2,8 +2,9 @@ import type dgram from 'node:dgram';
 import { monoMs } from '../../shared/clock.js';
 import { decodeFlowHeader } from '../../shared/flow-format.js';
 import { FlowStats } from './flow-stats.js';
-import type { FlowEndpoints, FlowHooks, FlowRunner } from './flow-manager.js';
-import { bindUdp } from './udp-sender.js';
+import type { FlowEndpoints } from '../../shared/control/flow-report.js';
+import type { FlowHooks, FlowRunner } from './flow-runner.js';
+import { bindUdp } from './sockets.js';
 
 /** Receive buffer asked for, so a burst after a handover is not dropped by the socket (capped by net.core.rmem_max). */
 const RECV_BUFFER = 4 << 20;

@@ -21,10 +21,11 @@ import { deploy } from '../../cli/lab/deploy.js';
 import { destroy } from '../../cli/lab/destroy.js';
 import { LabSession } from '../../cli/lab/session.js';
 import { analyzeRun } from '../../cli/analyze/analyze-run.js';
-import type { FlowAnalysis, FlowRecord, HandoverRecord } from '../../cli/analyze/types.js';
+import type { FlowAnalysis } from '../../cli/analyze/types.js';
 import { mnAddresses, waitForHomeAddresses } from '../../cli/verify/state-checks.js';
 import { silentProgress } from '../../cli/util/progress.js';
 import type { RuntimeKind } from '../../cli/runtime/runtime.js';
+import type { FlowRecord, HandoverRecord } from '../../cli/scenario/run-log.js';
 
 export interface BareHandoverOptions {
   topology: string;

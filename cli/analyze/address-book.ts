@@ -1,7 +1,7 @@
 import type { Plan } from '../plan/types.js';
 import { contains, linkLocalFromMac, parseAddress, parsePrefix, type Prefix } from '../../shared/ipv6.js';
-import type { FlowRecord } from './types.js';
 import { canonicalOr } from './flow-keys.js';
+import type { FlowRecord } from '../scenario/run-log.js';
 
 /** A home prefix a mobile node was seen to hold (an HNP option next to its MN identifier). */
 export interface HeldPrefix {

@@ -1,6 +1,7 @@
-import type { FlowHandover, HandoverRecord } from './types.js';
+import type { FlowHandover } from './types.js';
 import type { FlowView } from './flow-view.js';
 import { ms } from './numbers.js';
+import type { HandoverRecord } from '../scenario/run-log.js';
 
 /** A delivery at the receiver and the access router that matters for the handover. */
 interface Delivery {

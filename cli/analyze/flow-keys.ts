@@ -1,6 +1,6 @@
 import { flowHash } from '../../shared/flow-format.js';
 import { canonical } from '../../shared/ipv6.js';
-import type { FlowRecord } from './types.js';
+import type { FlowRecord } from '../scenario/run-log.js';
 
 /** How a captured packet is recognised as one of the run's flows. */
 export class FlowKeys {

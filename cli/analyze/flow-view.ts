@@ -1,9 +1,9 @@
 import type { Plan } from '../plan/types.js';
-import type { FlowRecord } from './types.js';
 import type { CaptureData, FlowUnit } from './capture-data.js';
 import type { CapturePoint } from './capture-points.js';
 import { arrives, endpointPoints, leaves, type EndpointPoints } from './endpoint-points.js';
 import { packetPath, type PacketPath } from './packet-path.js';
+import type { FlowRecord } from '../scenario/run-log.js';
 
 /** A packet arriving at the receiver (each capture of it at the receiver's counting points). */
 export interface Arrival {

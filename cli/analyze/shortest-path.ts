@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/types.js';
-import type { HandoverRecord } from './types.js';
 import type { FlowView } from './flow-view.js';
+import type { HandoverRecord } from '../scenario/run-log.js';
 
 /**
  * Shortest path (fewest hops, breadth-first over the plan's links in plan order,

@@ -1,10 +1,11 @@
 import type { Plan } from '../plan/types.js';
 import { messageName } from '../../shared/protocol/summary.js';
 import { decodeMessage, type MhMessage } from '../../shared/protocol/index.js';
-import type { HandoverRecord, SignallingAnalysis, SignallingMessage } from './types.js';
+import type { SignallingAnalysis, SignallingMessage } from './types.js';
 import type { AddressBook, HeldPrefix } from './address-book.js';
 import type { CaptureData } from './capture-data.js';
 import { ms } from './numbers.js';
+import type { HandoverRecord } from '../scenario/run-log.js';
 
 /** Captures of the same bytes between the same addresses within this long (ms) of the first are one message. */
 export const SAME_MESSAGE_MS = 1000;

@@ -1,39 +1,6 @@
+import type { CaptureFileRef } from '../capture/capture-file.js';
 import type { Plan } from '../plan/types.js';
-
-/** One capture file of a run: what tcpdump wrote for one interface of one node. */
-export interface CaptureFileRef {
-  node: string;
-  iface: string;
-  path: string;
-}
-
-/** A flow as the run started it (from the scenario step and the sender's report). */
-export interface FlowRecord {
-  id: string;
-  kind: 'udp' | 'tcp' | 'icmp';
-  from: string;
-  to: string;
-  /** Sender's source address and the destination address (as started). */
-  source: string;
-  destination: string;
-  port?: number;
-  /** Monotonic ms (the lab's shared clock) when it was started and stopped. */
-  startedAt: number;
-  stoppedAt?: number;
-}
-
-/** A handover (or attach/detach) the run performed. */
-export interface HandoverRecord {
-  index: number;
-  mn: string;
-  /** Access routers the node left (empty for an initial attach). */
-  from: string[];
-  to: string;
-  /** Monotonic ms when the radio change was made. */
-  at: number;
-  /** Monotonic ms when the new MR reported it complete (handover.completed / attachment.completed), if it did. */
-  completedAt?: number;
-}
+import type { FlowRecord, HandoverRecord } from '../scenario/run-log.js';
 
 /** What the verifier reads. */
 export interface AnalysisInput {

@@ -1,6 +1,6 @@
-import type { CaptureFileRef } from '../analyze/types.js';
 import type { Progress } from '../util/progress.js';
 import { mergeCaptures, type MergeEvent, type MergeResult } from './merge.js';
+import type { CaptureFileRef } from './capture-file.js';
 
 /**
  * Merges a run's per-interface captures into one pcapng whose interfaces are

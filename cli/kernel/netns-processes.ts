@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
-import type { Failure } from '../runtime/runtime.js';
+import type { Failure } from '../errors.js';
 
 /**
  * PIDs of every process inside each of the named network namespaces, found

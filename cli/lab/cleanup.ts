@@ -1,10 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
-import { errorText } from '../errors.js';
+import { errorText, type Failure } from '../errors.js';
 import { PROBE_PREFIX } from '../kernel/features.js';
 import { alive } from '../kernel/netns-processes.js';
 import { listNamespaces } from '../runtime/netns-runtime.js';
 import { getRuntime, runtimeKinds } from '../runtime/registry.js';
-import type { Failure } from '../runtime/runtime.js';
 import { Journal, listLabs } from '../state/journal.js';
 import { labStateSchema } from '../state/lab-state.js';
 import { labDir, stateFile } from '../state/paths.js';

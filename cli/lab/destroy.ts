@@ -1,7 +1,7 @@
-import { AggregateFailure } from '../errors.js';
+import { AggregateFailure, type Failure } from '../errors.js';
 import { alive, processStartTime } from '../kernel/netns-processes.js';
 import { getRuntime } from '../runtime/registry.js';
-import type { Failure, Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { Journal } from '../state/journal.js';
 import type { Resource } from '../state/lab-state.js';
 import { rm } from 'node:fs/promises';

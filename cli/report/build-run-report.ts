@@ -3,10 +3,11 @@ import path from 'node:path';
 import { renderRunMarkdown } from './report-md.js';
 import type { RunReport } from './report-schema.js';
 import { renderSvgPlot, type PlotMarker } from './svg-plot.js';
-import type { Analysis, CaptureFileRef, FlowAnalysis } from '../analyze/types.js';
-import type { ExpectationResult } from '../verify/results.js';
-import type { RunLog } from '../run/run-steps.js';
+import type { Analysis, FlowAnalysis } from '../analyze/types.js';
+import type { ExpectationResult } from '../scenario/results.js';
 import type { LoadedScenario } from '../scenario/load.js';
+import type { CaptureFileRef } from '../capture/capture-file.js';
+import type { RunLog } from '../scenario/run-log.js';
 
 export interface BuildReportInput {
   loaded: LoadedScenario;

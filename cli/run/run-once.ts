@@ -13,14 +13,16 @@ import { Journal } from '../state/journal.js';
 import { labDir } from '../state/paths.js';
 import type { Progress } from '../util/progress.js';
 import { analyzeRun } from '../analyze/analyze-run.js';
-import type { Analysis, CaptureFileRef } from '../analyze/types.js';
+import type { Analysis } from '../analyze/types.js';
 import { evaluateState, evaluateTraffic, isStateExpectation } from '../verify/expectations.js';
 import { buildRunReport } from '../report/build-run-report.js';
-import type { ExpectationResult } from '../verify/results.js';
-import { newRunLog, runSteps } from './run-steps.js';
+import type { ExpectationResult } from '../scenario/results.js';
+import { runSteps } from './run-steps.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { waitForHomeAddresses } from '../verify/state-checks.js';
 import type { RunReport } from '../report/report-schema.js';
+import type { CaptureFileRef } from '../capture/capture-file.js';
+import { newRunLog } from '../scenario/run-log.js';
 
 export interface RunOnceOptions {
   loaded: LoadedScenario;

@@ -4,23 +4,14 @@ import { DmmlabError, errorText } from '../errors.js';
 import { durationMs } from '../links/tc-commands.js';
 import type { LabSession } from '../lab/session.js';
 import type { Progress } from '../util/progress.js';
-import type { FlowRecord, HandoverRecord } from '../analyze/types.js';
 import { evaluateState } from '../verify/expectations.js';
-import type { ExpectationResult } from '../verify/results.js';
 import type { Step } from '../scenario/schema.js';
 import { mnAddresses } from '../verify/state-checks.js';
 import { describeStep, stepKind, type StepRecord } from '../scenario/timeline.js';
+import type { HandoverRecord, RunLog } from '../scenario/run-log.js';
 
 /** How long a handover or attachment may take to be reported complete before the step fails. */
 const COMPLETION_TIMEOUT_MS = 5000;
-
-/** What running the steps accumulates (read by the report and the verifier). */
-export interface RunLog {
-  steps: StepRecord[];
-  flows: Map<string, FlowRecord & { final?: unknown }>;
-  handovers: HandoverRecord[];
-  checks: ExpectationResult[];
-}
 
 export interface StepContext {
   session: LabSession;
@@ -29,10 +20,6 @@ export interface StepContext {
   log: RunLog;
   /** Called after each step (plain output, the TUI). */
   onStep?: (r: StepRecord) => void;
-}
-
-export function newRunLog(): RunLog {
-  return { steps: [], flows: new Map(), handovers: [], checks: [] };
 }
 
 /** Runs a list of steps in order; a failed step is recorded and the run goes on (the report shows all of it). */

@@ -1,9 +1,10 @@
 import type { LabSession } from '../lab/session.js';
 import { silentProgress } from '../util/progress.js';
-import { newRunLog, runSteps, type RunLog } from './run-steps.js';
+import { runSteps } from './run-steps.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Step } from '../scenario/schema.js';
 import { describeStep } from '../scenario/timeline.js';
+import { newRunLog, type RunLog } from '../scenario/run-log.js';
 
 /** Steps of a scenario one at a time on a running lab (the TUI's `n` and `p` keys). */
 export interface ScenarioStepperHandle {

@@ -4,7 +4,7 @@ import type { DockerEndpoint } from '../image/docker-endpoint.js';
 import type { Resource } from '../state/lab-state.js';
 import { mapLimit } from '../util/exec.js';
 import { LAB_LABEL } from './docker-node-spec.js';
-import type { Failure } from './runtime.js';
+import type { Failure } from '../errors.js';
 
 type ContainerResource = Extract<Resource, { kind: 'container' }>;
 

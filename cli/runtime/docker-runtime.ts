@@ -1,6 +1,6 @@
 import { AGENT_NODE_FLAGS } from './spawn-detached.js';
 import type Dockerode from 'dockerode';
-import { DmmlabError } from '../errors.js';
+import { DmmlabError, type Failure } from '../errors.js';
 import { createDockerClient, dockerEndpoint, pingDocker, type DockerEndpoint } from '../image/docker-client.js';
 import { dockerFailure } from '../image/docker-errors.js';
 import { ipBatch } from '../kernel/ip-batch.js';
@@ -13,7 +13,7 @@ import { LAB_LABEL, NODE_LABEL } from './docker-node-spec.js';
 import { labelledContainers, removeContainers } from './docker-remove.js';
 import { containerDied, refuseTakenNames, startNodeContainer } from './docker-start.js';
 import { listNamespaces } from './netns-runtime.js';
-import type { Failure, Runtime, RuntimeContext } from './runtime.js';
+import type { Runtime, RuntimeContext } from './runtime.js';
 import { settledPool } from './settled-pool.js';
 
 /**

@@ -1,11 +1,11 @@
-import { DmmlabError } from '../errors.js';
+import { DmmlabError, type Failure } from '../errors.js';
 import { ipBatch } from '../kernel/ip-batch.js';
 import { killNamespaceProcesses, processStartTime } from '../kernel/netns-processes.js';
 import { AGENT_NODE_FLAGS, hostAgentBundle, spawnDetachedProcess } from './spawn-detached.js';
 import type { PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import { run } from '../util/exec.js';
-import type { Failure, Runtime, RuntimeContext } from './runtime.js';
+import type { Runtime, RuntimeContext } from './runtime.js';
 
 /**
  * Mininet-style nodes: one named network namespace per node, no daemon. The

@@ -1,3 +1,4 @@
+import type { Failure } from '../errors.js';
 import type { PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import type { Progress } from '../util/progress.js';
@@ -9,12 +10,6 @@ export interface RuntimeContext {
   lab: string;
   progress: Progress;
   signal?: AbortSignal;
-}
-
-/** One thing that could not be done; destroy and cleanup collect these and carry on. */
-export interface Failure {
-  what: string;
-  error: unknown;
 }
 
 /**

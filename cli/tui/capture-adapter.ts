@@ -2,13 +2,13 @@ import path from 'node:path';
 import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
 import { DmmlabError } from '../errors.js';
-import type { CaptureFileRef } from '../analyze/types.js';
 import { describeEvent } from '../output/format-event.js';
 import type { Plan } from '../plan/types.js';
 import { Journal } from '../state/journal.js';
 import { labDir } from '../state/paths.js';
 import { PcapCounter } from './pcap-count.js';
 import type { CaptureStatus, TuiCapture } from './tui-lab.js';
+import type { CaptureFileRef } from '../capture/capture-file.js';
 
 /** The parts of cli/capture/capture-session.ts the TUI uses (injectable for tests). */
 export interface CaptureBackend {

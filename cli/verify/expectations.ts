@@ -3,7 +3,7 @@ import type { LabSession } from '../lab/session.js';
 import type { Plan } from '../plan/types.js';
 import type { Analysis, FlowAnalysis } from '../analyze/types.js';
 import { formatComparison, parseComparison, satisfies } from './comparison.js';
-import { result, type CheckResult, type ExpectationResult } from './results.js';
+import { result, type CheckResult, type ExpectationResult } from '../scenario/results.js';
 import type { Expectation } from '../scenario/schema.js';
 import { checkAttached, checkBinding, checkClean, checkProxied, checkReleased } from './state-checks.js';
 

@@ -3,7 +3,7 @@ import { DmmlabError } from '../errors.js';
 import type { LabSession } from '../lab/session.js';
 import { run } from '../util/exec.js';
 import type { Progress } from '../util/progress.js';
-import type { CheckResult } from './results.js';
+import type { CheckResult } from '../scenario/results.js';
 
 type Row = Record<string, unknown>;
 const arr = (v: unknown): Row[] => (Array.isArray(v) ? (v as Row[]) : []);

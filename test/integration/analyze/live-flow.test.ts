@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../../cli/agents/agent-client.js';
-import type { Analysis, CaptureFileRef, FlowAnalysis } from '../../../cli/analyze/types.js';
+import type { Analysis, FlowAnalysis } from '../../../cli/analyze/types.js';
 import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { findProgram } from '../../../cli/util/exec.js';
@@ -13,6 +13,7 @@ import { recordingProgress } from '../../../cli/util/progress.js';
 import { monoMs } from '../../../shared/clock.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
 import { uniqueLab } from '../../support/lab-leftovers.js';
+import type { CaptureFileRef } from '../../../cli/capture/capture-file.js';
 
 // Deploys figure 1 on namespaces, captures every interface with tcpdump (the radios of
 // mn1 that are down are captured on the access routers' side), runs a UDP flow from mn2

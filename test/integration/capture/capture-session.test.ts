@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureSession, exportPcapng } from '../../../cli/capture/capture-session.js';
 import { decodePacket, type DecodedPacket } from '../../../cli/capture/packet-decode.js';
 import { openCapture, readCapture } from '../../../cli/capture/pcap-reader.js';
-import type { CaptureFileRef } from '../../../cli/analyze/types.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { Journal, readState } from '../../../cli/state/journal.js';
 import { run } from '../../../cli/util/exec.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
 import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
+import type { CaptureFileRef } from '../../../cli/capture/capture-file.js';
 
 // The smoke lab (mr1 — cn1 wired, mn1 on mr1's cell) captured on every
 // interface while cn1 pings mn1's home address and mr1's loopback.

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Ipv6Layer } from '../../../cli/capture/packet-decode.js';
-import type { FlowRecord, HandoverRecord } from '../../../cli/analyze/types.js';
 import { AddressBook } from '../../../cli/analyze/address-book.js';
 import type { FlowUnit, Sighting } from '../../../cli/analyze/capture-data.js';
 import { CapturePoints, DIR_IN, DIR_OUT, DIR_UNKNOWN, type Direction } from '../../../cli/analyze/capture-points.js';
@@ -15,6 +14,7 @@ import { packetPath } from '../../../cli/analyze/packet-path.js';
 import { shortestPath } from '../../../cli/analyze/shortest-path.js';
 import { parseTopology } from '../../../cli/plan/load.js';
 import { linkLocalFromMac } from '../../../shared/ipv6.js';
+import type { FlowRecord, HandoverRecord } from '../../../cli/scenario/run-log.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const plan = parseTopology('fig1.yaml', readFileSync(path.join(root, 'topologies/fig1.yaml'), 'utf8')).plan;

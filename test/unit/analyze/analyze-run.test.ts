@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Analysis, AnalysisInput, FlowAnalysis, FlowRecord, HandoverRecord } from '../../../cli/analyze/types.js';
+import type { Analysis, AnalysisInput, FlowAnalysis } from '../../../cli/analyze/types.js';
 import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { parseTopology } from '../../../cli/plan/load.js';
@@ -22,6 +22,7 @@ import {
   type MobilityOption,
 } from '../../../shared/protocol/index.js';
 import { encap, ip6, SyntheticCaptures, udp } from './synthetic-captures.js';
+import type { FlowRecord, HandoverRecord } from '../../../cli/scenario/run-log.js';
 
 // fig1: mn2 (at mr31) sends two UDP flows to mn1 (at mr11); mn1 moves to mr2.
 //   f1: 100 packets, 10 ms apart from 10 010 ms; mr31 encapsulates towards the serving MR

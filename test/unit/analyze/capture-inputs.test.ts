@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCapture } from '../../../cli/capture/pcap-reader.js';
 import { buildPcapng } from '../../../cli/capture/pcapng-writer.js';
-import type { FlowRecord } from '../../../cli/analyze/types.js';
 import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
 import { parseTopology } from '../../../cli/plan/load.js';
 import { encodeFlowHeader, flowHash } from '../../../shared/flow-format.js';
 import { encap, ip6, SyntheticCaptures, udp } from './synthetic-captures.js';
+import type { FlowRecord } from '../../../cli/scenario/run-log.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const plan = parseTopology('fig1.yaml', readFileSync(path.join(root, 'topologies/fig1.yaml'), 'utf8')).plan;

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildPcapng } from '../../../cli/capture/pcapng-writer.js';
-import type { CaptureFileRef } from '../../../cli/analyze/types.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { parseAddress } from '../../../shared/ipv6.js';
+import type { CaptureFileRef } from '../../../cli/capture/capture-file.js';
 
 /** 16 bytes of an IPv6 address. */
 export function addressBytes(text: string): Uint8Array {

@@ -3,7 +3,7 @@ import { encodeFlowHeader, type FlowHeader } from '../../../shared/flow-format.j
 import { FlowStats, LatencyHistogram, SendMeter, type Arrival } from '../../../agent/flows/flow-stats.js';
 import { parsePingLine, pingErrorCode } from '../../../agent/flows/icmp-echo.js';
 import { RecordCutter } from '../../../agent/flows/tcp-receiver.js';
-import { Schedule } from '../../../agent/flows/udp-sender.js';
+import { Schedule } from '../../../agent/flows/schedule.js';
 
 const W = 0xffffffff;
 

@@ -2,11 +2,11 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaptureFileRef } from '../../../cli/analyze/types.js';
 import { Journal } from '../../../cli/state/journal.js';
 import { captureAdapter, type CaptureBackend } from '../../../cli/tui/capture-adapter.js';
 import { PcapCounter } from '../../../cli/tui/pcap-count.js';
 import { fig1Plan } from './fake-lab.js';
+import type { CaptureFileRef } from '../../../cli/capture/capture-file.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-tui-capture-'));
 const previousStateDir = process.env.DMMLAB_STATE_DIR;

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Analysis, FlowAnalysis, FlowPath, SignallingMessage } from '../../../cli/analyze/types.js';
 import { evaluateTraffic, expectationName, isStateExpectation } from '../../../cli/verify/expectations.js';
-import type { CheckResult } from '../../../cli/verify/results.js';
+import type { CheckResult } from '../../../cli/scenario/results.js';
 import type { Expectation } from '../../../cli/scenario/schema.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { loadTopology } from '../../../cli/plan/load.js';
