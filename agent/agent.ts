@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { monoMs } from '../shared/clock.js';
 import type { AgentConfig } from '../shared/control/agent-config.js';
-import type { AgentRequest } from '../shared/control/messages.js';
-import { Timers, type AgentContext, type Role } from './context.js';
+import { ROLE_OPS, type AgentRequest, type OpResults, type RequestOf, type RoleOp } from '../shared/control/messages.js';
+import type { AgentState, RoleStates } from '../shared/control/role-state.js';
+import type { AgentContext, AnyRole } from './context.js';
+import { Timers } from './timers.js';
+import { commandRunner } from './util/process.js';
 import { ControlServer } from './control/server.js';
 import { Domain } from './domain.js';
 import { EventBus } from './events.js';
@@ -10,8 +13,6 @@ import { FlowManager } from './flows/flow-manager.js';
 import { Kernel } from './kernel/kernel.js';
 import { LinkMonitor } from './kernel/link-monitor.js';
 import { createRoles } from './roles/registry.js';
-import type { MnRole } from './roles/mn-role.js';
-import type { ArRole } from './roles/ar-role.js';
 import { Signalling } from './signalling/transport.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -34,7 +35,9 @@ export class Agent {
   private readonly started = monoMs();
   private config: AgentConfig | undefined;
   private ctx: AgentContext | undefined;
-  private roles: Role[] = [];
+  private kernel: Kernel | undefined;
+  private signalling: Signalling | undefined;
+  private roles: AnyRole[] = [];
   private flows: FlowManager | undefined;
   private links: LinkMonitor | undefined;
 
@@ -71,22 +74,28 @@ export class Agent {
         return this.requireFlows().stop(req.flowId);
       case 'flow.list':
         return this.requireFlows().list();
-      case 'handover.prepare': {
-        const ar = this.roles.find((r) => r.name === 'ar') as ArRole | undefined;
-        if (!ar) throw new Error(`${this.opts.node} is not an access router`);
-        return ar.prepareHandover(req.mn, req.to);
-      }
-      case 'release': {
-        const mn = this.roles.find((r) => r.name === 'mn') as MnRole | undefined;
-        if (!mn) throw new Error(`${this.opts.node} is not a mobile node`);
-        return mn.release(req.prefix);
-      }
+      case 'handover.prepare':
+        return this.roleOperation('handover.prepare', req);
+      case 'release':
+        return this.roleOperation('release', req);
       case 'shutdown':
         setTimeout(() => void this.shutdown(0), 10);
         return { bye: true };
       default:
         throw new Error(`unknown op ${(req as { op: string }).op}`);
     }
+  }
+
+  /** Hands an operation to the role that declares it; a node without that role refuses it. */
+  private roleOperation<O extends RoleOp>(op: O, req: RequestOf<O>): Promise<OpResults[O]> {
+    for (const role of this.roles) {
+      const handler = role.operations?.[op];
+      if (handler) return handler(req);
+    }
+    const role = ROLE_OPS[op];
+    throw new Error(
+      `${this.opts.node} is not ${role === 'ar' ? 'an access router' : role === 'mn' ? 'a mobile node' : `a node with role ${role}`} (${op} needs role ${role})`,
+    );
   }
 
   private requireFlows(): FlowManager {
@@ -100,38 +109,47 @@ export class Agent {
     this.config = config;
     const t0 = monoMs();
     await mkdir(config.workDir, { recursive: true });
-    const kernel = new Kernel(this.events);
+    const exec = commandRunner();
+    const kernel = new Kernel(this.events, exec);
     const signalling = new Signalling(this.events, { spi: config.spi, key: Uint8Array.from(Buffer.from(config.key, 'base64')) });
+    this.kernel = kernel;
+    this.signalling = signalling;
     const watched = new Set([...config.access.map((a) => a.iface), ...config.radios.map((r) => r.iface)]);
     const carrierListeners: ((iface: string, carrier: boolean) => void)[] = [];
-    this.links = new LinkMonitor(watched, ({ iface, carrier }) => {
-      for (const l of carrierListeners) l(iface, carrier);
-    });
-    this.ctx = {
+    this.links = new LinkMonitor(
+      watched,
+      ({ iface, carrier }) => {
+        for (const l of carrierListeners) l(iface, carrier);
+      },
+      exec,
+      kernel,
+    );
+    const ctx: AgentContext = {
       config,
       domain: new Domain(config),
       events: this.events,
       kernel,
       signalling,
-      links: this.links,
+      exec,
       onCarrier: (l) => void carrierListeners.push(l),
       timers: new Timers(),
     };
+    this.ctx = ctx;
     if (config.address) {
       await signalling.listen(config.address);
       signalling.warmUp();
     }
-    this.roles = createRoles(this.ctx);
+    this.roles = createRoles(ctx);
     for (const r of this.roles) await r.start();
-    this.flows = new FlowManager(this.ctx);
+    this.flows = new FlowManager(ctx);
     await this.links.start();
     this.events.emit('agent.configured', { roles: config.roles, ms: monoMs() - t0, tunnelDriver: config.tunnelDriver });
     return { roles: this.roles.map((r) => r.name) };
   }
 
-  state(): Record<string, unknown> {
-    const roles: Record<string, unknown> = {};
-    for (const r of this.roles) roles[r.name] = r.state();
+  state(): AgentState {
+    const roles: RoleStates = {};
+    for (const r of this.roles) Object.assign(roles, { [r.name]: r.state() });
     return {
       node: this.opts.node,
       pid: process.pid,
@@ -139,8 +157,8 @@ export class Agent {
       configured: this.config !== undefined,
       uptimeMs: Math.round(monoMs() - this.started),
       rssBytes: process.memoryUsage().rss,
-      signalling: this.ctx?.signalling.counters ?? null,
-      kernelLines: this.ctx?.kernel.applied ?? 0,
+      signalling: this.signalling?.counters ?? null,
+      kernelLines: this.kernel?.applied ?? 0,
       roles,
       flows: this.flows?.list() ?? [],
     };
@@ -152,8 +170,8 @@ export class Agent {
     await this.flows?.stopAll();
     for (const r of [...this.roles].reverse()) await r.stop().catch(() => undefined);
     this.ctx?.timers.clearAll();
-    this.ctx?.signalling.close();
-    this.ctx?.kernel.stop();
+    this.signalling?.close();
+    this.kernel?.stop();
     await this.server.close();
     await this.events.close();
     process.exit(code);

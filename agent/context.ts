@@ -1,61 +1,46 @@
 import type { AgentConfig } from '../shared/control/agent-config.js';
+import type { RoleOperations } from '../shared/control/messages.js';
+import type { RoleStateMap } from '../shared/control/role-state.js';
+import type { RoleName } from '../shared/control/roles.js';
 import type { Domain } from './domain.js';
 import type { EventBus } from './events.js';
-import type { Kernel } from './kernel/kernel.js';
-import type { LinkMonitor } from './kernel/link-monitor.js';
-import type { Signalling } from './signalling/transport.js';
+import type { KernelPort } from './kernel/kernel.js';
+import type { SignallingPort } from './signalling/transport.js';
+import type { Timers } from './timers.js';
+import type { CommandRunner } from './util/process.js';
 
-/** What every role gets: who the agent is, its kernel, its signalling, its events. */
+/**
+ * What every role of a node gets: who the node is, its kernel, its
+ * signalling, how to run programs in it, its events and timers. Everything
+ * that touches the outside is a port, so the roles' procedures run in unit
+ * tests against fakes (test/support/agent-fakes.ts).
+ */
 export interface AgentContext {
   config: AgentConfig;
   domain: Domain;
   events: EventBus;
-  kernel: Kernel;
-  signalling: Signalling;
-  /** Carrier changes on access links (AR) or radios (MN). Roles subscribe through `onCarrier`. */
-  links: LinkMonitor;
+  kernel: KernelPort;
+  signalling: SignallingPort;
+  /** Runs programs in the node (radvd, tcpdump, ip monitors, ss). */
+  exec: CommandRunner;
+  /** Carrier changes on access links (AR) or radios (MN). */
   onCarrier(listener: (iface: string, carrier: boolean) => void): void;
   /** Timers that die with the agent. */
   timers: Timers;
 }
 
-/** Named timers: setting one replaces the previous timer of that name. */
-export class Timers {
-  private readonly map = new Map<string, NodeJS.Timeout>();
-
-  set(name: string, ms: number, fn: () => void): void {
-    this.clear(name);
-    const t = setTimeout(() => {
-      this.map.delete(name);
-      fn();
-    }, ms);
-    t.unref?.();
-    this.map.set(name, t);
-  }
-
-  clear(name: string): void {
-    const t = this.map.get(name);
-    if (t) clearTimeout(t);
-    this.map.delete(name);
-  }
-
-  has(name: string): boolean {
-    return this.map.has(name);
-  }
-
-  clearAll(): void {
-    for (const t of this.map.values()) clearTimeout(t);
-    this.map.clear();
-  }
-}
-
-/** One logical function the agent plays (STYLE.md #3: chosen from a registry). */
-export interface Role {
-  readonly name: string;
+/** One logical function the node plays (STYLE.md #3: chosen from a registry). */
+export interface Role<R extends RoleName = RoleName> {
+  readonly name: R;
   /** Registers handlers, installs what the role needs in the kernel. */
   start(): Promise<void>;
   /** Undoes what the role owns that would outlive the agent (processes). */
   stop(): Promise<void>;
-  /** A snapshot for `state` (inspect, the TUI). */
-  state(): Record<string, unknown>;
+  /** A snapshot for `state` (inspect, the TUI): the contract's type for this role. */
+  state(): RoleStateMap[R];
+  /** Control operations this role handles (the agent routes them here; shared/control/messages.ts: ROLE_OPS). */
+  readonly operations?: RoleOperations;
 }
+
+/** Any role. */
+export type AnyRole = { [R in RoleName]: Role<R> }[RoleName];

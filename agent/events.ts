@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { monoMs } from '../shared/clock.js';
-import type { AgentEvent } from '../shared/control/messages.js';
+import type { AgentEvent, EventFields, EventKind } from '../shared/control/events.js';
 
 type Listener = (e: AgentEvent) => void;
 
@@ -24,7 +24,7 @@ export class EventBus {
   }
 
   /** Records an event of `kind` with its fields. */
-  emit(kind: string, fields: Record<string, unknown> = {}): AgentEvent {
+  emit<K extends EventKind>(kind: K, fields: EventFields[K]): AgentEvent {
     const e = { t: monoMs(), node: this.node, kind, ...fields } as AgentEvent;
     this.ring.push(e);
     if (this.ring.length > this.ringSize) this.ring.shift();
@@ -34,7 +34,7 @@ export class EventBus {
   }
 
   /** A log line (kept in the same file as a `log` event). */
-  log(level: 'info' | 'warn' | 'error' | 'debug', message: string, fields: Record<string, unknown> = {}): void {
+  log(level: EventFields['log']['level'], message: string, fields: Omit<EventFields['log'], 'level' | 'message'> = {}): void {
     this.emit('log', { level, message, ...fields });
   }
 

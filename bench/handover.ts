@@ -23,9 +23,9 @@ import { fileURLToPath } from 'node:url';
 import { runScenario } from '../cli/run/run-scenario.js';
 import { summarize } from '../cli/report/stats.js';
 import type { FlowAnalysis } from '../cli/analyze/types.js';
-import type { RuntimeKind } from '../cli/runtime/runtime.js';
 import { bareHandover } from './lib/bare-handover.js';
 import { machineLine, mdTable, writeSection } from './lib/benchmarks-md.js';
+import type { RuntimeName } from '../cli/topology/runtime-names.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +52,7 @@ for (let i = 0; i < repeat; i++) {
     await bareHandover({
       topology: fileURLToPath(new URL('../topologies/fig1.yaml', import.meta.url)),
       out: path.join(out, `bare-${i}`),
-      runtime: values.runtime as RuntimeKind,
+      runtime: values.runtime as RuntimeName,
       lab: `bench-bare-${process.pid}-${i}`,
     }),
   );
@@ -85,7 +85,7 @@ for (const sc of scenarios)
     const r = await runScenario({
       scenario: sc.file,
       out: path.join(out, `${path.basename(sc.file, '.yaml')}-${mode}`),
-      runtime: values.runtime as RuntimeKind,
+      runtime: values.runtime as RuntimeName,
       repeat,
       mobility: { routeOptimization: mode },
       progress: { phase() {}, tick() {}, info() {}, warn: (m) => void process.stderr.write(`warning: ${m}\n`), done() {} },

@@ -2,7 +2,8 @@ import { monoMs } from '../../shared/clock.js';
 import type { FlowSpec } from '../../shared/control/flow-spec.js';
 import { flowHash } from '../../shared/flow-format.js';
 import type { AgentContext } from '../context.js';
-import type { FlowReport, FlowStarted } from '../../shared/control/flow-report.js';
+import type { CommandRunner } from '../util/process.js';
+import { flowEventFields, type FlowReport, type FlowStarted } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
 import { IcmpEcho } from './icmp-echo.js';
 import { TcpReceiver } from './tcp-receiver.js';
@@ -37,7 +38,12 @@ interface Entry {
   final?: FlowReport;
 }
 
-type RunnerFactory = (spec: FlowSpec, wireId: number, hooks: FlowHooks) => Promise<FlowRunner>;
+/** What a runner gets from its node: how to run programs there (ping). */
+interface FlowIo {
+  runner: CommandRunner;
+}
+
+type RunnerFactory = (spec: FlowSpec, wireId: number, hooks: FlowHooks, io: FlowIo) => Promise<FlowRunner>;
 
 function need<T>(v: T | undefined, what: string, spec: FlowSpec): T {
   if (v === undefined) throw new Error(`a ${spec.kind} ${spec.role} needs ${what}`);
@@ -73,9 +79,10 @@ const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory
       hooks,
     ),
   'tcp-receiver': (s, wireId, hooks) => TcpReceiver.open({ wireId, address: s.address, port: s.port ?? 0 }, hooks),
-  'icmp-sender': (s, _wireId, hooks) =>
+  'icmp-sender': (s, _wireId, hooks, io) =>
     IcmpEcho.open(
       {
+        runner: io.runner,
         destination: need(s.address, 'an address (the destination)', s),
         source: s.source,
         rate: s.rate || DEFAULTS.icmp.rate,
@@ -112,7 +119,7 @@ export class FlowManager {
     const e: Entry = { spec, wireId: flowHash(spec.id), runner: undefined, state: 'starting', startedAt: monoMs(), interval: {}, timers: [] };
     this.flows.set(spec.id, e);
     try {
-      e.runner = await factories[`${spec.kind}-${spec.role}`](spec, e.wireId, this.hooks(e));
+      e.runner = await factories[`${spec.kind}-${spec.role}`](spec, e.wireId, this.hooks(e), { runner: this.ctx.exec });
     } catch (err) {
       this.flows.delete(spec.id);
       if (old) this.flows.set(spec.id, old);
@@ -122,11 +129,11 @@ export class FlowManager {
     e.startedAt = monoMs();
     this.takeInterval(e);
     const started = this.identity(e);
-    this.ctx.events.emit('flow.started', asEventFields(started));
+    this.ctx.events.emit('flow.started', flowEventFields(started));
     const stats = setInterval(() => {
       if (e.state !== 'running') return;
       this.takeInterval(e);
-      this.ctx.events.emit('flow.stats', asEventFields(this.report(e)));
+      this.ctx.events.emit('flow.stats', flowEventFields(this.report(e)));
     }, STATS_INTERVAL_MS);
     stats.unref?.();
     e.timers.push(stats);
@@ -159,11 +166,11 @@ export class FlowManager {
   private hooks(e: Entry): FlowHooks {
     return {
       finished: () => setImmediate(() => void this.finish(e, 'stopped')),
-      behind: (lagMs) => this.ctx.events.emit('flow.behind', { ...asEventFields(this.identity(e)), lagMs: Math.round(lagMs) }),
+      behind: (lagMs) => this.ctx.events.emit('flow.behind', { ...flowEventFields(this.identity(e)), lagMs: Math.round(lagMs) }),
       error: (err, fatal, fields = {}) => {
         const code = (err as { code?: unknown }).code;
         this.ctx.events.emit('flow.error', {
-          ...asEventFields(this.identity(e)),
+          ...flowEventFields(this.identity(e)),
           message: err.message,
           ...(typeof code === 'string' ? { code } : {}),
           fatal,
@@ -196,7 +203,7 @@ export class FlowManager {
       this.takeInterval(e);
       const final = this.report(e, true);
       e.final = final;
-      this.ctx.events.emit('flow.stopped', asEventFields(final));
+      this.ctx.events.emit('flow.stopped', flowEventFields(final));
       return final;
     })();
     return e.stopping;
@@ -254,10 +261,4 @@ export class FlowManager {
     const finished = [...this.flows.values()].filter((e) => e.final);
     for (const e of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) this.flows.delete(e.spec.id);
   }
-}
-
-/** Event fields for a flow: `kind` is the event's own, so the flow's kind travels as `flowKind`. */
-function asEventFields(r: FlowStarted | FlowReport): Record<string, unknown> {
-  const { kind, ...rest } = r;
-  return { ...rest, flowKind: kind };
 }

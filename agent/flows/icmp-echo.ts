@@ -1,5 +1,5 @@
 import { monoMs } from '../../shared/clock.js';
-import { spawnLines, type LineProcess } from '../util/process.js';
+import type { CommandRunner, LineProcess } from '../util/process.js';
 import { FlowStats, SendMeter } from './flow-stats.js';
 import type { FlowEndpoints } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
@@ -9,6 +9,8 @@ const START_TIMEOUT_MS = 5000;
 const STOP_GRACE_MS = 2000;
 
 export interface IcmpEchoOptions {
+  /** Runs ping in the node. */
+  runner: CommandRunner;
   destination: string;
   /** Source address (`ping -I`); default: the one the kernel picks now. */
   source?: string;
@@ -89,7 +91,7 @@ export class IcmpEcho implements FlowRunner {
   }
 
   private async spawn(): Promise<void> {
-    const proc = spawnLines(this.argv(), (line) => this.onLine(line));
+    const proc = this.opts.runner.lines(this.argv(), (line) => this.onLine(line));
     this.proc = proc;
     let errBuf = '';
     proc.child.stderr?.on('data', (d: string) => {

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { runCommand } from '../util/process.js';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { CommandRunner } from '../util/process.js';
 import type { EventBus } from '../events.js';
 
 export interface KernelFailure {
@@ -19,6 +20,17 @@ interface Pending {
 /** A command that always fails with a message on stderr: it marks the end of a batch. */
 const SENTINEL = 'link show dev dmm-sentinel-x';
 
+/** What roles need of the node's kernel: batched changes and JSON reads (tests give them a fake). */
+export interface KernelPort {
+  /** Applies `ip` batch lines (IPv6 family); resolves with the failures not matched by `tolerate` (and reports them). */
+  change(lines: readonly string[], tolerate?: RegExp): Promise<KernelFailure[]>;
+  /** `ip -j <args>`, parsed (empty on failure). */
+  read<T>(args: readonly string[]): Promise<T[]>;
+  /** Lines applied so far. */
+  readonly applied: number;
+  stop(): void;
+}
+
 /**
  * The agent's only way to change the datapath: one long-lived
  * `ip -6 -force -batch -` per agent, fed on stdin (a change costs a fraction
@@ -27,8 +39,8 @@ const SENTINEL = 'link show dev dmm-sentinel-x';
  * stderr alone tells, in order, which lines failed and when the batch is done.
  * The agent never forwards a packet itself.
  */
-export class Kernel {
-  private proc: ChildProcessWithoutNullStreams | undefined;
+export class Kernel implements KernelPort {
+  private proc: ChildProcessByStdio<Writable, null, Readable> | undefined;
   private lineNo = 0;
   private pending: Pending[] = [];
   private stderrBuf = '';
@@ -37,11 +49,14 @@ export class Kernel {
   /** Lines applied so far (for state and tests). */
   applied = 0;
 
-  constructor(private readonly events: EventBus) {}
+  constructor(
+    private readonly events: EventBus,
+    private readonly runner: CommandRunner,
+  ) {}
 
-  private ensure(): ChildProcessWithoutNullStreams {
+  private ensure(): ChildProcessByStdio<Writable, null, Readable> {
     if (this.proc) return this.proc;
-    const p = spawn('ip', ['-6', '-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] }) as unknown as ChildProcessWithoutNullStreams;
+    const p = this.runner.pipe(['ip', '-6', '-force', '-batch', '-']);
     this.proc = p;
     this.lineNo = 0;
     p.stderr.setEncoding('utf8');
@@ -103,21 +118,21 @@ export class Kernel {
     return unexpected;
   }
 
+  /** Runs `ip -j ...` and parses its JSON (empty array on failure). */
+  async read<T>(args: readonly string[]): Promise<T[]> {
+    const r = await this.runner.run(['ip', '-j', ...args]);
+    if (r.exitCode !== 0 || !r.stdout.trim()) return [];
+    try {
+      return JSON.parse(r.stdout) as T[];
+    } catch {
+      return [];
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     this.proc?.stdin.end();
     this.proc?.kill();
     this.proc = undefined;
-  }
-}
-
-/** Runs `ip -j ...` and parses its JSON (empty array on failure). */
-export async function ipJson<T = unknown>(args: string[]): Promise<T[]> {
-  const r = await runCommand(['ip', '-j', ...args]);
-  if (r.exitCode !== 0 || !r.stdout.trim()) return [];
-  try {
-    return JSON.parse(r.stdout) as T[];
-  } catch {
-    return [];
   }
 }

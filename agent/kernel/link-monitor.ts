@@ -1,5 +1,5 @@
-import { spawnLines, type LineProcess } from '../util/process.js';
-import { ipJson } from './kernel.js';
+import type { CommandRunner, LineProcess } from '../util/process.js';
+import type { KernelPort } from './kernel.js';
 
 export interface CarrierChange {
   iface: string;
@@ -18,12 +18,14 @@ export class LinkMonitor {
   constructor(
     private readonly watched: ReadonlySet<string>,
     private readonly onChange: (c: CarrierChange) => void,
+    private readonly runner: CommandRunner,
+    private readonly kernel: Pick<KernelPort, 'read'>,
   ) {}
 
   async start(): Promise<void> {
-    this.proc = spawnLines(['ip', '-o', 'monitor', 'link'], (line) => this.onLine(line));
+    this.proc = this.runner.lines(['ip', '-o', 'monitor', 'link'], (line) => this.onLine(line));
     // Initial state, read after the monitor is listening so that no change falls in between.
-    for (const l of await ipJson<{ ifname: string; flags?: string[] }>(['link', 'show'])) {
+    for (const l of await this.kernel.read<{ ifname: string; flags?: string[] }>(['link', 'show'])) {
       if (!this.watched.has(l.ifname)) continue;
       const c = (l.flags ?? []).includes('LOWER_UP');
       if (this.carrier.get(l.ifname) === undefined) this.set(l.ifname, c);

@@ -1,6 +1,8 @@
 import type { MrInfo } from '../../shared/control/agent-config.js';
+import type { EventFields } from '../../shared/control/events.js';
+import type { ReverseRuleState } from '../../shared/control/role-state.js';
 import type { EventBus } from '../events.js';
-import type { Kernel } from './kernel.js';
+import type { KernelPort } from './kernel.js';
 import type { TunnelDriver } from './tunnel-driver.js';
 
 /** Table of mobility routes (home prefixes), consulted before main for every packet. */
@@ -23,7 +25,7 @@ export function describeRoute(r: PrefixRoute | undefined): string {
 /** A set of datapath changes applied to the kernel in one `ip -batch` (one process). */
 export class RouteChanges {
   readonly lines: string[] = [];
-  readonly events: Record<string, unknown>[] = [];
+  readonly events: EventFields['route.changed'][] = [];
 }
 
 /**
@@ -42,7 +44,7 @@ export class MobilityRoutes {
   private readonly neighbours = new Map<string, { iface: string; address: string; mac: string }>();
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly kernel: KernelPort,
     private readonly driver: TunnelDriver,
     private readonly events: EventBus,
     private readonly mrs: readonly MrInfo[],
@@ -121,8 +123,8 @@ export class MobilityRoutes {
     return [...this.routes].map(([prefix, r]) => ({ prefix, route: describeRoute(r) }));
   }
 
-  reverseSnapshot(): { prefix: string; iface: string; anchor: string }[] {
-    return [...this.reverse].map(([prefix, r]) => ({ prefix, iface: r.iface, anchor: r.anchor }));
+  reverseSnapshot(): ReverseRuleState[] {
+    return [...this.reverse].map(([prefix, r]) => ({ prefix, iface: r.iface, anchor: r.anchor, table: r.table }));
   }
 }
 

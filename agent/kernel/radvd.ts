@@ -1,17 +1,9 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { constants } from 'node:os';
-import { catchesSignal, spawnLines, type LineProcess } from '../util/process.js';
+import { catchesSignal, type CommandRunner, type LineProcess } from '../util/process.js';
+import type { AdvertisedPrefix } from '../../shared/control/role-state.js';
 import type { EventBus } from '../events.js';
-
-/** A prefix as advertised on one access link. */
-export interface AdvertisedPrefix {
-  prefix: string;
-  /** Seconds; 0 deprecates the prefix so new sessions pick another home address. */
-  preferred: number;
-  /** Seconds. */
-  valid: number;
-}
 
 /**
  * Router advertisements on access links, by Debian's radvd: the agent writes
@@ -32,8 +24,8 @@ export class Radvd {
   constructor(
     workDir: string,
     private readonly events: EventBus,
-    /** Words put before radvd's command line (tests: `ip netns exec NS`); the agent runs it in its own node. */
-    private readonly launcher: readonly string[] = [],
+    /** Runs radvd in the node (tests: entered into a namespace of their own). */
+    private readonly runner: CommandRunner,
   ) {
     this.conf = path.join(workDir, 'radvd.conf');
     this.pid = path.join(workDir, 'radvd.pid');
@@ -50,7 +42,7 @@ export class Radvd {
     if (interfaces.length === 0 || this.proc) return;
     for (const i of interfaces) if (!this.prefixes.has(i)) this.prefixes.set(i, []);
     await this.writeConf();
-    const proc = spawnLines([...this.launcher, 'radvd', '--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], () => undefined);
+    const proc = this.runner.lines(['radvd', '--nodaemon', '-C', this.conf, '-p', this.pid, '-m', 'logfile', '-l', this.log], () => undefined);
     this.proc = proc;
     this.handlesHup = proc.child.pid === undefined ? Promise.resolve(false) : catchesSignal(proc.child.pid, constants.signals.SIGHUP);
     void proc.done.then((r) => {

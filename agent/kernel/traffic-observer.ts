@@ -1,4 +1,4 @@
-import { spawnLines, type LineProcess } from '../util/process.js';
+import type { CommandRunner, LineProcess } from '../util/process.js';
 import { parsePrefix } from '../../shared/ipv6.js';
 import type { EventBus } from '../events.js';
 
@@ -47,6 +47,7 @@ export class TrafficObserver {
 
   constructor(
     private readonly events: EventBus,
+    private readonly runner: CommandRunner,
     private readonly onSighting: (s: Sighting) => void,
   ) {}
 
@@ -67,7 +68,7 @@ export class TrafficObserver {
     const old = this.proc;
     this.proc = undefined;
     if (filter) {
-      const proc = spawnLines(['tcpdump', '-l', '-nn', '-tt', '-q', '-i', 'any', '-Q', 'in', '--immediate-mode', filter], (line) => {
+      const proc = this.runner.lines(['tcpdump', '-l', '-nn', '-tt', '-q', '-i', 'any', '-Q', 'in', '--immediate-mode', filter], (line) => {
         const s = parseSighting(line);
         if (s) this.onSighting(s);
       });

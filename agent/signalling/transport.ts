@@ -15,6 +15,7 @@ import {
 import type { EventBus } from '../events.js';
 import { pbuFlags } from '../../shared/protocol/dmm-options.js';
 import { summarize } from '../../shared/protocol/summary.js';
+import type { SignallingCounters } from '../../shared/control/role-state.js';
 
 /** A message that arrived, authenticated and fresh. */
 export interface Inbound {
@@ -25,7 +26,7 @@ export interface Inbound {
   scope?: string;
 }
 
-type Handler = (m: Inbound) => Promise<MhMessage | undefined> | MhMessage | undefined;
+export type Handler = (m: Inbound) => Promise<MhMessage | undefined> | MhMessage | undefined;
 
 const REPLY_OF: Partial<Record<MessageKind, MessageKind>> = { PBU: 'PBA', HI: 'HAck', LRI: 'LRA', BRI: 'BRA', EXP: 'EXP' };
 
@@ -34,15 +35,14 @@ export interface RequestOptions {
   attempts?: number;
 }
 
-/** Counters of what was received and refused. */
-export interface SignallingCounters {
-  sent: number;
-  received: number;
-  malformed: number;
-  unauthenticated: number;
-  replayed: number;
-  unhandled: number;
-  timeouts: number;
+/** What roles need of the signalling transport (tests give them a fake). */
+export interface SignallingPort {
+  /** Registers a handler for incoming requests that `match` accepts; its return value is sent back as the reply. */
+  on(match: (m: MhMessage) => boolean, handle: Handler): void;
+  /** Sends a request and resolves with its acknowledgement (retransmitting; rejects after the last attempt). */
+  request(msg: MhMessage, to: string, opts?: RequestOptions): Promise<Inbound>;
+  /** Listens on `address` (a global address, or `fe80::...%iface` for a link). */
+  listen(address: string): Promise<void>;
 }
 
 /**
@@ -53,7 +53,7 @@ export interface SignallingCounters {
  * and dropped; they never reach a role. Requests are retransmitted and matched
  * with their acknowledgement by sender, kind and sequence number.
  */
-export class Signalling {
+export class Signalling implements SignallingPort {
   private readonly sockets = new Map<string, { socket: dgram.Socket; address: string }>();
   private readonly handlers: { match: (m: MhMessage) => boolean; handle: Handler }[] = [];
   private readonly pending = new Map<string, (m: Inbound) => void>();

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 
 /**
@@ -13,6 +14,35 @@ export interface CommandOutput {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+}
+
+/**
+ * How an agent runs programs in its node: to completion, line by line, or
+ * as a long-lived child with pipes. The agent of a node that is its own
+ * process (a container, a namespace it was started in) runs them as they
+ * are; an agent serving a node from outside runs them entered into it
+ * (`prefix`, e.g. nsenter). Roles and services take one of these, never
+ * child_process itself, so tests give them a fake.
+ */
+export interface CommandRunner {
+  /** Runs argv to completion (never throws); optional stdin text and timeout. */
+  run(argv: readonly string[], opts?: { input?: string; timeoutMs?: number }): Promise<CommandOutput>;
+  /** A long-running command whose stdout is delivered line by line. */
+  lines(argv: readonly string[], onLine: (line: string) => void): LineProcess;
+  /** A long-running command with stdin and stderr piped (`ip -batch -`). */
+  pipe(argv: readonly string[]): ChildProcessByStdio<Writable, null, Readable>;
+}
+
+/** Runs commands directly, or behind `prefix` (an nsenter into another node's namespace). */
+export function commandRunner(prefix: readonly string[] = []): CommandRunner {
+  return {
+    run: (argv, opts) => runCommand([...prefix, ...argv], opts),
+    lines: (argv, onLine) => spawnLines([...prefix, ...argv], onLine),
+    pipe: (argv) => {
+      const [file, ...args] = [...prefix, ...argv];
+      return spawn(file as string, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    },
+  };
 }
 
 /** Runs argv to completion (never throws); optional stdin text and timeout. */

@@ -22,15 +22,15 @@ import { destroy } from '../../cli/lab/destroy.js';
 import { LabSession } from '../../cli/lab/session.js';
 import { analyzeRun } from '../../cli/analyze/analyze-run.js';
 import type { FlowAnalysis } from '../../cli/analyze/types.js';
-import { mnAddresses, waitForHomeAddresses } from '../../cli/verify/state-checks.js';
 import { silentProgress } from '../../cli/util/progress.js';
-import type { RuntimeKind } from '../../cli/runtime/runtime.js';
 import type { FlowRecord, HandoverRecord } from '../../cli/scenario/run-log.js';
+import type { RuntimeName } from '../../cli/topology/runtime-names.js';
+import { mnAddresses, waitForHomeAddresses } from '../../cli/lab/mn-addresses.js';
 
 export interface BareHandoverOptions {
   topology: string;
   out: string;
-  runtime: RuntimeKind;
+  runtime: RuntimeName;
   /** Lab name (unique per run). */
   lab: string;
 }

@@ -1,15 +1,6 @@
 import net from 'node:net';
-import { agentLineSchema, type AgentEvent, type AgentOp } from '../../shared/control/messages.js';
+import { parseAgentLine, type AgentEvent, type AgentOp, type Hello, type OpResults, type RequestFields } from '../../shared/control/messages.js';
 import { DmmlabError } from '../errors.js';
-
-/** The agent's first line on a new connection. */
-export interface Hello {
-  node: string;
-  version: string;
-  pid: number;
-  t: number;
-  configured: boolean;
-}
 
 /**
  * A connection to one agent's control socket: requests with ids, responses
@@ -115,11 +106,10 @@ export class AgentClient {
     } catch {
       return;
     }
-    const parsed = agentLineSchema.safeParse(raw);
-    if (!parsed.success) return;
-    const v = parsed.data;
+    const v = parseAgentLine(raw);
+    if (!v || 'hello' in v) return;
     if ('event' in v) {
-      for (const l of this.eventListeners) l(v.event as AgentEvent);
+      for (const l of this.eventListeners) l(v.event);
     } else if ('id' in v) {
       const p = this.pending.get(v.id);
       if (!p) return;
@@ -129,11 +119,14 @@ export class AgentClient {
     }
   }
 
-  /** Sends a request and resolves with the agent's result. */
-  request<T = unknown>(op: AgentOp, fields: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<T> {
+  /**
+   * Sends a request and resolves with the agent's result, of the type the
+   * contract gives the operation (shared/control/messages.ts: OpResults).
+   */
+  request<O extends AgentOp>(op: O, fields: RequestFields<O>, timeoutMs = 10_000): Promise<OpResults[O]> {
     if (this.closed) return Promise.reject(new DmmlabError('E_AGENT', `agent ${this.node}: connection closed`));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<OpResults[O]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new DmmlabError('E_TIMEOUT', `agent ${this.node}: no answer to ${op} within ${timeoutMs} ms`));
@@ -142,7 +135,7 @@ export class AgentClient {
         op,
         resolve: (v) => {
           clearTimeout(timer);
-          resolve(v as T);
+          resolve(v as OpResults[O]);
         },
         reject: (e) => {
           clearTimeout(timer);

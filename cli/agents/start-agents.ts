@@ -7,7 +7,6 @@ import { agentSocket, nodeLog, nodeOutput } from '../state/paths.js';
 import { mapLimit } from '../util/exec.js';
 import type { Progress } from '../util/progress.js';
 import { agentConfigFor, type LabKey } from './agent-config.js';
-import { alive } from '../kernel/netns-processes.js';
 import { AgentClient } from './agent-client.js';
 import { agentLastWords } from './last-lines.js';
 
@@ -75,13 +74,13 @@ async function startOne(
   const socket = agentSocket(lab, node.name);
   const argv = opts.runtime.agentArgv(['--lab', lab, '--node', node.name, '--socket', socket, '--log', nodeLog(lab, node.name)]);
   const t0 = performance.now();
-  const resource = await opts.runtime.spawnDetached(lab, node, argv, nodeOutput(lab, node.name));
+  const resource = await opts.runtime.access(lab, node).spawnDetached(argv, nodeOutput(lab, node.name));
   if (resource) await opts.journal.record([resource]);
   let client: AgentClient;
   try {
     const pid = resource?.kind === 'process' ? resource.pid : undefined;
     // An agent that dies at start fails the deploy at once, not after the whole timeout.
-    client = await AgentClient.connect(node.name, socket, READY_TIMEOUT_MS, pid === undefined ? undefined : () => alive(pid));
+    client = await AgentClient.connect(node.name, socket, READY_TIMEOUT_MS, pid === undefined ? undefined : () => opts.runtime.agentAlive(pid) !== false);
   } catch (e) {
     throw new DmmlabError('E_AGENT', `the agent of ${node.name} did not start: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`);
   }

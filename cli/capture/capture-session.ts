@@ -2,7 +2,6 @@ import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DmmlabError, errorText } from '../errors.js';
-import { processStartTime } from '../kernel/netns-processes.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import type { Journal } from '../state/journal.js';
 import { mapLimit } from '../util/exec.js';
@@ -11,6 +10,7 @@ import { nodeLinks, type LinkState } from './link-state.js';
 import { PCAP_BUFFER_TIMEOUT_MS, inNodeArgv, tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
 import { TcpdumpProcess, TcpdumpStartError } from './tcpdump-process.js';
 import type { CaptureFileRef } from './capture-file.js';
+import { processStartTime } from '../util/processes.js';
 
 export { exportPcapng } from './export-pcapng.js';
 

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { deploy } from '../lab/deploy.js';
 import { renderTable } from '../output/table.js';
-import type { RuntimeKind } from '../runtime/runtime.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
+import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
 
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'deploy a topology as a lab on this machine',
-  usage: 'deploy <topology.yaml> [--name LAB] [--runtime auto|netns|docker] [--tunnel auto|ip6tnl|seg6] [--json]',
+  usage: `deploy <topology.yaml> [--name LAB] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--json]`,
   help: 'The lab keeps running after the command returns; `dmmlab destroy <lab>` removes it. Ctrl-C during deploy rolls back.',
   options: {
     name: { type: 'string', description: 'lab name (default: the topology name)' },
@@ -19,8 +19,8 @@ export const deployCommand: Command = {
   async run({ values, positionals }, io) {
     const [topology] = positionals;
     if (!topology || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
-    const runtime = oneOf(values.runtime, ['auto', 'netns', 'docker'], '--runtime') as RuntimeKind | 'auto' | undefined;
-    const tunnel = oneOf(values.tunnel, ['auto', 'ip6tnl', 'seg6'], '--tunnel') as 'auto' | 'ip6tnl' | 'seg6' | undefined;
+    const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');
+    const tunnel = oneOf(values.tunnel, TUNNEL_CHOICES, '--tunnel');
     const lab = await deploy({
       topology: path.resolve(topology),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),
@@ -51,11 +51,3 @@ export const deployCommand: Command = {
     return 0;
   },
 };
-
-export function oneOf(v: unknown, allowed: string[], flag: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !allowed.includes(v)) {
-    throw usageError(undefined, `${flag}: found ${JSON.stringify(v)}; expected one of ${allowed.join(', ')}`);
-  }
-  return v;
-}

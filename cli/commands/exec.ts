@@ -25,7 +25,7 @@ export const execCommand: Command = {
     const interactive = Boolean(process.stdin.isTTY);
     const command = rest.length > 0 ? rest : [findProgram('bash') ? 'bash' : 'sh'];
     const runtime = await getRuntime(state.runtime);
-    const [file, ...args] = runtime.execArgv(lab, node, command, { interactive });
+    const [file, ...args] = runtime.access(lab, node).shellArgv(command, { interactive });
     const child = execa(file as string, args, {
       stdio: 'inherit',
       reject: false,

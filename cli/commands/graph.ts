@@ -2,7 +2,7 @@ import path from 'node:path';
 import { renderGraph, type GraphFormat } from '../plan/graph.js';
 import { loadTopology } from '../plan/load.js';
 import type { Command } from './command.js';
-import { oneOf } from './deploy.js';
+import { oneOf } from './choices.js';
 import { usageError } from './usage-error.js';
 
 export const graphCommand: Command = {

@@ -1,5 +1,5 @@
-import { inspectLab, listLabSummaries, type AgentView, type LabView } from '../lab/inspect.js';
-import { renderTable } from '../output/table.js';
+import { inspectLab, listLabSummaries, type LabView } from '../lab/inspect.js';
+import { renderTable, type Column } from '../output/table.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
 
@@ -80,10 +80,6 @@ function renderLab(v: LabView, routes: boolean): string {
   return out.join('\n');
 }
 
-type Row = Record<string, unknown>;
-const arr = (v: unknown): Row[] => (Array.isArray(v) ? (v as Row[]) : []);
-const txt = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-
 /** Agents, then what their roles hold: LM bindings, HAA leases, access routers' nodes, MR prefixes and tunnels. */
 function renderAgents(v: LabView): string {
   const out: string[] = [];
@@ -91,123 +87,76 @@ function renderAgents(v: LabView): string {
     renderTable(v.agents, [
       { header: 'agent', cell: (a) => a.node },
       { header: 'status', cell: (a) => (a.status === 'up' ? 'up' : 'DOWN') },
-      { header: 'pid', cell: (a) => txt(a.state?.pid) },
-      { header: 'rss', cell: (a) => (a.state?.rssBytes ? `${Math.round(Number(a.state.rssBytes) / 2 ** 20)} MB` : '') },
+      { header: 'pid', cell: (a) => (a.state ? String(a.state.pid) : '') },
+      { header: 'rss', cell: (a) => (a.state ? `${Math.round(a.state.rssBytes / 2 ** 20)} MB` : '') },
       {
         header: 'signalling sent/recv/rejected',
         cell: (a) => {
-          const c = a.state?.signalling as Row | undefined;
-          return c ? `${txt(c.sent)}/${txt(c.received)}/${Number(c.malformed ?? 0) + Number(c.unauthenticated ?? 0) + Number(c.replayed ?? 0)}` : '';
+          const c = a.state?.signalling;
+          return c ? `${c.sent}/${c.received}/${c.malformed + c.unauthenticated + c.replayed}` : '';
         },
       },
       { header: 'why', cell: (a) => a.why ?? '' },
     ]),
   );
   for (const a of v.agents.filter((x) => x.status === 'down' && x.lastLines)) out.push('', `${a.node} last output:`, a.lastLines!.replace(/^/gm, '  '));
-  const roles = (a: AgentView, r: string) => (a.state?.roles as Row | undefined)?.[r] as Row | undefined;
-  const bindings: Row[] = v.agents.flatMap((a) => arr(roles(a, 'lm')?.bindings).map((b) => ({ lm: a.node, ...b })));
-  if (bindings.length) {
-    out.push(
-      '',
-      'LM bindings',
-      renderTable(bindings, [
-        { header: 'lm', cell: (b) => txt(b.lm) },
-        { header: 'home prefix', cell: (b) => txt(b.prefix) },
-        { header: 'mobile node', cell: (b) => txt(b.mnId) },
-        { header: 'location', cell: (b) => `${txt(b.mr)} (${txt(b.location)})` },
-        { header: 'expires', cell: (b) => `${txt(b.expiresInS)} s` },
-        { header: 'queried by', cell: (b) => arr(b.queriers as unknown).join(' ') },
-      ]),
-    );
-  }
-  const proxied: Row[] = v.agents.flatMap((a) => arr(roles(a, 'mr')?.lmProxy).map((e) => ({ proxy: a.node, ...e })));
-  if (proxied.length) {
-    out.push(
-      '',
-      'LM proxy entries (hierarchical: the home LM binds these nodes to the proxy)',
-      renderTable(proxied, [
-        { header: 'proxy', cell: (e) => txt(e.proxy) },
-        { header: 'mobile node', cell: (e) => txt(e.mnId) },
-        { header: 'serving mr', cell: (e) => (e.departed ? `${txt(e.serving)} (left)` : txt(e.serving)) },
-        { header: 'home prefixes', cell: (e) => arr(e.prefixes as unknown).join(' ') },
-      ]),
-    );
-  }
-  const leases: Row[] = v.agents.flatMap((a) => arr(roles(a, 'haa')?.leases).map((l) => ({ haa: a.node, ...l })));
-  if (leases.length) {
-    out.push(
-      '',
-      'HAA leases',
-      renderTable(leases, [
-        { header: 'haa', cell: (l) => txt(l.haa) },
-        { header: 'home prefix', cell: (l) => txt(l.prefix) },
-        { header: 'mobile node', cell: (l) => txt(l.mnId) },
-        { header: 'anchor', cell: (l) => txt(l.anchor) },
-        { header: 'expires', cell: (l) => `${txt(l.expiresInS)} s` },
-      ]),
-    );
-  }
-  const visitors: Row[] = v.agents.flatMap((a) =>
-    arr(roles(a, 'ar')?.visitors)
-      .filter((x) => x.state !== 'away')
-      .map((x) => ({ ar: a.node, ...x })),
+  const s = v.states;
+  const section = <T>(title: string, rows: T[], columns: readonly Column<T>[]) => {
+    if (rows.length) out.push('', title, renderTable(rows, columns));
+  };
+  section('LM bindings', s.bindings(), [
+    { header: 'lm', cell: (b) => b.lm },
+    { header: 'home prefix', cell: (b) => b.prefix },
+    { header: 'mobile node', cell: (b) => b.mnId },
+    { header: 'location', cell: (b) => `${b.mr} (${b.location})` },
+    { header: 'expires', cell: (b) => `${b.expiresInS} s` },
+    { header: 'queried by', cell: (b) => b.queriers.join(' ') },
+  ]);
+  section('LM proxy entries (hierarchical: the home LM binds these nodes to the proxy)', s.proxyEntries(), [
+    { header: 'proxy', cell: (e) => e.proxy },
+    { header: 'mobile node', cell: (e) => e.mnId },
+    { header: 'serving mr', cell: (e) => (e.departed ? `${e.serving} (left)` : e.serving) },
+    { header: 'home prefixes', cell: (e) => e.prefixes.join(' ') },
+  ]);
+  section('HAA leases', s.leases(), [
+    { header: 'haa', cell: (l) => l.haa },
+    { header: 'home prefix', cell: (l) => l.prefix },
+    { header: 'mobile node', cell: (l) => l.mnId },
+    { header: 'anchor', cell: (l) => l.anchor },
+    { header: 'expires', cell: (l) => `${l.expiresInS} s` },
+  ]);
+  section(
+    'Mobile nodes at access routers',
+    s.visitors().filter((x) => x.state !== 'away'),
+    [
+      { header: 'ar', cell: (x) => x.ar },
+      { header: 'mobile node', cell: (x) => x.mn },
+      { header: 'state', cell: (x) => x.state },
+      { header: 'home prefixes (anchor)', cell: (x) => x.prefixes.map((p) => `${p.prefix} (${p.anchor})`).join(' ') },
+    ],
   );
-  if (visitors.length) {
-    out.push(
-      '',
-      'Mobile nodes at access routers',
-      renderTable(visitors, [
-        { header: 'ar', cell: (x) => txt(x.ar) },
-        { header: 'mobile node', cell: (x) => txt(x.mn) },
-        { header: 'state', cell: (x) => txt(x.state) },
-        {
-          header: 'home prefixes (anchor)',
-          cell: (x) =>
-            arr(x.prefixes)
-              .map((p) => `${txt(p.prefix)} (${txt(p.anchor)})`)
-              .join(' '),
-        },
-      ]),
-    );
-  }
-  const prefixes: Row[] = v.agents.flatMap((a) => arr(roles(a, 'mr')?.prefixes).map((p) => ({ mr: a.node, ...p })));
-  if (prefixes.length) {
-    out.push(
-      '',
-      'MR routes and caches',
-      renderTable(prefixes, [
-        { header: 'mr', cell: (p) => txt(p.mr) },
-        { header: 'home prefix', cell: (p) => txt(p.prefix) },
-        { header: 'route', cell: (p) => txt(p.route) },
-        {
-          header: 'why',
-          cell: (p) =>
-            [
-              p.attached ? `attached on ${txt(p.attached)}` : '',
-              p.servedBy ? `anchored, served by ${txt(p.servedBy)}` : '',
-              p.contextTo ? `handover context → ${txt(p.contextTo)} (${txt(p.contextExpiresInS)} s)` : '',
-              p.cachedAt ? `cache (${txt(p.cacheSource)}, ${txt(p.cacheExpiresInS)} s)` : '',
-              p.hold ? 'between cells' : '',
-            ]
-              .filter(Boolean)
-              .join('; '),
-        },
-      ]),
-    );
-  }
-  const tunnels = v.agents
-    .filter((a) => roles(a, 'mr'))
-    .map((a) => ({ mr: a.node, driver: txt(roles(a, 'mr')?.driver), peers: arr(roles(a, 'mr')?.tunnelPeers as unknown).join(' ') }));
-  if (tunnels.length) {
-    out.push(
-      '',
-      'Tunnels',
-      renderTable(tunnels, [
-        { header: 'mr', cell: (t) => t.mr },
-        { header: 'driver', cell: (t) => t.driver },
-        { header: 'peers used', cell: (t) => t.peers },
-      ]),
-    );
-  }
+  section('MR routes and caches', s.mrPrefixes(), [
+    { header: 'mr', cell: (p) => p.mr },
+    { header: 'home prefix', cell: (p) => p.prefix },
+    { header: 'route', cell: (p) => p.route },
+    {
+      header: 'why',
+      cell: (p) =>
+        [
+          p.attached ? `attached on ${p.attached}` : '',
+          p.servedBy ? `anchored, served by ${p.servedBy}` : '',
+          p.contextTo ? `handover context → ${p.contextTo} (${p.contextExpiresInS ?? '?'} s)` : '',
+          p.cachedAt ? `cache (${p.cacheSource ?? '?'}, ${p.cacheExpiresInS ?? '?'} s)` : '',
+          p.hold ? 'between cells' : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+    },
+  ]);
+  section('Tunnels', s.tunnels(), [
+    { header: 'mr', cell: (t) => t.mr },
+    { header: 'driver', cell: (t) => t.driver },
+    { header: 'peers used', cell: (t) => t.peers.join(' ') },
+  ]);
   return out.join('\n');
 }

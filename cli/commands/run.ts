@@ -2,16 +2,14 @@ import path from 'node:path';
 import { runScenario } from '../run/run-scenario.js';
 import { formatEvent } from '../output/format-event.js';
 import { renderTable } from '../output/table.js';
-import type { RuntimeKind } from '../runtime/runtime.js';
 import { emit, jsonOption, type Command } from './command.js';
-import { oneOf } from './deploy.js';
 import { usageError } from './usage-error.js';
+import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a handover scenario: deploy, play the steps under traffic, capture, verify, report',
-  usage:
-    'run <scenario.yaml> [--out DIR] [--runtime auto|netns|docker] [--tunnel auto|ip6tnl|seg6] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]',
+  usage: `run <scenario.yaml> [--out DIR] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]`,
   help: [
     'Writes report.json, report.md, one SVG plot per flow, capture.pcapng (open it in Wireshark) and the',
     'per-interface pcaps into --out (default runs/<scenario>-<timestamp>/). Exit code 1 when an expectation',
@@ -31,8 +29,8 @@ export const runCommand: Command = {
   async run({ values, positionals }, io) {
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one scenario file');
-    const runtime = oneOf(values.runtime, ['auto', 'netns', 'docker'], '--runtime') as RuntimeKind | 'auto' | undefined;
-    const tunnel = oneOf(values.tunnel, ['auto', 'ip6tnl', 'seg6'], '--tunnel') as 'auto' | 'ip6tnl' | 'seg6' | undefined;
+    const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');
+    const tunnel = oneOf(values.tunnel, TUNNEL_CHOICES, '--tunnel');
     const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000)
       throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);

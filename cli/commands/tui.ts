@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { importTui } from '../tui/import-tui.js';
 import { createScenarioStepper } from '../run/scenario-stepper.js';
-import { oneOf } from './deploy.js';
 import type { Command } from './command.js';
 import { usageError } from './usage-error.js';
+import { oneOf } from './choices.js';
+import { RUNTIME_NAMES } from '../topology/runtime-names.js';
 
 export const tuiCommand: Command = {
   name: 'tui',
   summary: 'drive a lab by hand in a terminal UI: topology, bindings, flows and events, live',
-  usage: 'tui <topology.yaml|lab> [scenario.yaml] [--runtime netns|docker] [--name LAB]',
+  usage: `tui <topology.yaml|lab> [scenario.yaml] [--runtime ${RUNTIME_NAMES.join('|')}] [--name LAB]`,
   help:
     'Given a topology file, deploys it first (on --runtime, default netns); given a lab name, opens the running lab. ' +
     'Keys are shown in the footer, ? lists them all; q asks whether to destroy the lab or keep it. Needs a terminal ' +
@@ -20,7 +21,7 @@ export const tuiCommand: Command = {
   async run({ values, positionals }, io) {
     const [target, scenario] = positionals;
     if (!target || positionals.length > 2) throw usageError(this, 'expected a topology file or a lab name, and optionally a scenario file');
-    const runtime = oneOf(values.runtime, ['netns', 'docker'], '--runtime') as 'netns' | 'docker' | undefined;
+    const runtime = oneOf(values.runtime, RUNTIME_NAMES, '--runtime');
     if (!process.stdin.isTTY || !io.stdout.isTTY) {
       io.stderr.write('dmmlab tui needs a terminal; for scripted runs use dmmlab run <scenario>\n');
       return 2;

@@ -1,11 +1,11 @@
 import { DmmlabError, errorText } from '../errors.js';
 import { createDockerClient, describeEndpoint, dockerEndpoint, pingDocker } from '../image/docker-client.js';
 import { nodeImageStatus } from '../runtime/docker-node-image.js';
-import type { RuntimeKind } from '../runtime/runtime.js';
 import type { Progress } from '../util/progress.js';
+import type { RuntimeName } from '../topology/runtime-names.js';
 
 export interface RuntimeChoice {
-  kind: RuntimeKind;
+  kind: RuntimeName;
   /** Why this runtime (shown to the user). */
   reason: string;
 }
@@ -16,7 +16,7 @@ export interface RuntimeChoice {
  * daemon answers and the node image is present or can be built, otherwise
  * netns, and says which and why.
  */
-export async function chooseRuntime(wanted: RuntimeKind | 'auto', progress: Progress): Promise<RuntimeChoice> {
+export async function chooseRuntime(wanted: RuntimeName | 'auto', progress: Progress): Promise<RuntimeChoice> {
   if (wanted === 'netns') return { kind: 'netns', reason: 'asked for' };
   const endpoint = dockerEndpoint();
   const where = describeEndpoint(endpoint);

@@ -1,16 +1,13 @@
 import { readFile, rm } from 'node:fs/promises';
 import { errorText, type Failure } from '../errors.js';
-import { PROBE_PREFIX } from '../kernel/features.js';
-import { alive } from '../kernel/netns-processes.js';
-import { listNamespaces } from '../runtime/netns-runtime.js';
 import { getRuntime, runtimeKinds } from '../runtime/registry.js';
 import { Journal, listLabs } from '../state/journal.js';
 import { labStateSchema } from '../state/lab-state.js';
 import { labDir, stateFile } from '../state/paths.js';
-import { run } from '../util/exec.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
 import { destroyWithJournal } from './destroy.js';
+import { alive } from '../util/processes.js';
 
 export interface CleanupReport {
   /** Labs removed, with why they counted as leftovers. */
@@ -55,22 +52,13 @@ export async function cleanup(opts: { all?: boolean; progress?: Progress } = {})
     }
     progress.tick();
   }
-  // Probe namespaces of processes that died mid-probe.
-  for (const ns of await listNamespaces()) {
-    const m = new RegExp(`^${PROBE_PREFIX}(\\d+)$`).exec(ns);
-    if (m && !alive(Number(m[1]))) {
-      const r = await run(['ip', 'netns', 'del', ns], { allowFailure: true });
-      if (r.exitCode === 0) report.orphans.push(`namespace ${ns}`);
-      else report.failures.push({ what: `namespace ${ns}`, error: r.stderr });
-    }
-  }
-  // Resources marked as a lab's (container labels) that no journal lists any more.
+  // Resources marked as dmmlab's (container labels, probe namespaces) that no journal lists any more.
   const known = new Set(await listLabs());
   for (const kind of runtimeKinds()) {
     const runtime = await getRuntime(kind).catch(() => undefined);
     if (!runtime) continue;
     const owned = await runtime.listOwned().catch(() => []);
-    const orphans = owned.filter((r) => r.kind === 'container' && r.lab !== undefined && !known.has(r.lab));
+    const orphans = owned.filter((r) => !('lab' in r) || r.lab === undefined || !known.has(r.lab));
     if (orphans.length > 0) {
       report.failures.push(...(await runtime.removeResources(orphans, { lab: '(orphans)', progress })));
       report.orphans.push(...orphans.map((o) => `${o.kind} ${'name' in o ? o.name : ''}`));

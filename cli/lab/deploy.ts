@@ -1,15 +1,13 @@
 import path from 'node:path';
 import { DmmlabError, errorText } from '../errors.js';
-import { applyNodeSetup } from '../kernel/apply-node.js';
-import { kernelFeatures, type KernelFeatures } from '../kernel/features.js';
-import { ipBatch } from '../kernel/ip-batch.js';
-import { vethCommands } from '../links/veth-commands.js';
+import { applyNodeSetup } from './configure-node.js';
+import type { KernelFeatures } from '../kernel/features.js';
 import { nodeSetup } from '../kernel/node-commands.js';
-import { applyLinkParams } from '../links/apply-link-params.js';
+import { applyLinkParams } from './link-params.js';
 import { hasShaping, needsNetem } from '../links/tc-commands.js';
 import type { Plan } from '../plan/types.js';
 import { getRuntime } from '../runtime/registry.js';
-import type { Runtime, RuntimeKind } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { Journal } from '../state/journal.js';
 import { loadTopology } from '../plan/load.js';
 import type { MobilitySettings } from '../topology/schema.js';
@@ -21,6 +19,7 @@ import { chooseRuntime } from './choose-runtime.js';
 import { newLabKey } from '../agents/agent-config.js';
 import { startAgents, type AgentStart } from '../agents/start-agents.js';
 import { monoToWallOffsetMs } from '../../shared/clock.js';
+import type { RuntimeName } from '../topology/runtime-names.js';
 
 export type TunnelDriver = 'ip6tnl' | 'seg6';
 
@@ -30,7 +29,7 @@ export interface DeployOptions {
   /** Lab name (default: the topology's name). */
   name?: string;
   /** Runtime (default: the topology's, else automatic choice). */
-  runtime?: RuntimeKind | 'auto';
+  runtime?: RuntimeName | 'auto';
   /** Tunnel driver override (default: the topology's mobility.tunnel). */
   tunnel?: 'auto' | TunnelDriver;
   progress?: Progress;
@@ -46,7 +45,7 @@ export interface DeployOptions {
 
 export interface DeployedLab {
   lab: string;
-  runtime: RuntimeKind;
+  runtime: RuntimeName;
   tunnelDriver: TunnelDriver;
   plan: Plan;
   /** Agents started, with their start-up times. */
@@ -72,11 +71,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     ...(opts.name === undefined ? {} : { lab: opts.name }),
     ...(opts.mobility ? { mobility: opts.mobility } : {}),
   });
-  const features = await kernelFeatures();
-  const tunnelDriver = pickTunnelDriver(opts.tunnel ?? envTunnel() ?? topology.mobility.tunnel, features);
-  checkLinkParams(plan, features);
   const choice = await chooseRuntime(opts.runtime ?? topology.runtime ?? 'auto', progress);
   const runtime = await getRuntime(choice.kind);
+  const features = await runtime.kernelFeatures();
+  const tunnelDriver = pickTunnelDriver(opts.tunnel ?? envTunnel() ?? topology.mobility.tunnel, features);
+  checkLinkParams(plan, features);
+  // Images and the like are readied before the lab exists: nothing of it to roll back if they cannot be.
+  await runtime.prepare(plan.nodes, { lab: plan.lab, progress, ...(opts.signal ? { signal: opts.signal } : {}) });
 
   const journal = await Journal.create({
     lab: plan.lab,
@@ -127,21 +128,16 @@ async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: P
   lap('nodes');
   check();
 
-  progress.phase('links', plan.links.length);
-  const failures = await ipBatch(vethCommands(plan), signal ? { signal } : {});
-  if (failures.length > 0) {
-    throw new DmmlabError('E_RUNTIME', `creating links failed:\n  ${failures.map((f) => `${f.command}: ${f.message}`).join('\n  ')}`);
-  }
-  progress.tick(plan.links.length);
-  progress.done();
+  await runtime.wireLinks(plan, plan.links, ctx);
   lap('links');
   check();
 
   progress.phase('configure', plan.nodes.length);
   await mapLimit(plan.nodes, CONCURRENCY, async (node) => {
     check();
-    await applyNodeSetup(node.netns, nodeSetup(node), signal);
-    if (node.interfaces.some((i) => hasShaping(i.params))) await applyLinkParams(node, signal);
+    const access = runtime.access(plan.lab, node);
+    await applyNodeSetup(access, nodeSetup(node), signal);
+    if (node.interfaces.some((i) => hasShaping(i.params))) await applyLinkParams(access, signal);
     progress.tick();
   });
   progress.done();

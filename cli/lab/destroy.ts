@@ -1,5 +1,4 @@
 import { AggregateFailure, type Failure } from '../errors.js';
-import { alive, processStartTime } from '../kernel/netns-processes.js';
 import { getRuntime } from '../runtime/registry.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Journal } from '../state/journal.js';
@@ -7,6 +6,7 @@ import type { Resource } from '../state/lab-state.js';
 import { rm } from 'node:fs/promises';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
+import { alive, processStartTime } from '../util/processes.js';
 
 /**
  * Destroys a lab: stops its processes, removes its nodes (and with them every

@@ -1,8 +1,10 @@
 import { readState, listLabs } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
 import type { Plan } from '../plan/types.js';
-import { listNamespaces } from '../runtime/netns-runtime.js';
-import { mapLimit, run } from '../util/exec.js';
+import { getRuntime } from '../runtime/registry.js';
+import type { AgentState } from '../../shared/control/role-state.js';
+import { LabStates } from './lab-states.js';
+import { mapLimit } from '../util/exec.js';
 import { AgentClient } from '../agents/agent-client.js';
 import { agentLastWords } from '../agents/last-lines.js';
 import { agentSocket } from '../state/paths.js';
@@ -43,7 +45,7 @@ export interface NodeView {
 export interface AgentView {
   node: string;
   status: 'up' | 'down';
-  state?: Record<string, unknown>;
+  state?: AgentState;
   why?: string;
   lastLines?: string;
 }
@@ -52,6 +54,8 @@ export interface LabView extends LabSummary {
   networks: Plan['networks'];
   nodeViews: NodeView[];
   agents: AgentView[];
+  /** What the answering agents hold (bindings, leases, caches...), read in one place. */
+  states: LabStates;
 }
 
 /** One line per lab on this machine. */
@@ -86,15 +90,17 @@ function summary(s: LabState): LabSummary {
 export async function inspectLab(lab: string): Promise<LabView> {
   const s = await readState(lab);
   const plan = s.plan as Plan;
-  const present = new Set(await listNamespaces());
+  const runtime = await getRuntime(s.runtime);
   const nodeViews = await mapLimit(plan.nodes, 8, async (n): Promise<NodeView> => {
     const base = { name: n.name, roles: n.roles, network: n.network, netns: n.netns };
-    if (!present.has(n.netns)) return { ...base, present: false, interfaces: [], routes: [], rules: [] };
+    const node = runtime.access(lab, n);
     const [addr, routes, rules] = await Promise.all([
-      run(['ip', '-j', '-n', n.netns, 'address', 'show'], { allowFailure: true }),
-      run(['ip', '-n', n.netns, '-6', 'route', 'show', 'table', 'all'], { allowFailure: true }),
-      run(['ip', '-n', n.netns, '-6', 'rule', 'show'], { allowFailure: true }),
+      node.run(['ip', '-j', 'address', 'show']),
+      node.run(['ip', '-6', 'route', 'show', 'table', 'all']),
+      node.run(['ip', '-6', 'rule', 'show']),
     ]);
+    // A node that cannot be entered is not there (its namespace or container is gone).
+    if (addr.exitCode !== 0) return { ...base, present: false, interfaces: [], routes: [], rules: [] };
     const ifaces = parseAddressJson(addr.stdout).map((i) => {
       const planned = n.interfaces.find((p) => p.name === i.name);
       return planned ? { ...i, peer: `${planned.peer.node}:${planned.peer.iface}` } : i;
@@ -116,7 +122,7 @@ export async function inspectLab(lab: string): Promise<LabView> {
       try {
         const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), 1500);
         try {
-          return { node: n.name, status: 'up', state: await c.request<Record<string, unknown>>('state', {}, 3000) };
+          return { node: n.name, status: 'up', state: await c.request('state', {}, 3000) };
         } finally {
           c.close();
         }
@@ -125,7 +131,8 @@ export async function inspectLab(lab: string): Promise<LabView> {
       }
     },
   );
-  return { ...summary(s), networks: plan.networks, nodeViews, agents };
+  const states = new LabStates(Object.fromEntries(agents.flatMap((a) => (a.state ? [[a.node, a.state] as const] : []))));
+  return { ...summary(s), networks: plan.networks, nodeViews, agents, states };
 }
 
 interface IpAddrJson {

@@ -1,19 +1,24 @@
 import { EventEmitter } from 'node:events';
-import type { AgentEvent } from '../../shared/control/messages.js';
+import type { AgentEvent, EventFields, EventKind, EventOf } from '../../shared/control/events.js';
+import type { FlowStarted } from '../../shared/control/flow-report.js';
+import type { PrepareResult } from '../../shared/control/messages.js';
+import type { AgentState } from '../../shared/control/role-state.js';
+import { LabStates } from './lab-states.js';
 import type { FlowSpec } from '../../shared/control/flow-spec.js';
 import { monoMs } from '../../shared/clock.js';
 import { AgentClient } from '../agents/agent-client.js';
 import { agentLastWords } from '../agents/last-lines.js';
-import { alive } from '../kernel/netns-processes.js';
 import { DmmlabError } from '../errors.js';
-import { setInterfaceParams } from '../links/apply-link-params.js';
-import { ipBatch } from '../kernel/ip-batch.js';
+import { setInterfaceParams } from './link-params.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { readState } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
 import { agentSocket } from '../state/paths.js';
 import type { LinkParams } from '../topology/schema.js';
-import { mapLimit, run } from '../util/exec.js';
+import { mapLimit, type CommandResult } from '../util/exec.js';
+import { needsNetem } from '../links/tc-commands.js';
+import { getRuntime } from '../runtime/registry.js';
+import type { NodeAccess, Runtime } from '../runtime/runtime.js';
 
 /** An agent that stopped answering: which node, why, and what it said last. */
 export interface AgentDown {
@@ -61,6 +66,8 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   private constructor(
     readonly state: LabState,
     readonly plan: Plan,
+    /** The runtime the lab runs on: the way into its nodes. */
+    readonly runtime: Runtime,
   ) {
     super();
   }
@@ -72,7 +79,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   /** Opens a session on a running lab: connects to every agent and subscribes to its events. */
   static async open(lab: string, opts: { history?: number; connectTimeoutMs?: number } = {}): Promise<LabSession> {
     const state = await readState(lab);
-    const s = new LabSession(state, state.plan as Plan);
+    const s = new LabSession(state, state.plan as Plan, await getRuntime(state.runtime));
     await mapLimit(
       s.plan.nodes.filter((n) => n.agent),
       16,
@@ -96,7 +103,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   private async lost(node: string, why: string): Promise<void> {
     if (this.closing || this.down.has(node)) return;
     const pid = this.pids.get(node);
-    const gone = pid !== undefined && this.state.runtime === 'netns' && !alive(pid) ? `its process ${pid} is gone (${why})` : why;
+    const gone = pid !== undefined && this.runtime.agentAlive(pid) === false ? `its process ${pid} is gone (${why})` : why;
     const d: AgentDown = { node, why: gone, lastLines: await agentLastWords(this.lab, node) };
     this.down.set(node, d);
     this.clients.delete(node);
@@ -106,6 +113,16 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   /** Agents that are not answering. */
   get deadAgents(): AgentDown[] {
     return [...this.down.values()];
+  }
+
+  /** The way into a node of the lab (commands, kernel batches), through its runtime. */
+  access(name: string): NodeAccess {
+    return this.runtime.access(this.lab, this.node(name));
+  }
+
+  /** Runs a command inside a node; resolves with its exit code and output. */
+  exec(name: string, argv: readonly string[]): Promise<CommandResult> {
+    return this.access(name).run(argv);
   }
 
   node(name: string): PlanNode {
@@ -126,22 +143,27 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   }
 
   /** One agent's state (roles, bindings, caches, flows). */
-  async agentState(node: string): Promise<Record<string, unknown>> {
-    return this.client(node).request<Record<string, unknown>>('state');
+  async agentState(node: string): Promise<AgentState> {
+    return this.client(node).request('state', {});
   }
 
-  /** Every answering agent's state, by node. */
-  async allStates(): Promise<Record<string, Record<string, unknown>>> {
-    const out: Record<string, Record<string, unknown>> = {};
-    await Promise.all([...this.clients.keys()].map(async (n) => (out[n] = await this.agentState(n).catch(() => ({ error: 'no answer' })))));
-    return out;
+  /** What every answering agent holds (an agent that does not answer is left out). */
+  async allStates(): Promise<LabStates> {
+    const out: Record<string, AgentState> = {};
+    await Promise.all(
+      [...this.clients.keys()].map(async (n) => {
+        const s = await this.agentState(n).catch(() => undefined);
+        if (s) out[n] = s;
+      }),
+    );
+    return new LabStates(out);
   }
 
   /** The radios of a mobile node: which access router each reaches and whether it is up. */
   async radios(mn: string): Promise<{ iface: string; ar: string; up: boolean }[]> {
     const n = this.node(mn);
     if (!n.roles.includes('mn')) throw new DmmlabError('E_USAGE', `${mn} is not a mobile node`);
-    const r = await run(['ip', '-j', '-n', n.netns, 'link', 'show'], { allowFailure: true });
+    const r = await this.exec(mn, ['ip', '-j', 'link', 'show']);
     const links = r.exitCode === 0 ? (JSON.parse(r.stdout) as { ifname: string; flags?: string[] }[]) : [];
     return n.interfaces
       .filter((i) => i.kind === 'access')
@@ -201,8 +223,8 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     if (opts.predictive) {
       for (const ar of from) {
         const prepared = await this.client(ar)
-          .request<Record<string, unknown>>('handover.prepare', { mn, to }, 2000)
-          .catch((e: unknown) => ({ prepared: false, error: e instanceof Error ? e.message : String(e) }));
+          .request('handover.prepare', { mn, to }, 2000)
+          .catch((e: unknown): PrepareResult & { error: string } => ({ prepared: false, error: e instanceof Error ? e.message : String(e) }));
         this.note('step.handover-prepared', { mn, from: ar, to, ...prepared });
       }
     }
@@ -229,23 +251,36 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   }
 
   private async radioBatch(mn: string, lines: string[]): Promise<void> {
-    const failures = await ipBatch(lines, { netns: this.node(mn).netns });
+    const failures = await this.access(mn).ipBatch(lines);
     if (failures.length) throw new DmmlabError('E_RUNTIME', `radio change on ${mn} failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
   }
 
   /** Brings a wired link down or up (both ends). */
   async setLinkState(a: string, b: string, up: boolean): Promise<void> {
     const [ia, ib] = this.linkEnds(a, b);
-    await ipBatch([`link set dev ${ia} ${up ? 'up' : 'down'}`], { netns: this.node(a).netns });
-    await ipBatch([`link set dev ${ib} ${up ? 'up' : 'down'}`], { netns: this.node(b).netns });
+    for (const [node, dev] of [
+      [a, ia],
+      [b, ib],
+    ] as const) {
+      const failures = await this.access(node).ipBatch([`link set dev ${dev} ${up ? 'up' : 'down'}`]);
+      if (failures.length) throw new DmmlabError('E_RUNTIME', `bringing ${node}:${dev} ${up ? 'up' : 'down'} failed: ${failures[0]!.message}`);
+    }
     this.note(up ? 'step.link-up' : 'step.link-down', { a, b });
   }
 
-  /** Changes a link's parameters (delay, jitter, loss, rate, mtu) on both ends. */
+  /**
+   * Changes a link's parameters (delay, jitter, loss, rate, mtu) on both ends.
+   * Delay, jitter and loss need netem: a kernel without it is refused first.
+   */
   async setLinkParams(a: string, b: string, params: LinkParams): Promise<void> {
     const [ia, ib] = this.linkEnds(a, b);
-    await setInterfaceParams(this.node(a).netns, ia, params);
-    await setInterfaceParams(this.node(b).netns, ib, params);
+    if (needsNetem(params) && !(await this.runtime.kernelFeatures()).netem) {
+      throw new DmmlabError('E_ENV', 'delay, jitter and loss need the sch_netem module, which this kernel does not have (CONFIG_NET_SCH_NETEM)', {
+        hint: 'rate limits work without it; for delay and loss run the lab in the VM runner (test/vm/README.md)',
+      });
+    }
+    await setInterfaceParams(this.access(a), ia, params);
+    await setInterfaceParams(this.access(b), ib, params);
     this.note('step.link-params', { a, b, params });
   }
 
@@ -267,13 +302,13 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     rate?: number;
     size?: number;
     durationMs?: number;
-  }): Promise<Record<string, unknown>> {
+  }): Promise<FlowStarted> {
     const port = f.port ?? 5000 + (hash(f.id) % 20000);
     const address = f.address ?? (await this.addressOf(f.to));
     if (f.kind !== 'icmp') {
       await this.client(f.to).request('flow.start', { flow: { id: f.id, kind: f.kind, role: 'receiver', port, ...(f.address ? { address: f.address } : {}) } });
     }
-    const result = await this.client(f.from).request<Record<string, unknown>>('flow.start', {
+    const result = await this.client(f.from).request('flow.start', {
       flow: {
         id: f.id,
         kind: f.kind,
@@ -291,9 +326,9 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
       flowKind: f.kind,
       from: f.from,
       to: f.to,
-      source: result.source ?? null,
-      destination: result.destination ?? null,
-      port: result.port ?? null,
+      source: result.source,
+      destination: result.destination,
+      port: result.port,
     });
     return result;
   }
@@ -321,7 +356,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   async addressOf(node: string): Promise<string> {
     const n = this.node(node);
     if (n.loopback) return n.loopback;
-    const r = await run(['ip', '-j', '-n', n.netns, '-6', 'address', 'show', 'scope', 'global'], { allowFailure: true });
+    const r = await this.exec(node, ['ip', '-j', '-6', 'address', 'show', 'scope', 'global']);
     const addrs = (JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; deprecated?: boolean; preferred_life_time?: number }[] }[]).flatMap(
       (l) => l.addr_info ?? [],
     );
@@ -330,15 +365,17 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     return preferred.local;
   }
 
-  /** Waits for an event matching `pred` (or times out with a clear message). */
-  waitFor(pred: (e: AgentEvent) => boolean, timeoutMs: number, what: string): Promise<AgentEvent> {
+  /** Waits for an event of one of `kinds` that `pred` accepts (or times out with a clear message). */
+  waitFor<K extends EventKind>(kinds: readonly K[], pred: (e: EventOf<K>) => boolean, timeoutMs: number, what: string): Promise<EventOf<K>> {
+    const wanted = new Set<EventKind>(kinds);
+    const isWanted = (e: AgentEvent): e is EventOf<K> => wanted.has(e.kind);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('event', on);
         reject(new DmmlabError('E_TIMEOUT', `${what} did not happen within ${timeoutMs} ms`));
       }, timeoutMs);
       const on = (e: AgentEvent) => {
-        if (!pred(e)) return;
+        if (!isWanted(e) || !pred(e)) return;
         clearTimeout(timer);
         this.off('event', on);
         resolve(e);
@@ -348,7 +385,7 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   }
 
   /** An orchestrator-side event on the same stream and clock as the agents' (scenario steps, annotations). */
-  note(kind: string, fields: Record<string, unknown> = {}): AgentEvent {
+  note<K extends EventKind>(kind: K, fields: EventFields[K]): AgentEvent {
     const e = { t: monoMs(), node: 'dmmlab', kind, ...fields } as AgentEvent;
     this.emit('event', e);
     return e;

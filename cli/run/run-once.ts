@@ -8,7 +8,6 @@ import { errorText } from '../errors.js';
 import { deploy } from '../lab/deploy.js';
 import { destroy } from '../lab/destroy.js';
 import { LabSession } from '../lab/session.js';
-import type { RuntimeKind } from '../runtime/runtime.js';
 import { Journal } from '../state/journal.js';
 import { labDir } from '../state/paths.js';
 import type { Progress } from '../util/progress.js';
@@ -19,15 +18,16 @@ import { buildRunReport } from '../report/build-run-report.js';
 import type { ExpectationResult } from '../scenario/results.js';
 import { runSteps } from './run-steps.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { waitForHomeAddresses } from '../verify/state-checks.js';
 import type { RunReport } from '../report/report-schema.js';
 import type { CaptureFileRef } from '../capture/capture-file.js';
 import { newRunLog } from '../scenario/run-log.js';
+import type { RuntimeName } from '../topology/runtime-names.js';
+import { waitForHomeAddresses } from '../lab/mn-addresses.js';
 
 export interface RunOnceOptions {
   loaded: LoadedScenario;
   outDir: string;
-  runtime?: RuntimeKind | 'auto';
+  runtime?: RuntimeName | 'auto';
   /** Run against this already deployed lab instead of deploying one. */
   lab?: string;
   /** Keep the lab the run deployed. */

@@ -6,19 +6,19 @@ import { renderJunit } from '../report/junit.js';
 import { renderRepeatMarkdown } from '../report/report-md.js';
 import type { RepeatReport, RunReport } from '../report/report-schema.js';
 import { summarize } from '../report/stats.js';
-import type { RuntimeKind } from '../runtime/runtime.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
 import { runOnce } from './run-once.js';
 import { loadScenario } from '../scenario/load.js';
 import type { MobilitySettings } from '../topology/schema.js';
+import type { RuntimeName } from '../topology/runtime-names.js';
 
 export interface RunScenarioOptions {
   /** Scenario file. */
   scenario: string;
   /** Output directory (default runs/<lab>-<timestamp>/). */
   out?: string;
-  runtime?: RuntimeKind | 'auto';
+  runtime?: RuntimeName | 'auto';
   /** Use this running lab instead of deploying one. */
   lab?: string;
   keep?: boolean;

@@ -6,9 +6,9 @@ import type { LabSession } from '../lab/session.js';
 import type { Progress } from '../util/progress.js';
 import { evaluateState } from '../verify/expectations.js';
 import type { Step } from '../scenario/schema.js';
-import { mnAddresses } from '../verify/state-checks.js';
 import { describeStep, stepKind, type StepRecord } from '../scenario/timeline.js';
 import type { HandoverRecord, RunLog } from '../scenario/run-log.js';
+import { mnAddresses } from '../lab/mn-addresses.js';
 
 /** How long a handover or attachment may take to be reported complete before the step fails. */
 const COMPLETION_TIMEOUT_MS = 5000;
@@ -53,7 +53,7 @@ async function runOne(step: Step, path: string, ctx: StepContext): Promise<void>
   ctx.onStep?.(record);
 }
 
-async function execute(step: Step, path: string, ctx: StepContext): Promise<Record<string, unknown> | undefined> {
+async function execute(step: Step, path: string, ctx: StepContext): Promise<unknown> {
   const { session, log } = ctx;
   if (step.wait !== undefined) {
     await sleep(durationMs(step.wait), ctx.signal);
@@ -168,7 +168,8 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<Reco
 /** Resolves when the access router reports the node's attachment or handover complete. */
 function completion(session: LabSession, mn: string, ar: string, timeoutMs = COMPLETION_TIMEOUT_MS) {
   return session.waitFor(
-    (e) => e.node === ar && (e.kind === 'handover.completed' || e.kind === 'attachment.completed') && e.mn === mn,
+    ['handover.completed', 'attachment.completed'],
+    (e) => e.node === ar && e.mn === mn,
     timeoutMs,
     `${ar} completing the attachment of ${mn}`,
   );

@@ -1,20 +1,22 @@
-import { AGENT_NODE_FLAGS } from './spawn-detached.js';
 import type Dockerode from 'dockerode';
 import { DmmlabError, type Failure } from '../errors.js';
 import { createDockerClient, dockerEndpoint, pingDocker, type DockerEndpoint } from '../image/docker-client.js';
 import { dockerFailure } from '../image/docker-errors.js';
-import { ipBatch } from '../kernel/ip-batch.js';
-import { killNamespaceProcesses } from '../kernel/netns-processes.js';
-import type { PlanNode } from '../plan/types.js';
+import type { KernelFeatures } from '../kernel/features.js';
+import type { Plan, PlanLink, PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import { labDir } from '../state/paths.js';
 import { ensureNodeImages } from './docker-node-image.js';
 import { LAB_LABEL, NODE_LABEL } from './docker-node-spec.js';
 import { labelledContainers, removeContainers } from './docker-remove.js';
 import { containerDied, refuseTakenNames, startNodeContainer } from './docker-start.js';
-import { listNamespaces } from './netns-runtime.js';
-import type { Runtime, RuntimeContext } from './runtime.js';
+import { probeKernel } from './host-namespace/kernel-probe.js';
+import { listNamespaces, removeNamespaces } from './host-namespace/namespaces.js';
+import { HostNamespaceAccess } from './host-namespace/node-access.js';
+import { wireVeths } from './host-namespace/wire-veths.js';
+import type { NodeAccess, Runtime, RuntimeContext } from './runtime.js';
 import { settledPool } from './settled-pool.js';
+import { AGENT_NODE_FLAGS } from './spawn-detached.js';
 
 /**
  * Containers started at once. Starting is CPU-bound (runc, the shim, mounts):
@@ -27,11 +29,14 @@ export const START_CONCURRENCY = Number(process.env.DMMLAB_DOCKER_CONCURRENCY) |
  * Container-per-node runtime: each node is a container of the dmmlab node
  * image (its own filesystem and process table) with no Docker network; its
  * network namespace is given the node's name with `ip netns attach`, so links
- * and kernel configuration are wired by the same code as the netns runtime.
+ * and kernel configuration are wired by the same host-namespace code as the
+ * netns runtime, while commands and agents run inside the container.
  */
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private client: { docker: Dockerode; endpoint: DockerEndpoint } | undefined;
+  /** The image of each node, from prepare. */
+  private readonly images = new Map<string, string>();
 
   private connect(): { docker: Dockerode; endpoint: DockerEndpoint } {
     if (!this.client) {
@@ -41,11 +46,23 @@ export class DockerRuntime implements Runtime {
     return this.client;
   }
 
-  async createNodes(nodes: readonly PlanNode[], ctx: RuntimeContext, record: (r: Resource[]) => Promise<void>): Promise<void> {
+  /** Containers share the host's kernel. */
+  kernelFeatures(): Promise<KernelFeatures> {
+    return probeKernel();
+  }
+
+  /** The daemon answers and every node's image is there (the default one is built offline when missing). */
+  async prepare(nodes: readonly PlanNode[], ctx: RuntimeContext): Promise<void> {
     const { docker, endpoint } = this.connect();
     const ping = await pingDocker({ docker, endpoint, timeoutMs: 5000 });
     if (!ping.ok) throw new DmmlabError('E_DOCKER', ping.reason, { hint: ping.hint });
-    const images = await ensureNodeImages(nodes, docker, endpoint, ctx.progress, ctx.signal);
+    for (const [node, image] of await ensureNodeImages(nodes, docker, endpoint, ctx.progress, ctx.signal)) this.images.set(node, image);
+  }
+
+  async createNodes(nodes: readonly PlanNode[], ctx: RuntimeContext, record: (r: Resource[]) => Promise<void>): Promise<void> {
+    const missing = nodes.filter((n) => !this.images.has(n.name)).map((n) => n.name);
+    if (missing.length > 0) throw new DmmlabError('E_RUNTIME', `no image prepared for ${missing.join(', ')}: the runtime's prepare step did not run`);
+    const { docker, endpoint } = this.connect();
     await refuseTakenNames(docker, endpoint, ctx.lab, nodes, new Set(await listNamespaces()));
     // Recorded before anything exists: a container by name (removed only if it carries this lab's
     // label) and its attached namespace name (unmounted; the namespace itself goes with the container).
@@ -59,7 +76,7 @@ export class DockerRuntime implements Runtime {
       nodes,
       START_CONCURRENCY,
       async (node) => {
-        await startNodeContainer(start, node, images.get(node.name)!);
+        await startNodeContainer(start, node, this.images.get(node.name)!);
         ctx.progress.tick();
       },
       ctx.signal,
@@ -83,28 +100,28 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void> {
+    return wireVeths(plan, links, ctx);
+  }
+
   async removeResources(resources: readonly Resource[], ctx: RuntimeContext): Promise<Failure[]> {
     const containers = resources.filter((r): r is Extract<Resource, { kind: 'container' }> => r.kind === 'container');
-    const names = resources.filter((r) => r.kind === 'netns').map((r) => r.name);
     const failures: Failure[] = [];
     if (containers.length > 0) {
       const { docker, endpoint } = this.connect();
       failures.push(...(await removeContainers(docker, endpoint, containers, ctx.lab)));
     }
-    if (names.length === 0) return failures;
-    const existing = new Set(await listNamespaces());
-    const present = names.filter((n) => existing.has(n));
     // Host processes that entered a node's namespace (nsenter: captures, probes) would keep it alive.
-    failures.push(...(await killNamespaceProcesses(present)));
-    for (const f of await ipBatch(present.map((n) => `netns del ${n}`))) failures.push({ what: f.command, error: f.message });
+    failures.push(...(await removeNamespaces(resources.filter((r) => r.kind === 'netns').map((r) => r.name))));
     return failures;
   }
 
-  execArgv(_lab: string, node: PlanNode, command: readonly string[], opts: { interactive?: boolean } = {}): string[] {
-    return ['docker', 'exec', opts.interactive ? '-it' : '-i', node.netns, ...command];
+  access(_lab: string, node: PlanNode): NodeAccess {
+    return new ContainerAccess(node, this);
   }
 
-  async spawnDetached(_lab: string, node: PlanNode, argv: readonly string[], logFile: string): Promise<Resource | undefined> {
+  /** Runs in a container: `docker exec` with the container's own filesystem and process table. */
+  async execDetached(node: PlanNode, argv: readonly string[], logFile: string): Promise<void> {
     const { docker, endpoint } = this.connect();
     try {
       const exec = await docker.getContainer(node.netns).exec({
@@ -121,18 +138,41 @@ export class DockerRuntime implements Runtime {
     } catch (e) {
       throw dockerFailure(e, endpoint, `start ${argv.slice(0, 2).join(' ')} in container ${node.netns}`);
     }
-    // Removing the container ends it.
-    return undefined;
   }
 
   agentArgv(args: readonly string[]): string[] {
     return ['node', ...AGENT_NODE_FLAGS, '/opt/dmmlab/agent.mjs', ...args];
   }
 
+  /** An agent's pid is the container's own; from here only its socket tells. */
+  agentAlive(): undefined {
+    return undefined;
+  }
+
   async listOwned(): Promise<Resource[]> {
     const { docker } = this.connect();
     const list = await labelledContainers(docker);
     return [...list].map(([name, c]): Resource => ({ kind: 'container', name, node: c.Labels[NODE_LABEL] ?? '', lab: c.Labels[LAB_LABEL] ?? '', id: c.Id }));
+  }
+}
+
+/** A container node: the network namespace is reached from the host; processes run inside the container. */
+class ContainerAccess extends HostNamespaceAccess {
+  constructor(
+    node: PlanNode,
+    private readonly runtime: DockerRuntime,
+  ) {
+    super(node);
+  }
+
+  override shellArgv(command: readonly string[], opts: { interactive: boolean }): string[] {
+    return ['docker', 'exec', opts.interactive ? '-it' : '-i', this.node.netns, ...command];
+  }
+
+  /** Removing the container ends it: nothing to record. */
+  override async spawnDetached(argv: readonly string[], logFile: string): Promise<Resource | undefined> {
+    await this.runtime.execDetached(this.node, argv, logFile);
+    return undefined;
   }
 }
 

@@ -1,19 +1,31 @@
 import { DmmlabError, type Failure } from '../errors.js';
+import type { KernelFeatures } from '../kernel/features.js';
 import { ipBatch } from '../kernel/ip-batch.js';
-import { killNamespaceProcesses, processStartTime } from '../kernel/netns-processes.js';
-import { AGENT_NODE_FLAGS, hostAgentBundle, spawnDetachedProcess } from './spawn-detached.js';
-import type { PlanNode } from '../plan/types.js';
+import type { Plan, PlanLink, PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
-import { run } from '../util/exec.js';
-import type { Runtime, RuntimeContext } from './runtime.js';
+import { alive } from '../util/processes.js';
+import { PROBE_PREFIX, probeKernel } from './host-namespace/kernel-probe.js';
+import { listNamespaces, removeNamespaces } from './host-namespace/namespaces.js';
+import { HostNamespaceAccess } from './host-namespace/node-access.js';
+import { wireVeths } from './host-namespace/wire-veths.js';
+import type { NodeAccess, Runtime, RuntimeContext } from './runtime.js';
+import { AGENT_NODE_FLAGS, hostAgentBundle } from './spawn-detached.js';
 
 /**
  * Mininet-style nodes: one named network namespace per node, no daemon. The
  * node shares the host's filesystem and process table; commands enter it with
- * `ip netns exec`.
+ * nsenter.
  */
 export class NetnsRuntime implements Runtime {
   readonly kind = 'netns' as const;
+
+  kernelFeatures(): Promise<KernelFeatures> {
+    return probeKernel();
+  }
+
+  async prepare(): Promise<void> {
+    // Nothing to ready: a namespace needs only the host's own programs.
+  }
 
   async createNodes(nodes: readonly PlanNode[], ctx: RuntimeContext, record: (r: Resource[]) => Promise<void>): Promise<void> {
     const existing = new Set(await listNamespaces());
@@ -37,50 +49,35 @@ export class NetnsRuntime implements Runtime {
     ctx.progress.done();
   }
 
-  async removeResources(resources: readonly Resource[], _ctx: RuntimeContext): Promise<Failure[]> {
-    const names = resources.filter((r) => r.kind === 'netns').map((r) => r.name);
-    if (names.length === 0) return [];
-    const failures: Failure[] = [];
-    const existing = new Set(await listNamespaces());
-    const present = names.filter((n) => existing.has(n));
-    // Processes inside (agents, radvd, tcpdump, ping, shells) go first: nothing outlives its node.
-    failures.push(...(await killNamespaceProcesses(present)));
-    for (const f of await ipBatch(present.map((n) => `netns del ${n}`))) {
-      failures.push({ what: f.command, error: f.message });
-    }
-    return failures;
+  wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void> {
+    return wireVeths(plan, links, ctx);
   }
 
-  execArgv(_lab: string, node: PlanNode, command: readonly string[]): string[] {
-    return ['ip', 'netns', 'exec', node.netns, ...command];
+  async removeResources(resources: readonly Resource[]): Promise<Failure[]> {
+    return removeNamespaces(resources.filter((r) => r.kind === 'netns').map((r) => r.name));
   }
 
-  async spawnDetached(_lab: string, node: PlanNode, argv: readonly string[], logFile: string): Promise<Resource | undefined> {
-    const pid = await spawnDetachedProcess(['nsenter', `--net=/run/netns/${node.netns}`, ...argv], logFile);
-    const startTime = await processStartTime(pid);
-    return { kind: 'process', pid, node: node.name, what: argv.slice(0, 2).join(' '), ...(startTime ? { startTime } : {}) };
+  access(_lab: string, node: PlanNode): NodeAccess {
+    return new HostNamespaceAccess(node);
   }
 
   agentArgv(args: readonly string[]): string[] {
     return [process.execPath, ...AGENT_NODE_FLAGS, hostAgentBundle(), ...args];
   }
 
-  async listOwned(): Promise<Resource[]> {
-    // Namespaces cannot carry labels; the journal is the record of ownership.
-    return [];
+  agentAlive(pid: number): boolean {
+    return alive(pid);
   }
-}
 
-/** Names of the host's named network namespaces. */
-export async function listNamespaces(): Promise<string[]> {
-  const r = await run(['ip', '-j', 'netns', 'list'], { allowFailure: true });
-  if (r.exitCode !== 0 || !r.stdout.trim()) return [];
-  try {
-    return (JSON.parse(r.stdout) as { name: string }[]).map((x) => x.name);
-  } catch {
-    return r.stdout
-      .split('\n')
-      .map((l) => l.split(' ')[0] ?? '')
-      .filter(Boolean);
+  /**
+   * Namespaces cannot carry labels; the journal is the record of a lab's. What
+   * is owned without a journal: kernel probe namespaces whose process died mid-probe.
+   */
+  async listOwned(): Promise<Resource[]> {
+    const probe = new RegExp(`^${PROBE_PREFIX}(\\d+)$`);
+    return (await listNamespaces())
+      .map((name) => ({ name, pid: Number(probe.exec(name)?.[1] ?? NaN) }))
+      .filter(({ pid }) => Number.isInteger(pid) && !alive(pid))
+      .map(({ name }): Resource => ({ kind: 'netns', name, node: '(kernel probe)' }));
   }
 }

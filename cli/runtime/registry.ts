@@ -1,21 +1,25 @@
 import { DmmlabError } from '../errors.js';
-import { NetnsRuntime } from './netns-runtime.js';
-import type { Runtime, RuntimeKind } from './runtime.js';
+import { RUNTIME_NAMES, type RuntimeName } from '../topology/runtime-names.js';
+import type { Runtime } from './runtime.js';
 
-type Factory = () => Runtime | Promise<Runtime>;
+type Factory = () => Promise<Runtime>;
 
-/** Runtimes by name (STYLE.md #3): a new one registers here and nothing else changes. */
-const factories = new Map<RuntimeKind, Factory>([
-  ['netns', () => new NetnsRuntime()],
-  ['docker', async () => new (await import('./docker-runtime.js')).DockerRuntime()],
-]);
+/**
+ * Runtimes by name (STYLE.md #3). A new runtime adds its name to
+ * RUNTIME_NAMES and its factory here; the record's type makes the two agree.
+ * Factories import lazily: Docker's client is loaded only when used.
+ */
+const factories: Record<RuntimeName, Factory> = {
+  netns: async () => new (await import('./netns-runtime.js')).NetnsRuntime(),
+  docker: async () => new (await import('./docker-runtime.js')).DockerRuntime(),
+};
 
-export async function getRuntime(kind: RuntimeKind): Promise<Runtime> {
-  const f = factories.get(kind);
-  if (!f) throw new DmmlabError('E_USAGE', `unknown runtime ${kind}: expected ${[...factories.keys()].join(' or ')}`);
+export async function getRuntime(kind: RuntimeName): Promise<Runtime> {
+  const f = factories[kind];
+  if (!f) throw new DmmlabError('E_USAGE', `unknown runtime ${String(kind)}: expected ${RUNTIME_NAMES.join(' or ')}`);
   return f();
 }
 
-export function runtimeKinds(): RuntimeKind[] {
-  return [...factories.keys()];
+export function runtimeKinds(): readonly RuntimeName[] {
+  return RUNTIME_NAMES;
 }

@@ -5,7 +5,7 @@ import { formatPath, loadYamlFile, type SourceMap } from '../input/load-yaml.js'
 import type { Plan } from '../plan/types.js';
 import { loadTopology } from '../plan/load.js';
 import { isAddress } from '../../shared/ipv6.js';
-import { scenarioSchema, type Expectation, type Scenario, type Step } from './schema.js';
+import { EXPECTATION_KINDS, kindsOf, scenarioSchema, type Expectation, type ExpectationKind, type Scenario, type Step } from './schema.js';
 import type { MobilitySettings } from '../topology/schema.js';
 
 export interface LoadedScenario {
@@ -49,22 +49,9 @@ export async function loadScenario(file: string, opts: { lab?: string; mobility?
 }
 
 /** Expectation fields measured on one flow (they need `flow`). */
-const FLOW_FIELDS = [
-  'sent',
-  'received',
-  'lost',
-  'lossPercent',
-  'duplicates',
-  'reordered',
-  'interruption',
-  'attachToFirstPacket',
-  'path',
-  'pathStretch',
-  'keepsSource',
-  'sourceAnchoredAt',
-] as const;
-/** Expectation fields checked on the live lab. */
-const STATE_FIELDS = ['clean', 'attached', 'binding', 'released', 'proxied'] as const;
+const FLOW_FIELDS = EXPECTATION_KINDS.flow.fields.filter((f) => f !== 'flow');
+/** Kinds checked on the live lab. */
+const STATE_KINDS = (Object.keys(EXPECTATION_KINDS) as ExpectationKind[]).filter((k) => EXPECTATION_KINDS[k].on === 'lab');
 
 /** Cross-reference checks of a scenario against its topology's plan. */
 export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): InputIssue[] {
@@ -104,11 +91,12 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
   // (evaluateState), the top-level one checks either state or traffic (run-once.ts); anything else would pass unchecked.
   const checkKinds = (e: Expectation, p: (string | number)[], inStep: boolean) => {
     const has = (k: keyof Expectation) => e[k] !== undefined;
-    const traffic = (['flow', ...FLOW_FIELDS, 'signalling'] as const).filter(has);
-    const state = STATE_FIELDS.filter(has);
+    const kinds = kindsOf(e);
+    const traffic = kinds.filter((k) => EXPECTATION_KINDS[k].on === 'capture').flatMap((k) => EXPECTATION_KINDS[k].fields.filter(has));
+    const state = kinds.filter((k) => EXPECTATION_KINDS[k].on === 'lab');
     if (inStep)
       for (const k of traffic)
-        add([...p, k], `${k} in a step's expect`, `state checks only (${STATE_FIELDS.join(', ')}); traffic is checked at the end, in the top-level expect`);
+        add([...p, k], `${k} in a step's expect`, `state checks only (${STATE_KINDS.join(', ')}); traffic is checked at the end, in the top-level expect`);
     else {
       if (e.flow === undefined)
         for (const k of FLOW_FIELDS.filter(has)) add([...p, k], `${k} without a flow`, 'a flow: <id> in the same expectation (the flow it measures)');
@@ -119,7 +107,7 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
           'separate expectations: state is checked on the live lab, traffic on the capture',
         );
     }
-    if (!state.length && !traffic.length) add(p, 'an expectation that checks nothing', `at least one of flow, signalling, ${STATE_FIELDS.join(', ')}`);
+    if (!state.length && !traffic.length) add(p, 'an expectation that checks nothing', `at least one of flow, signalling, ${STATE_KINDS.join(', ')}`);
   };
   const checkExpect = (e: Expectation, p: (string | number)[], inStep = false) => {
     checkKinds(e, p, inStep);

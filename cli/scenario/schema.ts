@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, linkParams, lossPercent, mobilitySchema, rate } from '../topology/schema.js';
+import { RUNTIME_NAMES } from '../topology/runtime-names.js';
 
 /**
  * Scenario files (scenarios/*.yaml): a topology, a timeline of steps, and the
@@ -141,6 +142,45 @@ export const expectationSchema = z.strictObject({
   released: z.strictObject({ mn: nodeName, anchor: nodeName }).optional(),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
+
+/**
+ * The kinds of expectation and where each is checked: on the capture after
+ * the run, or on the live lab where it stands. An expectation holds one or
+ * more kinds, all of the same place; each kind's fields belong to it
+ * (cli/verify/kinds/ has one file per kind).
+ */
+export const EXPECTATION_KINDS = {
+  flow: {
+    on: 'capture',
+    fields: [
+      'flow',
+      'sent',
+      'received',
+      'lost',
+      'lossPercent',
+      'duplicates',
+      'reordered',
+      'interruption',
+      'attachToFirstPacket',
+      'path',
+      'pathStretch',
+      'keepsSource',
+      'sourceAnchoredAt',
+    ],
+  },
+  signalling: { on: 'capture', fields: ['signalling'] },
+  clean: { on: 'lab', fields: ['clean'] },
+  attached: { on: 'lab', fields: ['attached'] },
+  binding: { on: 'lab', fields: ['binding'] },
+  released: { on: 'lab', fields: ['released'] },
+  proxied: { on: 'lab', fields: ['proxied'] },
+} as const satisfies Record<string, { on: 'capture' | 'lab'; fields: readonly (keyof Expectation)[] }>;
+export type ExpectationKind = keyof typeof EXPECTATION_KINDS;
+
+/** The kinds an expectation holds (a kind is there when one of its fields is). */
+export function kindsOf(e: Expectation): ExpectationKind[] {
+  return (Object.keys(EXPECTATION_KINDS) as ExpectationKind[]).filter((k) => EXPECTATION_KINDS[k].fields.some((f) => e[f] !== undefined));
+}
 const expectationList = z.array(expectationSchema).min(1);
 
 type MobilityShape = typeof mobilitySchema.shape;
@@ -160,7 +200,7 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   /** The topology file, relative to the scenario file. */
   topology: z.string(),
-  runtime: z.enum(['netns', 'docker']).optional(),
+  runtime: z.enum(RUNTIME_NAMES).optional(),
   /** Overrides of the topology's mobility settings (e.g. the route optimisation mode under test). */
   mobility: mobilityOverrides.optional(),
   /** What to capture: false for nothing; default every interface of every node. */

@@ -13,7 +13,7 @@ export interface StepRecord {
   endedAt: number;
   ok: boolean;
   error?: string;
-  detail?: Record<string, unknown>;
+  detail?: unknown;
 }
 
 /** One line saying what a step does ("handover mn1 → mr2 (break, gap 0 ms)"). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUNTIME_NAMES } from '../topology/runtime-names.js';
 
 /** A resource a lab owns, recorded before it is created so cleanup can find it. */
 export const resourceSchema = z.discriminatedUnion('kind', [
@@ -20,7 +21,7 @@ export type LabStatus = z.infer<typeof labStatus>;
 export const labStateSchema = z.object({
   version: z.literal(1),
   lab: z.string(),
-  runtime: z.enum(['netns', 'docker']),
+  runtime: z.enum(RUNTIME_NAMES),
   status: labStatus,
   /** The topology file the lab was deployed from. */
   source: z.string(),

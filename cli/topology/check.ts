@@ -2,13 +2,13 @@ import type { InputIssue } from '../errors.js';
 import type { SourceMap } from '../input/load-yaml.js';
 import { formatPath } from '../input/load-yaml.js';
 import { formatPrefix, hasHostBits, overlaps, parseAddress, parsePrefix, containsPrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
-import type { Role, Topology } from './schema.js';
+import { AGENT_ONLY_ROLES, type RoleName } from '../../shared/control/roles.js';
+import type { Topology } from './schema.js';
 
 /** Longest interface name the kernel accepts (IFNAMSIZ - 1). */
 export const IFNAME_MAX = 15;
 
 /** Roles that only the dmmlab agent can play. */
-const AGENT_ROLES: Role[] = ['mr', 'lm', 'haa', 'ar'];
 
 /**
  * Cross-reference checks on a topology that already passed the schema: names
@@ -24,7 +24,7 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: formatPath(path), found, expected });
   };
   const nodes = t.nodes;
-  const has = (n: string, r: Role) => nodes[n]?.roles.includes(r) ?? false;
+  const has = (n: string, r: RoleName) => nodes[n]?.roles.includes(r) ?? false;
 
   // Networks: prefixes well formed and disjoint, pools inside their network.
   const netPrefixes = new Map<string, Prefix>();
@@ -73,7 +73,7 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     if (roles.includes('ar') && !roles.includes('mr'))
       add(['nodes', name, 'roles'], `[${roles.join(', ')}]: ar without mr`, 'role ar together with mr on the same node (access routers are flat-DMM MRs)');
     if (node.agent === false) {
-      const needs = roles.filter((r) => AGENT_ROLES.includes(r));
+      const needs = roles.filter((r) => AGENT_ONLY_ROLES.includes(r));
       if (needs.length > 0)
         add(['nodes', name, 'agent'], `agent: false on a node with role ${needs.join(', ')}`, 'agent: true (only the agent plays mr, lm, haa and ar)');
     }

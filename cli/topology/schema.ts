@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ROLES, type RoleName } from '../../shared/control/roles.js';
+import { RUNTIME_NAMES } from './runtime-names.js';
 
 /**
  * The topology file: pure data checked by zod (STYLE.md #1). Cross-references
@@ -6,8 +8,7 @@ import { z } from 'zod';
  * check.ts, which sees the whole file at once.
  */
 
-export const ROLES = ['mr', 'lm', 'haa', 'ar', 'mn', 'cn', 'router'] as const;
-export type Role = (typeof ROLES)[number];
+export type Role = RoleName;
 
 /** Names that become interface names (the peer's name is the interface's name). */
 export const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -115,7 +116,7 @@ export const topologySchema = z.strictObject({
   name: labName,
   description: z.string().optional(),
   /** Default runtime for this topology (the command line's --runtime wins). */
-  runtime: z.enum(['netns', 'docker']).optional(),
+  runtime: z.enum(RUNTIME_NAMES).optional(),
   networks: z.record(nodeName, networkSchema).refine((r) => Object.keys(r).length > 0, 'at least one network'),
   nodes: z.record(nodeName, nodeSchema).refine((r) => Object.keys(r).length > 0, 'at least one node'),
   links: z.array(linkSchema).default([]),

@@ -1,5 +1,7 @@
 import type { AgentEvent } from '../../shared/control/messages.js';
 import type { FlowSpec } from '../../shared/control/flow-spec.js';
+import type { FlowStarted } from '../../shared/control/flow-report.js';
+import type { LabStates } from '../lab/lab-states.js';
 import type { AgentDown, HandoverOptions } from '../lab/session.js';
 import type { Plan } from '../plan/types.js';
 
@@ -90,8 +92,8 @@ export interface TuiLab {
   onEvent(listener: (e: AgentEvent) => void): () => void;
   /** Subscribes to agents that stop answering; returns the unsubscribe. */
   onAgentDown(listener: (d: AgentDown) => void): () => void;
-  /** Every answering agent's state, by node. */
-  allStates(): Promise<Record<string, Record<string, unknown>>>;
+  /** What every answering agent holds. */
+  allStates(): Promise<LabStates>;
   /** The radios of a mobile node. */
   radios(mn: string): Promise<Radio[]>;
   /** Access routers a mobile node is attached to now. */
@@ -103,7 +105,7 @@ export interface TuiLab {
   /** Moves the mobile node to `to` (break before make unless `opts` says otherwise). */
   handover(mn: string, to: string, opts?: HandoverOptions): Promise<{ from: string[]; to: string }>;
   /** Starts a flow: receiver first, then sender. */
-  startFlow(f: FlowStart): Promise<Record<string, unknown>>;
+  startFlow(f: FlowStart): Promise<FlowStarted>;
   /** Stops a flow at both ends. */
   stopFlow(f: { id: string; from: string; to: string; kind?: FlowSpec['kind'] }): Promise<unknown>;
   /** Whether the lab still exists (false once it was destroyed under the TUI). */

@@ -1,4 +1,6 @@
-import type { AgentEvent } from '../../shared/control/messages.js';
+import type { AgentEvent } from '../../shared/control/events.js';
+import type { FlowReport, FlowStarted } from '../../shared/control/flow-report.js';
+import { LabStates } from '../lab/lab-states.js';
 import type { AgentDown } from '../lab/session.js';
 import { eventClock } from '../output/format-event.js';
 import type { Plan } from '../plan/types.js';
@@ -33,7 +35,7 @@ export interface FlowEnd {
   /** Node running this end. */
   node: string;
   /** Its last report (flow.stats fields or a flow list entry). */
-  report: Record<string, unknown>;
+  report: FlowReport | FlowStarted;
 }
 
 export interface TuiModel {
@@ -46,8 +48,8 @@ export interface TuiModel {
   logLimit: number;
   /** Id of the next log line. */
   nextId: number;
-  /** Agent states by node (from the last poll). */
-  states: Record<string, Record<string, unknown>>;
+  /** What the agents hold (from the last poll). */
+  states: LabStates;
   /** Radios by mobile node (from the last poll). */
   radios: Record<string, Radio[]>;
   /** Flow ends by flow id. */
@@ -64,7 +66,7 @@ export interface TuiModel {
 
 export type TuiAction =
   | { type: 'events'; events: AgentEvent[] }
-  | { type: 'poll'; states: Record<string, Record<string, unknown>>; radios: Record<string, Radio[]>; capture?: CaptureStatus; present?: boolean; t: number }
+  | { type: 'poll'; states: LabStates; radios: Record<string, Radio[]>; capture?: CaptureStatus; present?: boolean; t: number }
   | { type: 'agent-down'; down: AgentDown; t: number }
   | { type: 'note'; text: string; error?: boolean; t: number };
 
@@ -75,7 +77,7 @@ export function initialModel(plan: Plan, opts: { monoToWallMs?: number | undefin
     log: [],
     logLimit: opts.logLimit ?? 500,
     nextId: 1,
-    states: {},
+    states: new LabStates({}),
     radios: {},
     flows: {},
     down: Object.fromEntries((opts.down ?? []).map((d) => [d.node, d])),
@@ -102,10 +104,9 @@ export function reduce(m: TuiModel, a: TuiAction): TuiModel {
 function onEvents(m: TuiModel, events: AgentEvent[]): TuiModel {
   let flows = m.flows;
   for (const e of events) {
-    if (!e.kind.startsWith('flow.') || e.kind === 'flow.error' || typeof e.flowId !== 'string') continue;
-    const role = e.role === 'receiver' ? 'receiver' : 'sender';
-    const { t: _t, node: _n, kind: _k, flowKind, ...report } = e as Record<string, unknown>;
-    flows = { ...flows, [e.flowId]: { ...flows[e.flowId], [role]: { node: e.node, report: { ...report, kind: flowKind } } } };
+    if (e.kind !== 'flow.started' && e.kind !== 'flow.stats' && e.kind !== 'flow.stopped' && e.kind !== 'flow.behind') continue;
+    const { t: _t, node: _n, kind: _k, flowKind, ...report } = e;
+    flows = { ...flows, [e.flowId]: { ...flows[e.flowId], [e.role]: { node: e.node, report: { ...report, kind: flowKind } } } };
   }
   return appendLog(flows === m.flows ? m : { ...m, flows }, events);
 }
@@ -125,13 +126,11 @@ function appendLog(m: TuiModel, events: AgentEvent[]): TuiModel {
 
 function onPoll(m: TuiModel, a: Extract<TuiAction, { type: 'poll' }>): TuiModel {
   let flows = m.flows;
-  for (const [node, st] of Object.entries(a.states)) {
-    for (const r of Array.isArray(st.flows) ? (st.flows as Record<string, unknown>[]) : []) {
-      if (typeof r.flowId !== 'string') continue;
-      const role = r.role === 'receiver' ? 'receiver' : 'sender';
-      const old = flows[r.flowId]?.[role];
-      if (old && old.report.state === r.state && Number(old.report.elapsedMs ?? 0) > Number(r.elapsedMs ?? 0)) continue;
-      flows = { ...flows, [r.flowId]: { ...flows[r.flowId], [role]: { node, report: r } } };
+  for (const [node, st] of Object.entries(a.states.byNode)) {
+    for (const r of st.flows) {
+      const old = flows[r.flowId]?.[r.role]?.report;
+      if (old && 'state' in old && old.state === r.state && old.elapsedMs > r.elapsedMs) continue;
+      flows = { ...flows, [r.flowId]: { ...flows[r.flowId], [r.role]: { node, report: r } } };
     }
   }
   let next: TuiModel = { ...m, states: a.states, radios: a.radios, flows, polls: m.polls + 1, ...(a.capture ? { capture: a.capture } : {}) };
@@ -142,12 +141,6 @@ function onPoll(m: TuiModel, a: Extract<TuiAction, { type: 'poll' }>): TuiModel 
 }
 
 // ---------------------------------------------------------------- selectors
-
-const roleState = (m: TuiModel, node: string, role: string): Record<string, unknown> | undefined => {
-  const roles = m.states[node]?.roles as Record<string, Record<string, unknown>> | undefined;
-  return roles?.[role];
-};
-const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
 
 export interface TopologyNode {
   name: string;
@@ -215,22 +208,20 @@ export function topologyView(plan: Plan, m: TuiModel): TopologyView {
     return { name, network: node.network, cells, attachedTo: cells.filter((c) => c.up).map((c) => c.ar) };
   });
   const tunnels = new Map<string, TunnelView>();
-  for (const n of plan.nodes) {
-    for (const p of list(roleState(m, n.name, 'mr')?.prefixes)) {
-      const to = /^tunnel to (\S+)/.exec(String(p.route ?? ''))?.[1];
-      if (!to) continue;
-      const key = `${n.name}>${to}`;
-      const t = tunnels.get(key) ?? { from: n.name, to, prefixes: [] };
-      t.prefixes.push(String(p.prefix));
-      tunnels.set(key, t);
-    }
+  for (const p of m.states.mrPrefixes()) {
+    const to = /^tunnel to (\S+)/.exec(p.route)?.[1];
+    if (!to) continue;
+    const key = `${p.mr}>${to}`;
+    const t = tunnels.get(key) ?? { from: p.mr, to, prefixes: [] };
+    t.prefixes.push(p.prefix);
+    tunnels.set(key, t);
   }
   return { networks, mobileNodes: mns, tunnels: [...tunnels.values()] };
 }
 
 /** Radios as the mobile node's own agent reports them (before the first radios poll). */
 function radiosFromState(m: TuiModel, mn: string): Radio[] {
-  return list(roleState(m, mn, 'mn')?.radios).map((r) => ({ iface: String(r.iface), ar: String(r.ar), up: r.up === true }));
+  return m.states.role(mn, 'mn')?.radios ?? [];
 }
 
 export interface BindingRow {
@@ -272,46 +263,29 @@ export interface BindingsView {
 
 /** Which mobile node holds each home prefix, from every state that says so. */
 export function prefixOwners(m: TuiModel): Map<string, string> {
-  const owners = new Map<string, string>();
-  const mn = (id: unknown) => (typeof id === 'string' ? (m.naming.mnIds.get(id) ?? id) : undefined);
-  for (const node of Object.keys(m.states)) {
-    for (const b of list(roleState(m, node, 'lm')?.bindings)) if (mn(b.mnId)) owners.set(String(b.prefix), mn(b.mnId)!);
-    for (const l of list(roleState(m, node, 'haa')?.leases)) if (mn(l.mnId)) owners.set(String(l.prefix), mn(l.mnId)!);
-    for (const v of list(roleState(m, node, 'ar')?.visitors)) for (const p of list(v.prefixes)) owners.set(String(p.prefix), String(v.mn));
-  }
-  return owners;
+  return m.states.prefixOwners((id) => m.naming.mnIds.get(id) ?? id);
 }
 
 export function bindingsView(plan: Plan, m: TuiModel): BindingsView {
   const owners = prefixOwners(m);
+  const order = new Map(plan.nodes.map((n, i) => [n.name, i]));
+  const byPlan = <T>(rows: T[], node: (r: T) => string) => [...rows].sort((a, b) => (order.get(node(a)) ?? 0) - (order.get(node(b)) ?? 0));
   const bindings: BindingRow[] = [];
+  for (const b of byPlan(m.states.bindings(), (x) => x.lm)) {
+    bindings.push({ lm: b.lm, prefix: b.prefix, mr: b.mr, mn: owners.get(b.prefix) ?? b.mnId, expiresInS: b.expiresInS });
+  }
+  for (const e of byPlan(m.states.proxyEntries(), (x) => x.proxy)) {
+    if (e.departed) continue;
+    for (const prefix of e.prefixes) bindings.push({ lm: e.proxy, prefix, mr: e.serving, mn: owners.get(prefix) ?? e.mnId, proxy: true });
+  }
   const caches: CacheRow[] = [];
-  for (const n of plan.nodes) {
-    for (const b of list(roleState(m, n.name, 'lm')?.bindings)) {
-      const prefix = String(b.prefix);
-      bindings.push({
-        lm: n.name,
-        prefix,
-        mr: String(b.mr ?? b.location),
-        mn: owners.get(prefix) ?? String(b.mnId ?? ''),
-        ...(typeof b.expiresInS === 'number' ? { expiresInS: b.expiresInS } : {}),
-      });
-    }
-    for (const e of list(roleState(m, n.name, 'mr')?.lmProxy)) {
-      if (e.departed) continue;
-      for (const prefix of list(e.prefixes as unknown).map(String))
-        bindings.push({ lm: n.name, prefix, mr: String(e.serving), mn: owners.get(prefix) ?? String(e.mnId ?? ''), proxy: true });
-    }
-    for (const p of list(roleState(m, n.name, 'mr')?.prefixes)) {
-      const prefix = String(p.prefix);
-      const owner = owners.get(prefix);
-      const row = (r: Omit<CacheRow, 'mr' | 'prefix'>): CacheRow => ({ mr: n.name, prefix, ...r, ...(owner ? { mn: owner } : {}) });
-      if (p.contextTo) caches.push(row({ what: 'context', to: String(p.contextTo), detail: `${String(p.contextExpiresInS ?? '?')}s` }));
-      if (p.servedBy) caches.push(row({ what: 'anchor', to: String(p.servedBy) }));
-      if (p.cachedAt)
-        caches.push(row({ what: 'cache', to: String(p.cachedAt), detail: `(${String(p.cacheSource ?? '?')}, ${String(p.cacheExpiresInS ?? '?')}s)` }));
-      if (p.hold && !p.contextTo && !p.servedBy && !p.cachedAt && !p.attached) caches.push(row({ what: 'hold', detail: 'blackhole' }));
-    }
+  for (const p of byPlan(m.states.mrPrefixes(), (x) => x.mr)) {
+    const owner = owners.get(p.prefix);
+    const row = (r: Omit<CacheRow, 'mr' | 'prefix'>): CacheRow => ({ mr: p.mr, prefix: p.prefix, ...r, ...(owner ? { mn: owner } : {}) });
+    if (p.contextTo) caches.push(row({ what: 'context', to: p.contextTo, detail: `${p.contextExpiresInS ?? '?'}s` }));
+    if (p.servedBy) caches.push(row({ what: 'anchor', to: p.servedBy }));
+    if (p.cachedAt) caches.push(row({ what: 'cache', to: p.cachedAt, detail: `(${p.cacheSource ?? '?'}, ${p.cacheExpiresInS ?? '?'}s)` }));
+    if (p.hold && !p.contextTo && !p.servedBy && !p.cachedAt && !p.attached) caches.push(row({ what: 'hold', detail: 'blackhole' }));
   }
   return { bindings, caches };
 }
@@ -342,28 +316,29 @@ export interface FlowRow {
   destination?: string;
 }
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+/** A flow end's last report, with the fields a start report lacks left undefined. */
+const figures = (end: FlowEnd | undefined): Partial<FlowReport> => end?.report ?? {};
+const text = (v: string | null | undefined): string | undefined => v || undefined;
 
 /** Flows, running ones first, then by id. */
 export function flowsView(m: TuiModel): FlowRow[] {
   const rows = Object.entries(m.flows).map(([id, { sender, receiver }]): FlowRow => {
-    const s = sender?.report ?? {};
-    const r = receiver?.report ?? {};
-    const state = s.state === 'broken' || r.state === 'broken' ? 'broken' : (str(s.state) ?? str(r.state) ?? '?');
-    const received = num(r.received) ?? num(s.received);
-    const lastSeq = receiver ? num(r.lastSeq) : num(s.lastSeq);
-    const source = str(r.source) ?? str(s.source);
-    const destination = str(s.destination) ?? str(r.destination);
-    const sent = num(s.sent);
-    const lost = num(r.lost) ?? num(s.lost);
+    const s = figures(sender);
+    const r = figures(receiver);
+    const state = s.state === 'broken' || r.state === 'broken' ? 'broken' : (s.state ?? r.state ?? '?');
+    const received = r.received ?? s.received;
+    const lastSeq = receiver ? r.lastSeq : s.lastSeq;
+    const source = text(r.source) ?? text(s.source);
+    const destination = text(s.destination) ?? text(r.destination);
+    const sent = s.sent;
+    const lost = r.lost ?? s.lost;
     return {
       id,
-      kind: str(s.kind) ?? str(r.kind) ?? '?',
+      kind: s.kind ?? r.kind ?? '?',
       ...(sender ? { from: sender.node } : {}),
       ...(receiver ? { to: receiver.node } : {}),
       state,
-      rate: num(receiver ? r.rate : s.rate) ?? 0,
+      rate: (receiver ? r.rate : s.rate) ?? 0,
       ...(sent !== undefined ? { sent } : {}),
       ...(received !== undefined ? { received } : {}),
       ...(lost !== undefined ? { lost } : {}),

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ROLES } from './roles.js';
 
 // The control-channel schemas use zod/mini: the agent bundle must stay small
 // (it starts in every node of a lab, within a memory budget).
@@ -43,7 +44,7 @@ export const mobilityConfigSchema = z.object({
 export const agentConfigSchema = z.object({
   lab: z.string(),
   node: z.string(),
-  roles: z.array(z.enum(['mr', 'lm', 'haa', 'ar', 'mn', 'cn', 'router'])),
+  roles: z.array(z.enum(ROLES)),
   network: z.string(),
   /** The node's loopback address (absent on mobile nodes). */
   address: z.optional(z.string()),

@@ -1,6 +1,10 @@
 import * as z from 'zod/mini';
 import { agentConfigSchema } from './agent-config.js';
+import { isEventKind, type AgentEvent } from './events.js';
+import type { FlowReport, FlowStarted } from './flow-report.js';
 import { flowSpecSchema } from './flow-spec.js';
+import type { RoleName } from './roles.js';
+import type { AgentState } from './role-state.js';
 
 /**
  * The control channel between the orchestrator and an agent: JSON lines over
@@ -29,18 +33,47 @@ export const requestSchema = z.discriminatedUnion('op', [
 ]);
 export type AgentRequest = z.infer<typeof requestSchema>;
 export type AgentOp = AgentRequest['op'];
+/** A request of one operation. */
+export type RequestOf<O extends AgentOp> = Extract<AgentRequest, { op: O }>;
+/** A request's fields without its id and op (what a client passes). */
+export type RequestFields<O extends AgentOp> = Omit<RequestOf<O>, 'id' | 'op'>;
 
-/** An event: monotonic time (ms), node, kind and kind-specific fields. */
-export const eventSchema = z.looseObject({
-  t: z.number(),
-  node: z.string(),
-  kind: z.string(),
-});
-export type AgentEvent = z.infer<typeof eventSchema> & Record<string, unknown>;
+/** Predictive handover, previous access router: whether the new one got ready. */
+export interface PrepareResult {
+  prepared: boolean;
+  to?: string;
+  prefixes?: string[];
+  reason?: string;
+}
+
+/** What each operation answers. */
+export interface OpResults {
+  configure: { roles: RoleName[] };
+  state: AgentState;
+  ping: { t: number };
+  subscribe: undefined;
+  'flow.start': FlowStarted;
+  'flow.stop': FlowReport;
+  'flow.list': FlowReport[];
+  'handover.prepare': PrepareResult;
+  release: { prefix: string; via?: string };
+  shutdown: { bye: true };
+}
+
+/**
+ * Operations a role handles (the rest the agent itself does): the role that
+ * declares the handler answers it, and a node without that role refuses it.
+ */
+export const ROLE_OPS = { 'handover.prepare': 'ar', release: 'mn' } as const satisfies Partial<Record<AgentOp, RoleName>>;
+export type RoleOp = keyof typeof ROLE_OPS;
+
+/** How a role declares the operations it handles. */
+export type RoleOperations = { [O in RoleOp]?: (req: RequestOf<O>) => Promise<OpResults[O]> };
 
 export const helloSchema = z.object({
   hello: z.object({ node: z.string(), version: z.string(), pid: z.number(), t: z.number(), configured: z.boolean() }),
 });
+export type Hello = z.infer<typeof helloSchema>['hello'];
 
 export const responseSchema = z.object({
   id: z.number(),
@@ -50,5 +83,21 @@ export const responseSchema = z.object({
 });
 export type AgentResponse = z.infer<typeof responseSchema>;
 
+/**
+ * An event line: the envelope (time, node, a known kind) is checked; the
+ * kind's fields are the agent's, of the same version (its hello says which).
+ */
+const eventSchema = z.looseObject({ t: z.number(), node: z.string(), kind: z.string().check(z.refine(isEventKind, 'a known event kind')) });
+
 /** Any line an agent writes. */
 export const agentLineSchema = z.union([helloSchema, responseSchema, z.object({ event: eventSchema })]);
+
+/** Parses one line an agent wrote: a hello, a response or an event (undefined for anything else). */
+export function parseAgentLine(value: unknown): { hello: Hello } | AgentResponse | { event: AgentEvent } | undefined {
+  const parsed = agentLineSchema.safeParse(value);
+  if (!parsed.success) return undefined;
+  const line = parsed.data;
+  return 'event' in line ? { event: line.event as AgentEvent } : line;
+}
+
+export type { AgentEvent };

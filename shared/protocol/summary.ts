@@ -15,9 +15,26 @@ export function messageName(m: MhMessage): string {
   return m.type;
 }
 
+/** What matters in a message, as events, logs, the TUI and reports show it. */
+export interface MessageSummary {
+  /** Its name as Wireshark users know it (PBU, PBA, HI, HAck, LMQ...). */
+  msg: string;
+  seq: number;
+  /** What a PBU/PBA is for (haa, location, anchor, client), from the DMM purpose option. */
+  purpose?: string | number;
+  status?: number;
+  lifetime?: number;
+  mnId?: string;
+  prefixes?: string[];
+  /** Alternate care-of address: the location of a redirect, query reply or relayed HI. */
+  location?: string;
+  handoff?: number;
+  previousMr?: string;
+}
+
 /** One line with what matters in a message (event logs, the TUI, reports). */
-export function summarize(m: MhMessage): Record<string, unknown> {
-  const out: Record<string, unknown> = { msg: messageName(m), seq: m.sequence };
+export function summarize(m: MhMessage): MessageSummary {
+  const out: MessageSummary = { msg: messageName(m), seq: m.sequence };
   const purpose = purposeOf(m);
   if (purpose !== undefined) out.purpose = PURPOSE_NAMES[purpose] ?? purpose;
   if ('status' in m) out.status = m.status;

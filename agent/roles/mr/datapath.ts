@@ -1,4 +1,5 @@
 import type { MrInfo } from '../../../shared/control/agent-config.js';
+import type { MrPrefixState } from '../../../shared/control/role-state.js';
 import { MobilityRoutes, RouteChanges, type PrefixRoute } from '../../kernel/mobility-routes.js';
 
 /** Why an MR holds a home prefix, layer by layer; the strongest layer decides the route. */
@@ -79,8 +80,9 @@ export class MrDatapath {
     return [...this.prefixes].filter(([, s]) => s[layer] !== undefined).map(([p]) => p);
   }
 
-  snapshot(): Record<string, unknown>[] {
+  snapshot(): MrPrefixState[] {
     const now = Date.now();
+    const routes = new Map(this.routes.snapshot().map((r) => [r.prefix, r.route]));
     return [...this.prefixes].map(([prefix, s]) => ({
       prefix,
       ...(s.attached ? { attached: s.attached.iface } : {}),
@@ -89,8 +91,8 @@ export class MrDatapath {
       ...(s.cache
         ? { cachedAt: s.cache.peer.node, cacheSource: s.cache.source, cacheExpiresInS: Math.max(0, Math.round((s.cache.expires - now) / 1000)) }
         : {}),
-      ...(s.hold ? { hold: true } : {}),
-      route: this.routes.snapshot().find((r) => r.prefix === prefix)?.route ?? 'none',
+      ...(s.hold ? { hold: true as const } : {}),
+      route: routes.get(prefix) ?? 'none',
     }));
   }
 }

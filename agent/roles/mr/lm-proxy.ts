@@ -1,5 +1,6 @@
 import { BA_STATUS, EXP_SUBTYPE, HACK_CODE, HANDOFF_INDICATOR, HI_CODE, REVOCATION_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
+import type { ProxyEntryState } from '../../../shared/control/role-state.js';
 import type { AgentContext } from '../../context.js';
 import {
   PURPOSE,
@@ -249,7 +250,7 @@ export class LmProxy {
     this.ctx.events.emit('proxy.removed', { mnId: id, reason: why });
   }
 
-  state(): Record<string, unknown>[] {
+  state(): ProxyEntryState[] {
     return [...this.entries.values()].map((e) => ({
       mnId: e.mnId,
       serving: this.node(e.serving),

@@ -1,49 +1,33 @@
-import { BA_STATUS, LRA_STATUS, REVOCATION_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
+import { BA_STATUS, REVOCATION_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
+import type { MrState } from '../../../shared/control/role-state.js';
+import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, pbuFlags, purposeOf, purposeOption } from '../../../shared/protocol/dmm-options.js';
 import type { AgentContext, Role } from '../../context.js';
 import { MobilityRoutes } from '../../kernel/mobility-routes.js';
-import { TrafficObserver, type Sighting } from '../../kernel/traffic-observer.js';
 import { tunnelDriver, type TunnelDriver } from '../../kernel/tunnel-driver.js';
-import {
-  PURPOSE,
-  altCoa,
-  altCoaOf,
-  hnp,
-  hnpsOf,
-  locationQuery,
-  mnId,
-  mnIdOf,
-  pbaFlags,
-  pbuFlags,
-  purposeOf,
-  purposeOption,
-} from '../../../shared/protocol/dmm-options.js';
-import { LmProxy } from './lm-proxy.js';
 import { MrDatapath } from './datapath.js';
+import { LmProxy } from './lm-proxy.js';
+import type { AccessView, MrPort } from './mr-port.js';
+import { RouteOptimization } from './route-optimization.js';
 
 /**
  * Mobility Routing (draft-tu 3.1 b): anchors the prefixes allocated in its
  * network and intercepts their traffic when the mobile node is elsewhere
- * (tunnelling it to the serving MR); caches locations learned by query
- * (figure 3), redirect (figure 4) or handover (figure 5) and tunnels straight
- * there; as the anchor in redirect mode, tells a correspondent's MR where the
- * node is. The kernel does all forwarding; this role only signals and
- * programs it (MrDatapath).
+ * (tunnelling it to the serving MR); keeps their leases; drops what a
+ * revocation names. Route optimisation (query, redirect) is its own part
+ * (route-optimization.ts), and so is the LM proxy of hierarchical LM
+ * entries (lm-proxy.ts). The kernel does all forwarding; this role only
+ * signals and programs it (MrDatapath).
  */
-export class MrRole implements Role {
+export class MrRole implements Role<'mr'>, MrPort {
   readonly name = 'mr';
   readonly me: MrInfo;
   readonly driver: TunnelDriver;
   readonly datapath: MrDatapath;
-  private observer: TrafficObserver | undefined;
-  /** Destinations queried recently (prefix → until), to query once per cache lifetime. */
-  private readonly asked = new Map<string, number>();
-  /** Redirects sent recently (prefix|mr → until). */
-  private readonly redirected = new Map<string, number>();
   /** Set when this MR is its network's LM proxy for visiting nodes (hierarchical LM entries). */
   readonly lmProxy: LmProxy | undefined;
-  /** Hooks the AR role sets so that the observer also knows which prefixes are on this MR's access links. */
-  attachedPrefixes: () => string[] = () => [];
+  private readonly routing: RouteOptimization;
+  private access: AccessView = { attachedPrefixes: () => [], prefixRevoked: () => undefined };
 
   constructor(private readonly ctx: AgentContext) {
     const me = ctx.domain.me;
@@ -53,6 +37,11 @@ export class MrRole implements Role {
     const routes = new MobilityRoutes(ctx.kernel, this.driver, ctx.events, ctx.config.mobility.mrs);
     this.datapath = new MrDatapath(routes, me);
     this.lmProxy = ctx.domain.lmProxyOf(me.network)?.node === me.node ? new LmProxy(ctx, me) : undefined;
+    this.routing = new RouteOptimization(ctx, me, this.datapath, this.lmProxy, () => this.access);
+  }
+
+  connectAccess(view: AccessView): void {
+    this.access = view;
   }
 
   async start(): Promise<void> {
@@ -62,27 +51,22 @@ export class MrRole implements Role {
     );
     if (failures.length) throw new Error(`datapath setup failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
     const s = this.ctx.signalling;
+    // The LM proxy's handlers go first: its BRI handler takes the revocations that name a node only.
     this.lmProxy?.listen();
     s.on(
       (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.ANCHOR_BINDING,
       ({ message, from }) => this.onAnchorBinding(message, from),
     );
-    s.on(
-      (m) => m.type === 'LRI',
-      ({ message, from }) => this.onRedirect(message, from),
-    );
+    this.routing.start();
     s.on(
       (m) => m.type === 'BRI',
       ({ message, from }) => this.onRevocation(message, from),
     );
-    if (this.ctx.config.mobility.routeOptimization !== 'off') {
-      this.observer = new TrafficObserver(this.ctx.events, (x) => void this.onSighting(x));
-    }
     this.ctx.events.emit('mr.ready', { driver: this.driver.name, anchor: this.me.anchor, tunnelEndpoint: this.me.tunnelEndpoint });
   }
 
   async stop(): Promise<void> {
-    this.observer?.stop();
+    this.routing.stop();
   }
 
   /** Serving MR → anchor: the node of `prefix` is served by the sender now (lifetime 0: gone). */
@@ -153,34 +137,6 @@ export class MrRole implements Role {
     this.refreshObserver();
   }
 
-  /** Localized Routing Initiation: the node of `prefix` is at the MR given as alternate CoA (draft-tu figure 4 step 8, figure 5 step 7). */
-  private async onRedirect(m: MhMessage, from: string): Promise<MhMessage> {
-    if (m.type !== 'LRI') throw new Error('not an LRI');
-    const location = altCoaOf(m);
-    const peer = location ? this.ctx.domain.mrByAddress(location) : undefined;
-    const prefixes = hnpsOf(m);
-    const reply = (status: number): MhMessage => ({
-      type: 'LRA',
-      sequence: m.sequence,
-      flags: { U: false },
-      status,
-      lifetime: m.lifetime,
-      options: prefixes.map(hnp),
-    });
-    if (!peer || !this.ctx.domain.mrByAddress(from)) return reply(LRA_STATUS.NOT_ALLOWED);
-    const lifetime = m.lifetime > 0 ? Math.min(m.lifetime, this.ctx.config.mobility.cacheLifetime) : this.ctx.config.mobility.cacheLifetime;
-    for (const p of prefixes) {
-      const anchoredHere = this.ctx.domain.anchorOf(p)?.node === this.me.node;
-      if (anchoredHere) {
-        // The anchor learns the new serving MR the same way (a redirect from the previous MR).
-        if (this.datapath.get(p)?.anchored) await this.datapath.set(p, 'anchored', { peer }, `redirected by ${this.ctx.domain.mrByAddress(from)?.node}`);
-        continue;
-      }
-      await this.cache(p, peer, lifetime, `redirect from ${this.ctx.domain.mrByAddress(from)?.node ?? from}`);
-    }
-    return reply(LRA_STATUS.SUCCESS);
-  }
-
   /** Binding Revocation: a lease expired (from the HAA) or a binding went (from an LM). */
   private async onRevocation(m: MhMessage, from: string): Promise<MhMessage> {
     if (m.type !== 'BRI') throw new Error('not a BRI');
@@ -192,123 +148,26 @@ export class MrRole implements Role {
       if (anchoredHere) {
         const servedBy = st?.anchored?.peer;
         await this.datapath.set(p, 'anchored', undefined, 'revoked');
-        this.onPrefixRevoked(p);
+        this.access.prefixRevoked(p);
         // The serving MR drops it too.
         if (servedBy && servedBy.node !== this.me.node && this.ctx.domain.mrByAddress(from)?.node !== servedBy.node) {
           await this.ctx.signalling.request({ ...m, sequence: 0 }, servedBy.address).catch(() => undefined);
         }
       } else {
-        this.onPrefixRevoked(p);
+        this.access.prefixRevoked(p);
       }
     }
     this.refreshObserver();
-    return {
-      type: 'BRA',
-      sequence: m.sequence,
-      status: REVOCATION_STATUS.SUCCESS,
-      flags: m.flags,
-      options: [...(mnIdOf(m) ? [mnId(mnIdOf(m) as string)] : []), ...prefixes.map(hnp)],
-    };
-  }
-
-  /** Set by the AR role: a prefix of an attached node was revoked. */
-  onPrefixRevoked: (prefix: string) => void = () => {};
-
-  async cache(prefix: string, peer: MrInfo, lifetimeS: number, source: string): Promise<void> {
-    await this.datapath.set(prefix, 'cache', { peer, expires: Date.now() + lifetimeS * 1000, source }, source);
-    this.ctx.events.emit('cache.updated', { prefix, location: peer.address, mr: peer.node, source, lifetime: lifetimeS });
-    this.ctx.timers.set(`cache:${prefix}`, lifetimeS * 1000, () => {
-      void this.datapath.set(prefix, 'cache', undefined, 'cache entry expired').then(() => {
-        this.ctx.events.emit('cache.removed', { prefix, reason: 'expired' });
-        this.refreshObserver();
-      });
-    });
-    this.refreshObserver();
+    const id = mnIdOf(m);
+    return { type: 'BRA', sequence: m.sequence, status: REVOCATION_STATUS.SUCCESS, flags: m.flags, options: [...(id ? [mnId(id)] : []), ...prefixes.map(hnp)] };
   }
 
   /** Re-derives what the traffic observer watches from the current state. */
   refreshObserver(): void {
-    if (!this.observer) return;
-    const now = Date.now();
-    const dp = this.datapath;
-    const known = [...new Set([...dp.with('attached'), ...dp.with('cache'), ...[...this.asked].filter(([, t]) => t > now).map(([p]) => p), this.me.anchor])];
-    const away = dp.with('anchored').filter((p) => dp.get(p)?.anchored?.peer.node !== this.me.node);
-    const anchoredAway = this.ctx.config.mobility.routeOptimization === 'redirect' ? away : [];
-    this.observer.update({
-      from: this.attachedPrefixes(),
-      towards: this.ctx.domain.pools(),
-      except: known,
-      anchoredAway,
-      forwarded: [...new Set([...dp.with('context'), ...away])],
-    });
+    this.routing.refresh();
   }
 
-  private async onSighting(s: Sighting): Promise<void> {
-    const dstPrefix = this.ctx.domain.prefixOf(s.dst);
-    const st = this.datapath.get(dstPrefix);
-    // Figure 5 step 7: a previous MR (or the anchor) forwarding for a node that left tells the sender's MR where it went.
-    const forwardingTo = st?.context?.peer ?? st?.anchored?.peer;
-    if (s.outerSrc && forwardingTo && forwardingTo.node !== this.me.node) {
-      const sender = this.ctx.domain.mrByAddress(s.outerSrc);
-      if (sender && sender.node !== forwardingTo.node) await this.redirect(dstPrefix, sender, forwardingTo, st?.context ? 'handover' : 'anchor');
-      return;
-    }
-    if (s.outerSrc) return;
-    // Figure 4: the anchor sees traffic for a node that is elsewhere and redirects the correspondent's MR.
-    if (st?.anchored && this.ctx.config.mobility.routeOptimization === 'redirect' && this.ctx.domain.isHomeAddress(s.src)) {
-      const srcPrefix = this.ctx.domain.prefixOf(s.src);
-      const correspondent = (await this.locate(srcPrefix)) ?? this.ctx.domain.anchorOf(srcPrefix);
-      if (correspondent && correspondent.node !== this.me.node) await this.redirect(dstPrefix, correspondent, st.anchored.peer, 'anchor');
-      return;
-    }
-    // Figure 3: the correspondent's MR asks the LM where the destination is.
-    if (this.ctx.config.mobility.routeOptimization === 'query' && this.ctx.domain.isHomeAddress(s.dst) && !st?.attached && !st?.cache) {
-      const until = this.asked.get(dstPrefix) ?? 0;
-      if (until > Date.now()) return;
-      this.asked.set(dstPrefix, Date.now() + this.ctx.config.mobility.cacheLifetime * 1000);
-      this.refreshObserver();
-      const where = await this.locate(dstPrefix);
-      if (where && where.node !== this.me.node) await this.cache(dstPrefix, where, this.ctx.config.mobility.cacheLifetime, 'query');
-    }
-  }
-
-  /**
-   * Where the node of `prefix` is: asks the prefix's authoritative LM (LMQ/LMR).
-   * A hierarchical entry names a visited network's LM proxy, which is asked in
-   * turn for the serving MR (the proxy itself if it does not know). Undefined
-   * if the LM has no binding.
-   */
-  async locate(prefix: string): Promise<MrInfo | undefined> {
-    const lm = this.ctx.domain.lmFor(prefix);
-    const where = lm ? await this.query(lm, prefix) : undefined;
-    if (!where || !this.ctx.domain.proxiedNetwork(where.address)) return where;
-    if (where.node === this.me.node) return this.lmProxy?.servingOf(prefix) ?? where;
-    return (await this.query(where.address, prefix)) ?? where;
-  }
-
-  private async query(to: string, prefix: string): Promise<MrInfo | undefined> {
-    try {
-      const r = await this.ctx.signalling.request(locationQuery(prefix), to);
-      const loc = r.message.type === 'EXP' && r.message.status < 128 ? altCoaOf(r.message) : undefined;
-      return loc ? this.ctx.domain.mrByAddress(loc) : undefined;
-    } catch (e) {
-      this.ctx.events.log('warn', `location query for ${prefix} at ${to}: ${e instanceof Error ? e.message : String(e)}`);
-      return undefined;
-    }
-  }
-
-  /** Sends an LRI telling `to` that `prefix` is served by `location`. Once per cache lifetime per (prefix, MR). */
-  async redirect(prefix: string, to: MrInfo, location: MrInfo, why: string): Promise<void> {
-    const key = `${prefix}|${to.node}|${location.node}`;
-    if ((this.redirected.get(key) ?? 0) > Date.now()) return;
-    this.redirected.set(key, Date.now() + (this.ctx.config.mobility.cacheLifetime * 1000) / 2);
-    this.ctx.events.emit('redirect.sent', { prefix, to: to.node, location: location.node, reason: why });
-    await this.ctx.signalling
-      .request({ type: 'LRI', sequence: 0, lifetime: this.ctx.config.mobility.cacheLifetime, options: [hnp(prefix), altCoa(location.address)] }, to.address)
-      .catch((e: unknown) => this.ctx.events.log('warn', `LRI to ${to.node}: ${e instanceof Error ? e.message : String(e)}`));
-  }
-
-  state(): Record<string, unknown> {
+  state(): MrState {
     return {
       driver: this.driver.name,
       anchor: this.me.anchor,

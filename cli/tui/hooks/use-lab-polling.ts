@@ -1,3 +1,4 @@
+import { LabStates } from '../../lab/lab-states.js';
 import { useEffect, type Dispatch } from 'react';
 import { monoMs } from '../../../shared/clock.js';
 import { errorText } from '../../errors.js';
@@ -25,7 +26,7 @@ export function useLabPolling(lab: TuiLab, dispatch: Dispatch<TuiAction>, everyM
               radiosOf(lab, mns),
               lab.capture.stats().catch((e: unknown): CaptureStatus => ({ on: false, packets: 0, error: errorText(e) })),
             ])
-          : [{}, {}, undefined];
+          : [new LabStates({}), {}, undefined];
         if (stopped) return;
         lastError = '';
         dispatch({ type: 'poll', states, radios, present, t: monoMs(), ...(capture ? { capture } : {}) });

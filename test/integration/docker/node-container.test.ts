@@ -81,8 +81,8 @@ describe.skipIf(skip)('a Docker-runtime node', () => {
     const plan = (await readState(lab)).plan as Plan;
     const node = plan.nodes.find((n) => n.name === 'mn1')!;
     const log = path.join(labDir(lab), 'logs', 'spawn-test.log');
-    expect(await runtime.spawnDetached(lab, node, runtime.agentArgv(['--version']), log)).toBeUndefined();
-    await runtime.spawnDetached(lab, node, ['sh', '-c', 'echo "started in $(hostname)"; echo oops >&2; exec sleep 300'], log);
+    expect(await runtime.access(lab, node).spawnDetached(runtime.agentArgv(['--version']), log)).toBeUndefined();
+    await runtime.access(lab, node).spawnDetached(['sh', '-c', 'echo "started in $(hostname)"; echo oops >&2; exec sleep 300'], log);
     let text = '';
     for (let i = 0; i < 200 && !(/oops/.test(text) && /dmmlab-agent/.test(text)); i++) {
       await new Promise((r) => setTimeout(r, 50));

@@ -1,3 +1,4 @@
+import { LabStates } from '../../../cli/lab/lab-states.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { FakeLab, FakeStepper, MN1_ID, P1, fig1States, flowStats } from './fake-lab.js';
@@ -7,7 +8,7 @@ afterEach(() => cleanup());
 
 /** mn1 moved to mr2 in the fake lab's states. */
 function movedToMr2(lab: FakeLab) {
-  lab.states = fig1States('mr2');
+  lab.states = new LabStates(fig1States('mr2'));
 }
 
 describe('the whole TUI at 100x30', () => {
@@ -293,7 +294,9 @@ describe('trouble', () => {
 describe('opening', () => {
   it('shows what happened before the TUI opened', async () => {
     const lab = new FakeLab();
-    lab.history = [{ t: 500, node: 'mr2', kind: 'handover.completed', mn: 'mn1', mode: 'handover', from: 'mr11', to: 'mr2', ms: 21, prefixes: [P1] }];
+    lab.history = [
+      { t: 500, node: 'mr2', kind: 'handover.completed', mn: 'mn1', mnId: MN1_ID, mode: 'handover', from: 'mr11', to: 'mr2', ms: 21, prefixes: [P1] },
+    ];
     const t = renderTui(lab);
     await t.see(`12:00:00.500 mr2    HANDOVER mn1 mr11 → mr2 in 21.0 ms ${P1}`);
   });

@@ -1,3 +1,4 @@
+import type { AgentEvent } from '../../../shared/control/events.js';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,7 +79,7 @@ describe('capture adapter', () => {
       { t: -60_000, node: 'mr2', kind: 'mn.attached', mn: 'mn1', iface: 'mn1' },
       { t: 1000, node: 'mr2', kind: 'handover.completed', mn: 'mn1', from: 'mr11', to: 'mr2', ms: 20, mode: 'handover' },
       { t: 1001, node: 'mn1', kind: 'flow.stats', flowId: 'f1' },
-    ];
+    ] as unknown as AgentEvent[];
     const cap = captureAdapter({ plan, events: () => events, monoToWallMs: now, exportDir: dir, backend });
     await expect(cap.export()).rejects.toThrow(/nothing captured yet/);
     await cap.start();

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentEvent } from '../../../shared/control/messages.js';
+import type { AgentEvent } from '../../../shared/control/events.js';
+import type { FlowEventFields, FlowReport, FlowStarted } from '../../../shared/control/flow-report.js';
+import type { AgentState, MrPrefixState, MrState, RoleStates } from '../../../shared/control/role-state.js';
+import { LabStates } from '../../../cli/lab/lab-states.js';
 import type { AgentDown, HandoverOptions } from '../../../cli/lab/session.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { parseTopology } from '../../../cli/plan/load.js';
@@ -24,11 +27,20 @@ export const P3 = '2001:db8:3:8000::/64';
 export const MN1_ID = 'mn1@net1.fig1t';
 export const MN2_ID = 'mn2@net3.fig1t';
 
-/** Agent states of fig1 as the roles report them, with mn1 at `mn1At`. */
-export function fig1States(mn1At: string, opts: { cacheAtMr31?: boolean } = {}): Record<string, Record<string, unknown>> {
-  const st = (roles: Record<string, unknown>, flows: unknown[] = []) => ({ configured: true, roles, flows });
+/** An agent's state with the given role snapshots (and flows). */
+export function agentState(node: string, roles: RoleStates, flows: FlowReport[] = []): AgentState {
+  return { node, pid: 100, version: '0.1.0', configured: true, uptimeMs: 1000, rssBytes: 40 << 20, signalling: null, kernelLines: 0, roles, flows };
+}
+
+/** An MR's state with these prefixes. */
+export function mrState(prefixes: MrPrefixState[]): MrState {
+  return { driver: 'seg6', anchor: '2001:db8:1:8000::/56', tunnelPeers: [], prefixes, reverse: [] };
+}
+
+/** Agent states of fig1 as the roles report them, with mn1 at `mn1At` (wrap in LabStates for the model). */
+export function fig1States(mn1At: string, opts: { cacheAtMr31?: boolean } = {}): Record<string, AgentState> {
   const onLink = { attached: 'mn1', route: 'on-link via fe80::1 dev mn1' };
-  const mrs: Record<string, Record<string, unknown>[]> = {
+  const mrs: Record<string, MrPrefixState[]> = {
     mr11: [],
     mr12: [],
     mr2: [],
@@ -38,20 +50,22 @@ export function fig1States(mn1At: string, opts: { cacheAtMr31?: boolean } = {}):
   mrs[mn1At]!.push({ prefix: P1, ...onLink });
   if (mn1At !== 'mr11') mrs.mr11!.push({ prefix: P1, servedBy: mn1At, route: `tunnel to ${mn1At}` });
   if (opts.cacheAtMr31 !== false) mrs.mr31!.push({ prefix: P1, cachedAt: mn1At, cacheSource: 'query', cacheExpiresInS: 55, route: `tunnel to ${mn1At}` });
-  const mr = (node: string) => st({ mr: { driver: 'seg6', prefixes: mrs[node], tunnelPeers: [] }, ar: { visitors: [] } });
+  const mr = (node: string) => agentState(node, { mr: mrState(mrs[node]!), ar: { visitors: [], advertised: {}, recent: [] } });
   return {
-    lm1: st({
+    lm1: agentState('lm1', {
       lm: { bindings: [{ prefix: P1, mnId: MN1_ID, location: '2001:db8:1::1', mr: mn1At, expiresInS: 590, queriers: [] }], contexts: [] },
       haa: { leases: [{ prefix: P1, mnId: MN1_ID, anchor: 'mr11', expiresInS: 3500 }] },
     }),
-    lm3: st({ lm: { bindings: [{ prefix: P3, mnId: MN2_ID, location: '2001:db8:3::1', mr: 'mr31', expiresInS: 580, queriers: [] }], contexts: [] } }),
+    lm3: agentState('lm3', {
+      lm: { bindings: [{ prefix: P3, mnId: MN2_ID, location: '2001:db8:3::1', mr: 'mr31', expiresInS: 580, queriers: [] }], contexts: [] },
+    }),
     mr11: mr('mr11'),
     mr12: mr('mr12'),
     mr2: mr('mr2'),
     mr31: mr('mr31'),
     mr32: mr('mr32'),
-    mn1: st({ mn: { mnId: MN1_ID, radios: [] } }),
-    mn2: st({ mn: { mnId: MN2_ID, radios: [] } }),
+    mn1: agentState('mn1', { mn: { mnId: MN1_ID, radios: [], released: [] } }),
+    mn2: agentState('mn2', { mn: { mnId: MN2_ID, radios: [], released: [] } }),
   };
 }
 
@@ -105,7 +119,7 @@ export class FakeLab implements TuiLab {
   capture = new FakeCapture();
   scenario: ScenarioStepper | undefined;
   calls: string[] = [];
-  states: Record<string, Record<string, unknown>>;
+  states: LabStates;
   radioState: Record<string, Radio[]> = {
     mn1: [
       { iface: 'mr11', ar: 'mr11', up: true },
@@ -123,7 +137,7 @@ export class FakeLab implements TuiLab {
   private readonly bus = new EventEmitter();
 
   constructor(opts: { scenario?: boolean } = {}) {
-    this.states = fig1States('mr11');
+    this.states = new LabStates(fig1States('mr11'));
     if (opts.scenario) this.scenario = new FakeStepper();
   }
 
@@ -177,9 +191,9 @@ export class FakeLab implements TuiLab {
     for (const r of this.radioState[mn] ?? []) r.up = r.ar === to;
     return { from, to };
   }
-  async startFlow(f: FlowStart) {
+  async startFlow(f: FlowStart): Promise<FlowStarted> {
     this.check(`startFlow ${f.id} ${f.kind} ${f.from} ${f.to}`);
-    return {};
+    return { flowId: f.id, wireId: 1, kind: f.kind, role: 'sender', source: null, destination: null, port: null };
   }
   async stopFlow(f: { id: string; from: string; to: string }) {
     this.check(`stopFlow ${f.id} ${f.from} ${f.to}`);
@@ -191,9 +205,22 @@ export class FakeLab implements TuiLab {
 }
 
 /** A flow end report as agents send it in `flow.stats`. */
-export function flowStats(role: 'sender' | 'receiver', fields: Record<string, unknown>): Record<string, unknown> {
-  const base = { flowId: 'f1', wireId: 1, role, flowKind: 'udp', port: 5000, state: 'running', elapsedMs: 1000, rate: 100, byteRate: 10000, latencyMs: null };
+export function flowStats(role: 'sender' | 'receiver', fields: Record<string, unknown>): FlowEventFields & Record<string, unknown> {
+  const base = {
+    flowId: 'f1',
+    wireId: 1,
+    role,
+    flowKind: 'udp' as const,
+    port: 5000,
+    state: 'running' as const,
+    elapsedMs: 1000,
+    rate: 100,
+    byteRate: 10000,
+    latencyMs: null,
+  };
   return role === 'sender'
-    ? { ...base, source: '2001:db8:3:8000::a', destination: '2001:db8:1:8000::b', sent: 100, lastSeq: 100, ...fields }
-    : { ...base, source: '2001:db8:3:8000::a', destination: null, received: 98, lost: 2, lastSeq: 100, ...fields };
+    ? ({ ...base, source: '2001:db8:3:8000::a', destination: '2001:db8:1:8000::b', sent: 100, lastSeq: 100, ...fields } as FlowEventFields &
+        Record<string, unknown>)
+    : ({ ...base, source: '2001:db8:3:8000::a', destination: null, received: 98, lost: 2, lastSeq: 100, ...fields } as FlowEventFields &
+        Record<string, unknown>);
 }

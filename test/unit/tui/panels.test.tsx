@@ -1,3 +1,5 @@
+import type { AgentEvent } from '../../../shared/control/events.js';
+import { LabStates } from '../../../cli/lab/lab-states.js';
 import { Text } from 'ink';
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
@@ -22,7 +24,7 @@ const polled = (mn1At: string, ...more: TuiAction[]) =>
   [
     {
       type: 'poll' as const,
-      states: fig1States(mn1At),
+      states: new LabStates(fig1States(mn1At)),
       radios: { mn1: ['mr11', 'mr12', 'mr2'].map((ar) => ({ iface: ar, ar, up: ar === mn1At })), mn2: [{ iface: 'mr31', ar: 'mr31', up: true }] },
       t: 0,
     },
@@ -105,7 +107,7 @@ describe('event log', () => {
       msg: i % 2 ? 'PBU' : 'HI',
       seq: i,
       mnId: MN1_ID,
-    }));
+    })) as unknown as AgentEvent[];
     const m = polled('mr2', { type: 'events', events });
     const f = render(<EventLog entries={visibleLog(m, 'key')} filter="key" width={100} height={8} />).lastFrame()!;
     expect(f).toContain('12:00:19.005 mr2    PBU → lm1 mn1 seq 19');

@@ -15,14 +15,17 @@ import {
 } from '../../../cli/tui/tui-model.js';
 import { shareLines } from '../../../cli/tui/components/bindings-panel.js';
 import { MN1_ID, NOON, P1, fig1Plan, fig1States, flowStats } from './fake-lab.js';
+import type { AgentEvent } from '../../../shared/control/events.js';
+import type { FlowReport } from '../../../shared/control/flow-report.js';
+import { LabStates } from '../../../cli/lab/lab-states.js';
 
 const plan = fig1Plan();
 const fresh = () => initialModel(plan, { monoToWallMs: NOON });
 const apply = (m: TuiModel, ...actions: TuiAction[]) => actions.reduce(reduce, m);
-const ev = (t: number, node: string, kind: string, fields: Record<string, unknown> = {}) => ({ t, node, kind, ...fields });
+const ev = (t: number, node: string, kind: string, fields: Record<string, unknown> = {}) => ({ t, node, kind, ...fields }) as unknown as AgentEvent;
 const poll = (mn1At: string, extra: Partial<Extract<TuiAction, { type: 'poll' }>> = {}): TuiAction => ({
   type: 'poll',
-  states: fig1States(mn1At),
+  states: new LabStates(fig1States(mn1At)),
   radios: { mn1: ['mr11', 'mr12', 'mr2'].map((ar) => ({ iface: ar, ar, up: ar === mn1At })) },
   t: 0,
   ...extra,
@@ -124,8 +127,8 @@ describe('topology', () => {
 
   it('falls back to the mobile node agent’s own radios before the first radios poll', () => {
     const states = fig1States('mr11');
-    (states.mn2!.roles as Record<string, Record<string, unknown>>).mn!.radios = [{ iface: 'mr32', ar: 'mr32', up: true }];
-    const v = topologyView(plan, apply(fresh(), { type: 'poll', states, radios: {}, t: 0 }));
+    states.mn2!.roles.mn!.radios = [{ iface: 'mr32', ar: 'mr32', up: true }];
+    const v = topologyView(plan, apply(fresh(), { type: 'poll', states: new LabStates(states), radios: {}, t: 0 }));
     expect(v.mobileNodes.find((x) => x.name === 'mn2')?.attachedTo).toEqual(['mr32']);
   });
 
@@ -152,12 +155,11 @@ describe('bindings and caches', () => {
 
   it('shows an LM proxy’s entries as hierarchical bindings, departed ones not', () => {
     const states = fig1States('mr32');
-    const mr31 = states.mr31!.roles as Record<string, Record<string, unknown>>;
-    mr31.mr!.lmProxy = [
+    states.mr31!.roles.mr!.lmProxy = [
       { mnId: MN1_ID, serving: 'mr32', prefixes: [P1], upstream: [P1], departed: false },
       { mnId: 'gone@net2.fig1', serving: 'mr31', prefixes: ['2001:db8:2:8000::/64'], upstream: [], departed: true },
     ];
-    const v = bindingsView(plan, apply(fresh(), { ...(poll('mr32') as Extract<TuiAction, { type: 'poll' }>), states }));
+    const v = bindingsView(plan, apply(fresh(), { ...(poll('mr32') as Extract<TuiAction, { type: 'poll' }>), states: new LabStates(states) }));
     expect(v.bindings).toContainEqual({ lm: 'mr31', prefix: P1, mr: 'mr32', mn: 'mn1', proxy: true });
     expect(v.bindings.filter((b) => b.proxy)).toHaveLength(1);
   });
@@ -198,10 +200,10 @@ describe('flows', () => {
 
   it('takes polled flow lists too, keeping the fresher report', () => {
     const states = fig1States('mr11');
-    states.mn1!.flows = [{ ...flowStats('receiver', { received: 50, elapsedMs: 500 }), kind: 'udp' }];
-    states.mn2!.flows = [{ ...flowStats('sender', { flowId: 'f2', elapsedMs: 100 }), kind: 'tcp' }];
+    states.mn1!.flows = [{ ...flowStats('receiver', { received: 50, elapsedMs: 500 }), kind: 'udp' } as unknown as FlowReport];
+    states.mn2!.flows = [{ ...flowStats('sender', { flowId: 'f2', elapsedMs: 100 }), kind: 'tcp' } as unknown as FlowReport];
     let m = apply(fresh(), { type: 'events', events: [ev(1, 'mn1', 'flow.stats', flowStats('receiver', { received: 90, elapsedMs: 900 }))] });
-    m = apply(m, { type: 'poll', states, radios: {}, t: 2 });
+    m = apply(m, { type: 'poll', states: new LabStates(states), radios: {}, t: 2 });
     expect(flowsView(m).map((f) => [f.id, f.kind, f.received])).toEqual([
       ['f1', 'udp', 90],
       ['f2', 'tcp', undefined],

@@ -1,7 +1,8 @@
-import { formatPrefix, parsePrefix, subPrefix } from '../../shared/ipv6.js';
-import { BA_STATUS, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
-import type { AgentContext, Role } from '../context.js';
-import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../../shared/protocol/dmm-options.js';
+import { formatPrefix, parsePrefix, subPrefix } from '../../../shared/ipv6.js';
+import { BA_STATUS, REVOCATION_TRIGGER, type MhMessage } from '../../../shared/protocol/index.js';
+import type { HaaState } from '../../../shared/control/role-state.js';
+import type { AgentContext, Role } from '../../context.js';
+import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../../../shared/protocol/dmm-options.js';
 
 interface Lease {
   prefix: string;
@@ -17,7 +18,7 @@ interface Lease {
  * regular routing delivers the prefix to that MR), with leases: renewal,
  * release, expiry (which revokes the binding at the anchor with a BRI).
  */
-export class HaaRole implements Role {
+export class HaaRole implements Role<'haa'> {
   readonly name = 'haa';
   private readonly leases = new Map<string, Lease>();
 
@@ -112,7 +113,7 @@ export class HaaRole implements Role {
       .catch((e: unknown) => this.ctx.events.log('warn', `BRI to ${anchor.node} for ${prefix}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  state(): Record<string, unknown> {
+  state(): HaaState {
     const now = Date.now();
     return {
       leases: [...this.leases.values()].map((l) => ({

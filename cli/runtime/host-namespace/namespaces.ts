@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
-import type { Failure } from '../errors.js';
+import { readdir, readlink, stat } from 'node:fs/promises';
+import type { Failure } from '../../errors.js';
+import { run } from '../../util/exec.js';
+import { ipBatch } from '../../kernel/ip-batch.js';
+import { alive } from '../../util/processes.js';
 
 /**
  * PIDs of every process inside each of the named network namespaces, found
@@ -56,28 +58,26 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Whether a process exists and is not a zombie (a zombie is dead, only not reaped yet). */
-export function alive(pid: number): boolean {
+/** Names of the host's named network namespaces (`ip netns list`). */
+export async function listNamespaces(): Promise<string[]> {
+  const r = await run(['ip', '-j', 'netns', 'list'], { allowFailure: true });
+  if (r.exitCode !== 0 || !r.stdout.trim()) return [];
   try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return (JSON.parse(r.stdout) as { name: string }[]).map((x) => x.name);
   } catch {
-    return false;
+    return r.stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter(Boolean);
   }
 }
 
-/** Start time of a process (field 22 of /proc/PID/stat), to tell a recorded PID from a reused one. */
-export async function processStartTime(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const afterComm = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return afterComm[19];
-  } catch {
-    return undefined;
-  }
+/** Removes named namespaces that exist, their processes first (nothing outlives its node). Not-found counts as done. */
+export async function removeNamespaces(names: readonly string[]): Promise<Failure[]> {
+  if (names.length === 0) return [];
+  const existing = new Set(await listNamespaces());
+  const present = names.filter((n) => existing.has(n));
+  const failures = await killNamespaceProcesses(present);
+  for (const f of await ipBatch(present.map((n) => `netns del ${n}`))) failures.push({ what: f.command, error: f.message });
+  return failures;
 }

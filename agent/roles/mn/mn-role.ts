@@ -1,9 +1,10 @@
-import { runCommand, spawnLines, type LineProcess } from '../util/process.js';
-import { linkLocalFromMac } from '../../shared/ipv6.js';
-import type { MhMessage } from '../../shared/protocol/index.js';
-import type { AgentContext, Role } from '../context.js';
-import { ipJson } from '../kernel/kernel.js';
-import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../../shared/protocol/dmm-options.js';
+import type { LineProcess } from '../../util/process.js';
+import { linkLocalFromMac } from '../../../shared/ipv6.js';
+import type { MhMessage } from '../../../shared/protocol/index.js';
+import type { RoleOperations } from '../../../shared/control/messages.js';
+import type { MnState } from '../../../shared/control/role-state.js';
+import type { AgentContext, Role } from '../../context.js';
+import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../../../shared/protocol/dmm-options.js';
 
 interface AddrInfo {
   ifname: string;
@@ -29,7 +30,8 @@ const IDLE_RELEASE_MS = 2000;
  * several home addresses and gives up an old one (deprecated, no socket left
  * using it) so that its mobility state and tunnels are removed (draft-tu 4.2).
  */
-export class MnRole implements Role {
+export class MnRole implements Role<'mn'> {
+  readonly operations: RoleOperations = { release: (req) => this.release(req.prefix) };
   readonly name = 'mn';
   private readonly radios = new Map<string, { ar: string; arLinkLocal: string; up: boolean; listening: boolean }>();
   private readonly released = new Set<string>();
@@ -48,7 +50,7 @@ export class MnRole implements Role {
     this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
     // Address changes (router advertisements, deprecation, removal) say when to look for idle addresses;
     // in between nothing is spawned, so an idle mobile node costs nothing.
-    this.addrMonitor = spawnLines(['ip', '-o', '-6', 'monitor', 'address'], () => this.addressesChanged());
+    this.addrMonitor = this.ctx.exec.lines(['ip', '-o', '-6', 'monitor', 'address'], () => this.addressesChanged());
     this.addressesChanged();
   }
 
@@ -121,7 +123,7 @@ export class MnRole implements Role {
   /** Global addresses from the domain's home-prefix pools, with their state. */
   async homeAddresses(): Promise<{ address: string; iface: string; deprecated: boolean; validS?: number }[]> {
     const out: { address: string; iface: string; deprecated: boolean; validS?: number }[] = [];
-    for (const l of await ipJson<AddrInfo>(['-6', 'address', 'show'])) {
+    for (const l of await this.ctx.kernel.read<AddrInfo>(['-6', 'address', 'show'])) {
       for (const a of l.addr_info ?? []) {
         if (a.family !== 'inet6' || a.scope !== 'global' || !this.ctx.domain.isHomeAddress(a.local)) continue;
         out.push({
@@ -172,13 +174,13 @@ export class MnRole implements Role {
       const addrs = await this.homeAddresses();
       if (addrs.length < 2) return;
       // A socket in TIME-WAIT is a session that has ended.
-      const r = await runCommand(['ss', '-Hantuw', 'exclude', 'time-wait']);
+      const r = await this.ctx.exec.run(['ss', '-Hantuw', 'exclude', 'time-wait']);
       const inUse = new Set<string>();
       for (const m of String(r.stdout).matchAll(/\[([0-9a-f:]+)\]/gi)) inUse.add(m[1] as string);
       for (const a of addrs) {
         const prefix = this.ctx.domain.prefixOf(a.address);
         if (!a.deprecated || inUse.has(a.address) || this.released.has(prefix)) continue;
-        if (await sawTraffic(a.address, IDLE_RELEASE_MS)) continue;
+        if (await this.sawTraffic(a.address, IDLE_RELEASE_MS)) continue;
         void this.release(prefix);
       }
     } finally {
@@ -186,13 +188,13 @@ export class MnRole implements Role {
     }
   }
 
-  state(): Record<string, unknown> {
+  /** Whether a packet to or from `address` crosses any interface within `ms`. */
+  private async sawTraffic(address: string, ms: number): Promise<boolean> {
+    const r = await this.ctx.exec.run(['tcpdump', '-c', '1', '-q', '-n', '-i', 'any', 'host', address], { timeoutMs: ms });
+    return !r.timedOut && r.exitCode === 0;
+  }
+
+  state(): MnState {
     return { mnId: this.id, radios: [...this.radios].map(([iface, r]) => ({ iface, ar: r.ar, up: r.up })), released: [...this.released] };
   }
-}
-
-/** Whether a packet to or from `address` crosses any interface within `ms`. */
-async function sawTraffic(address: string, ms: number): Promise<boolean> {
-  const r = await runCommand(['tcpdump', '-c', '1', '-q', '-n', '-i', 'any', 'host', address], { timeoutMs: ms });
-  return !r.timedOut && r.exitCode === 0;
 }

@@ -1,11 +1,11 @@
 import { DmmlabError } from '../errors.js';
-import { run } from '../util/exec.js';
-import { parseBatchErrors } from './ip-batch.js';
-import type { NodeSetup } from './node-commands.js';
+import { parseBatchErrors } from '../kernel/ip-batch.js';
+import type { NodeSetup } from '../kernel/node-commands.js';
+import type { NodeAccess } from '../runtime/runtime.js';
 
 /**
- * The one process that configures a node: it enters the namespace, writes the
- * sysctls from argv (never interpolated into the script), then execs
+ * The one process that configures a node: inside it, it writes the sysctls
+ * from argv (never interpolated into the script), then execs
  * `ip -force -batch -` on stdin. One process per node keeps a 200-node deploy
  * fast; a fixed script keeps it safe.
  */
@@ -17,9 +17,8 @@ const SCRIPT = [
   'exec ip -force -batch -',
 ].join('\n');
 
-export async function applyNodeSetup(netns: string, setup: NodeSetup, signal?: AbortSignal): Promise<void> {
-  const argv = ['nsenter', `--net=/run/netns/${netns}`, 'sh', '-c', SCRIPT, 'sh', ...setup.sysctls.flat()];
-  const r = await run(argv, { input: setup.ip.join('\n') + '\n', allowFailure: true, ...(signal ? { signal } : {}) });
+export async function applyNodeSetup(node: NodeAccess, setup: NodeSetup, signal?: AbortSignal): Promise<void> {
+  const r = await node.run(['sh', '-c', SCRIPT, 'sh', ...setup.sysctls.flat()], { input: setup.ip.join('\n') + '\n', ...(signal ? { signal } : {}) });
   const sysctlErrors = r.stderr.split('\n').filter((l) => l.startsWith('sysctl '));
   const ipErrors = parseBatchErrors(
     r.stderr
@@ -31,5 +30,5 @@ export async function applyNodeSetup(netns: string, setup: NodeSetup, signal?: A
   if (sysctlErrors.length === 0 && ipErrors.length === 0 && r.exitCode === 0) return;
   const lines = [...sysctlErrors, ...ipErrors.map((e) => `ip ${e.command}: ${e.message}`)];
   if (lines.length === 0) lines.push(r.stderr.trim() || `exit ${r.exitCode}`);
-  throw new DmmlabError('E_RUNTIME', `configuring namespace ${netns} failed:\n  ${lines.join('\n  ')}`);
+  throw new DmmlabError('E_RUNTIME', `configuring node ${node.node.name} failed:\n  ${lines.join('\n  ')}`);
 }

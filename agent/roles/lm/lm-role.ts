@@ -1,6 +1,7 @@
-import { BA_STATUS, EXP_SUBTYPE, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
-import type { AgentContext, Role } from '../context.js';
-import { PURPOSE, hnp, hnpsOf, locationAck, locationReply, mnId, mnIdOf, previousMrOption, purposeOf } from '../../shared/protocol/dmm-options.js';
+import { BA_STATUS, EXP_SUBTYPE, REVOCATION_TRIGGER, type MhMessage } from '../../../shared/protocol/index.js';
+import type { LmState } from '../../../shared/control/role-state.js';
+import type { AgentContext, Role } from '../../context.js';
+import { PURPOSE, hnp, hnpsOf, locationAck, locationReply, mnId, mnIdOf, previousMrOption, purposeOf } from '../../../shared/protocol/dmm-options.js';
 
 interface Binding {
   prefix: string;
@@ -28,7 +29,7 @@ interface MnContext {
  * which MR serves them and all their prefixes, so that a new MR learns both
  * (and the previous MR, for the context transfer) in one round trip.
  */
-export class LmRole implements Role {
+export class LmRole implements Role<'lm'> {
   readonly name = 'lm';
   private readonly bindings = new Map<string, Binding>();
   private readonly contexts = new Map<string, MnContext>();
@@ -161,7 +162,7 @@ export class LmRole implements Role {
     return locationReply(m, prefix, b ? { location: b.location, mnId: b.mnId, lifetimeS: (b.expires - Date.now()) / 1000 } : undefined);
   }
 
-  state(): Record<string, unknown> {
+  state(): LmState {
     const now = Date.now();
     const name = (a: string) => this.ctx.domain.mrByAddress(a)?.node ?? a;
     return {

@@ -1,0 +1,165 @@
+import type { MrInfo } from '../../../shared/control/agent-config.js';
+import { monoMs } from '../../../shared/clock.js';
+import type { AttachmentRecord } from '../../../shared/control/role-state.js';
+import { HANDOFF_INDICATOR } from '../../../shared/protocol/index.js';
+import { PURPOSE, hnpsOf, previousMrOf, proxyPbu } from '../../../shared/protocol/dmm-options.js';
+import { transferContext } from './context-transfer.js';
+import { errText, type ArCore, type Visitor } from './core.js';
+import { deliver } from './delivery.js';
+import { handOff } from './predictive.js';
+import { allocate, announce, locationManager, tell, updateOtherLms } from './registration.js';
+
+/** How many completed attachments `state` keeps. */
+const RECENT_KEPT = 50;
+
+/**
+ * A mobile node arrived on an access link (draft-tu 4.1 initial attachment,
+ * 4.4 handover): learn its prefixes and previous MR from its realm LM, run
+ * the context transfer with the previous MR, update the anchors and LMs,
+ * get a new prefix anchored here (dynamic mobility, 4.2), advertise.
+ */
+export async function attach(ar: ArCore, v: Visitor): Promise<void> {
+  const { ctx, mr } = ar;
+  const gen = ++v.generation;
+  const t0 = monoMs();
+  const wasHere = v.state === 'detached' && v.prefixes.size > 0;
+  // Predictive handover: the previous MR already forwards here and the routes are in; only the node's neighbour entry is missing.
+  const prepared = v.state === 'expected';
+  v.state = 'attached';
+  v.preparedTo = undefined;
+  v.attachedAt = t0;
+  ctx.timers.clear(`expect:${v.iface}`);
+  ctx.events.emit('mn.attached', { mn: v.mn, mnId: v.mnId, iface: v.iface, ...(prepared ? { prepared: true as const } : {}) });
+  // The node's neighbour entry goes in while the registration is on its way (the kernel batch is in order).
+  const neighbour = mr.datapath.change((c) => mr.datapath.routes.neighbour(c, v.iface, v.linkLocal, v.mac));
+  if (prepared || wasHere) await neighbour;
+  if (wasHere) {
+    // Back before anybody else took over: deliver again, nothing to signal.
+    await deliver(ar, v);
+    finish(ar, v, t0, undefined, 'returned');
+    return;
+  }
+  const me = mr.me;
+  const realm = locationManager(ar, v);
+  if (!realm) {
+    ctx.events.emit('agent.error', { message: `no LM for the realm of ${v.mnId}` });
+    return;
+  }
+  let known: string[] = [];
+  let previous: MrInfo | undefined;
+  try {
+    const r = await ctx.signalling.request(
+      proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [], ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.UNKNOWN),
+      realm,
+    );
+    known = hnpsOf(r.message);
+    const prev = previousMrOf(r.message);
+    previous = prev ? ctx.domain.mrByAddress(prev) : undefined;
+  } catch (e) {
+    ctx.events.emit('agent.error', { message: `registration of ${v.mnId} at its LM failed: ${errText(e)}` });
+  }
+  if (gen !== v.generation) return;
+  for (const p of known) {
+    const anchor = ctx.domain.anchorOf(p);
+    if (anchor) v.prefixes.set(p, anchor);
+  }
+  const handover = v.prefixes.size > 0;
+  const anchoredHere = () => [...v.prefixes.values()].some((a) => a.node === me.node);
+  const willAddPrefix = !handover || (ctx.config.mobility.newPrefixOnHandover && !anchoredHere());
+  if (handover) {
+    // The context transfer goes out first: the previous MR starts forwarding while routes go in here.
+    // The previous MR learns from the context transfer; unless it is only the LM proxy of the network the node
+    // left (it relays the transfer to the MR that served the node there), so what it anchors is told here too.
+    const relayed = previous !== undefined && previous.network !== me.network && ctx.domain.proxiedNetwork(previous.address) !== undefined;
+    const toldByTransfer = relayed ? undefined : previous?.node;
+    const tasks: Promise<unknown>[] = [];
+    if (previous && previous.node !== me.node && !prepared) tasks.push(transferContext(ar, v, previous, realm, toldByTransfer));
+    tasks.push(deliver(ar, v, willAddPrefix));
+    tasks.push(...announce(ar, v, [...v.prefixes.keys()], realm, toldByTransfer));
+    await Promise.all(tasks);
+  }
+  if (gen !== v.generation) return;
+  if (willAddPrefix) {
+    const p = await allocate(ar, v);
+    if (p && gen === v.generation) {
+      v.prefixes.set(p, me);
+      await deliver(ar, v, false);
+      const indicator = handover ? HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE : HANDOFF_INDICATOR.NEW_INTERFACE;
+      await Promise.all([
+        tell(ar, realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [p], ctx.config.mobility.bindingLifetime, indicator)),
+        ...updateOtherLms(ar, v, [p], realm),
+      ]);
+    }
+  }
+  if (gen === v.generation) finish(ar, v, t0, previous, handover ? 'handover' : 'initial');
+}
+
+function finish(ar: ArCore, v: Visitor, t0: number, previous: MrInfo | undefined, kind: AttachmentRecord['mode']): void {
+  const record: AttachmentRecord = {
+    mn: v.mn,
+    mnId: v.mnId,
+    mode: kind,
+    from: previous?.node ?? null,
+    to: ar.mr.me.node,
+    prefixes: [...v.prefixes.keys()],
+    ms: monoMs() - t0,
+  };
+  ar.recent.push(record);
+  if (ar.recent.length > RECENT_KEPT) ar.recent.shift();
+  ar.ctx.events.emit(kind === 'handover' ? 'handover.completed' : 'attachment.completed', record);
+  ar.mr.refreshObserver();
+  scheduleRefresh(ar, v);
+}
+
+/** Re-registers the node's prefixes before their bindings expire, while it stays here. */
+function scheduleRefresh(ar: ArCore, v: Visitor): void {
+  const { ctx } = ar;
+  const every = (ctx.config.mobility.bindingLifetime * 1000) / 2;
+  ctx.timers.set(`refresh:${v.iface}`, every, () => {
+    if (v.state !== 'attached') return;
+    const realm = locationManager(ar, v);
+    if (realm) {
+      const prefixes = [...v.prefixes.keys()];
+      void tell(ar, realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, prefixes, ctx.config.mobility.bindingLifetime, HANDOFF_INDICATOR.NOT_CHANGED));
+      void Promise.all(updateOtherLms(ar, v, prefixes, realm));
+    }
+    scheduleRefresh(ar, v);
+  });
+}
+
+/** The node left the access link: stop delivering; hold its prefixes until its new MR is known. */
+export async function detach(ar: ArCore, v: Visitor): Promise<void> {
+  const { ctx, mr } = ar;
+  if (v.state !== 'attached') return;
+  v.generation++;
+  v.state = 'detached';
+  ctx.events.emit('mn.detached', { mn: v.mn, mnId: v.mnId, iface: v.iface });
+  ctx.timers.clear(`refresh:${v.iface}`);
+  const dp = mr.datapath;
+  if (v.preparedTo) {
+    await handOff(ar, v, v.preparedTo);
+    return;
+  }
+  await Promise.all([
+    dp.change((c) => {
+      for (const p of v.prefixes.keys()) {
+        dp.stage(c, p, 'hold', true, `${v.mn} between cells`);
+        dp.stage(c, p, 'attached', undefined, `${v.mn} left ${v.iface}`);
+        dp.routes.reverseRule(c, p, undefined, undefined);
+      }
+      dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
+    }),
+    ar.radvd.set(v.iface, []),
+  ]);
+  mr.refreshObserver();
+  const gen = v.generation;
+  ctx.timers.set(`hold:${v.iface}`, ctx.config.mobility.bindingLifetime * 1000, () => {
+    if (v.generation !== gen) return;
+    const gone = [...v.prefixes.keys()];
+    v.prefixes.clear();
+    v.state = 'away';
+    void dp.change((c) => {
+      for (const p of gone) dp.stage(c, p, 'hold', undefined, 'hold expired');
+    });
+  });
+}

@@ -1,0 +1,19 @@
+import { RUNTIME_NAMES, type RuntimeName } from '../topology/runtime-names.js';
+import { usageError } from './usage-error.js';
+
+/** A flag's value, checked against the values it may take. */
+export function oneOf<T extends string>(v: unknown, allowed: readonly T[], flag: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw usageError(undefined, `${flag}: found ${JSON.stringify(v)}; expected one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+/** The values --runtime takes on commands that deploy: auto, or a runtime of the registry. */
+export const RUNTIME_CHOICES: readonly (RuntimeName | 'auto')[] = ['auto', ...RUNTIME_NAMES];
+
+/** `auto|netns|docker`, for usage lines. */
+export const RUNTIME_USAGE = RUNTIME_CHOICES.join('|');
+
+export const TUNNEL_CHOICES = ['auto', 'ip6tnl', 'seg6'] as const;

@@ -1,0 +1,26 @@
+import { formatComparison, parseComparison, satisfies } from '../comparison.js';
+import type { CaptureVerifier } from '../verifier.js';
+
+/** How many messages of a type crossed (from, to, within a handover), from the capture. */
+export const signallingVerifier: CaptureVerifier = {
+  on: 'capture',
+  name: (e) => `signalling ${e.signalling?.message ?? '?'}${e.signalling?.handover !== undefined ? ` in handover ${e.signalling.handover}` : ''}`,
+  check(e, { analysis }) {
+    const s = e.signalling;
+    if (!s) return [];
+    const count = analysis.signalling.messages.filter(
+      (m) =>
+        m.name === s.message &&
+        (s.from === undefined || m.from === s.from) &&
+        (s.to === undefined || m.to === s.to) &&
+        (s.handover === undefined || m.handover === s.handover),
+    ).length;
+    const parsed = parseComparison(s.count ?? '>= 1');
+    const scope = [s.from ? `from ${s.from}` : '', s.to ? `to ${s.to}` : '', s.handover !== undefined ? `during handover ${s.handover}` : '']
+      .filter(Boolean)
+      .join(' ');
+    return [
+      { what: `${s.message} messages${scope ? ` ${scope}` : ''}`, expected: formatComparison(parsed), measured: String(count), ok: satisfies(count, parsed) },
+    ];
+  },
+};
