@@ -51,7 +51,7 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
     await waitForHomeAddresses(s, silentProgress);
     const home = (await mnAddresses(s, 'mn1'))[0]?.address ?? raise('mn1 has no home address');
     const hnp = `${home.split(':').slice(0, 4).join(':')}::/64`;
-    capture = await CaptureSession.start({ plan, dir: path.join(o.out, 'captures'), batched: true });
+    capture = await CaptureSession.start({ plan, access: (n) => s.access(n.name), dir: path.join(o.out, 'captures'), batched: true });
 
     const startedAt = monoMs();
     const r = await s.startFlow({ id: 'f1', kind: 'udp', from: 'mn2', to: 'mn1', rate: 1000, size: 100 });

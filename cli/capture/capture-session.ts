@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DmmlabError, errorText } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/types.js';
+import type { NodeAccess } from '../runtime/runtime.js';
 import type { Journal } from '../state/journal.js';
 import { mapLimit } from '../util/exec.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { nodeLinks, type LinkState } from './link-state.js';
-import { PCAP_BUFFER_TIMEOUT_MS, inNodeArgv, tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
+import { PCAP_BUFFER_TIMEOUT_MS, tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
 import { TcpdumpProcess, TcpdumpStartError } from './tcpdump-process.js';
 import type { CaptureFileRef } from './capture-file.js';
 import { processStartTime } from '../util/processes.js';
@@ -21,8 +22,10 @@ export interface CaptureTarget {
 }
 
 export interface CaptureSessionOptions {
-  /** The lab's plan (node.netns, node.interfaces). */
+  /** The lab's plan (node.interfaces). */
   plan: Plan;
+  /** The way into a node (its runtime's NodeAccess): tcpdump runs inside it, its files land on this host. */
+  access: (node: PlanNode) => NodeAccess;
   /** Where per-interface files go: `<dir>/<node>_<iface>.pcap` (created if missing). */
   dir: string;
   /** Default: every interface of every node in the plan (infrastructure and access links; never lo). */
@@ -61,9 +64,9 @@ interface Capture {
 }
 
 /**
- * tcpdump on many interfaces of a running lab, each inside its node's network
- * namespace, entered from the host (nsenter), so the same code captures netns
- * and Docker nodes and every file lands on a host path.
+ * tcpdump on many interfaces of a running lab, each inside its node (entered
+ * through the runtime's NodeAccess), so the same code captures the nodes of
+ * every runtime and every file lands on a host path.
  *
  * Interfaces that are administratively down at start (a mobile node's radios
  * that are not attached, a wired link taken down) cannot be opened: libpcap
@@ -100,7 +103,7 @@ export class CaptureSession {
     const targets = opts.targets ?? defaultTargets(opts.plan);
     const nodes = resolveNodes(opts.plan, targets);
     await mkdir(opts.dir, { recursive: true });
-    const live = new Map(await mapLimit([...nodes.values()], 8, async (n) => [n.name, await nodeLinks(n.netns, n.name)] as const));
+    const live = new Map(await mapLimit([...nodes.values()], 8, async (n) => [n.name, await nodeLinks(opts.access(n))] as const));
     checkInterfaces(targets, live);
 
     const progress = session.progress;
@@ -206,7 +209,7 @@ export class CaptureSession {
     });
     let pid: number | undefined;
     try {
-      return await TcpdumpProcess.start(inNodeArgv(node.netns, argv, { dieWithParent: this.opts.dieWithParent ?? true }), {
+      return await TcpdumpProcess.start(this.opts.access(node).argv(argv, { dieWithParent: this.opts.dieWithParent ?? true }), {
         label: `${ref.node}:${ref.iface}`,
         stdout: 'ignore',
         ...(this.opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: this.opts.readyTimeoutMs } : {}),

@@ -1,5 +1,5 @@
 import { DmmlabError } from '../errors.js';
-import { run } from '../util/exec.js';
+import type { NodeAccess } from '../runtime/runtime.js';
 
 /** An interface as the kernel sees it now inside a node. */
 export interface LinkState {
@@ -11,11 +11,11 @@ export interface LinkState {
   up: boolean;
 }
 
-/** Every interface of the node whose namespace is `/run/netns/<netns>`, by name. */
-export async function nodeLinks(netns: string, node = netns): Promise<Map<string, LinkState>> {
-  const r = await run(['ip', '-j', '-n', netns, 'link', 'show'], { allowFailure: true });
+/** Every interface of a node, by name. */
+export async function nodeLinks(node: NodeAccess): Promise<Map<string, LinkState>> {
+  const r = await node.run(['ip', '-j', 'link', 'show']);
   if (r.exitCode !== 0) {
-    throw new DmmlabError('E_RUNTIME', `cannot list the interfaces of ${node} (namespace ${netns}): ${r.stderr.trim() || `ip exited ${r.exitCode}`}`, {
+    throw new DmmlabError('E_RUNTIME', `cannot list the interfaces of ${node.node.name}: ${r.stderr.trim() || `ip exited ${r.exitCode}`}`, {
       hint: 'is the lab still running? dmmlab inspect shows it',
     });
   }

@@ -7,7 +7,8 @@ import { CaptureSession, type CaptureTarget } from './capture-session.js';
 import { exportPcapng } from './export-pcapng.js';
 import type { LinkState } from './link-state.js';
 import type { MergeResult } from './merge.js';
-import { inNodeArgv, tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
+import { tcpdumpArgv, type TcpdumpSource } from './tcpdump-args.js';
+import type { NodeAccess } from '../runtime/runtime.js';
 import { TcpdumpProcess, TcpdumpStartError, type TcpdumpExit } from './tcpdump-process.js';
 
 /** When a live capture ends, besides tcpdump ending by itself (`--count`, reader gone). */
@@ -30,12 +31,11 @@ export interface CaptureLimits {
  * `any` filtered to its index when it is down (see capture-session.ts).
  */
 export async function streamCapture(
-  opts: CaptureLimits & { node: PlanNode; iface?: LinkState; pcap: boolean; onStderr?: (text: string) => void },
+  opts: CaptureLimits & { node: NodeAccess; iface?: LinkState; pcap: boolean; onStderr?: (text: string) => void },
 ): Promise<TcpdumpExit> {
   const start = (source: TcpdumpSource) =>
     TcpdumpProcess.start(
-      inNodeArgv(
-        opts.node.netns,
+      opts.node.argv(
         tcpdumpArgv({
           source,
           ...(opts.pcap ? { write: '-' } : {}),
@@ -43,7 +43,11 @@ export async function streamCapture(
           ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
         }),
       ),
-      { label: opts.iface ? `${opts.node.name}:${opts.iface.name}` : opts.node.name, stdout: 'inherit', ...(opts.onStderr ? { onStderr: opts.onStderr } : {}) },
+      {
+        label: opts.iface ? `${opts.node.node.name}:${opts.iface.name}` : opts.node.node.name,
+        stdout: 'inherit',
+        ...(opts.onStderr ? { onStderr: opts.onStderr } : {}),
+      },
     );
   const iface = opts.iface;
   let proc: TcpdumpProcess;
@@ -67,13 +71,14 @@ export async function streamCapture(
  * the merge: the file is complete.
  */
 export async function captureToPcapng(
-  opts: CaptureLimits & { plan: Plan; targets: CaptureTarget[]; output: string; progress?: Progress },
+  opts: CaptureLimits & { plan: Plan; access: (node: PlanNode) => NodeAccess; targets: CaptureTarget[]; output: string; progress?: Progress },
 ): Promise<MergeResult> {
   const progress = opts.progress ?? silentProgress;
   const dir = await mkdtemp(path.join(tmpdir(), `dmmlab-capture-${opts.plan.lab}-`));
   try {
     const session = await CaptureSession.start({
       plan: opts.plan,
+      access: opts.access,
       dir,
       targets: opts.targets,
       progress,

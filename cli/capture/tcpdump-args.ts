@@ -1,6 +1,6 @@
 /**
  * argv for Debian's tcpdump (4.99, libpcap 1.10) run inside a node's network
- * namespace from the host, so the same command serves netns and Docker nodes
+ * node through its runtime's access (NodeAccess.argv), so the same command serves every runtime
  * and writes straight to a host path.
  */
 
@@ -62,16 +62,4 @@ export function captureFilter(source: TcpdumpSource, filter?: string): string | 
   const user = filter?.trim() || undefined;
   if (source.kind !== 'any-ifindex') return user;
   return user ? `ifindex ${source.ifindex} and (${user})` : `ifindex ${source.ifindex}`;
-}
-
-/**
- * Runs `argv` in the network namespace of a node (`/run/netns/<netns>`, there
- * for both runtimes). nsenter without --fork execs, so the PID spawned is
- * tcpdump's own. With `dieWithParent`, setpriv asks the kernel to send SIGTERM
- * when the spawning process dies (kept across both execs), so a killed CLI
- * does not leave tcpdump running; SIGTERM lets tcpdump close its file cleanly.
- */
-export function inNodeArgv(netns: string, argv: readonly string[], opts: { dieWithParent?: boolean } = {}): string[] {
-  const enter = ['nsenter', `--net=/run/netns/${netns}`, ...argv];
-  return opts.dieWithParent === false ? enter : ['setpriv', '--pdeathsig', 'TERM', ...enter];
 }

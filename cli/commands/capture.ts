@@ -4,7 +4,8 @@ import type { CaptureTarget } from '../capture/capture-session.js';
 import { captureToPcapng, streamCapture, type CaptureLimits } from '../capture/live-capture.js';
 import { nodeLinks } from '../capture/link-state.js';
 import { DmmlabError } from '../errors.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import { getRuntime } from '../runtime/registry.js';
 import { listLabs, readState } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
 import { requireRoot } from '../util/root.js';
@@ -42,12 +43,15 @@ export const captureCommand: Command = {
       ...optional('filter', typeof values.filter === 'string' ? values.filter : undefined),
     };
     requireRoot('capturing in a lab');
-    const plan = (await openLab(lab)).plan as Plan;
+    const state = await openLab(lab);
+    const plan = state.plan as Plan;
+    const runtime = await getRuntime(state.runtime);
+    const nodeAccess = (n: PlanNode) => runtime.access(lab, n);
     const [nodeName, ifaceName] = splitTarget(target);
     const node = plan.nodes.find((n) => n.name === nodeName);
     if (!node)
       throw new DmmlabError('E_NODE_NOT_FOUND', `lab ${lab} has no node ${JSON.stringify(nodeName)}; its nodes: ${plan.nodes.map((n) => n.name).join(', ')}`);
-    const links = await nodeLinks(node.netns, node.name);
+    const links = await nodeLinks(nodeAccess(node));
     const iface = ifaceName === undefined ? undefined : links.get(ifaceName);
     if (ifaceName !== undefined && !iface) {
       throw new DmmlabError(
@@ -62,7 +66,13 @@ export const captureCommand: Command = {
       );
     const write = typeof values.write === 'string' ? values.write : undefined;
     if (write === undefined || write === '-') {
-      const exit = await streamCapture({ ...limits, node, ...(iface ? { iface } : {}), pcap: write === '-', onStderr: (t) => void io.stderr.write(t) });
+      const exit = await streamCapture({
+        ...limits,
+        node: nodeAccess(node),
+        ...(iface ? { iface } : {}),
+        pcap: write === '-',
+        onStderr: (t) => void io.stderr.write(t),
+      });
       // Ended by us, by -c, or by the reader going away (wireshark closed): all normal.
       if (exit.stopped || exit.code === 0 || exit.signal === 'SIGPIPE') return 0;
       throw new DmmlabError('E_RUNTIME', `tcpdump on ${target} ended with ${exit.signal ?? `exit code ${exit.code}`}`);
@@ -74,7 +84,7 @@ export const captureCommand: Command = {
     });
     const targets: CaptureTarget[] = iface ? [{ node: node.name, iface: iface.name }] : node.interfaces.map((i) => ({ node: node.name, iface: i.name }));
     if (targets.length === 0) throw new DmmlabError('E_USAGE', `node ${node.name} has no links to capture`);
-    const result = await captureToPcapng({ ...limits, plan, targets, output, progress: io.progress });
+    const result = await captureToPcapng({ ...limits, plan, access: nodeAccess, targets, output, progress: io.progress });
     io.stdout.write(`wrote ${write}: ${result.packets} packets on ${result.interfaces.join(', ')}\n`);
     return 0;
   },

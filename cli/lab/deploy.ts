@@ -15,7 +15,7 @@ import { mapLimit } from '../util/exec.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
 import { destroyWithJournal } from './destroy.js';
-import { chooseRuntime } from './choose-runtime.js';
+import { chooseRuntime } from '../runtime/choose-runtime.js';
 import { newLabKey } from '../agents/agent-config.js';
 import { startAgents, type AgentStart } from '../agents/start-agents.js';
 import { monoToWallOffsetMs } from '../../shared/clock.js';

@@ -90,8 +90,10 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     await waitForHomeAddresses(session, progress);
     if (s.capture !== false) {
       const targets = captureTargets(session, s.capture);
+      const live = session;
       capture = await CaptureSession.start({
         plan: session.plan,
+        access: (n) => live.access(n.name),
         dir: path.join(outDir, 'captures'),
         batched: true,
         ...(targets ? { targets } : {}),

@@ -3,7 +3,8 @@ import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
 import { DmmlabError } from '../errors.js';
 import { describeEvent } from '../output/format-event.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import type { NodeAccess } from '../runtime/runtime.js';
 import { Journal } from '../state/journal.js';
 import { labDir } from '../state/paths.js';
 import { PcapCounter } from './pcap-count.js';
@@ -12,7 +13,12 @@ import type { CaptureFileRef } from '../capture/capture-file.js';
 
 /** The parts of cli/capture/capture-session.ts the TUI uses (injectable for tests). */
 export interface CaptureBackend {
-  start(opts: { plan: Plan; dir: string; journal: Journal }): Promise<{ readonly files: CaptureFileRef[]; stop(): Promise<CaptureFileRef[]> }>;
+  start(opts: {
+    plan: Plan;
+    access: (node: PlanNode) => NodeAccess;
+    dir: string;
+    journal: Journal;
+  }): Promise<{ readonly files: CaptureFileRef[]; stop(): Promise<CaptureFileRef[]> }>;
   exportPcapng(files: readonly CaptureFileRef[], output: string, events: { timestampNs: bigint; text: string }[]): Promise<unknown>;
 }
 
@@ -23,6 +29,8 @@ const realBackend: CaptureBackend = {
 
 export interface CaptureAdapterOptions {
   plan: Plan;
+  /** The way into the lab's nodes (its runtime's). */
+  access: (node: PlanNode) => NodeAccess;
   /** Events to annotate the export with (the session's recent events). */
   events: () => AgentEvent[];
   monoToWallMs: number | undefined;
@@ -64,7 +72,7 @@ export function captureAdapter(opts: CaptureAdapterOptions): TuiCapture & { clos
         counter = new PcapCounter();
         exported = undefined;
         since = Date.now() - 1000;
-        session = await backend.start({ plan: opts.plan, dir, journal: await Journal.open(opts.plan.lab) });
+        session = await backend.start({ plan: opts.plan, access: opts.access, dir, journal: await Journal.open(opts.plan.lab) });
         files = session.files;
       })();
       try {

@@ -13,6 +13,7 @@ import { captureAdapter } from './capture-adapter.js';
 import { recentEvents } from './recent-events.js';
 import { sessionTuiLab } from './session-lab.js';
 import type { ScenarioStepper } from './tui-lab.js';
+import type { RuntimeName } from '../topology/runtime-names.js';
 
 export interface StartTuiOptions {
   /** A running lab's name, or a topology file to deploy first. */
@@ -20,7 +21,7 @@ export interface StartTuiOptions {
   /** Scenario file to step through. */
   scenario?: string;
   /** Runtime for a topology file (default netns). */
-  runtime?: 'netns' | 'docker';
+  runtime?: RuntimeName;
   /** Lab name for a topology file (default: the topology's). */
   name?: string;
   progress: Progress;
@@ -70,7 +71,7 @@ export async function startTui(o: StartTuiOptions): Promise<number> {
     recent.push(e);
     if (recent.length > EXPORT_EVENTS) recent.splice(0, recent.length - EXPORT_EVENTS);
   });
-  const capture = captureAdapter({ plan: session.plan, events: () => recent, monoToWallMs: session.state.monoToWallMs });
+  const capture = captureAdapter({ plan: session.plan, access: (n) => session.access(n.name), events: () => recent, monoToWallMs: session.state.monoToWallMs });
   let tuiLab = sessionTuiLab(session, capture, { history });
   let scenarioMissing: string | undefined;
   if (o.scenario) {

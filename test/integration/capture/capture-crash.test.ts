@@ -30,8 +30,10 @@ async function capturingChild(sub: string, dieWithParent: boolean): Promise<{ ch
   const script = `
     import { CaptureSession } from ${JSON.stringify(path.join(ROOT, 'dist/cli/capture/capture-session.js'))};
     import { Journal } from ${JSON.stringify(path.join(ROOT, 'dist/cli/state/journal.js'))};
+    import { getRuntime } from ${JSON.stringify(path.join(ROOT, 'dist/cli/runtime/registry.js'))};
     const journal = await Journal.open(${JSON.stringify(lab)});
-    const s = await CaptureSession.start({ plan: journal.current.plan, dir: ${JSON.stringify(path.join(dir, sub))}, journal, dieWithParent: ${dieWithParent} });
+    const runtime = await getRuntime(journal.current.runtime);
+    const s = await CaptureSession.start({ plan: journal.current.plan, access: (n) => runtime.access(${JSON.stringify(lab)}, n), dir: ${JSON.stringify(path.join(dir, sub))}, journal, dieWithParent: ${dieWithParent} });
     process.stdout.write('ready ' + s.files.length + '\\n');
     setInterval(() => {}, 1000);`;
   const child = execa('node', ['--input-type=module', '-e', script], { reject: false, cwd: ROOT });

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureSession, exportPcapng } from '../../../cli/capture/capture-session.js';
 import { decodePacket, type DecodedPacket } from '../../../cli/capture/packet-decode.js';
 import { openCapture, readCapture } from '../../../cli/capture/pcap-reader.js';
-import type { Plan } from '../../../cli/plan/types.js';
+import type { Plan, PlanNode } from '../../../cli/plan/types.js';
+import { getRuntime } from '../../../cli/runtime/registry.js';
+import type { NodeAccess } from '../../../cli/runtime/runtime.js';
 import { Journal, readState } from '../../../cli/state/journal.js';
 import { run } from '../../../cli/util/exec.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
@@ -21,6 +23,7 @@ const lab = uniqueLab('cap');
 const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capsession-'));
 const merged = path.join(dir, 'merged.pcapng');
 let plan: Plan;
+let access: (node: PlanNode) => NodeAccess;
 let session: CaptureSession | undefined;
 let files: CaptureFileRef[] = [];
 let home = '';
@@ -57,10 +60,12 @@ beforeAll(async () => {
   const dep = await dmmlab(['deploy', path.join(ROOT, 'topologies/smoke.yaml'), '--runtime', 'netns', '--name', lab]);
   if (dep.exitCode !== 0) throw new Error(`deploy failed: ${dep.stderr}`);
   plan = (await readState(lab)).plan as Plan;
+  const runtime = await getRuntime('netns');
+  access = (n: PlanNode) => runtime.access(lab, n);
   home = await homeAddress();
 
   const journal = await Journal.open(lab);
-  session = await CaptureSession.start({ plan, dir, journal });
+  session = await CaptureSession.start({ plan, access, dir, journal });
   recordedWhileRunning = (await readState(lab)).resources.flatMap((r) => (r.kind === 'process' && r.what.startsWith('tcpdump') ? [r.what] : []));
 
   events.push({ timestampNs: nowNs(), text: 'ping cn1 → mn1 home address' });
@@ -168,7 +173,7 @@ describe('CaptureSession in batched mode (how experiments capture)', () => {
   it('runs tcpdump without --immediate-mode and still keeps the last packets before stop', async () => {
     const batchedDir = mkdtempSync(path.join(tmpdir(), 'dmmlab-capbatched-'));
     try {
-      const s = await CaptureSession.start({ plan, dir: batchedDir, batched: true, targets: [{ node: 'mn1', iface: 'mr1' }] });
+      const s = await CaptureSession.start({ plan, access, dir: batchedDir, batched: true, targets: [{ node: 'mn1', iface: 'mr1' }] });
       const argv = (await execa('pgrep', ['-af', 'tcpdump'], { reject: false })).stdout.split('\n').filter((l) => l.includes(batchedDir));
       expect(argv).toHaveLength(1);
       expect(argv[0]).not.toContain('--immediate-mode');

@@ -80,7 +80,16 @@ describe('capture adapter', () => {
       { t: 1000, node: 'mr2', kind: 'handover.completed', mn: 'mn1', from: 'mr11', to: 'mr2', ms: 20, mode: 'handover' },
       { t: 1001, node: 'mn1', kind: 'flow.stats', flowId: 'f1' },
     ] as unknown as AgentEvent[];
-    const cap = captureAdapter({ plan, events: () => events, monoToWallMs: now, exportDir: dir, backend });
+    const cap = captureAdapter({
+      plan,
+      access: () => {
+        throw new Error('the fake backend enters no node');
+      },
+      events: () => events,
+      monoToWallMs: now,
+      exportDir: dir,
+      backend,
+    });
     await expect(cap.export()).rejects.toThrow(/nothing captured yet/);
     await cap.start();
     expect(calls).toEqual(['start fig1t/captures fig1t']);

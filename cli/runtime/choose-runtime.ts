@@ -1,6 +1,6 @@
 import { DmmlabError, errorText } from '../errors.js';
 import { createDockerClient, describeEndpoint, dockerEndpoint, pingDocker } from '../image/docker-client.js';
-import { nodeImageStatus } from '../runtime/docker-node-image.js';
+import { nodeImageStatus } from './docker-node-image.js';
 import type { Progress } from '../util/progress.js';
 import type { RuntimeName } from '../topology/runtime-names.js';
 
