@@ -1,4 +1,4 @@
-import type { AgentEvent } from '../../shared/control/messages.js';
+import type { AgentEvent } from '../../shared/control/events.js';
 
 /** Wall-clock time of an event (HH:MM:SS.mmm) given the lab's monotonic-to-Unix offset. */
 export function eventClock(t: number, monoToWallMs: number | undefined): string {
@@ -11,46 +11,42 @@ const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** One readable line for an event (logs, plain run output, the TUI's event log). */
 export function describeEvent(e: AgentEvent): string {
-  const f = e as Record<string, unknown>;
   switch (e.kind) {
     case 'mh.sent':
     case 'mh.received': {
-      const dir = e.kind === 'mh.sent' ? `→ ${str(f.to)}` : `← ${str(f.from)}`;
-      const parts = [`${str(f.msg)} seq ${str(f.seq)}`, dir];
-      if (f.purpose) parts.push(str(f.purpose));
-      if (f.mnId) parts.push(str(f.mnId));
-      if (Array.isArray(f.prefixes) && f.prefixes.length) parts.push(`[${(f.prefixes as string[]).join(' ')}]`);
-      if (f.location) parts.push(`at ${str(f.location)}`);
-      if (f.previousMr) parts.push(`previous ${str(f.previousMr)}`);
-      if (f.status !== undefined && f.status !== 0) parts.push(`status ${str(f.status)}`);
-      if (f.lifetime === 0 && (f.msg === 'PBU' || f.msg === 'BU')) parts.push('(deregistration)');
+      const parts = [`${e.msg} seq ${e.seq}`, e.kind === 'mh.sent' ? `→ ${e.to}` : `← ${e.from}`];
+      if (e.purpose) parts.push(String(e.purpose));
+      if (e.mnId) parts.push(e.mnId);
+      if (e.prefixes?.length) parts.push(`[${e.prefixes.join(' ')}]`);
+      if (e.location) parts.push(`at ${e.location}`);
+      if (e.previousMr) parts.push(`previous ${e.previousMr}`);
+      if (e.status !== undefined && e.status !== 0) parts.push(`status ${e.status}`);
+      if (e.lifetime === 0 && (e.msg === 'PBU' || e.msg === 'BU')) parts.push('(deregistration)');
       return parts.join(' ');
     }
     case 'mh.rejected':
-      return `REJECTED from ${str(f.from)}: ${str(f.reason)}${f.msg ? ` (${str(f.msg)})` : ''}`;
+      return `REJECTED from ${e.from}: ${e.reason}${e.msg ? ` (${e.msg})` : ''}`;
     case 'route.changed':
-      return `${str(f.prefix)}: ${str(f.previous)} ⇒ ${str(f.route)} (${str(f.reason)})`;
+      return `${e.prefix}: ${e.previous} ⇒ ${e.route} (${e.reason})`;
     case 'mn.attached':
     case 'mn.detached':
-      return `${str(f.mn)} ${e.kind === 'mn.attached' ? 'attached' : 'detached'} on ${str(f.iface)}`;
+      return `${e.mn} ${e.kind === 'mn.attached' ? 'attached' : 'detached'} on ${e.iface}`;
     case 'handover.completed':
     case 'attachment.completed':
-      return `${str(f.mn)} ${str(f.mode)} ${f.from ? `${str(f.from)}→` : ''}${str(f.to)} in ${Number(f.ms).toFixed(1)} ms, prefixes ${(f.prefixes as string[] | undefined)?.join(' ') ?? ''}`;
+      return `${e.mn} ${e.mode} ${e.from ? `${e.from}→` : ''}${e.to} in ${e.ms.toFixed(1)} ms, prefixes ${e.prefixes.join(' ')}`;
     case 'binding.updated':
-      return `binding ${str(f.prefix)} → ${str(f.mr ?? f.location)}`;
+      return `binding ${e.prefix} → ${e.mr}`;
     case 'cache.updated':
-      return `cache ${str(f.prefix)} → ${str(f.mr)} (${str(f.source)})`;
+      return `cache ${e.prefix} → ${e.mr} (${e.source})`;
     case 'log':
-      return `${str(f.level)}: ${str(f.message)}`;
+      return `${e.level}: ${e.message}`;
     case 'flow.stats':
-      return `flow ${str(f.flowId)} ${str(f.role)}: ${f.received !== undefined ? `received ${str(f.received)}, lost ${str(f.lost)}` : `sent ${str(f.sent)}`}`;
-    default: {
-      const rest = Object.entries(f)
+      return `flow ${e.flowId} ${e.role}: ${e.received !== undefined ? `received ${e.received}, lost ${e.lost ?? 0}` : `sent ${e.sent ?? 0}`}`;
+    default:
+      return Object.entries(e)
         .filter(([k]) => k !== 't' && k !== 'node' && k !== 'kind')
         .map(([k, v]) => `${k}=${str(v)}`)
         .join(' ');
-      return rest;
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AgentEvent } from '../../shared/control/messages.js';
+import type { AgentEvent } from '../../shared/control/events.js';
 import { linkLocalFromMac } from '../../shared/ipv6.js';
 import { describeEvent } from '../output/format-event.js';
 import type { Plan } from '../plan/types.js';
@@ -69,8 +69,6 @@ function category(e: AgentEvent): EventCategory {
   return CATEGORY[e.kind] ?? 'other';
 }
 
-const s = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
-
 /** One line for the event log, or undefined for events the log leaves out. */
 export function eventLine(e: AgentEvent, naming: Naming): { category: EventCategory; text: string } | undefined {
   if (UNLOGGED.has(e.kind)) return undefined;
@@ -78,105 +76,99 @@ export function eventLine(e: AgentEvent, naming: Naming): { category: EventCateg
 }
 
 function eventText(e: AgentEvent, naming: Naming): string {
-  const name = (a: unknown) => (typeof a === 'string' ? (naming.names.get(a) ?? a) : s(a));
-  const mn = (id: unknown) => (typeof id === 'string' ? (naming.mnIds.get(id) ?? id) : s(id));
-  const f = e as Record<string, unknown>;
-  const prefixes = Array.isArray(f.prefixes) ? (f.prefixes as string[]).join(' ') : '';
+  const name = (a: string) => naming.names.get(a) ?? a;
+  const mn = (id: string) => naming.mnIds.get(id) ?? id;
+  const ms = (x: number) => x.toFixed(1);
   switch (e.kind) {
     case 'mh.sent':
     case 'mh.received': {
-      const parts = [`${s(f.msg)} ${e.kind === 'mh.sent' ? `→ ${name(f.to)}` : `← ${name(f.from)}`}`];
-      if (f.purpose) parts.push(s(f.purpose));
-      if (f.mnId) parts.push(mn(f.mnId));
-      if (prefixes) parts.push(prefixes);
-      if (f.location) parts.push(`at ${name(f.location)}`);
-      if (f.previousMr) parts.push(`previous ${name(f.previousMr)}`);
-      if (f.status !== undefined && f.status !== 0) parts.push(`status ${s(f.status)}`);
-      if (f.lifetime === 0 && (f.msg === 'PBU' || f.msg === 'BU')) parts.push('(dereg)');
-      parts.push(`seq ${s(f.seq)}`);
+      const parts = [`${e.msg} ${e.kind === 'mh.sent' ? `→ ${name(e.to)}` : `← ${name(e.from)}`}`];
+      if (e.purpose) parts.push(String(e.purpose));
+      if (e.mnId) parts.push(mn(e.mnId));
+      if (e.prefixes?.length) parts.push(e.prefixes.join(' '));
+      if (e.location) parts.push(`at ${name(e.location)}`);
+      if (e.previousMr) parts.push(`previous ${name(e.previousMr)}`);
+      if (e.status !== undefined && e.status !== 0) parts.push(`status ${e.status}`);
+      if (e.lifetime === 0 && (e.msg === 'PBU' || e.msg === 'BU')) parts.push('(dereg)');
+      parts.push(`seq ${e.seq}`);
       return parts.join(' ');
     }
     case 'mh.rejected':
-      return `REJECTED ${f.msg ? `${s(f.msg)} ` : ''}from ${name(f.from)}: ${s(f.reason)}`;
+      return `REJECTED ${e.msg ? `${e.msg} ` : ''}from ${name(e.from)}: ${e.reason}`;
     case 'mh.timeout':
-      return `TIMEOUT ${s(f.msg)} → ${name(f.to)} after ${s(f.attempts)} attempts`;
+      return `TIMEOUT ${e.msg} → ${name(e.to)} after ${e.attempts} attempts`;
     case 'mn.attached':
-      return `${s(f.mn)} attached to ${e.node}`;
+      return `${e.mn} attached to ${e.node}`;
     case 'mn.detached':
-      return `${s(f.mn)} detached from ${e.node}`;
+      return `${e.mn} detached from ${e.node}`;
     case 'attachment.completed':
-      return `${s(f.mn)} ${s(f.mode)} attachment at ${s(f.to)} in ${Number(f.ms).toFixed(1)} ms ${prefixes}`.trimEnd();
+      return `${e.mn} ${e.mode} attachment at ${e.to} in ${ms(e.ms)} ms ${e.prefixes.join(' ')}`.trimEnd();
     case 'handover.completed':
-      return `HANDOVER ${s(f.mn)} ${f.from ? s(f.from) : '?'} → ${s(f.to)} in ${Number(f.ms).toFixed(1)} ms ${prefixes}`.trimEnd();
+      return `HANDOVER ${e.mn} ${e.from ?? '?'} → ${e.to} in ${ms(e.ms)} ms ${e.prefixes.join(' ')}`.trimEnd();
     case 'context.created':
-      return `context ${f.mn ? s(f.mn) : mn(f.mnId)} → ${s(f.to)} for ${s(f.lifetimeS)} s ${prefixes}`.trimEnd();
+      return `context ${e.mn ?? mn(e.mnId)} → ${e.to} for ${e.lifetimeS} s ${e.prefixes.join(' ')}`.trimEnd();
     case 'context.deleted':
-      return `context ${s(f.prefix)} → ${s(f.to)} ended`;
+      return `context ${e.prefix} → ${e.to ?? '?'} ended`;
     case 'context.transferred':
-      return `context of ${s(f.mn)} transferred from ${s(f.from)}`;
+      return `context of ${e.mn} transferred from ${e.from}`;
     case 'binding.updated':
-      return `binding ${s(f.prefix)} → ${s(f.mr ?? name(f.location))}${f.previous ? ` (was ${name(f.previous)})` : ''} ${mn(f.mnId)}`;
+      return `binding ${e.prefix} → ${e.mr}${e.previous ? ` (was ${name(e.previous)})` : ''} ${mn(e.mnId)}`;
     case 'binding.removed':
-      return `binding ${s(f.prefix)} removed (${s(f.reason)})`;
+      return `binding ${e.prefix} removed (${e.reason})`;
     case 'cache.updated':
-      return `cache ${s(f.prefix)} → ${s(f.mr)} (${s(f.source)}, ${s(f.lifetime)} s)`;
+      return `cache ${e.prefix} → ${e.mr} (${e.source}, ${e.lifetime} s)`;
     case 'cache.removed':
-      return `cache ${s(f.prefix)} removed (${s(f.reason)})`;
+      return `cache ${e.prefix} removed (${e.reason})`;
     case 'route.changed':
-      return `route ${s(f.prefix)}: ${s(f.route)} (was ${s(f.previous)}; ${s(f.reason)})`;
+      return `route ${e.prefix}: ${e.route} (was ${e.previous}; ${e.reason})`;
     case 'prefix.allocated':
-      return `prefix ${s(f.prefix)} for ${s(f.mn)}, anchored at ${s(f.anchor)} (${s(f.lifetime)} s)`;
+      return `prefix ${e.prefix} for ${e.mn}, anchored at ${e.anchor} (${e.lifetime} s)`;
     case 'prefix.removed':
-      return `prefix ${s(f.prefix)} of ${s(f.mn)} removed (${s(f.reason)})`;
+      return `prefix ${e.prefix} of ${e.mn} removed (${e.reason})`;
     case 'anchor.binding':
-      return `anchor: ${s(f.prefix)} served by ${s(f.servedBy)}`;
+      return `anchor: ${e.prefix} served by ${e.servedBy}`;
     case 'anchor.released':
-      return `anchor: ${s(f.prefix)} released (${s(f.reason)})`;
+      return `anchor: ${e.prefix} released (${e.reason})`;
     case 'proxy.updated':
-      return `LM proxy: ${mn(f.mnId)} at ${s(f.serving)}${f.previous ? ` (was ${s(f.previous)})` : ''}${f.upstream ? ', home LM told' : ', home LM not told'}`;
+      return `LM proxy: ${mn(e.mnId)} at ${e.serving}${e.previous ? ` (was ${e.previous})` : ''}${e.upstream ? ', home LM told' : ', home LM not told'}`;
     case 'proxy.departed':
-      return `LM proxy: ${mn(f.mnId)} left (${s(f.reason)})`;
+      return `LM proxy: ${mn(e.mnId)} left (${e.reason})`;
     case 'proxy.relayed':
-      return `LM proxy: context transfer for ${mn(f.mnId)} relayed to ${s(f.to)} for ${s(f.for)}`;
+      return `LM proxy: context transfer for ${mn(e.mnId)} relayed to ${e.to} for ${e.for}`;
     case 'redirect.sent':
-      return `redirect ${s(f.to)}: ${s(f.prefix)} is at ${s(f.location)} (${s(f.reason)})`;
+      return `redirect ${e.to}: ${e.prefix} is at ${e.location} (${e.reason})`;
     case 'radio.up':
     case 'radio.down':
-      return `radio ${s(f.iface)} to ${s(f.ar)} ${e.kind === 'radio.up' ? 'up' : 'down'}`;
+      return `radio ${e.iface} to ${e.ar} ${e.kind === 'radio.up' ? 'up' : 'down'}`;
     case 'agent.error':
+      return `ERROR ${e.message}`;
     case 'kernel.error':
-      return `ERROR ${s(f.message)}${f.command ? ` (${s(f.command)})` : ''}`;
+      return `ERROR ${e.message} (${e.command})`;
     case 'agent.down':
-      return `AGENT DOWN ${s(f.why)}`;
+      return `AGENT DOWN ${e.why}`;
     case 'flow.started':
+      return `flow ${e.flowId} ${e.flowKind} ${e.role} started`;
     case 'flow.stopped':
-      return `flow ${s(f.flowId)} ${s(f.flowKind ?? '')} ${s(f.role)} ${e.kind === 'flow.started' ? 'started' : s(f.state)}${f.received !== undefined ? `, received ${s(f.received)} lost ${s(f.lost)}` : ''}${f.sent !== undefined ? `, sent ${s(f.sent)}` : ''}`;
+      return `flow ${e.flowId} ${e.flowKind} ${e.role} ${e.state}${e.received !== undefined ? `, received ${e.received} lost ${e.lost ?? 0}` : ''}${e.sent !== undefined ? `, sent ${e.sent}` : ''}`;
     case 'flow.error':
-      return `flow ${s(f.flowId)} ${s(f.role)}: ${s(f.message)}`;
-    default:
-      if (typeof f.text === 'string') return f.text;
-      if (e.node === 'dmmlab') return stepText(e);
-      return describeEvent(e);
-  }
-}
-
-/** The session's own notes (steps people and scenarios take). */
-function stepText(e: AgentEvent): string {
-  const f = e as Record<string, unknown>;
-  const from = Array.isArray(f.from) ? (f.from as string[]).join(',') || '-' : s(f.from);
-  switch (e.kind) {
+      return `flow ${e.flowId} ${e.role}: ${e.message}`;
+    case 'tui.note':
+    case 'tui.error':
+    case 'lab.gone':
+    case 'step':
+    case 'mark':
+      return e.text;
     case 'step.handover':
-      return `step: handover ${s(f.mn)} ${from} → ${s(f.to)} (${s(f.mode)})`;
+      return `step: handover ${e.mn} ${e.from.join(',') || '-'} → ${e.to} (${e.mode})`;
     case 'step.attach':
-      return `step: attach ${s(f.mn)} to ${s(f.ar)}`;
+      return `step: attach ${e.mn} to ${e.ar}`;
     case 'step.detach':
-      return `step: detach ${s(f.mn)} from ${f.ar ? s(f.ar) : 'every cell'}`;
+      return `step: detach ${e.mn} from ${e.ar ?? 'every cell'}`;
+    case 'step.flow-start':
+      return `step: start flow ${e.flow} ${e.flowKind} ${e.from} → ${e.to}`;
     case 'step.flow-stop':
-      return `step: stop flow ${s(f.flow)}`;
+      return `step: stop flow ${e.flow}`;
     default:
-      // step.flow-start (its flow's `kind` may have overwritten the event's)
-      if (f.flow !== undefined && f.to !== undefined)
-        return `step: start flow ${s(f.flow)} ${e.kind.startsWith('step.') ? s(f.flowKind ?? '') : e.kind} ${from} → ${s(f.to)}`.replace(/ {2,}/g, ' ');
-      return `${e.kind.replace(/^step\./, 'step: ')} ${describeEvent(e)}`.trim();
+      return e.node === 'dmmlab' ? `${e.kind.replace(/^step\./, 'step: ')} ${describeEvent(e)}`.trim() : describeEvent(e);
   }
 }

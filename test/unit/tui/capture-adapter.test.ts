@@ -77,7 +77,7 @@ describe('capture adapter', () => {
     const now = Date.now();
     const events = [
       { t: -60_000, node: 'mr2', kind: 'mn.attached', mn: 'mn1', iface: 'mn1' },
-      { t: 1000, node: 'mr2', kind: 'handover.completed', mn: 'mn1', from: 'mr11', to: 'mr2', ms: 20, mode: 'handover' },
+      { t: 1000, node: 'mr2', kind: 'handover.completed', mn: 'mn1', mnId: 'mn1@net1.fig1t', from: 'mr11', to: 'mr2', ms: 20, mode: 'handover', prefixes: [] },
       { t: 1001, node: 'mn1', kind: 'flow.stats', flowId: 'f1' },
     ] as unknown as AgentEvent[];
     const cap = captureAdapter({

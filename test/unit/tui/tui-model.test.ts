@@ -88,7 +88,7 @@ describe('event log', () => {
         ev(1, 'mr2', 'mh.sent', { to: '2001:db8:1::3', msg: 'PBU', seq: 1 }),
         ev(2, 'lm1', 'mh.received', { from: '2001:db8:2::1', msg: 'PBU', seq: 1 }),
         ev(3, 'mr2', 'route.changed', { prefix: P1, route: 'tunnel to mr2', previous: 'none', reason: 'x' }),
-        ev(4, 'mr2', 'handover.completed', { mn: 'mn1', from: 'mr11', to: 'mr2', ms: 1 }),
+        ev(4, 'mr2', 'handover.completed', { mn: 'mn1', mnId: MN1_ID, mode: 'handover', from: 'mr11', to: 'mr2', ms: 1, prefixes: [P1] }),
         ev(5, 'dmmlab', 'step.handover', { mn: 'mn1', from: ['mr11'], to: 'mr2', mode: 'break' }),
       ],
     });
