@@ -1,6 +1,7 @@
 import { execa } from 'execa';
+import { RUNTIME_NAMES, type RuntimeName } from '../../cli/topology/runtime-names.js';
 
-export type TestRuntime = 'netns' | 'docker';
+export type TestRuntime = RuntimeName;
 
 /**
  * Runtimes the integration suite runs on. DMMLAB_TEST_RUNTIMES=netns,docker
@@ -13,7 +14,7 @@ export async function testRuntimes(): Promise<TestRuntime[]> {
     return env
       .split(',')
       .map((s) => s.trim())
-      .filter((s): s is TestRuntime => s === 'netns' || s === 'docker');
+      .filter((s): s is TestRuntime => (RUNTIME_NAMES as readonly string[]).includes(s));
   const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 5000 });
   return docker.exitCode === 0 ? ['netns', 'docker'] : ['netns'];
 }
