@@ -10,6 +10,8 @@ import type { Plan } from '../../cli/plan/types.js';
 import type { AgentConfig } from '../../shared/control/agent-config.js';
 import type { AgentEvent, EventKind, EventOf } from '../../shared/control/events.js';
 import type { MhMessage } from '../../shared/protocol/index.js';
+import type { RoleStateMap } from '../../shared/control/role-state.js';
+import type { RoleName } from '../../shared/control/roles.js';
 import { summarize } from '../../shared/protocol/summary.js';
 import { canonical } from '../../shared/ipv6.js';
 import type { AgentContext, AnyRole } from '../../agent/context.js';
@@ -242,10 +244,10 @@ export class FakeLab {
   }
 
   /** A role's state on a node. */
-  state<R extends AnyRole['name']>(node: string, role: R): ReturnType<Extract<AnyRole, { name: R }>['state']> {
+  state<R extends RoleName>(node: string, role: R): RoleStateMap[R] {
     const r = this.node(node).roles.find((x) => x.name === role);
     if (!r) throw new Error(`${node} has no role ${role}`);
-    return r.state() as ReturnType<Extract<AnyRole, { name: R }>['state']>;
+    return r.state() as RoleStateMap[R];
   }
 
   /** Waits until node `node` emitted an event of `kind` accepted by `pred` (procedures run asynchronously). */
