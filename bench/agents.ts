@@ -44,7 +44,7 @@ for (const size of [10, 50]) {
     allAgents.push(d.phases.agents ?? NaN);
     const s = await LabSession.open(lab);
     await new Promise((r) => setTimeout(r, 1000));
-    for (const st of Object.values(await s.allStates())) if (typeof st.rssBytes === 'number') rss.push(st.rssBytes / 2 ** 20);
+    for (const st of Object.values((await s.allStates()).byNode)) rss.push(st.rssBytes / 2 ** 20);
     s.close();
     await destroy(lab);
     process.stderr.write(`${nodes} nodes: run ${i + 1}/${repeat}\n`);

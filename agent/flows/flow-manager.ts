@@ -123,7 +123,7 @@ export class FlowManager {
     } catch (err) {
       this.flows.delete(spec.id);
       if (old) this.flows.set(spec.id, old);
-      throw new Error(`flow ${spec.id} (${spec.kind} ${spec.role}) on ${node}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`flow ${spec.id} (${spec.kind} ${spec.role}) on ${node}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     e.state = 'running';
     e.startedAt = monoMs();

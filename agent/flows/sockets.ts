@@ -13,7 +13,7 @@ export async function kernelSource(destination: string, port = 9): Promise<strin
     if (address === '::' || address === '0.0.0.0') throw new Error(`no source address towards ${destination} (no route?)`);
     return address;
   } catch (e) {
-    throw new Error(`no source address towards ${destination}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`no source address towards ${destination}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   } finally {
     sock.close();
   }

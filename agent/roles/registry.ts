@@ -42,5 +42,5 @@ const factories: { [R in RoleName]: (ctx: AgentContext, made: Made) => Role<R> }
 
 export function createRoles(ctx: AgentContext): AnyRole[] {
   const made: Made = {};
-  return ROLES.filter((r) => ctx.config.roles.includes(r)).map((r) => factories[r](ctx, made) as AnyRole);
+  return ROLES.filter((r) => ctx.config.roles.includes(r)).map((r) => factories[r](ctx, made));
 }

@@ -89,7 +89,9 @@ export function signallingAnalysis(
     };
   });
   const totals: SignallingAnalysis['totals'] = {};
-  const byIndex = new Map(handovers.map((h) => [h.index, { handover: h.index, counts: {} as Record<string, number>, bytes: 0 }]));
+  const byIndex = new Map<number, { handover: number; counts: Record<string, number>; bytes: number }>(
+    handovers.map((h) => [h.index, { handover: h.index, counts: {}, bytes: 0 }]),
+  );
   for (const m of messages) {
     const t = (totals[m.name] ??= { count: 0, bytes: 0 });
     t.count++;

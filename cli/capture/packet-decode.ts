@@ -279,7 +279,7 @@ function decodeLink(link: LinkInfo, d: Uint8Array, out: DecodedPacket): number {
       if (d.length < 20) return stop(out, `SLL2 header needs 20 bytes, ${d.length} captured`, d, 0);
       link.protocol = u16(d, 0);
       link.ifIndex = u32(d, 4);
-      link.packetType = d[10] as number;
+      link.packetType = d[10] ?? 0;
       return 20;
     case LinkType.RAW:
     case LinkType.IPV6:
@@ -384,7 +384,7 @@ function decodeExt(d: Uint8Array, p: number, type: number, length: number): ExtH
     const ol = d[o + 1] as number;
     if (o + 2 + ol > p + length) break;
     if (ot !== 1) ext.options.push({ type: ot, length: ol });
-    if (ot === 4 && ol === 1) ext.tunnelEncapsulationLimit = d[o + 2] as number;
+    if (ot === 4 && ol === 1) ext.tunnelEncapsulationLimit = d[o + 2] ?? 0;
     if (ot === 201 && ol === 16) ext.homeAddress = formatAddressBytes(d, o + 2);
     o += 2 + ol;
   }
@@ -396,8 +396,8 @@ function decodeRouting(d: Uint8Array, p: number, length: number): ExtHeader {
   const ext: ExtHeader = { kind: 'routing', type: 43, length, routingType, segmentsLeft: d[p + 3] as number, addresses: [] };
   let count = 0;
   if (routingType === 4) {
-    ext.lastEntry = d[p + 4] as number;
-    ext.flags = d[p + 5] as number;
+    ext.lastEntry = d[p + 4] ?? 0;
+    ext.flags = d[p + 5] ?? 0;
     ext.tag = u16(d, p + 6);
     count = Math.min(ext.lastEntry + 1, (length - 8) >> 4);
   } else if (routingType === 0 || routingType === 2) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { renderGraph, type GraphFormat } from '../plan/graph.js';
+import { renderGraph } from '../plan/graph.js';
 import { loadTopology } from '../plan/load.js';
 import type { Command } from './command.js';
 import { oneOf } from './choices.js';
@@ -13,7 +13,7 @@ export const graphCommand: Command = {
   async run({ values, positionals }, io) {
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
-    const format = (oneOf(values.format, ['text', 'mermaid', 'dot'], '--format') ?? 'text') as GraphFormat;
+    const format = oneOf(values.format, ['text', 'mermaid', 'dot'], '--format') ?? 'text';
     const { plan } = await loadTopology(path.resolve(file));
     io.stdout.write(renderGraph(plan, format) + '\n');
     return 0;

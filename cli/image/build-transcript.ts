@@ -14,6 +14,7 @@ const STEP = /^Step (\d+)\/(\d+) : (.*)$/;
 
 /** Removes the colour codes the builder wraps around a step's stderr. */
 export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex -- ESC is what a colour code starts with
   return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
 

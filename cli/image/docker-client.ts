@@ -40,8 +40,8 @@ export async function pingDocker(opts: PingOptions = {}): Promise<DockerPing> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     // dockerode 4 accepts { abortSignal } on version(); the typings do not say so.
-    const version = docker.version as unknown as (o: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>;
-    const v = await version.call(docker, { abortSignal: signal });
+    const client = docker as unknown as { version(o: { abortSignal: AbortSignal }): Promise<Dockerode.DockerVersion> };
+    const v = await client.version({ abortSignal: signal });
     return { ok: true, version: v.Version, apiVersion: v.ApiVersion, endpoint };
   } catch (e) {
     if (signal.aborted && !isUnreachable(e)) {

@@ -1,3 +1,4 @@
+import { errorText } from '../errors.js';
 /** One JSON message of a Docker build, pull or import stream. */
 export interface DockerStreamEvent {
   /** Build output text (step headers, command output), newline-terminated. */
@@ -37,7 +38,7 @@ export class LineSplitter {
 export function parseStreamLine(line: string): DockerStreamEvent {
   try {
     const v: unknown = JSON.parse(line);
-    if (v && typeof v === 'object') return v as DockerStreamEvent;
+    if (v && typeof v === 'object') return v;
   } catch {
     // not JSON: keep the text
   }
@@ -64,7 +65,7 @@ export function followDockerStream(stream: NodeJS.ReadableStream, onEvent: (e: D
     const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
-      if (err) return reject(err);
+      if (err) return reject(err instanceof Error ? err : new Error(errorText(err)));
       emit(split.flush());
       resolve(events);
     };

@@ -169,7 +169,7 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
-  return Object.keys(value as object).length === 0 ? 'an empty mapping' : 'a mapping';
+  return Object.keys(value).length === 0 ? 'an empty mapping' : 'a mapping';
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
@@ -182,7 +182,7 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function zodIssueToInput(issue: z.core.$ZodIssue, data: unknown, source: SourceMap, schema: z.ZodType): InputIssue[] {
-  const path = issue.path as PropertyKey[];
+  const path = issue.path;
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const pos = source.locate(path, key);
@@ -234,7 +234,7 @@ interface SchemaDef {
 }
 
 function defOf(schema: unknown): SchemaDef {
-  return ((schema as { _zod?: { def?: SchemaDef } })._zod?.def ?? {}) as SchemaDef;
+  return (schema as { _zod?: { def?: SchemaDef } })._zod?.def ?? {};
 }
 
 /** Unwraps optional/default/prefault/nullable/pipe wrappers. */

@@ -26,7 +26,7 @@ export class LabStates {
 
   /** One role's snapshot on one node (undefined if the node does not play it or did not answer). */
   role<R extends RoleName>(node: string, role: R): RoleStateMap[R] | undefined {
-    return this.byNode[node]?.roles[role] as RoleStateMap[R] | undefined;
+    return this.byNode[node]?.roles[role];
   }
 
   private rows<R extends RoleName, T>(role: R, pick: (s: RoleStateMap[R]) => readonly T[] | undefined): { node: string; row: T }[] {

@@ -7,7 +7,9 @@ import type { RunReport } from './report-schema.js';
  */
 const xml = (s: string) =>
   s
+    // eslint-disable-next-line no-control-regex -- colour codes start with ESC
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    // eslint-disable-next-line no-control-regex -- characters XML 1.0 does not allow
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -59,10 +59,10 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
   const log = newRunLog();
   const stateResults: ExpectationResult[] = [];
   let captures: CaptureFileRef[] = [];
-  let runtime = 'unknown';
+  let runtime: string;
   let tunnelDriver = 'unknown';
   let monoToWallMs = 0;
-  let runStart = monoMs();
+  let runStart: number;
   try {
     if (!opts.lab) {
       const d = await deploy({

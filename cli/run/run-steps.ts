@@ -94,7 +94,7 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<unkn
     const final = await session.stopFlow({ id: f.id, from: f.from, to: f.to, kind: f.kind });
     f.stoppedAt ??= monoMs();
     f.final = final;
-    return final as Record<string, unknown>;
+    return final;
   }
   if (step.handover) {
     const h = step.handover;

@@ -1,4 +1,4 @@
-import { DmmlabError } from '../errors.js';
+import { DmmlabError, errorText } from '../errors.js';
 
 /**
  * Runs `fn` over `items` with at most `limit` in flight. After the first
@@ -21,6 +21,6 @@ export async function settledPool<T>(items: readonly T[], limit: number, fn: (it
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (firstError !== undefined) throw firstError;
+  if (firstError !== undefined) throw firstError instanceof Error ? firstError : new DmmlabError('E_RUNTIME', errorText(firstError));
   if (signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
 }

@@ -93,7 +93,7 @@ export const stepSchema: z.ZodType<Step, unknown> = z
   })
   .refine((s) => Object.values(s).filter((v) => v !== undefined).length === 1, {
     message: 'exactly one step kind per step (wait, flow, stop, attach, detach, handover, link, mark, expect or repeat)',
-  }) as unknown as z.ZodType<Step, unknown>;
+  });
 
 /** What a run must show; each field is checked against what was measured, and a failure says which and by how much. */
 export const expectationSchema = z.strictObject({

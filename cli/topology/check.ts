@@ -240,7 +240,13 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     }
     const seen = new Set<string>([infra[0] as string]);
     const queue = [infra[0] as string];
-    while (queue.length) for (const m of adj.get(queue.shift() as string) ?? []) if (!seen.has(m)) (seen.add(m), queue.push(m));
+    while (queue.length) {
+      for (const m of adj.get(queue.shift() as string) ?? []) {
+        if (seen.has(m)) continue;
+        seen.add(m);
+        queue.push(m);
+      }
+    }
     const cut = infra.filter((n) => !seen.has(n));
     if (cut.length > 0) add(['links'], `nodes ${cut.join(', ')} unreachable from ${infra[0]}`, 'links that connect every infrastructure node');
   }

@@ -242,7 +242,7 @@ function address(text: string): bigint {
   try {
     return parseAddress(text);
   } catch (e) {
-    throw new RangeError((e as Error).message);
+    throw new RangeError((e as Error).message, { cause: e });
   }
 }
 

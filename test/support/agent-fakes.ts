@@ -125,7 +125,7 @@ export class SignallingBus {
     if (!target || this.silent.has(dst)) throw new Error(`no answer from ${dst}`);
     const reply = await target.endpoint.handle({ message, from, ...(target.scope ? { scope: target.scope } : {}) });
     if (!reply) throw new Error(`no answer from ${dst}`);
-    const answered = { ...reply, sequence: message.sequence } as MhMessage;
+    const answered = { ...reply, sequence: message.sequence };
     this.log.push({ from: dst, to: from, fromNode: name(dst), toNode: name(from), msg: summarize(answered).msg, message: answered });
     return { message: answered, from: dst };
   }

@@ -19,3 +19,8 @@ export async function dmmlab(args: string[], opts: { env?: Record<string, string
 export function dmmlabSpawn(args: string[]): ResultPromise<{ reject: false; cwd: string }> {
   return execa('node', [BIN, ...args], { reject: false, cwd: ROOT });
 }
+
+/** A command's JSON output (`--json`), as the type the test expects of it. */
+export function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}

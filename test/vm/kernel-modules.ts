@@ -115,7 +115,7 @@ function resolveSoftdep(index: ModuleIndex, name: string): string | undefined {
 
 export async function readModuleIndex(modulesDir: string): Promise<ModuleIndex> {
   const read = (f: string, optional = false): Promise<string> =>
-    readFile(path.join(modulesDir, f), 'utf8').catch((e: unknown) => (optional ? '' : Promise.reject(e)));
+    readFile(path.join(modulesDir, f), 'utf8').catch((e: Error) => (optional ? '' : Promise.reject(e)));
   const [dep, builtin, softdep, alias] = await Promise.all([
     read('modules.dep'),
     read('modules.builtin'),

@@ -67,11 +67,11 @@ async function downloadDeb(pkg: KernelPackage): Promise<string> {
   await mkdir(debsDir, { recursive: true });
   const argv = ['apt-get', ...aptOpts, 'download', `${pkg.name}=${pkg.version}`];
   const started = performance.now();
-  let r = await run(argv, { cwd: debsDir, allowFailure: true, timeoutMs: 600_000 });
+  const r = await run(argv, { cwd: debsDir, allowFailure: true, timeoutMs: 600_000 });
   if (r.exitCode !== 0) {
     vmLog(`apt-get download failed (${r.stderr.trim().split('\n').pop()}); updating the package lists`);
     await aptUpdate();
-    r = await run(argv, { cwd: debsDir, timeoutMs: 600_000 });
+    await run(argv, { cwd: debsDir, timeoutMs: 600_000 });
   }
   const deb = await findDeb(pkg);
   if (!deb) throw new DmmlabError('E_ENV', `apt-get download ${pkg.name}=${pkg.version} left no .deb in ${debsDir}`);
@@ -123,7 +123,7 @@ function kernelAt(pkg: KernelPackage, dir: string, release: string): ExtractedKe
 
 async function readComplete(dir: string): Promise<{ name: string; version: string; release: string } | undefined> {
   try {
-    return JSON.parse(await readFile(path.join(dir, COMPLETE), 'utf8'));
+    return JSON.parse(await readFile(path.join(dir, COMPLETE), 'utf8')) as { name: string; version: string; release: string };
   } catch {
     return undefined;
   }

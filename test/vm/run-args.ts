@@ -71,7 +71,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
         if (!v) throw new DmmlabError('E_USAGE', `${flag} needs NAME=VALUE or NAME`);
         const eq = v.indexOf('=');
         if (eq > 0) args.env[v.slice(0, eq)] = v.slice(eq + 1);
-        else if (hostEnv[v] !== undefined) args.env[v] = hostEnv[v] as string;
+        else if (hostEnv[v] !== undefined) args.env[v] = hostEnv[v];
         break;
       }
       case '--help':
@@ -81,7 +81,7 @@ export function parseRunArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
         throw new DmmlabError('E_USAGE', `unknown option ${a}\n${USAGE}`);
     }
   }
-  args.command = argv.slice(i) as string[];
+  args.command = argv.slice(i);
   if (args.command.length === 0) throw new DmmlabError('E_USAGE', `no command given\n${USAGE}`);
   return args;
 }

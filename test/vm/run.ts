@@ -20,6 +20,7 @@ import { bootableKernel } from './vmlinux.js';
 function reportFailure(result: BootResult, args: RunArgs): void {
   if (args.verbose) return;
   if (!result.console.started) {
+    // eslint-disable-next-line no-control-regex -- the console's escape sequences start with ESC
     const log = result.bootLog.slice(-60).map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g, ''));
     process.stderr.write(`${log.join('\n')}\n`);
   }

@@ -109,7 +109,11 @@ function lines(proc: ResultPromise, stream: 'stdout' | 'stderr' = 'stdout') {
       const l = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       seen.push(l);
-      for (const w of [...waiting]) if (w.pred(l)) (waiting.splice(waiting.indexOf(w), 1), w.resolve(l));
+      for (const w of [...waiting]) {
+        if (!w.pred(l)) continue;
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(l);
+      }
     }
   });
   return {
@@ -159,7 +163,7 @@ function pcapPackets(proc: ResultPromise, onPacket: (p: Captured) => void): void
 async function inspectJson(lab: string): Promise<{ agents: { node: string; status: string; state?: Json }[] }> {
   const r = await dmmlab(['inspect', lab, '--json']);
   expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as { agents: { node: string; status: string; state?: Json }[] };
 }
 const agent = (v: Awaited<ReturnType<typeof inspectJson>>, node: string) => v.agents.find((a) => a.node === node)?.state ?? {};
 const roles = (v: Awaited<ReturnType<typeof inspectJson>>, node: string) => (agent(v, node).roles ?? {}) as Record<string, Json>;
@@ -425,7 +429,10 @@ describe('forged and replayed signalling on figure 1 (netns)', () => {
       new Promise<Captured>((resolve, reject) => {
         const check = () => {
           const hit = fromMr11.find((x) => x.at >= after && isRefresh(x.packet));
-          if (hit) (packetWaiters.delete(check), clearTimeout(timer), resolve(hit.packet));
+          if (!hit) return;
+          packetWaiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit.packet);
         };
         const timer = setTimeout(() => (packetWaiters.delete(check), reject(new Error('no location refresh from MR11 to LM1 within 15 s'))), 15_000);
         packetWaiters.add(check);

@@ -192,15 +192,13 @@ async function ping(lab: string, from: string, to: string, count = 5): Promise<s
   return r.stdout;
 }
 
-async function inspectJson(
-  lab: string,
-): Promise<{
+async function inspectJson(lab: string): Promise<{
   agents: { node: string; status: string; state?: Json }[];
   nodeViews: { name: string; routes: string[]; interfaces: { name: string; addresses: string[] }[] }[];
 }> {
   const r = await dmmlab(['inspect', lab, '--json']);
   expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as Awaited<ReturnType<typeof inspectJson>>;
 }
 
 function roleState(view: Awaited<ReturnType<typeof inspectJson>>, node: string, role: string): Json {

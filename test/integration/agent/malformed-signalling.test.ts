@@ -70,7 +70,7 @@ afterAll(async () => {
 async function inspectJson(lab: string): Promise<{ agents: { node: string; status: string; why?: string; state?: Json }[] }> {
   const r = await dmmlab(['inspect', lab, '--json']);
   expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as Awaited<ReturnType<typeof inspectJson>>;
 }
 
 async function logEvents(lab: string, node: string): Promise<Json[]> {

@@ -61,7 +61,7 @@ describe('dmmlab validate', () => {
       column: 5,
       path: 'nodes.mr1.role',
       found: 'unknown key "role"',
-      expected: expect.stringContaining('roles'),
+      expected: expect.stringContaining('roles') as string,
     });
   });
 

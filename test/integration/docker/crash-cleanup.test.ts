@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultNodeImage } from '../../../cli/runtime/docker-node-image.js';
-import { dmmlab, dmmlabSpawn } from '../../support/cli.js';
+import { dmmlab, dmmlabSpawn, parseJson } from '../../support/cli.js';
 import { generateTopology } from '../../support/generate-topology.js';
 import { labNamespaces, leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 import { testRuntimes } from '../../support/runtimes.js';
@@ -47,7 +47,7 @@ describe.skipIf(skip)('Docker lab killed mid-deploy', () => {
 
     const clean = await dmmlab(['cleanup', '--json']);
     expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
-    expect(JSON.parse(clean.stdout).removed.map((r: { lab: string }) => r.lab)).toContain(lab);
+    expect(parseJson<{ removed: { lab: string }[] }>(clean.stdout).removed.map((r) => r.lab)).toContain(lab);
     expect(await labContainers(lab)).toEqual([]);
     expect(await labNamespaces(lab)).toEqual([]);
     expect(existsSync(`/run/dmmlab/${lab}`)).toBe(false);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeImage } from '../../../cli/image/build-image.js';
 import { hostAgentBundle } from '../../../cli/runtime/spawn-detached.js';
 import { silentProgress } from '../../../cli/util/progress.js';
-import { ROOT, BIN, dmmlab } from '../../support/cli.js';
+import { ROOT, BIN, dmmlab, parseJson } from '../../support/cli.js';
 import { labNamespaces, leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 import { testRuntimes } from '../../support/runtimes.js';
 
@@ -90,7 +90,7 @@ describe.skipIf(skip)('Docker deploy failures: a clear message, exit code, and n
     expect(r.stderr).toMatch(/dmmlab cleanup/);
     const c = await dmmlab(['cleanup', '--json']);
     expect(c.exitCode, c.stdout + c.stderr).toBe(0);
-    expect(JSON.parse(c.stdout).orphans).toContain(`container ${name}`);
+    expect(parseJson<{ orphans: string[] }>(c.stdout).orphans).toContain(`container ${name}`);
     expect(await leftovers(lab)).toEqual([]);
   });
 
@@ -115,7 +115,7 @@ describe.skipIf(skip)('Docker deploy failures: a clear message, exit code, and n
 
     const auto = await dmmlab(['deploy', smoke, '--name', lab, '--json'], { env });
     expect(auto.exitCode, auto.stderr).toBe(0);
-    expect(JSON.parse(auto.stdout).runtime).toBe('netns');
+    expect(parseJson<{ runtime: string }>(auto.stdout).runtime).toBe('netns');
     expect(auto.stderr).toMatch(/runtime netns \(no Docker daemon: Docker daemon not reachable at unix:\/\/\/nonexistent\.sock/);
     expect(await labNamespaces(lab)).toHaveLength(3);
     expect((await dmmlab(['destroy', lab])).exitCode).toBe(0);
@@ -127,7 +127,7 @@ describe.skipIf(skip)('Docker deploy failures: a clear message, exit code, and n
     labs.push(lab);
     const r = await dmmlab(['deploy', smoke, '--name', lab, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).runtime).toBe('docker');
+    expect(parseJson<{ runtime: string }>(r.stdout).runtime).toBe('docker');
     expect(r.stderr).toMatch(
       /runtime docker \(dockerd \S+ answers on unix:\/\/\/var\/run\/docker\.sock and image dmmlab\/node:[0-9a-f]{12} (\(online recipe\) )?is present\)/,
     );

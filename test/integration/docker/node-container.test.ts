@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../cli/plan/types.js';
 import { DockerRuntime } from '../../../cli/runtime/docker-runtime.js';
 import { readState } from '../../../cli/state/journal.js';
 import { labDir } from '../../../cli/state/paths.js';
-import { ROOT, dmmlab } from '../../support/cli.js';
+import { ROOT, dmmlab, parseJson } from '../../support/cli.js';
 import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 import { testRuntimes } from '../../support/runtimes.js';
 
@@ -17,7 +18,7 @@ const smoke = path.join(ROOT, 'topologies/smoke.yaml');
 async function inspectContainer(name: string) {
   const r = await execa('docker', ['inspect', name], { reject: false });
   expect(r.exitCode, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as Record<string, any>[])[0]!;
+  return (JSON.parse(r.stdout) as Dockerode.ContainerInspectInfo[])[0]!;
 }
 
 describe.skipIf(skip)('a Docker-runtime node', () => {
@@ -36,14 +37,14 @@ describe.skipIf(skip)('a Docker-runtime node', () => {
     expect(c.Config.Hostname).toBe('mr1');
     expect(c.Config.Labels).toMatchObject({ 'dmmlab.lab': lab, 'dmmlab.node': 'mr1', 'dmmlab.roles': 'mr,ar,lm,haa' });
     expect(c.HostConfig.NetworkMode).toBe('none');
-    expect(c.Config.NetworkDisabled).toBe(true);
+    expect((c.Config as { NetworkDisabled?: boolean }).NetworkDisabled).toBe(true);
     expect(c.HostConfig.Privileged).toBe(false);
-    expect([...c.HostConfig.CapAdd].sort()).toEqual(['NET_ADMIN', 'NET_RAW']);
+    expect([...(c.HostConfig.CapAdd as string[])].sort()).toEqual(['NET_ADMIN', 'NET_RAW']);
     expect(c.HostConfig.Sysctls).toMatchObject({ 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.all.forwarding': '1' });
     expect(c.HostConfig.Binds).toEqual([`${labDir(lab)}:${labDir(lab)}:rw`]);
     expect(c.Config.Image).toMatch(/^dmmlab\/node:[0-9a-f]{12}$/);
     const cn = await inspectContainer(`dmm-${lab}-cn1`);
-    expect(cn.HostConfig.Sysctls['net.ipv6.conf.all.forwarding']).toBe('0');
+    expect(cn.HostConfig.Sysctls?.['net.ipv6.conf.all.forwarding']).toBe('0');
   });
 
   it('has a network namespace of its own, the one its attached name (used by the wiring) points to', async () => {
@@ -99,9 +100,9 @@ describe.skipIf(skip)('a Docker-runtime node', () => {
   it('is shown as a docker lab by inspect', async () => {
     const r = await dmmlab(['inspect', lab, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const view = JSON.parse(r.stdout);
+    const view = parseJson<{ runtime: string; nodeViews: { present: boolean }[] }>(r.stdout);
     expect(view.runtime).toBe('docker');
-    expect(view.nodeViews.every((n: { present: boolean }) => n.present)).toBe(true);
+    expect(view.nodeViews.every((n) => n.present)).toBe(true);
     const list = await dmmlab(['inspect']);
     expect(list.stdout).toMatch(new RegExp(`${lab}\\s+docker\\s+running`));
   });

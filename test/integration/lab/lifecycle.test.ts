@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTopology } from '../../../cli/plan/load.js';
 import type { Plan } from '../../../cli/plan/types.js';
-import { ROOT, dmmlab, dmmlabSpawn } from '../../support/cli.js';
+import { ROOT, dmmlab, dmmlabSpawn, parseJson } from '../../support/cli.js';
 import { generateTopology } from '../../support/generate-topology.js';
 import { labNamespaces, leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 import { testRuntimes } from '../../support/runtimes.js';
@@ -33,7 +33,11 @@ function farthestPair(plan: Plan): [string, string, number] {
     const q = [src.name];
     while (q.length) {
       const c = q.shift()!;
-      for (const m of adj.get(c) ?? []) if (!dist.has(m)) (dist.set(m, dist.get(c)! + 1), q.push(m));
+      for (const m of adj.get(c) ?? []) {
+        if (dist.has(m)) continue;
+        dist.set(m, dist.get(c)! + 1);
+        q.push(m);
+      }
     }
     for (const [dst, d] of dist) if (d > best[2] && plan.nodes.find((n) => n.name === dst)?.loopback) best = [src.name, dst, d];
   }
@@ -63,10 +67,10 @@ describe.each(runtimes)('lab lifecycle on %s', (runtime) => {
 
     const insp = await dmmlab(['inspect', lab, '--json']);
     expect(insp.exitCode).toBe(0);
-    const view = JSON.parse(insp.stdout);
+    const view = parseJson<{ runtime: string; nodeViews: { name: string; interfaces: { name: string }[] }[] }>(insp.stdout);
     expect(view.runtime).toBe(runtime);
-    const core = view.nodeViews.find((n: { name: string }) => n.name === 'core');
-    expect(core.interfaces.map((i: { name: string }) => i.name)).toEqual(expect.arrayContaining(['cn', 'mr11', 'mr31']));
+    const core = view.nodeViews.find((n) => n.name === 'core');
+    expect(core?.interfaces.map((i) => i.name)).toEqual(expect.arrayContaining(['cn', 'mr11', 'mr31']));
 
     const des = await dmmlab(['destroy', lab]);
     expect(des.exitCode, des.stderr).toBe(0);
@@ -101,7 +105,7 @@ describe.each(runtimes)('lab lifecycle on %s', (runtime) => {
     await child;
     const clean = await dmmlab(['cleanup', '--json']);
     expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
-    expect(JSON.parse(clean.stdout).removed.map((r: { lab: string }) => r.lab)).toContain(lab);
+    expect(parseJson<{ removed: { lab: string }[] }>(clean.stdout).removed.map((r) => r.lab)).toContain(lab);
     expect(await leftovers(lab)).toEqual([]);
   });
 

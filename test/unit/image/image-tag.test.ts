@@ -21,7 +21,7 @@ describe('nodeImageTag', () => {
   });
 
   it.each<[string, Partial<NodeImageInputs>]>([
-    ['the Dockerfile', { dockerfile: `${node.dockerfile}LABEL a=b\n` }],
+    ['the Dockerfile', { dockerfile: `${String(node.dockerfile)}LABEL a=b\n` }],
     ['packages.txt', { packagesTxt: 'iproute2\ntcpdump\nradvd\n' }],
     ['the agent bundle', { agentBundle: Buffer.from('console.log(2)\n') }],
     ['the base', { buildArgs: { BASE: 'dmmlab/base:ffffffffffff', INSTALL_PACKAGES: '0' } }],

@@ -385,7 +385,9 @@ describe('resolve', () => {
           const cur = queue.shift() as string;
           for (const l of infra) {
             const next = l.a.node === cur ? l.b.node : l.b.node === cur ? l.a.node : undefined;
-            if (next !== undefined && !d.has(next)) (d.set(next, (d.get(cur) as number) + 1), queue.push(next));
+            if (next === undefined || d.has(next)) continue;
+            d.set(next, (d.get(cur) as number) + 1);
+            queue.push(next);
           }
         }
         return d;
@@ -556,7 +558,7 @@ describe('resolve', () => {
       const error = await loadTopology(root + files.smoke, { lab }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InputError);
       expect((error as InputError).issues).toEqual([
-        { file: '(command line)', path: '--name', found: JSON.stringify(lab), expected: expect.stringContaining('lab name') },
+        { file: '(command line)', path: '--name', found: JSON.stringify(lab), expected: expect.stringContaining('lab name') as string },
       ]);
     });
 

@@ -10,7 +10,7 @@ function probe(bytes: Uint8Array): DecodeResult {
   try {
     r = decodeMessage(bytes);
   } catch (e) {
-    throw new Error(`decodeMessage threw on ${Buffer.from(bytes).toString('hex')}: ${String(e)}`);
+    throw new Error(`decodeMessage threw on ${Buffer.from(bytes).toString('hex')}: ${String(e)}`, { cause: e });
   }
   if (!r.ok) {
     expect(REASONS).toContain(r.error.reason);

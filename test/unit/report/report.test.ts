@@ -292,6 +292,7 @@ function parseXml(text: string): XmlElement {
   const fail = (why: string): never => {
     throw new Error(`not well-formed XML at offset ${i}: ${why}: ${JSON.stringify(text.slice(i, i + 40))}`);
   };
+  // eslint-disable-next-line no-control-regex -- characters XML 1.0 does not allow
   const control = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.exec(text);
   if (control) {
     i = control.index;

@@ -2,7 +2,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { InputError, type InputIssue } from '../../../cli/errors.js';
+import { errorText, InputError, type InputIssue } from '../../../cli/errors.js';
 import { loadScenario } from '../../../cli/scenario/load.js';
 import { expectationSchema, type Expectation, type Step } from '../../../cli/scenario/schema.js';
 import { stepKind } from '../../../cli/scenario/timeline.js';
@@ -190,7 +190,7 @@ async function rejection(file: string): Promise<InputError> {
     (e: unknown) => e,
   );
   if (!(error instanceof InputError))
-    throw new Error(`expected ${file} to be refused with an InputError, got ${error === undefined ? 'a loaded scenario' : String(error)}`);
+    throw new Error(`expected ${file} to be refused with an InputError, got ${error === undefined ? 'a loaded scenario' : errorText(error)}`);
   return error;
 }
 

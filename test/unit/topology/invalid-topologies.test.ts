@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatIssue, InputError, type InputIssue } from '../../../cli/errors.js';
+import { errorText, formatIssue, InputError, type InputIssue } from '../../../cli/errors.js';
 import { loadTopology, parseTopology } from '../../../cli/plan/load.js';
 
 /**
@@ -243,7 +243,7 @@ async function rejection(file: string): Promise<InputError> {
     (e: unknown) => e,
   );
   if (!(error instanceof InputError))
-    throw new Error(`expected ${file} to be refused with an InputError, got ${error === undefined ? 'a plan' : String(error)}`);
+    throw new Error(`expected ${file} to be refused with an InputError, got ${error === undefined ? 'a plan' : errorText(error)}`);
   return error;
 }
 

@@ -95,7 +95,7 @@ function violations(schema: Schema, value: unknown, at = '$'): string[] {
       if (s.propertyNames) out.push(...violations(s.propertyNames, k, `${at} key ${k}`));
       const sub = s.properties?.[k] ?? s.additionalProperties;
       if (sub === false) out.push(`${at}.${k}: not allowed`);
-      else if (sub && sub !== true) out.push(...violations(sub as Schema, v, `${at}.${k}`));
+      else if (sub && sub !== true) out.push(...violations(sub, v, `${at}.${k}`));
     }
   }
   return out;

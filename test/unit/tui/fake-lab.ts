@@ -143,7 +143,7 @@ export class FakeLab implements TuiLab {
 
   /** Pushes an event as an agent would (t in ms since 12:00:00.000). */
   emit(e: { t: number; node: string; kind: string } & Record<string, unknown>): void {
-    this.bus.emit('event', e as AgentEvent);
+    this.bus.emit('event', e);
   }
 
   agentDown(d: AgentDown): void {
@@ -219,8 +219,6 @@ export function flowStats(role: 'sender' | 'receiver', fields: Record<string, un
     latencyMs: null,
   };
   return role === 'sender'
-    ? ({ ...base, source: '2001:db8:3:8000::a', destination: '2001:db8:1:8000::b', sent: 100, lastSeq: 100, ...fields } as FlowEventFields &
-        Record<string, unknown>)
-    : ({ ...base, source: '2001:db8:3:8000::a', destination: null, received: 98, lost: 2, lastSeq: 100, ...fields } as FlowEventFields &
-        Record<string, unknown>);
+    ? { ...base, source: '2001:db8:3:8000::a', destination: '2001:db8:1:8000::b', sent: 100, lastSeq: 100, ...fields }
+    : { ...base, source: '2001:db8:3:8000::a', destination: null, received: 98, lost: 2, lastSeq: 100, ...fields };
 }

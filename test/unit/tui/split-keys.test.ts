@@ -23,7 +23,7 @@ const none: Key = {
   hyper: false,
   capsLock: false,
   numLock: false,
-} as Key;
+};
 
 const flags = (k: Key) =>
   Object.entries(k)
