@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two layers (STYLE.md #9): pure unit tests run in parallel; integration tests
+// Two layers: pure unit tests run in parallel; integration tests
 // create real namespaces, links, tunnels and containers, need root, and run one
 // file at a time so that two labs never fight over the machine's two cores.
 export default defineConfig({

@@ -29,7 +29,7 @@ export interface AgentContext {
   timers: Timers;
 }
 
-/** One logical function the node plays (STYLE.md #3: chosen from a registry). */
+/** One logical function the node plays (draft-tu section 3), made by the role registry. */
 export interface Role<R extends RoleName = RoleName> {
   readonly name: R;
   /** Registers handlers, installs what the role needs in the kernel. */

@@ -1,6 +1,6 @@
 /**
  * Domain errors with a stable `code` and the process exit code the CLI uses for them.
- * Messages name the file, node, interface or value concerned (STYLE.md #7).
+ * Messages name the file, node, interface or value concerned.
  *
  * Exit codes: 0 success, 1 an expectation or a command failed, 2 bad input (usage,
  * topology or scenario file), 3 the environment lacks something (root, a kernel

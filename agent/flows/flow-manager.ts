@@ -50,7 +50,7 @@ function need<T>(v: T | undefined, what: string, spec: FlowSpec): T {
   return v;
 }
 
-/** Generators and receivers by kind and role (STYLE.md #3). */
+/** Generators and receivers by kind and role: a registry, not an if-chain. */
 const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory> = {
   'udp-sender': (s, wireId, hooks) =>
     UdpSender.open(

@@ -23,7 +23,7 @@ interface Made {
 }
 
 /**
- * One factory per role of the contract's ROLES list (STYLE.md #3); the
+ * One factory per role of the contract's ROLES list; the
  * record's type makes the two agree. Roles start in ROLES order: the MR
  * before the AR, which uses it through its port.
  */

@@ -26,7 +26,7 @@ export interface CommandOption {
   description: string;
 }
 
-/** One CLI verb: a thin layer that parses flags and calls the library API (STYLE.md #8). */
+/** One CLI verb: a thin layer that parses flags and calls the library (cli/api.ts lists it). */
 export interface Command {
   name: string;
   summary: string;

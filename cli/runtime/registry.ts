@@ -5,7 +5,7 @@ import type { Runtime } from './runtime.js';
 type Factory = () => Promise<Runtime>;
 
 /**
- * Runtimes by name (STYLE.md #3). A new runtime adds its name to
+ * Runtimes by name. A new runtime adds its name to
  * RUNTIME_NAMES and its factory here; the record's type makes the two agree.
  * Factories import lazily: Docker's client is loaded only when used.
  */

@@ -15,7 +15,7 @@ export interface RuntimeContext {
 }
 
 /**
- * How nodes come to exist and how they are reached (STYLE.md #3; the note in
+ * How nodes come to exist and how they are reached (the note in
  * docs/architecture.md says what a new runtime writes). Nothing outside a
  * runtime assumes where a node's network namespace is: every command into a
  * node goes through its `NodeAccess`, and links are wired by the runtime.

@@ -3,7 +3,7 @@ import { ROLES, type RoleName } from '../../shared/control/roles.js';
 import { RUNTIME_NAMES } from './runtime-names.js';
 
 /**
- * The topology file: pure data checked by zod (STYLE.md #1). Cross-references
+ * The topology file: pure data checked by zod. Cross-references
  * (a link naming an unknown node, an MR network with no LM, ...) are checked in
  * check.ts, which sees the whole file at once.
  */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa, type Options } from 'execa';
 import { DmmlabError } from '../errors.js';
 
-/** Result of one command: what a caller needs to report it (STYLE.md #6, execa's shape). */
+/** Result of one command: what a caller needs to report it (execa's result shape). */
 export interface CommandResult {
   command: string;
   exitCode: number;
