@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { startWave } from '../../shared/control/roles.js';
 import { DmmlabError } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -59,10 +60,14 @@ export async function startAgents(opts: {
   return results;
 }
 
-/** Start order: location managers and address allocators, then mobility and access routers, then the rest (mobile nodes, correspondents, routers). */
+/** Start order: location managers and address allocators, then mobility and access routers, then the rest (ROLE_INFO's waves). */
 export function startWaves(nodes: PlanNode[]): PlanNode[][] {
-  const rank = (n: PlanNode) => (n.roles.some((r) => r === 'lm' || r === 'haa') ? 0 : n.roles.some((r) => r === 'mr' || r === 'ar') ? 1 : 2);
-  return [0, 1, 2].map((k) => nodes.filter((n) => rank(n) === k)).filter((w) => w.length > 0);
+  const waves = new Map<number, PlanNode[]>();
+  for (const n of nodes) {
+    const w = startWave(n.roles);
+    (waves.get(w) ?? waves.set(w, []).get(w)!).push(n);
+  }
+  return [...waves.keys()].sort((a, b) => a - b).map((w) => waves.get(w)!);
 }
 
 async function startOne(
