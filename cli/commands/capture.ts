@@ -1,12 +1,9 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { CaptureTarget } from '../capture/capture-session.js';
-import { captureToPcapng, streamCapture, type CaptureLimits } from '../capture/live-capture.js';
-import { nodeLinks } from '../capture/link-state.js';
+import type { CaptureLimits } from '../capture/live-capture.js';
 import { DmmlabError } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/types.js';
-import { getRuntime } from '../runtime/registry.js';
-import { listLabs, readState } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
 import { requireRoot } from '../util/root.js';
 import type { Command } from './command.js';
@@ -31,6 +28,9 @@ export const captureCommand: Command = {
     filter: { type: 'string', description: 'pcap-filter expression, e.g. "icmp6 or ip6 proto 135"' },
   },
   async run({ values, positionals }, io) {
+    const { captureToPcapng, streamCapture } = await import('../capture/live-capture.js');
+    const { nodeLinks } = await import('../capture/link-state.js');
+    const { getRuntime } = await import('../runtime/registry.js');
     if (positionals.length !== 2) throw usageError(this, 'expected a lab and a node (or node:iface)');
     const [lab, target] = positionals as [string, string];
     const limits: CaptureLimits = {
@@ -92,6 +92,7 @@ export const captureCommand: Command = {
 
 /** The lab's state, or an error listing the labs there are. */
 async function openLab(lab: string): Promise<LabState> {
+  const { listLabs, readState } = await import('../state/journal.js');
   try {
     return await readState(lab);
   } catch (e) {

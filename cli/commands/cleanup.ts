@@ -1,4 +1,3 @@
-import { cleanup } from '../lab/cleanup.js';
 import { errorText } from '../errors.js';
 import { emit, jsonOption, type Command } from './command.js';
 
@@ -8,6 +7,7 @@ export const cleanupCommand: Command = {
   usage: 'cleanup [--all] [--json]',
   options: { all: { type: 'boolean', description: 'also remove running labs' }, ...jsonOption },
   async run({ values }, io) {
+    const { cleanup } = await import('../lab/cleanup.js');
     const report = await cleanup({ all: values.all === true, progress: io.progress });
     emit(io, { ...report, failures: report.failures.map((f) => ({ what: f.what, error: errorText(f.error) })) }, () => {
       const lines: string[] = [];

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { deploy } from '../lab/deploy.js';
 import { renderTable } from '../output/table.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
@@ -17,6 +16,7 @@ export const deployCommand: Command = {
     ...jsonOption,
   },
   async run({ values, positionals }, io) {
+    const { deploy } = await import('../lab/deploy.js');
     const [topology] = positionals;
     if (!topology || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');

@@ -1,6 +1,4 @@
-import { destroy } from '../lab/destroy.js';
 import { AggregateFailure, errorText } from '../errors.js';
-import { listLabs } from '../state/journal.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
 
@@ -10,6 +8,8 @@ export const destroyCommand: Command = {
   usage: 'destroy <lab>... | --all [--json]',
   options: { all: { type: 'boolean', description: 'every lab on this machine' }, ...jsonOption },
   async run({ values, positionals }, io) {
+    const { destroy } = await import('../lab/destroy.js');
+    const { listLabs } = await import('../state/journal.js');
     const labs = values.all ? await listLabs() : positionals;
     if (!values.all && positionals.length === 0) throw usageError(this, 'name a lab, or --all');
     const results: { lab: string; ok: boolean; error?: string }[] = [];

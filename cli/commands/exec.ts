@@ -1,9 +1,5 @@
-import { execa } from 'execa';
 import { DmmlabError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
-import { getRuntime } from '../runtime/registry.js';
-import { readState } from '../state/journal.js';
-import { findProgram } from '../util/exec.js';
 import { requireRoot } from '../util/root.js';
 import type { Command } from './command.js';
 import { usageError } from './usage-error.js';
@@ -15,6 +11,9 @@ export const execCommand: Command = {
   help: 'Interactive when stdin is a terminal. The exit code is the command’s.',
   options: {},
   async run({ positionals, rest }, io) {
+    const { getRuntime } = await import('../runtime/registry.js');
+    const { readState } = await import('../state/journal.js');
+    const { findProgram } = await import('../util/exec.js');
     if (positionals.length !== 2) throw usageError(this, 'expected a lab and a node');
     const [lab, nodeName] = positionals as [string, string];
     requireRoot('entering a node');
@@ -26,6 +25,7 @@ export const execCommand: Command = {
     const command = rest.length > 0 ? rest : [findProgram('bash') ? 'bash' : 'sh'];
     const runtime = await getRuntime(state.runtime);
     const [file, ...args] = runtime.access(lab, node).shellArgv(command, { interactive });
+    const { execa } = await import('execa');
     const child = execa(file as string, args, {
       stdio: 'inherit',
       reject: false,

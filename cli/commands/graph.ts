@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { renderGraph } from '../plan/graph.js';
-import { loadTopology } from '../plan/load.js';
 import type { Command } from './command.js';
 import { oneOf } from './choices.js';
 import { usageError } from './usage-error.js';
@@ -11,6 +9,8 @@ export const graphCommand: Command = {
   usage: 'graph <topology.yaml> [--format text|mermaid|dot]',
   options: { format: { type: 'string', short: 'f', description: 'text (default), mermaid or dot' } },
   async run({ values, positionals }, io) {
+    const { renderGraph } = await import('../plan/graph.js');
+    const { loadTopology } = await import('../plan/load.js');
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     const format = oneOf(values.format, ['text', 'mermaid', 'dot'], '--format') ?? 'text';

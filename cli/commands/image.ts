@@ -1,5 +1,3 @@
-import { buildNodeImage } from '../image/build-image.js';
-import { hostAgentBundle } from '../runtime/spawn-detached.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
 
@@ -19,6 +17,8 @@ export const imageCommand: Command = {
     ...jsonOption,
   },
   async run({ values, positionals }, io) {
+    const { buildNodeImage } = await import('../image/build-image.js');
+    const { hostAgentBundle } = await import('../runtime/spawn-detached.js');
     const [sub, ...extra] = positionals;
     if (sub !== 'build' || extra.length > 0)
       throw usageError(this, sub ? `unknown image subcommand ${JSON.stringify(sub)}; expected build` : 'expected the subcommand build');

@@ -1,4 +1,4 @@
-import { inspectLab, listLabSummaries, type LabView } from '../lab/inspect.js';
+import type { LabView } from '../lab/inspect.js';
 import { renderTable, type Column } from '../output/table.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
@@ -9,6 +9,7 @@ export const inspectCommand: Command = {
   usage: 'inspect [lab] [--routes] [--json]',
   options: { routes: { type: 'boolean', description: 'also print every node’s routes and rules' }, ...jsonOption },
   async run({ values, positionals }, io) {
+    const { inspectLab, listLabSummaries } = await import('../lab/inspect.js');
     if (positionals.length > 1) throw usageError(this, 'expected at most one lab');
     const [lab] = positionals;
     if (!lab) {

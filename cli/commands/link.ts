@@ -1,5 +1,4 @@
-import { LabSession } from '../lab/session.js';
-import { linkParams, type LinkParams } from '../topology/schema.js';
+import type { LinkParams } from '../topology/schema.js';
 import { requireRoot } from '../util/root.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
@@ -21,6 +20,8 @@ export const linkCommand: Command = {
     ...jsonOption,
   },
   async run({ values, positionals }, io) {
+    const { LabSession } = await import('../lab/session.js');
+    const { linkParams } = await import('../topology/schema.js');
     const [verb, lab, a, b] = positionals;
     if (verb !== 'set' || !lab || !a || !b || positionals.length !== 4) throw usageError(this, 'expected: link set <lab> <node-a> <node-b> [parameters]');
     requireRoot('changing a link');

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { AgentEvent } from '../../shared/control/messages.js';
 import { DmmlabError } from '../errors.js';
-import { LabSession } from '../lab/session.js';
 import { formatEvent } from '../output/format-event.js';
 import type { Plan } from '../plan/types.js';
-import { readState } from '../state/journal.js';
 import { nodeLog, nodeOutput } from '../state/paths.js';
 import { jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
@@ -20,6 +18,8 @@ export const logsCommand: Command = {
     ...jsonOption,
   },
   async run({ values, positionals }, io) {
+    const { LabSession } = await import('../lab/session.js');
+    const { readState } = await import('../state/journal.js');
     const [lab, node] = positionals;
     if (!lab || positionals.length > 2) throw usageError(this, 'expected a lab and optionally a node');
     const state = await readState(lab);

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { runScenario } from '../run/run-scenario.js';
 import { formatEvent } from '../output/format-event.js';
 import { renderTable } from '../output/table.js';
 import { emit, jsonOption, type Command } from './command.js';
@@ -27,6 +26,7 @@ export const runCommand: Command = {
     ...jsonOption,
   },
   async run({ values, positionals }, io) {
+    const { runScenario } = await import('../run/run-scenario.js');
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one scenario file');
     const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');

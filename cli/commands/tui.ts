@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { importTui } from '../tui/import-tui.js';
-import { createScenarioStepper } from '../run/scenario-stepper.js';
 import type { Command } from './command.js';
 import { usageError } from './usage-error.js';
 import { oneOf } from './choices.js';
@@ -19,6 +17,8 @@ export const tuiCommand: Command = {
     name: { type: 'string', description: 'lab name for a topology file (default: the topology name)' },
   },
   async run({ values, positionals }, io) {
+    const { importTui } = await import('../tui/import-tui.js');
+    const { createScenarioStepper } = await import('../run/scenario-stepper.js');
     const [target, scenario] = positionals;
     if (!target || positionals.length > 2) throw usageError(this, 'expected a topology file or a lab name, and optionally a scenario file');
     const runtime = oneOf(values.runtime, RUNTIME_NAMES, '--runtime');

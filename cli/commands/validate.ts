@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { loadTopology } from '../plan/load.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
 
@@ -9,6 +8,7 @@ export const validateCommand: Command = {
   usage: 'validate <topology.yaml> [--json]',
   options: { ...jsonOption },
   async run({ positionals }, io) {
+    const { loadTopology } = await import('../plan/load.js');
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     const { plan } = await loadTopology(path.resolve(file));
