@@ -10,6 +10,12 @@ export interface LoadOptions {
   lab?: string;
   /** Mobility settings that override the topology's (a scenario's, or the command line's). */
   mobility?: Partial<MobilitySettings>;
+  /**
+   * Plan what is derived per node (static routes, sysctls; default true).
+   * Routes take a shortest-path search per node, which grows with the square
+   * of the lab; `validate` leaves them to deploy.
+   */
+  derived?: boolean;
 }
 
 export interface LoadedTopology {
@@ -45,7 +51,7 @@ function finish(parsed: Topology, source: SourceMap, opts: LoadOptions): LoadedT
     });
   }
   if (issues.length > 0) throw new InputError(issues);
-  return { topology, plan: resolve(topology, source, opts.lab), source };
+  return { topology, plan: resolve(topology, source, opts.lab, { derived: opts.derived ?? true }), source };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -1,10 +1,10 @@
 import { InputError, type InputIssue } from '../errors.js';
 import type { SourceMap } from '../input/load-yaml.js';
 import { formatPath } from '../input/load-yaml.js';
-import { formatAddress, formatPrefix, hostAddress, overlaps, parseAddress, parsePrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
+import { formatAddress, formatPrefix, hostAddress, mask, overlaps, parseAddress, parsePrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
 import type { LinkParams, Topology } from '../topology/schema.js';
 import { macFor, netnsName } from './names.js';
-import { computeRoutes } from './routes.js';
+import { planRoutes } from './routes.js';
 import { sysctlsFor } from './sysctls.js';
 import type { Plan, PlanInterface, PlanLink, PlanNetwork, PlanNode } from './types.js';
 
@@ -27,10 +27,10 @@ const ANCHOR_LEN = 56;
 
 /**
  * Turns a checked topology into a plan: namespace and interface names, MACs,
- * addresses, routes and sysctls. Pure: the same topology gives the same plan.
+ * addresses, and (unless `derived` is false) routes and sysctls. Pure: the same topology gives the same plan.
  * Throws InputError if planned and explicit addresses collide.
  */
-export function resolve(t: Topology, source: SourceMap, labOverride?: string): Plan {
+export function resolve(t: Topology, source: SourceMap, labOverride?: string, opts: { derived?: boolean } = {}): Plan {
   const lab = labOverride ?? t.name;
   const issues: InputIssue[] = [];
   const issue = (path: (string | number)[], found: string, expected: string) => {
@@ -38,13 +38,16 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: formatPath(path), found, expected });
   };
 
-  // Networks, their pools, and which node is their LM and HAA.
+  // Networks, their pools, and which node is their LM and HAA (by default the first node of the network with the role).
+  const firstWith = new Map<string, string>(); // "network|role" -> node
+  for (const [name, x] of Object.entries(t.nodes)) {
+    for (const role of x.roles) if (!firstWith.has(`${x.network}|${role}`)) firstWith.set(`${x.network}|${role}`, name);
+  }
   const networks: PlanNetwork[] = Object.entries(t.networks).map(([name, n]) => {
     const prefix = parsePrefix(n.prefix);
     const pool = n.pool ? parsePrefix(n.pool) : subPrefix(prefix, prefix.len + 1, 1);
-    const inNet = (role: 'lm' | 'haa') => Object.entries(t.nodes).find(([, x]) => x.network === name && x.roles.includes(role))?.[0];
-    const lm = n.lm ?? inNet('lm');
-    const haa = n.haa ?? inNet('haa');
+    const lm = n.lm ?? firstWith.get(`${name}|lm`);
+    const haa = n.haa ?? firstWith.get(`${name}|haa`);
     return {
       name,
       prefix: formatPrefix(prefix),
@@ -64,10 +67,12 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     else used.set(addr, formatPath(path));
   };
   const nodeIndex = new Map<string, number>();
+  const nodeCount = new Map<string, number>();
   const mrIndex = new Map<string, number>();
   const mrCount = new Map<string, number>();
   for (const [name, n] of Object.entries(t.nodes)) {
-    const i = [...nodeIndex.entries()].filter(([m]) => t.nodes[m]?.network === n.network).length + 1;
+    const i = (nodeCount.get(n.network) ?? 0) + 1;
+    nodeCount.set(n.network, i);
     nodeIndex.set(name, i);
     if (n.roles.includes('mr')) {
       const j = mrCount.get(n.network) ?? 0;
@@ -75,9 +80,10 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
       mrCount.set(n.network, j + 1);
     }
   }
+  const prefixOf = new Map(networks.map((n) => [n.name, { prefix: parsePrefix(n.prefix), pool: parsePrefix(n.pool) }]));
   const nodes: PlanNode[] = Object.entries(t.nodes).map(([name, n]) => {
     const net = netByName.get(n.network) as PlanNetwork;
-    const prefix = parsePrefix(net.prefix);
+    const { prefix, pool } = prefixOf.get(n.network)!;
     const idx = nodeIndex.get(name) as number;
     const isMn = n.roles.includes('mn');
     const node: PlanNode = {
@@ -98,7 +104,6 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     if (n.roles.includes('mr')) {
       node.tunnelEndpoint = formatAddress(hostAddress(subPrefix(prefix, 64, TUNNEL_ENDPOINT_SUBNET), idx));
       claim(node.tunnelEndpoint, ['nodes', name]);
-      const pool = parsePrefix(net.pool);
       const count = mrCount.get(n.network) ?? 1;
       const bits = Math.ceil(Math.log2(Math.max(count, 1)));
       const len = Math.max(ANCHOR_LEN, pool.len + bits);
@@ -114,14 +119,18 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
   const linkCount = new Map<string, number>();
   const poolsHit = new Set<string>();
   let nextIndex = FIRST_IFINDEX;
+  const ifNames = new Map<string, Set<string>>(); // node -> interface names taken
   const addIface = (node: PlanNode, name: string, peer: string, iface: Omit<PlanInterface, 'name' | 'peer' | 'ifindex'>, peerIface: string) => {
     node.interfaces.push({ ...iface, name, ifindex: nextIndex++, peer: { node: peer, iface: peerIface } });
+    (ifNames.get(node.name) ?? ifNames.set(node.name, new Set()).get(node.name)!).add(name);
   };
   const nextName = (node: PlanNode, peer: string) => {
+    const taken = ifNames.get(node.name);
     let name = peer;
-    for (let i = 2; node.interfaces.some((x) => x.name === name); i++) name = `${peer}${i}`;
+    for (let i = 2; taken?.has(name); i++) name = `${peer}${i}`;
     return name;
   };
+  const poolHolding = poolFinder(networks.map((n) => ({ name: n.name, pool: prefixOf.get(n.name)!.pool })));
   t.links.forEach((l, i) => {
     const [aName, bName] = l.endpoints;
     const a = nodeByName.get(aName) as PlanNode;
@@ -132,8 +141,9 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
     else {
       const k = linkCount.get(net.name) ?? 0;
       linkCount.set(net.name, k + 1);
-      subnet = subPrefix(parsePrefix(net.prefix), 64, FIRST_LINK_SUBNET + k);
-      const pool = networks.find((n) => overlaps(parsePrefix(n.pool), subnet));
+      subnet = subPrefix(prefixOf.get(net.name)!.prefix, 64, FIRST_LINK_SUBNET + k);
+      const hit = poolHolding(subnet);
+      const pool = hit ? netByName.get(hit) : undefined;
       if (pool && !poolsHit.has(pool.name)) {
         poolsHit.add(pool.name);
         issue(
@@ -187,9 +197,10 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string): P
   }
   if (issues.length > 0) throw new InputError(issues);
 
-  for (const node of nodes) {
-    node.routes = computeRoutes(node, nodes, links, networks);
-    node.sysctls = sysctlsFor(node);
+  // Per-node settings derived from the rest (routes, sysctls) are what deploy needs; validate can leave them out.
+  if (opts.derived !== false) {
+    planRoutes(nodes, links, networks);
+    for (const node of nodes) node.sysctls = sysctlsFor(node);
   }
 
   const addressOf = (n: string | undefined) => (n ? nodeByName.get(n)?.loopback : undefined);
@@ -239,4 +250,31 @@ function linkParamsOf(l: LinkParams): LinkParams {
   if (l.rate !== undefined) p.rate = l.rate;
   if (l.mtu !== undefined) p.mtu = l.mtu;
   return p;
+}
+
+/**
+ * The network whose home-prefix pool overlaps a prefix, in a few map lookups:
+ * pools are indexed by their length, so a link subnet is looked up once per
+ * distinct pool length instead of against every pool (what keeps planning
+ * linear in the number of networks).
+ */
+function poolFinder(pools: readonly { name: string; pool: Prefix }[]): (p: Prefix) => string | undefined {
+  const byLength = new Map<number, Map<bigint, string>>();
+  for (const { name, pool } of pools) {
+    const m = byLength.get(pool.len) ?? byLength.set(pool.len, new Map()).get(pool.len)!;
+    if (!m.has(pool.addr)) m.set(pool.addr, name);
+  }
+  const lengths = [...byLength.keys()].sort((a, b) => a - b).map((len) => ({ len, mask: mask(len), pools: byLength.get(len)! }));
+  return (p) => {
+    for (const { len, mask: m, pools: byAddr } of lengths) {
+      // A pool no longer than the prefix holds it; a longer one lies inside it.
+      if (len <= p.len) {
+        const hit = byAddr.get(p.addr & m);
+        if (hit !== undefined) return hit;
+      } else {
+        for (const [addr, name] of byAddr) if (overlaps({ addr, len }, p)) return name;
+      }
+    }
+    return undefined;
+  };
 }

@@ -30,13 +30,23 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   const netPrefixes = new Map<string, Prefix>();
   /** Home-prefix pool of each network: explicit, or the upper half of its prefix (as resolve plans it). */
   const pools = new Map<string, Prefix>();
+  const overlapping = overlapsWithEarlier(
+    Object.entries(t.networks).map(([name, net]) => {
+      try {
+        return { name, p: parsePrefix(net.prefix) };
+      } catch {
+        return { name, p: undefined };
+      }
+    }),
+  );
   for (const [name, net] of Object.entries(t.networks)) {
     const p = prefixOrIssue(net.prefix, ['networks', name, 'prefix'], add);
     if (!p) continue;
     if (p.len > 52)
       add(['networks', name, 'prefix'], `/${p.len}`, 'a prefix of length /52 or shorter (links, node addresses and home prefixes are planned inside it)');
-    for (const [other, q] of netPrefixes) {
-      if (overlaps(p, q))
+    for (const other of overlapping.get(name) ?? []) {
+      const q = netPrefixes.get(other);
+      if (q)
         add(['networks', name, 'prefix'], `${net.prefix}, which overlaps network ${other} (${formatPrefix(q)})`, 'a prefix disjoint from every other network');
     }
     netPrefixes.set(name, p);
@@ -107,6 +117,10 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   }
 
   // Networks' LM and HAA: explicit ones exist and have the role; MR networks have both.
+  const withRole = new Map<string, string[]>(); // "network|role" -> nodes, in file order
+  for (const [n, node] of Object.entries(nodes)) {
+    for (const r of node.roles) (withRole.get(`${node.network}|${r}`) ?? withRole.set(`${node.network}|${r}`, []).get(`${node.network}|${r}`)!).push(n);
+  }
   for (const [name, net] of Object.entries(t.networks)) {
     for (const role of ['lm', 'haa'] as const) {
       const chosen = net[role];
@@ -115,20 +129,20 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
         else if (!has(chosen, role)) add(['networks', name, role], `"${chosen}", which lacks role ${role}`, `a node with role ${role}`);
         continue;
       }
-      const mrs = Object.entries(nodes).filter(([, n]) => n.network === name && n.roles.includes('mr'));
+      const mrs = withRole.get(`${name}|mr`) ?? [];
       if (mrs.length === 0) continue;
-      const candidates = Object.entries(nodes).filter(([, n]) => n.network === name && n.roles.includes(role));
+      const candidates = withRole.get(`${name}|${role}`) ?? [];
       if (candidates.length === 0)
         add(
           ['networks', name],
-          `network ${name} has MR ${mrs.map(([n]) => n).join(', ')} but no ${role.toUpperCase()}`,
+          `network ${name} has MR ${mrs.join(', ')} but no ${role.toUpperCase()}`,
           `a node with role ${role} in network ${name}, or networks.${name}.${role} naming one`,
           'key',
         );
       else if (candidates.length > 1)
         add(
           ['networks', name],
-          `several nodes with role ${role} in ${name} (${candidates.map(([n]) => n).join(', ')})`,
+          `several nodes with role ${role} in ${name} (${candidates.join(', ')})`,
           `networks.${name}.${role} saying which one serves the network`,
           'key',
         );
@@ -240,8 +254,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     }
     const seen = new Set<string>([infra[0] as string]);
     const queue = [infra[0] as string];
-    while (queue.length) {
-      for (const m of adj.get(queue.shift() as string) ?? []) {
+    for (let head = 0; head < queue.length; head++) {
+      for (const m of adj.get(queue[head] as string) ?? []) {
         if (seen.has(m)) continue;
         seen.add(m);
         queue.push(m);
@@ -265,4 +279,31 @@ function prefixOrIssue(text: string, path: (string | number)[], add: (p: (string
     add(path, `"${text}"`, 'an IPv6 prefix such as 2001:db8:1::/48');
     return undefined;
   }
+}
+
+/**
+ * For each entry, the earlier entries (in the given order) whose prefix
+ * overlaps its own. Two prefixes overlap only when one holds the other, so a
+ * sweep over the prefixes sorted by address with a stack of the ones still
+ * open finds every pair without comparing each with all others.
+ */
+function overlapsWithEarlier(entries: readonly { name: string; p: Prefix | undefined }[]): Map<string, string[]> {
+  const order = new Map(entries.map((e, i) => [e.name, i]));
+  const sorted = entries
+    .filter((e): e is { name: string; p: Prefix } => e.p !== undefined)
+    .sort((a, b) => (a.p.addr < b.p.addr ? -1 : a.p.addr > b.p.addr ? 1 : a.p.len - b.p.len));
+  const end = (p: Prefix) => p.addr + (1n << BigInt(128 - p.len)) - 1n;
+  const open: { name: string; p: Prefix }[] = [];
+  const out = new Map<string, string[]>();
+  const pair = (a: string, b: string) => {
+    const [later, earlier] = (order.get(a) ?? 0) > (order.get(b) ?? 0) ? [a, b] : [b, a];
+    (out.get(later) ?? out.set(later, []).get(later)!).push(earlier);
+  };
+  for (const e of sorted) {
+    while (open.length > 0 && end(open[open.length - 1]!.p) < e.p.addr) open.pop();
+    for (const o of open) pair(e.name, o.name);
+    open.push(e);
+  }
+  for (const list of out.values()) list.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  return out;
 }

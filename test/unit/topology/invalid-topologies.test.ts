@@ -36,8 +36,8 @@ const cases: Case[] = [
   },
   { fixture: 'empty-file', line: 1, column: 1, path: '', found: ['empty file'], expected: ['YAML mapping'] },
   { fixture: 'comments-only', line: 1, column: 1, path: '', found: ['empty file'], expected: ['YAML mapping'] },
-  { fixture: 'duplicate-node-name', line: 9, column: 3, path: 'nodes.mr1', found: ['twice'], expected: ['each name once'] },
-  { fixture: 'duplicate-network-name', line: 6, column: 3, path: 'networks.net1', found: ['twice'], expected: ['each name once'] },
+  { fixture: 'duplicate-node-name', line: 9, column: 3, path: 'nodes.mr1', found: ['"mr1" a second time'], expected: ['each key once'] },
+  { fixture: 'duplicate-network-name', line: 6, column: 3, path: 'networks.net1', found: ['"net1" a second time'], expected: ['each key once'] },
 
   // The schema: keys, types, values
   {
