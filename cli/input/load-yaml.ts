@@ -45,7 +45,7 @@ export function parseYamlText<S extends z.ZodType>(file: string, text: string, s
   const value = fastLoad(text);
   if (value !== undefined && value !== null) {
     const parsed = schema.safeParse(value);
-    if (parsed.success) return { value: parsed.data as z.infer<S>, source: lazySourceMap(file, text) };
+    if (parsed.success) return { value: parsed.data, source: lazySourceMap(file, text) };
   }
   return parseWithPositions(file, text, schema);
 }
