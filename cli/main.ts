@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { captureCommand } from './commands/capture.js';
 import { cleanupCommand } from './commands/cleanup.js';
@@ -85,14 +86,20 @@ export async function main(argv: string[]): Promise<number> {
   const json = parsed.values.json === true;
   const controller = new AbortController();
   let interrupts = 0;
+  let interruptedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
+    interruptedBy ??= sig;
     if (interrupts > 1) process.exit(130);
     process.stderr.write(`\n${sig}: stopping (rolling back what is half done); press Ctrl-C again to quit at once\n`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A command that changes nothing keeps the default action: the signal ends the process at once.
+  const handles = cmd.interrupt !== 'exit';
+  if (handles) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, json, signal: controller.signal, progress: progressRenderer({ json }) };
   try {
     return await cmd.run(
@@ -100,7 +107,9 @@ export async function main(argv: string[]): Promise<number> {
       io,
     );
   } catch (e) {
-    return reportError(e, json);
+    const code = reportError(e, json);
+    // Ended by a signal (after rolling back): the shell's convention, 128 + the signal's number.
+    return interruptedBy && e instanceof DmmlabError && e.code === 'E_ABORTED' ? 128 + (constants.signals[interruptedBy] ?? 2) : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -35,6 +35,13 @@ export interface Command {
   /** Longer help: options, examples. */
   help?: string;
   options: Record<string, CommandOption>;
+  /**
+   * What Ctrl-C and SIGTERM do: `rollback` (default) aborts the command's
+   * signal so it undoes what it half made and ends; `exit` ends the process at
+   * once, for commands that change nothing (a long validate must not keep
+   * running after it is told to stop).
+   */
+  interrupt?: 'rollback' | 'exit';
   /** Returns the process exit code. */
   run(args: ParsedArgs, io: CommandIo): Promise<number>;
 }

@@ -5,6 +5,7 @@ import { usageError } from './usage-error.js';
 
 export const graphCommand: Command = {
   name: 'graph',
+  interrupt: 'exit',
   summary: 'draw a topology as text, Mermaid or Graphviz dot',
   usage: 'graph <topology.yaml> [--format text|mermaid|dot]',
   options: { format: { type: 'string', short: 'f', description: 'text (default), mermaid or dot' } },

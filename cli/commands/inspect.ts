@@ -5,6 +5,7 @@ import { usageError } from './usage-error.js';
 
 export const inspectCommand: Command = {
   name: 'inspect',
+  interrupt: 'exit',
   summary: 'list labs, or show one lab: nodes, roles, interfaces, addresses, routes, state',
   usage: 'inspect [lab] [--routes] [--json]',
   options: { routes: { type: 'boolean', description: 'also print every node’s routes and rules' }, ...jsonOption },

@@ -9,6 +9,7 @@ import { usageError } from './usage-error.js';
 
 export const logsCommand: Command = {
   name: 'logs',
+  interrupt: 'exit',
   summary: "show a node agent's log (its events, signalling and errors)",
   usage: 'logs <lab> [node] [--follow] [--kind PREFIX] [--json]',
   help: 'Without a node, merges every agent’s log in time order. --kind mh. shows only signalling, --kind route. only route changes.',

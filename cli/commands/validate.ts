@@ -4,6 +4,7 @@ import { usageError } from './usage-error.js';
 
 export const validateCommand: Command = {
   name: 'validate',
+  interrupt: 'exit',
   summary: 'check a topology file without deploying it',
   usage: 'validate <topology.yaml> [--routes] [--json]',
   help: 'Checks the file and plans the lab (names, addresses, links). Static routes are planned at deploy; --routes plans them here too and counts them (a search per node: slow for labs of thousands of nodes).',

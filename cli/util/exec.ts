@@ -48,7 +48,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     stderr: String(r.stderr ?? ''),
     durationMs: performance.now() - started,
   };
-  if (r.isCanceled) throw new DmmlabError('E_ABORTED', `${result.command}: cancelled`);
+  if (r.isCanceled) throw new DmmlabError('E_ABORTED', `${brief(argv)}: cancelled`);
   if (r.timedOut) throw new DmmlabError('E_TIMEOUT', `${result.command}: timed out after ${opts.timeoutMs} ms`);
   if (r.failed && r.exitCode === undefined) {
     throw new DmmlabError('E_ENV', `${file}: could not start (${r.shortMessage})`, { cause: r.cause });
@@ -87,4 +87,10 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   });
   await Promise.all(workers);
   return results;
+}
+
+/** A command line short enough for a message: its first words (sysctl lists and scripts elided). */
+function brief(argv: readonly string[]): string {
+  const text = argv.map((a) => (a.includes('\n') ? '<script>' : a)).join(' ');
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
