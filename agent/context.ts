@@ -25,6 +25,8 @@ export interface AgentContext {
   exec: CommandRunner;
   /** Carrier changes on access links (AR) or radios (MN). */
   onCarrier(listener: (iface: string, carrier: boolean) => void): void;
+  /** Any address added, changed or removed in the node (the MN watches its home addresses). */
+  onAddressChange(listener: () => void): void;
   /** Timers that die with the agent. */
   timers: Timers;
 }

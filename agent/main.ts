@@ -1,15 +1,20 @@
 import { parseArgs } from 'node:util';
-import { Agent, AGENT_VERSION } from './agent.js';
+import { AgentHost } from './host.js';
+import { localIo } from './io/local-io.js';
+import { AGENT_VERSION, NodeAgent } from './node-agent.js';
 
-// The dmmlab node agent. Started by the orchestrator inside a node:
-//   node agent.mjs --lab LAB --node NODE --socket /run/dmmlab/LAB/agents/NODE.sock --log /run/dmmlab/LAB/logs/NODE.log
-// It listens on the socket (JSON lines, docs/protocol.md) and waits for `configure`.
+// The dmmlab agent. Two ways to run it (docs/architecture.md, "Node cost"):
+//   inside one node:   agent.mjs --lab LAB --node NODE --socket /run/dmmlab/LAB/agents/NODE.sock --log /run/dmmlab/LAB/logs/NODE.log
+//   as a lab's host:   agent.mjs --lab LAB --host /run/dmmlab/LAB/agents/host.sock
+// A node agent listens on its socket (JSON lines, docs/protocol.md) and waits for `configure`;
+// a host waits for `node.add` (shared/control/host-messages.ts) and then serves each node the same way.
 const { values } = parseArgs({
   options: {
     lab: { type: 'string' },
     node: { type: 'string' },
     socket: { type: 'string' },
     log: { type: 'string' },
+    host: { type: 'string' },
     version: { type: 'boolean' },
   },
 });
@@ -17,17 +22,43 @@ if (values.version) {
   process.stdout.write(`dmmlab-agent ${AGENT_VERSION} (node ${process.version})\n`);
   process.exit(0);
 }
-if (!values.lab || !values.node || !values.socket) {
-  process.stderr.write('usage: agent.mjs --lab LAB --node NODE --socket PATH [--log FILE]\n');
+const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+
+if (values.lab && values.host) {
+  // native/ifname-shim.c is loaded by now; the programs the host starts in nodes need none of it.
+  delete process.env.LD_PRELOAD;
+  const host = new AgentHost({ lab: values.lab, socket: values.host });
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    // Stopping must not hang the process: whatever is not stopped within 3 s dies with it.
+    setTimeout(() => process.exit(code), 3000).unref();
+    void host.shutdown().finally(() => process.exit(code));
+  };
+  process.on('SIGTERM', () => exit(0));
+  process.on('SIGINT', () => exit(0));
+  process.on('unhandledRejection', (e) => process.stderr.write(`agent host: unhandled rejection: ${errorText(e)}\n`));
+  process.on('uncaughtException', (e) => {
+    process.stderr.write(`agent host: ${errorText(e)}\n`);
+    host.crashed(errorText(e));
+    exit(70);
+  });
+  await host.listen();
+} else if (values.lab && values.node && values.socket) {
+  const agent = new NodeAgent({ lab: values.lab, node: values.node, socket: values.socket, io: localIo(), ...(values.log ? { log: values.log } : {}) });
+  const exit = (code: number) => void agent.stop(code).finally(() => process.exit(code));
+  agent.onShutdown = exit;
+  process.on('SIGTERM', () => exit(0));
+  process.on('SIGINT', () => exit(0));
+  process.on('unhandledRejection', (e) => agent.events.log('error', `unhandled rejection: ${errorText(e)}`));
+  process.on('uncaughtException', (e) => {
+    agent.events.emit('agent.crashed', { message: errorText(e) });
+    process.stderr.write(`dmmlab agent ${values.node}: ${errorText(e)}\n`);
+    exit(70);
+  });
+  await agent.start();
+} else {
+  process.stderr.write('usage: agent.mjs --lab LAB --node NODE --socket PATH [--log FILE]\n       agent.mjs --lab LAB --host PATH\n');
   process.exit(2);
 }
-const agent = new Agent({ lab: values.lab, node: values.node, socket: values.socket, ...(values.log ? { log: values.log } : {}) });
-process.on('SIGTERM', () => void agent.shutdown(0));
-process.on('SIGINT', () => void agent.shutdown(0));
-process.on('unhandledRejection', (e) => agent.events.log('error', `unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-process.on('uncaughtException', (e) => {
-  agent.events.emit('agent.crashed', { message: e.stack ?? e.message });
-  process.stderr.write(`dmmlab agent ${values.node}: ${e.stack ?? e.message}\n`);
-  void agent.shutdown(70);
-});
-await agent.start();

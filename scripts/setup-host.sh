@@ -6,6 +6,7 @@
 #   docker.io debootstrap          the Docker runtime and its offline node image
 #   qemu-system-x86 busybox-static cpio  the VM runner for kernels without ip6tnl/netem
 #   tmux                           the real-terminal TUI test
+#   gcc libc6-dev                  compiles native/ (the agent host's helper) during npm ci
 set -eu
 if [ "$(id -u)" -ne 0 ]; then echo "setup-host.sh: run as root (sudo scripts/setup-host.sh)" >&2; exit 3; fi
 export DEBIAN_FRONTEND=noninteractive
@@ -13,5 +14,6 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   iproute2 iputils-ping tcpdump radvd tshark procps util-linux kmod \
-  docker.io debootstrap qemu-system-x86 busybox-static cpio xz-utils zstd tmux ca-certificates >/dev/null
+  docker.io debootstrap qemu-system-x86 busybox-static cpio xz-utils zstd tmux ca-certificates \
+  gcc libc6-dev >/dev/null
 echo "setup-host.sh: host packages installed"

@@ -3,6 +3,7 @@ import type { FlowSpec } from '../../shared/control/flow-spec.js';
 import { flowHash } from '../../shared/flow-format.js';
 import type { AgentContext } from '../context.js';
 import type { CommandRunner } from '../util/process.js';
+import type { NodeSockets } from '../io/node-io.js';
 import { flowEventFields, type FlowReport, type FlowStarted } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
 import { IcmpEcho } from './icmp-echo.js';
@@ -38,9 +39,10 @@ interface Entry {
   final?: FlowReport;
 }
 
-/** What a runner gets from its node: how to run programs there (ping). */
+/** What a runner gets from its node: how to run programs there (ping) and open sockets there. */
 interface FlowIo {
   runner: CommandRunner;
+  sockets: NodeSockets;
 }
 
 type RunnerFactory = (spec: FlowSpec, wireId: number, hooks: FlowHooks, io: FlowIo) => Promise<FlowRunner>;
@@ -52,9 +54,10 @@ function need<T>(v: T | undefined, what: string, spec: FlowSpec): T {
 
 /** Generators and receivers by kind and role: a registry, not an if-chain. */
 const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory> = {
-  'udp-sender': (s, wireId, hooks) =>
+  'udp-sender': (s, wireId, hooks, io) =>
     UdpSender.open(
       {
+        sockets: io.sockets,
         wireId,
         destination: need(s.address, 'an address (the destination)', s),
         port: need(s.port, 'a port', s),
@@ -65,10 +68,11 @@ const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory
       },
       hooks,
     ),
-  'udp-receiver': (s, wireId, hooks) => UdpReceiver.open({ wireId, address: s.address, port: s.port ?? 0 }, hooks),
-  'tcp-sender': (s, wireId, hooks) =>
+  'udp-receiver': (s, wireId, hooks, io) => UdpReceiver.open({ sockets: io.sockets, wireId, address: s.address, port: s.port ?? 0 }, hooks),
+  'tcp-sender': (s, wireId, hooks, io) =>
     TcpSender.open(
       {
+        sockets: io.sockets,
         wireId,
         destination: need(s.address, 'an address (the destination)', s),
         port: need(s.port, 'a port', s),
@@ -78,11 +82,12 @@ const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory
       },
       hooks,
     ),
-  'tcp-receiver': (s, wireId, hooks) => TcpReceiver.open({ wireId, address: s.address, port: s.port ?? 0 }, hooks),
+  'tcp-receiver': (s, wireId, hooks, io) => TcpReceiver.open({ sockets: io.sockets, wireId, address: s.address, port: s.port ?? 0 }, hooks),
   'icmp-sender': (s, _wireId, hooks, io) =>
     IcmpEcho.open(
       {
         runner: io.runner,
+        sockets: io.sockets,
         destination: need(s.address, 'an address (the destination)', s),
         source: s.source,
         rate: s.rate || DEFAULTS.icmp.rate,
@@ -107,7 +112,10 @@ const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory
 export class FlowManager {
   private readonly flows = new Map<string, Entry>();
 
-  constructor(private readonly ctx: AgentContext) {}
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly io: FlowIo,
+  ) {}
 
   /** Starts a flow; rejects when the id runs already or the sockets cannot be opened. */
   async start(spec: FlowSpec): Promise<FlowStarted> {
@@ -119,7 +127,7 @@ export class FlowManager {
     const e: Entry = { spec, wireId: flowHash(spec.id), runner: undefined, state: 'starting', startedAt: monoMs(), interval: {}, timers: [] };
     this.flows.set(spec.id, e);
     try {
-      e.runner = await factories[`${spec.kind}-${spec.role}`](spec, e.wireId, this.hooks(e), { runner: this.ctx.exec });
+      e.runner = await factories[`${spec.kind}-${spec.role}`](spec, e.wireId, this.hooks(e), this.io);
     } catch (err) {
       this.flows.delete(spec.id);
       if (old) this.flows.set(spec.id, old);

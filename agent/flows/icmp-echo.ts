@@ -3,7 +3,7 @@ import type { CommandRunner, LineProcess } from '../util/process.js';
 import { FlowStats, SendMeter } from './flow-stats.js';
 import type { FlowEndpoints } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
-import { kernelSource } from './sockets.js';
+import type { NodeSockets } from '../io/node-io.js';
 
 const START_TIMEOUT_MS = 5000;
 const STOP_GRACE_MS = 2000;
@@ -11,6 +11,8 @@ const STOP_GRACE_MS = 2000;
 export interface IcmpEchoOptions {
   /** Runs ping in the node. */
   runner: CommandRunner;
+  /** Opens the flow's sockets in the node. */
+  sockets: NodeSockets;
   destination: string;
   /** Source address (`ping -I`); default: the one the kernel picks now. */
   source?: string;
@@ -78,7 +80,7 @@ export class IcmpEcho implements FlowRunner {
   ) {}
 
   static async open(opts: IcmpEchoOptions, hooks: FlowHooks): Promise<IcmpEcho> {
-    const source = opts.source ?? (await kernelSource(opts.destination));
+    const source = opts.source ?? (await opts.sockets.kernelSource(opts.destination));
     const echo = new IcmpEcho({ ...opts, source }, hooks);
     await echo.spawn();
     return echo;
@@ -171,7 +173,7 @@ export class IcmpEcho implements FlowRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     const proc = this.proc;
-    if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+    if (!proc || proc.child.exited) return;
     // SIGINT: ping prints its summary (transmitted, received) and exits.
     proc.kill('SIGINT');
     const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);

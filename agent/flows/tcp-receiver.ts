@@ -1,3 +1,4 @@
+import type { NodeSockets } from '../io/node-io.js';
 import net from 'node:net';
 import { monoMs } from '../../shared/clock.js';
 import { FLOW_HEADER_BYTES, decodeFlowHeader, type FlowHeader } from '../../shared/flow-format.js';
@@ -67,6 +68,8 @@ export class RecordCutter {
 }
 
 export interface TcpReceiverOptions {
+  /** Opens the flow's sockets in the node. */
+  sockets: NodeSockets;
   /** The flow id expected in each record. */
   wireId: number;
   /** Address to listen on (default the any address). */
@@ -104,12 +107,7 @@ export class TcpReceiver implements FlowRunner {
 
   static async open(opts: TcpReceiverOptions, hooks: FlowHooks): Promise<TcpReceiver> {
     const address = opts.address ?? '::';
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new Error(`cannot listen on [${address}]:${opts.port}: ${e.message}`)));
-      server.listen({ host: address, port: opts.port, exclusive: true }, () => resolve());
-    });
-    server.removeAllListeners('error');
+    const server = await opts.sockets.tcpListen(address, opts.port);
     const bound = server.address();
     return new TcpReceiver(server, address, typeof bound === 'object' && bound ? bound.port : opts.port, opts.wireId, hooks);
   }

@@ -5,7 +5,7 @@ import { SendMeter, errorCode } from './flow-stats.js';
 import type { FlowEndpoints } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
 import { Schedule } from './schedule.js';
-import { kernelSource } from './sockets.js';
+import type { NodeSockets } from '../io/node-io.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** How long `stop` lets the stream drain before it resets the connection. */
@@ -14,6 +14,8 @@ const CLOSE_GRACE_MS = 2000;
 const MAX_WRITE = 256 * 1024;
 
 export interface TcpSenderOptions {
+  /** Opens the flow's sockets in the node. */
+  sockets: NodeSockets;
   /** The flow id carried in every record (hash of the flow name). */
   wireId: number;
   destination: string;
@@ -69,8 +71,8 @@ export class TcpSender implements FlowRunner {
   }
 
   static async open(opts: TcpSenderOptions, hooks: FlowHooks): Promise<TcpSender> {
-    const source = opts.source ?? (await kernelSource(opts.destination, opts.port));
-    const sock = net.connect({ host: opts.destination, port: opts.port, localAddress: source });
+    const source = opts.source ?? (await opts.sockets.kernelSource(opts.destination, opts.port));
+    const sock = opts.sockets.tcpConnect(opts.destination, opts.port, source);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         sock.destroy();

@@ -4,12 +4,14 @@ import { decodeFlowHeader } from '../../shared/flow-format.js';
 import { FlowStats } from './flow-stats.js';
 import type { FlowEndpoints } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
-import { bindUdp } from './sockets.js';
+import type { NodeSockets } from '../io/node-io.js';
 
 /** Receive buffer asked for, so a burst after a handover is not dropped by the socket (capped by net.core.rmem_max). */
 const RECV_BUFFER = 4 << 20;
 
 export interface UdpReceiverOptions {
+  /** Opens the flow's sockets in the node. */
+  sockets: NodeSockets;
   /** The flow id expected in each header; packets of other flows are counted as foreign and ignored. */
   wireId: number;
   /** Address to bind (default the any address, whose packets' destination is then unknown). */
@@ -43,7 +45,7 @@ export class UdpReceiver implements FlowRunner {
 
   static async open(opts: UdpReceiverOptions, hooks: FlowHooks): Promise<UdpReceiver> {
     const address = opts.address ?? '::';
-    const sock = await bindUdp(address, opts.port);
+    const sock = await opts.sockets.udp(address, opts.port);
     try {
       sock.setRecvBufferSize(RECV_BUFFER);
     } catch {

@@ -5,9 +5,11 @@ import { SendMeter, errorCode } from './flow-stats.js';
 import type { FlowEndpoints } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
 import { Schedule } from './schedule.js';
-import { bindUdp, kernelSource } from './sockets.js';
+import type { NodeSockets } from '../io/node-io.js';
 
 export interface UdpSenderOptions {
+  /** Opens the flow's sockets in the node. */
+  sockets: NodeSockets;
   /** The flow id carried in every packet (hash of the flow name). */
   wireId: number;
   destination: string;
@@ -56,8 +58,8 @@ export class UdpSender implements FlowRunner {
   }
 
   static async open(opts: UdpSenderOptions, hooks: FlowHooks): Promise<UdpSender> {
-    const source = opts.source ?? (await kernelSource(opts.destination, opts.port));
-    const sock = await bindUdp(source, 0);
+    const source = opts.source ?? (await opts.sockets.kernelSource(opts.destination, opts.port));
+    const sock = await opts.sockets.udp(source, 0);
     try {
       await new Promise<void>((resolve, reject) => {
         sock.once('error', (e) => reject(new Error(`cannot connect to [${opts.destination}]:${opts.port} from ${source}: ${e.message}`)));

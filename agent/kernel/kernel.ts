@@ -1,6 +1,4 @@
-import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
-import type { CommandRunner } from '../util/process.js';
+import type { CommandRunner, PipeProcess } from '../util/process.js';
 import type { EventBus } from '../events.js';
 
 export interface KernelFailure {
@@ -40,7 +38,7 @@ export interface KernelPort {
  * The agent never forwards a packet itself.
  */
 export class Kernel implements KernelPort {
-  private proc: ChildProcessByStdio<Writable, null, Readable> | undefined;
+  private proc: PipeProcess | undefined;
   private lineNo = 0;
   private pending: Pending[] = [];
   private stderrBuf = '';
@@ -54,14 +52,14 @@ export class Kernel implements KernelPort {
     private readonly runner: CommandRunner,
   ) {}
 
-  private ensure(): ChildProcessByStdio<Writable, null, Readable> {
+  private ensure(): PipeProcess {
     if (this.proc) return this.proc;
     const p = this.runner.pipe(['ip', '-6', '-force', '-batch', '-']);
     this.proc = p;
     this.lineNo = 0;
     p.stderr.setEncoding('utf8');
     p.stderr.on('data', (chunk: string) => this.onStderr(chunk));
-    p.on('exit', (code) => {
+    void p.exit.then(({ exitCode: code }) => {
       if (this.proc !== p) return;
       this.proc = undefined;
       const lost = this.pending;

@@ -9,6 +9,13 @@ import type { EventBus } from '../events.js';
  */
 const OBSERVER_DEBOUNCE_MS = 100;
 
+/**
+ * The capture buffer of an observer (KiB). It needs the first few packets of
+ * a flow its filter has not excluded yet, not a burst: tcpdump's default of
+ * 2 MiB per MR is kernel memory a lab of hundreds of MRs would pin for nothing.
+ */
+const OBSERVER_BUFFER_KIB = 64;
+
 /** What the observer should watch for (all prefixes as text, /64 or shorter). */
 export interface ObserverSpec {
   /** Native packets from these prefixes (mobile nodes attached here)... */
@@ -68,10 +75,13 @@ export class TrafficObserver {
     const old = this.proc;
     this.proc = undefined;
     if (filter) {
-      const proc = this.runner.lines(['tcpdump', '-l', '-nn', '-tt', '-q', '-i', 'any', '-Q', 'in', '--immediate-mode', filter], (line) => {
-        const s = parseSighting(line);
-        if (s) this.onSighting(s);
-      });
+      const proc = this.runner.lines(
+        ['tcpdump', '-l', '-nn', '-tt', '-q', '-B', String(OBSERVER_BUFFER_KIB), '-i', 'any', '-Q', 'in', '--immediate-mode', filter],
+        (line) => {
+          const s = parseSighting(line);
+          if (s) this.onSighting(s);
+        },
+      );
       this.proc = proc;
       void proc.done.then((r) => {
         if (this.proc === proc && r.exitCode !== 0 && r.signal === null)

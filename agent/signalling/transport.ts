@@ -1,4 +1,5 @@
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
+import type { NodeSockets } from '../io/node-io.js';
 import { canonical } from '../../shared/ipv6.js';
 import {
   MH_UDP_PORT,
@@ -54,7 +55,7 @@ export interface SignallingPort {
  * with their acknowledgement by sender, kind and sequence number.
  */
 export class Signalling implements SignallingPort {
-  private readonly sockets = new Map<string, { socket: dgram.Socket; address: string }>();
+  private readonly bound = new Map<string, { socket: dgram.Socket; address: string }>();
   private readonly handlers: { match: (m: MhMessage) => boolean; handle: Handler }[] = [];
   private readonly pending = new Map<string, (m: Inbound) => void>();
   private readonly guard: ReplayGuard = createReplayGuard();
@@ -64,19 +65,17 @@ export class Signalling implements SignallingPort {
   constructor(
     private readonly events: EventBus,
     private readonly key: { spi: number; key: Uint8Array },
+    /** Opens the node's sockets (in its namespace). */
+    private readonly sockets: Pick<NodeSockets, 'udp'>,
   ) {}
 
   /** Listens on `address` (a global address, or `fe80::...%iface` for a link). */
   async listen(address: string): Promise<void> {
-    const socket = dgram.createSocket({ type: 'udp6', reuseAddr: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address, port: MH_UDP_PORT, exclusive: true }, () => resolve());
-    });
+    const socket = await this.sockets.udp(address, MH_UDP_PORT);
     const [bare, scope] = address.split('%') as [string, string | undefined];
     socket.on('message', (buf, rinfo) => this.receive(new Uint8Array(buf), rinfo.address, canonical(bare), scope));
     socket.on('error', (e) => this.events.log('error', `signalling socket ${address}: ${e.message}`));
-    this.sockets.set(scope ?? '', { socket, address: canonical(bare) });
+    this.bound.set(scope ?? '', { socket, address: canonical(bare) });
   }
 
   /**
@@ -88,7 +87,7 @@ export class Signalling implements SignallingPort {
    * node's own loopback, which no lab capture sees.
    */
   warmUp(): void {
-    const s = this.sockets.get('');
+    const s = this.bound.get('');
     if (!s) return;
     const msg: MhMessage = {
       type: 'PBU',
@@ -117,7 +116,7 @@ export class Signalling implements SignallingPort {
   /** Sends a message (its Timestamp and authentication are added here). */
   send(msg: MhMessage, to: string): void {
     const [dst, scope] = to.split('%') as [string, string | undefined];
-    const s = this.sockets.get(scope ?? '') ?? this.sockets.get('');
+    const s = this.bound.get(scope ?? '') ?? this.bound.get('');
     if (!s) throw new Error(`no signalling socket for ${to}`);
     const options = [
       ...msg.options.filter((o) => o.kind !== 'timestamp' && o.kind !== 'auth'),
@@ -221,7 +220,7 @@ export class Signalling implements SignallingPort {
   }
 
   close(): void {
-    for (const { socket } of this.sockets.values()) socket.close();
-    this.sockets.clear();
+    for (const { socket } of this.bound.values()) socket.close();
+    this.bound.clear();
   }
 }

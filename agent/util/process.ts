@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 
@@ -16,13 +16,37 @@ export interface CommandOutput {
   timedOut: boolean;
 }
 
+/** A started program as the agent holds it, however it was started. */
+export interface Child {
+  readonly pid: number | undefined;
+  /** Its stdin, stdout and stderr where piped (null where not). */
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Resolves once it has ended (a program that could not start ends at once, its error in `error`). */
+  readonly exit: Promise<ChildExit>;
+  /** Whether it has ended. */
+  readonly exited: boolean;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface ChildExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Why it could not be started. */
+  error?: string;
+}
+
+/** Starts argv with the streams asked for piped (the others on /dev/null). */
+export type Spawner = (argv: readonly string[], pipes: { stdin: boolean; stdout: boolean; stderr: boolean }) => Child;
+
 /**
  * How an agent runs programs in its node: to completion, line by line, or
  * as a long-lived child with pipes. The agent of a node that is its own
- * process (a container, a namespace it was started in) runs them as they
- * are; an agent serving a node from outside runs them entered into it
- * (`prefix`, e.g. nsenter). Roles and services take one of these, never
- * child_process itself, so tests give them a fake.
+ * process (a container, a namespace it was started in) starts them itself
+ * (nodeSpawner); an agent host serving many nodes starts them inside each
+ * node's namespace (agent/io/netns-io.ts). Roles and services take one of
+ * these, never child_process itself, so tests give them a fake.
  */
 export interface CommandRunner {
   /** Runs argv to completion (never throws); optional stdin text and timeout. */
@@ -30,47 +54,87 @@ export interface CommandRunner {
   /** A long-running command whose stdout is delivered line by line. */
   lines(argv: readonly string[], onLine: (line: string) => void): LineProcess;
   /** A long-running command with stdin and stderr piped (`ip -batch -`). */
-  pipe(argv: readonly string[]): ChildProcessByStdio<Writable, null, Readable>;
+  pipe(argv: readonly string[]): PipeProcess;
 }
 
-/** Runs commands directly, or behind `prefix` (an nsenter into another node's namespace). */
-export function commandRunner(prefix: readonly string[] = []): CommandRunner {
+/** A long-running command fed on stdin, its stderr read. */
+export interface PipeProcess {
+  stdin: Writable;
+  stderr: Readable;
+  exit: Promise<ChildExit>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Programs started with node:child_process, behind an optional `prefix` (e.g. nsenter). */
+export function nodeSpawner(prefix: readonly string[] = []): Spawner {
+  return (argv, pipes) => {
+    const [file, ...args] = [...prefix, ...argv];
+    const child = spawn(file as string, args, { stdio: [pipes.stdin ? 'pipe' : 'ignore', pipes.stdout ? 'pipe' : 'ignore', pipes.stderr ? 'pipe' : 'ignore'] });
+    let exited = false;
+    const exit = new Promise<ChildExit>((resolve) => {
+      child.once('error', (e) => ((exited = true), resolve({ exitCode: null, signal: null, error: e.message })));
+      child.once('close', (exitCode, signal) => ((exited = true), resolve({ exitCode, signal })));
+    });
+    return {
+      pid: child.pid,
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exit,
+      get exited() {
+        return exited;
+      },
+      kill: (signal = 'SIGTERM') => void child.kill(signal),
+    };
+  };
+}
+
+/** Runs commands with `spawner` (default: node:child_process, as they are). */
+export function commandRunner(spawner: Spawner = nodeSpawner()): CommandRunner {
   return {
-    run: (argv, opts) => runCommand([...prefix, ...argv], opts),
-    lines: (argv, onLine) => spawnLines([...prefix, ...argv], onLine),
+    run: (argv, opts) => runCommand(spawner, argv, opts),
+    lines: (argv, onLine) => spawnLines(spawner, argv, onLine),
     pipe: (argv) => {
-      const [file, ...args] = [...prefix, ...argv];
-      return spawn(file as string, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+      const child = spawner(argv, { stdin: true, stdout: false, stderr: true });
+      return { stdin: child.stdin!, stderr: child.stderr!, exit: child.exit, kill: (s) => child.kill(s) };
     },
   };
 }
 
 /** Runs argv to completion (never throws); optional stdin text and timeout. */
-export function runCommand(argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CommandOutput> {
+export function runCommand(spawner: Spawner, argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CommandOutput> {
+  const child = spawner(argv, { stdin: opts.input !== undefined, stdout: true, stderr: true });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGTERM')), opts.timeoutMs);
+  if (opts.input !== undefined) {
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
+  }
+  return child.exit.then(async (r) => {
+    if (timer) clearTimeout(timer);
+    // Output still in the pipes arrives before they close.
+    await Promise.all([ended(child.stdout), ended(child.stderr)]);
+    return { exitCode: r.exitCode, signal: r.signal, stdout, stderr: r.error ? stderr + r.error : stderr, timedOut };
+  });
+}
+
+/** Resolves when a stream has delivered everything (or at once when there is none). */
+function ended(stream: Readable | null): Promise<void> {
+  if (!stream || stream.readableEnded || stream.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
-    const [file, ...args] = argv;
-    const child = spawn(file as string, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGTERM')), opts.timeoutMs);
-    child.on('error', (e) => {
-      if (timer) clearTimeout(timer);
-      resolve({ exitCode: null, signal: null, stdout, stderr: stderr + e.message, timedOut });
-    });
-    child.on('close', (exitCode, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ exitCode, signal, stdout, stderr, timedOut });
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
   });
 }
 
 /** A long-running command whose stdout is delivered line by line. */
 export interface LineProcess {
-  child: ChildProcess;
+  child: Pick<Child, 'pid' | 'stderr' | 'exited'>;
   /** Resolves when the process ends, with its exit code and the tail of its stderr. */
   done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   kill(signal?: NodeJS.Signals): void;
@@ -98,9 +162,8 @@ export async function catchesSignal(pid: number, signal: number, timeoutMs = 500
   }
 }
 
-export function spawnLines(argv: readonly string[], onLine: (line: string) => void): LineProcess {
-  const [file, ...args] = argv;
-  const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnLines(spawner: Spawner, argv: readonly string[], onLine: (line: string) => void): LineProcess {
+  const child = spawner(argv, { stdin: false, stdout: true, stderr: true });
   let buf = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -111,9 +174,9 @@ export function spawnLines(argv: readonly string[], onLine: (line: string) => vo
     }
   });
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-  const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.on('error', (e) => resolve({ exitCode: null, signal: null, stderr: stderr + e.message }));
-    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stderr }));
+  const done = child.exit.then(async (r) => {
+    await Promise.all([ended(child.stdout), ended(child.stderr)]);
+    return { exitCode: r.exitCode, signal: r.signal, stderr: r.error ? stderr + r.error : stderr };
   });
-  return { child, done, kill: (s: NodeJS.Signals = 'SIGTERM') => void child.kill(s) };
+  return { child, done, kill: (s: NodeJS.Signals = 'SIGTERM') => child.kill(s) };
 }

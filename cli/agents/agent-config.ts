@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';
-import type { AgentConfig } from '../../shared/control/agent-config.js';
+import type { AgentConfig, MobilityConfig } from '../../shared/control/agent-config.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { labDir } from '../state/paths.js';
 
@@ -14,9 +14,32 @@ export function newLabKey(): LabKey {
   return { key: randomBytes(32).toString('base64'), spi: randomInt(256, 0x7fffffff) };
 }
 
+/** The lab's part of every agent's configuration, built once per plan (every node gets the same object). */
+const mobilityOf = new WeakMap<Plan, MobilityConfig>();
+
+function labMobility(plan: Plan): MobilityConfig {
+  const known = mobilityOf.get(plan);
+  if (known) return known;
+  const m = plan.mobility;
+  const mobility: MobilityConfig = {
+    routeOptimization: m.routeOptimization,
+    mnMode: m.mnMode,
+    registerOnAttach: m.registerOnAttach,
+    newPrefixOnHandover: m.newPrefixOnHandover,
+    leaseLifetime: m.leaseLifetime,
+    bindingLifetime: m.bindingLifetime,
+    cacheLifetime: m.cacheLifetime,
+    handoverContextLifetime: m.handoverContextLifetime,
+    domain: m.domain,
+    mrs: m.mrs,
+    mns: m.mns.map((x) => ({ node: x.node, id: x.id, network: x.network, mac: x.mac })),
+  };
+  mobilityOf.set(plan, mobility);
+  return mobility;
+}
+
 /** What the orchestrator tells one node's agent (`configure`), from the plan. */
 export function agentConfigFor(plan: Plan, node: PlanNode, tunnelDriver: 'ip6tnl' | 'seg6', key: LabKey): AgentConfig {
-  const byName = new Map(plan.nodes.map((n) => [n.name, n]));
   const m = plan.mobility;
   return {
     lab: plan.lab,
@@ -27,19 +50,7 @@ export function agentConfigFor(plan: Plan, node: PlanNode, tunnelDriver: 'ip6tnl
     tunnelDriver,
     key: key.key,
     spi: key.spi,
-    mobility: {
-      routeOptimization: m.routeOptimization,
-      mnMode: m.mnMode,
-      registerOnAttach: m.registerOnAttach,
-      newPrefixOnHandover: m.newPrefixOnHandover,
-      leaseLifetime: m.leaseLifetime,
-      bindingLifetime: m.bindingLifetime,
-      cacheLifetime: m.cacheLifetime,
-      handoverContextLifetime: m.handoverContextLifetime,
-      domain: m.domain,
-      mrs: m.mrs,
-      mns: m.mns.map((x) => ({ node: x.node, id: x.id, network: x.network, mac: x.mac })),
-    },
+    mobility: labMobility(plan),
     access: node.roles.includes('ar')
       ? node.interfaces
           .filter((i) => i.kind === 'access')
@@ -52,7 +63,7 @@ export function agentConfigFor(plan: Plan, node: PlanNode, tunnelDriver: 'ip6tnl
       ? node.interfaces
           .filter((i) => i.kind === 'access')
           .map((i) => {
-            const ar = byName.get(i.peer.node);
+            const ar = plan.nodes.find((n) => n.name === i.peer.node);
             const arIf = ar?.interfaces.find((x) => x.name === i.peer.iface);
             return { iface: i.name, ar: i.peer.node, arAddress: ar?.loopback ?? '', arMac: arIf?.mac ?? '' };
           })

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { nodeLog, nodeOutput } from '../state/paths.js';
+import { agentHostOutput, nodeLog, nodeOutput } from '../state/paths.js';
 
 /** The last `n` lines of a file ('' if it cannot be read). */
 export async function lastLines(file: string, n = 15): Promise<string> {
@@ -13,10 +13,10 @@ export async function lastLines(file: string, n = 15): Promise<string> {
 
 /**
  * What a dead agent said last: the tail of its process output (start-up
- * errors, crash traces) and of its event log (its last events; an agent
- * killed by a signal writes only there).
+ * errors, crash traces; the agent host's, when one serves the node) and of
+ * its event log (its last events; an agent killed by a signal writes only there).
  */
 export async function agentLastWords(lab: string, node: string, n = 10): Promise<string> {
-  const [out, log] = await Promise.all([lastLines(nodeOutput(lab, node), n), lastLines(nodeLog(lab, node), n)]);
-  return [out, log].filter(Boolean).join('\n');
+  const [out, host, log] = await Promise.all([lastLines(nodeOutput(lab, node), n), lastLines(agentHostOutput(lab), n), lastLines(nodeLog(lab, node), n)]);
+  return [out, host, log].filter(Boolean).join('\n');
 }

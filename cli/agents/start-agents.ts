@@ -1,32 +1,47 @@
-import os from 'node:os';
-import { startWave } from '../../shared/control/roles.js';
+import { agentAtDeploy, startWave } from '../../shared/control/roles.js';
 import { DmmlabError } from '../errors.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Journal } from '../state/journal.js';
-import { agentSocket, nodeLog, nodeOutput } from '../state/paths.js';
+import type { LabState } from '../state/lab-state.js';
+import { agentSocket } from '../state/paths.js';
 import { mapLimit } from '../util/exec.js';
 import type { Progress } from '../util/progress.js';
 import { agentConfigFor, type LabKey } from './agent-config.js';
 import { AgentClient } from './agent-client.js';
+import { agentLauncher, type AgentLauncher } from './agent-launcher.js';
 import { agentLastWords } from './last-lines.js';
 
 export interface AgentStart {
   node: string;
   pid?: number;
-  /** From spawning the process to its hello on the control socket. */
+  /** From launching the agent to its hello on the control socket. */
   readyMs: number;
   /** Time the agent took to apply its configuration. */
   configureMs: number;
 }
 
+/** How a lab's agents run: one agent host, a process per node, or none started (agent/host.ts). */
+export type AgentHosting = 'shared' | 'per-node' | 'none';
+
+/** What configuring an agent needs besides the plan. */
+export interface AgentSecrets {
+  tunnelDriver: 'ip6tnl' | 'seg6';
+  key: LabKey;
+}
+
 /** How long an agent may take to say hello: generous for a loaded 2-core machine, strict enough to notice a dead one. */
 const READY_TIMEOUT_MS = 10_000;
 
+/** Nodes whose agent runs from deploy on (the others get theirs when a flow needs it: ROLE_INFO.agentAtDeploy). */
+export function deployAgentNodes(plan: Plan): PlanNode[] {
+  return plan.nodes.filter((n) => n.agent && agentAtDeploy(n.roles));
+}
+
 /**
- * Starts the agent of every node that runs one (after the links are up),
- * waits for each one's hello, and configures it. An agent that does not come
- * up fails the deploy with its node, the reason and its last output lines.
+ * Starts the agents that run from deploy on (after the links are up), waits
+ * for each one's hello, and configures it. An agent that does not come up
+ * fails the deploy with its node, the reason and its last output lines.
  */
 export async function startAgents(opts: {
   plan: Plan;
@@ -36,28 +51,35 @@ export async function startAgents(opts: {
   key: LabKey;
   progress: Progress;
   signal?: AbortSignal;
-}): Promise<AgentStart[]> {
-  const { plan, progress } = opts;
-  const nodes = plan.nodes.filter((n) => n.agent);
+}): Promise<{ hosting: AgentHosting; agents: AgentStart[] }> {
+  const { plan, progress, journal } = opts;
+  const nodes = deployAgentNodes(plan);
   progress.phase('agents', nodes.length);
-  // One agent per core at a time: started all at once on a small machine, each would take several
-  // times its own start-up (they compete for the CPU), and none would be ready within its budget.
-  // In waves, servers first: an MR registers its mobile nodes with the LM and asks the HAA for
-  // prefixes as soon as it is configured, so those must already answer (on a slow machine, or in
-  // the VM, an LM started after its MRs would miss their first registrations).
-  const results: AgentStart[] = [];
-  for (const wave of startWaves(nodes)) {
-    results.push(
-      ...(await mapLimit(wave, Math.max(2, os.cpus().length), async (node) => {
-        if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
-        const r = await startOne(plan, node, opts);
-        progress.tick();
-        return r;
-      })),
-    );
+  if (nodes.length === 0) {
+    progress.done();
+    return { hosting: 'none', agents: [] };
   }
-  progress.done();
-  return results;
+  const launcher = await agentLauncher({ lab: plan.lab, runtime: opts.runtime, resources: journal.current.resources, record: (r) => journal.record(r) });
+  try {
+    // In waves, servers first: an MR registers its mobile nodes with the LM and asks the HAA for
+    // prefixes as soon as it is configured, so those must already answer (on a slow machine, or in
+    // the VM, an LM started after its MRs would miss their first registrations).
+    const results: AgentStart[] = [];
+    for (const wave of startWaves(nodes)) {
+      results.push(
+        ...(await mapLimit(wave, launcher.concurrency, async (node) => {
+          if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
+          const r = await startAgent(launcher, plan, node, opts);
+          progress.tick();
+          return r;
+        })),
+      );
+    }
+    progress.done();
+    return { hosting: launcher.hosting, agents: results };
+  } finally {
+    launcher.close();
+  }
 }
 
 /** Start order: location managers and address allocators, then mobility and access routers, then the rest (ROLE_INFO's waves). */
@@ -70,29 +92,28 @@ export function startWaves(nodes: PlanNode[]): PlanNode[][] {
   return [...waves.keys()].sort((a, b) => a - b).map((w) => waves.get(w)!);
 }
 
-async function startOne(
+/** Launches one node's agent, waits for its hello and configures it. */
+export async function startAgent(
+  launcher: AgentLauncher,
   plan: Plan,
   node: PlanNode,
-  opts: { runtime: Runtime; journal: Journal; tunnelDriver: 'ip6tnl' | 'seg6'; key: LabKey },
+  opts: AgentSecrets & { runtime: Runtime; readyTimeoutMs?: number },
 ): Promise<AgentStart> {
   const lab = plan.lab;
-  const socket = agentSocket(lab, node.name);
-  const argv = opts.runtime.agentArgv(['--lab', lab, '--node', node.name, '--socket', socket, '--log', nodeLog(lab, node.name)]);
   const t0 = performance.now();
-  const resource = await opts.runtime.access(lab, node).spawnDetached(argv, nodeOutput(lab, node.name));
-  if (resource) await opts.journal.record([resource]);
   let client: AgentClient;
   try {
-    const pid = resource?.kind === 'process' ? resource.pid : undefined;
+    const { pid } = await launcher.launch(node);
     // An agent that dies at start fails the deploy at once, not after the whole timeout.
-    client = await AgentClient.connect(node.name, socket, READY_TIMEOUT_MS, pid === undefined ? undefined : () => opts.runtime.agentAlive(pid) !== false);
+    const stillRunning = pid === undefined ? undefined : () => opts.runtime.agentAlive(pid) !== false;
+    client = await AgentClient.connect(node.name, agentSocket(lab, node.name), opts.readyTimeoutMs ?? READY_TIMEOUT_MS, stillRunning);
   } catch (e) {
     throw new DmmlabError('E_AGENT', `the agent of ${node.name} did not start: ${e instanceof Error ? e.message : String(e)}${await tail(lab, node.name)}`);
   }
   const readyMs = performance.now() - t0;
   try {
     const t1 = performance.now();
-    await client.request('configure', { config: agentConfigFor(plan, node, opts.tunnelDriver, opts.key) }, 20_000);
+    await client.request('configure', { config: await launcher.wire(agentConfigFor(plan, node, opts.tunnelDriver, opts.key)) }, 20_000);
     return { node: node.name, pid: client.hello.pid, readyMs, configureMs: performance.now() - t1 };
   } catch (e) {
     throw new DmmlabError(
@@ -101,6 +122,22 @@ async function startOne(
     );
   } finally {
     client.close();
+  }
+}
+
+/**
+ * Starts the agent of a running lab's node that has none yet (a plain router
+ * or correspondent node a flow now needs), the way deploy would have. The
+ * lab's journal records what it starts.
+ */
+export async function startAgentOnDemand(state: LabState, runtime: Runtime, node: PlanNode, journal: Journal): Promise<AgentStart> {
+  if (!node.agent) throw new DmmlabError('E_USAGE', `${node.name} is deployed with agent: false; it runs no agent (flows need one at each end)`);
+  if (!state.signalling || !state.tunnelDriver) throw new DmmlabError('E_USAGE', `lab ${state.lab} was deployed without agents (--no-agents)`);
+  const launcher = await agentLauncher({ lab: state.lab, runtime, resources: journal.current.resources, record: (r) => journal.record(r) });
+  try {
+    return await startAgent(launcher, state.plan as Plan, node, { runtime, tunnelDriver: state.tunnelDriver, key: state.signalling });
+  } finally {
+    launcher.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { renderTable } from '../output/table.js';
+import type { DeployedLab } from '../lab/deploy.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
 import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
@@ -36,10 +37,14 @@ export const deployCommand: Command = {
         runtime: lab.runtime,
         tunnelDriver: lab.tunnelDriver,
         durationMs: Math.round(lab.durationMs),
+        phases: Object.fromEntries(Object.entries(lab.phases).map(([k, v]) => [k, Math.round(v)])),
+        agentHosting: lab.agentHosting,
+        agents: lab.agents.map((a) => ({ node: a.node, pid: a.pid ?? null, readyMs: Math.round(a.readyMs), configureMs: Math.round(a.configureMs) })),
         nodes: lab.plan.nodes.map((n) => ({ name: n.name, roles: n.roles, network: n.network, address: n.loopback ?? null })),
       },
       () =>
-        `lab ${lab.lab} deployed in ${(lab.durationMs / 1000).toFixed(2)} s (runtime ${lab.runtime}, tunnel driver ${lab.tunnelDriver})\n\n` +
+        `lab ${lab.lab} deployed in ${(lab.durationMs / 1000).toFixed(2)} s (runtime ${lab.runtime}, tunnel driver ${lab.tunnelDriver})\n` +
+        `${agentLine(lab)}\n\n` +
         renderTable(lab.plan.nodes, [
           { header: 'node', cell: (n) => n.name },
           { header: 'roles', cell: (n) => n.roles.join(',') },
@@ -51,3 +56,11 @@ export const deployCommand: Command = {
     return 0;
   },
 };
+
+/** "11 agents (one agent host), 2 on demand": what runs now, and what starts when a flow needs it. */
+function agentLine(lab: DeployedLab): string {
+  const withAgent = lab.plan.nodes.filter((n) => n.agent).length;
+  const onDemand = withAgent - lab.agents.length;
+  const how = lab.agentHosting === 'shared' ? ' (one agent host)' : lab.agentHosting === 'per-node' ? ' (a process each)' : '';
+  return `${lab.agents.length} agent${lab.agents.length === 1 ? '' : 's'} running${how}${onDemand > 0 ? `, ${onDemand} started when a flow needs them` : ''}`;
+}

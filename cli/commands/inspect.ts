@@ -1,4 +1,4 @@
-import type { LabView } from '../lab/inspect.js';
+import type { AgentView, LabView } from '../lab/inspect.js';
 import { renderTable, type Column } from '../output/table.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
@@ -33,7 +33,7 @@ export const inspectCommand: Command = {
     }
     const view = await inspectLab(lab);
     emit(io, view, () => renderLab(view, values.routes === true));
-    return view.nodeViews.every((n) => n.present) && view.agents.every((a) => a.status === 'up') ? 0 : 4;
+    return view.nodeViews.every((n) => n.present) && view.agents.every((a) => a.status !== 'down') ? 0 : 4;
   },
 };
 
@@ -85,12 +85,19 @@ function renderLab(v: LabView, routes: boolean): string {
 /** Agents, then what their roles hold: LM bindings, HAA leases, access routers' nodes, MR prefixes and tunnels. */
 function renderAgents(v: LabView): string {
   const out: string[] = [];
+  // Agents served by one agent host share its pid and its memory.
+  const perPid = new Map<number, number>();
+  for (const a of v.agents) if (a.state) perPid.set(a.state.pid, (perPid.get(a.state.pid) ?? 0) + 1);
+  const rss = (s: NonNullable<AgentView['state']>) => {
+    const n = perPid.get(s.pid) ?? 1;
+    return `${Math.round(s.rssBytes / 2 ** 20)} MB${n > 1 ? ` (host of ${n})` : ''}`;
+  };
   out.push(
     renderTable(v.agents, [
       { header: 'agent', cell: (a) => a.node },
-      { header: 'status', cell: (a) => (a.status === 'up' ? 'up' : 'DOWN') },
+      { header: 'status', cell: (a) => (a.status === 'up' ? 'up' : a.status === 'on-demand' ? 'on demand' : 'DOWN') },
       { header: 'pid', cell: (a) => (a.state ? String(a.state.pid) : '') },
-      { header: 'rss', cell: (a) => (a.state ? `${Math.round(a.state.rssBytes / 2 ** 20)} MB` : '') },
+      { header: 'rss', cell: (a) => (a.state ? rss(a.state) : '') },
       {
         header: 'signalling sent/recv/rejected',
         cell: (a) => {

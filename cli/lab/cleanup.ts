@@ -61,7 +61,7 @@ export async function cleanup(opts: { all?: boolean; progress?: Progress } = {})
     const orphans = owned.filter((r) => !('lab' in r) || r.lab === undefined || !known.has(r.lab));
     if (orphans.length > 0) {
       report.failures.push(...(await runtime.removeResources(orphans, { lab: '(orphans)', progress })));
-      report.orphans.push(...orphans.map((o) => `${o.kind} ${'name' in o ? o.name : ''}`));
+      report.orphans.push(...orphans.map((o) => `${o.kind} ${'name' in o ? o.name : o.kind === 'process' ? `${o.pid} (${o.what})` : ''}`));
     }
   }
   progress.done();

@@ -17,7 +17,7 @@ import { requireRoot } from '../util/root.js';
 import { destroyWithJournal } from './destroy.js';
 import { chooseRuntime } from '../runtime/choose-runtime.js';
 import { newLabKey } from '../agents/agent-config.js';
-import { startAgents, type AgentStart } from '../agents/start-agents.js';
+import { startAgents, type AgentHosting, type AgentStart } from '../agents/start-agents.js';
 import { monoToWallOffsetMs } from '../../shared/clock.js';
 import type { RuntimeName } from '../topology/runtime-names.js';
 
@@ -48,8 +48,10 @@ export interface DeployedLab {
   runtime: RuntimeName;
   tunnelDriver: TunnelDriver;
   plan: Plan;
-  /** Agents started, with their start-up times. */
+  /** Agents started, with their start-up times (nodes whose roles need none at deploy get theirs on demand). */
   agents: AgentStart[];
+  /** How the agents run: one agent host for the lab, a process per node, or none started yet. */
+  agentHosting: AgentHosting;
   /** Milliseconds spent in each phase: nodes, links, configure (addresses, routes), agents. */
   phases: Record<string, number>;
   durationMs: number;
@@ -90,6 +92,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     ...(opts.ephemeral ? { ephemeral: true } : {}),
   });
   let agents: AgentStart[] = [];
+  let agentHosting: AgentHosting = 'none';
   const phases: Record<string, number> = {};
   try {
     await build(plan, runtime, journal, progress, phases, opts.signal);
@@ -97,7 +100,15 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
       const t = performance.now();
       const key = newLabKey();
       await journal.update({ signalling: key, monoToWallMs: monoToWallOffsetMs() });
-      agents = await startAgents({ plan, runtime, journal, tunnelDriver, key, progress, ...(opts.signal ? { signal: opts.signal } : {}) });
+      ({ agents, hosting: agentHosting } = await startAgents({
+        plan,
+        runtime,
+        journal,
+        tunnelDriver,
+        key,
+        progress,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }));
       phases.agents = performance.now() - t;
     }
     await journal.update({ status: 'running', ...(opts.ephemeral ? {} : { ownerPid: undefined }) });
@@ -110,7 +121,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
     if (opts.signal?.aborted) throw new DmmlabError('E_ABORTED', `deploy of ${plan.lab} interrupted; rolled back`);
     throw e;
   }
-  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, agents, phases, durationMs: performance.now() - started };
+  return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, agents, agentHosting, phases, durationMs: performance.now() - started };
 }
 
 async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: Progress, phases: Record<string, number>, signal?: AbortSignal): Promise<void> {

@@ -6,7 +6,7 @@ import type { Resource } from '../state/lab-state.js';
 import { rm } from 'node:fs/promises';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
-import { alive, processStartTime } from '../util/processes.js';
+import { stopRecordedProcess } from '../util/processes.js';
 
 /**
  * Destroys a lab: stops its processes, removes its nodes (and with them every
@@ -33,7 +33,7 @@ export async function destroyWithJournal(journal: Journal, runtime: Runtime, pro
   // 1. Processes the lab started (agents, captures) whose PID still names the same process.
   for (const r of resources.filter((x): x is Extract<Resource, { kind: 'process' }> => x.kind === 'process')) {
     try {
-      await stopProcess(r);
+      await stopRecordedProcess(r);
     } catch (e) {
       failures.push({ what: `process ${r.pid} (${r.what} on ${r.node})`, error: e });
     }
@@ -49,12 +49,4 @@ export async function destroyWithJournal(journal: Journal, runtime: Runtime, pro
   if (failures.length === 0) await journal.remove();
   else await journal.update({ status: 'failed' }).catch(() => undefined);
   return failures;
-}
-
-async function stopProcess(r: Extract<Resource, { kind: 'process' }>): Promise<void> {
-  if (!alive(r.pid)) return;
-  if (r.startTime !== undefined && (await processStartTime(r.pid)) !== r.startTime) return; // PID reused by someone else
-  process.kill(r.pid, 'SIGTERM');
-  for (let i = 0; i < 25 && alive(r.pid); i++) await new Promise((res) => setTimeout(res, 20));
-  if (alive(r.pid)) process.kill(r.pid, 'SIGKILL');
 }

@@ -5,6 +5,8 @@ import { getRuntime } from '../runtime/registry.js';
 import type { AgentState } from '../../shared/control/role-state.js';
 import { LabStates } from './lab-states.js';
 import { mapLimit } from '../util/exec.js';
+import { existsSync } from 'node:fs';
+import { agentAtDeploy } from '../../shared/control/roles.js';
 import { AgentClient } from '../agents/agent-client.js';
 import { agentLastWords } from '../agents/last-lines.js';
 import { agentSocket } from '../state/paths.js';
@@ -41,10 +43,14 @@ export interface NodeView {
   rules: string[];
 }
 
-/** An agent as inspect sees it: answering (with its state) or not (with why and its last words). */
+/**
+ * An agent as inspect sees it: answering (with its state), not answering
+ * (with why and its last words), or not started because its node's roles do
+ * not need one until a flow does (ROLE_INFO.agentAtDeploy).
+ */
 export interface AgentView {
   node: string;
-  status: 'up' | 'down';
+  status: 'up' | 'down' | 'on-demand';
   state?: AgentState;
   why?: string;
   lastLines?: string;
@@ -119,6 +125,7 @@ export async function inspectLab(lab: string): Promise<LabView> {
     plan.nodes.filter((n) => n.agent),
     8,
     async (n): Promise<AgentView> => {
+      if (!agentAtDeploy(n.roles) && !existsSync(agentSocket(lab, n.name))) return { node: n.name, status: 'on-demand' };
       try {
         const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), 1500);
         try {

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { agentAtDeploy } from '../../shared/control/roles.js';
 import type { AgentEvent, EventFields, EventKind, EventOf } from '../../shared/control/events.js';
 import type { FlowStarted } from '../../shared/control/flow-report.js';
 import type { PrepareResult } from '../../shared/control/messages.js';
@@ -8,10 +10,11 @@ import type { FlowSpec } from '../../shared/control/flow-spec.js';
 import { monoMs } from '../../shared/clock.js';
 import { AgentClient } from '../agents/agent-client.js';
 import { agentLastWords } from '../agents/last-lines.js';
+import { startAgentOnDemand } from '../agents/start-agents.js';
 import { DmmlabError } from '../errors.js';
 import { setInterfaceParams } from './link-params.js';
 import type { Plan, PlanNode } from '../plan/types.js';
-import { readState } from '../state/journal.js';
+import { Journal, readState } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
 import { agentSocket } from '../state/paths.js';
 import type { LinkParams } from '../topology/schema.js';
@@ -76,20 +79,20 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     return this.plan.lab;
   }
 
-  /** Opens a session on a running lab: connects to every agent and subscribes to its events. */
+  /**
+   * Opens a session on a running lab: connects to every agent and subscribes
+   * to its events. Nodes whose agent starts on demand (ROLE_INFO.agentAtDeploy)
+   * are connected if it has started; `ensureAgent` starts it.
+   */
   static async open(lab: string, opts: { history?: number; connectTimeoutMs?: number } = {}): Promise<LabSession> {
     const state = await readState(lab);
     const s = new LabSession(state, state.plan as Plan, await getRuntime(state.runtime));
     await mapLimit(
-      s.plan.nodes.filter((n) => n.agent),
+      s.plan.nodes.filter((n) => n.agent && (agentAtDeploy(n.roles) || existsSync(agentSocket(lab, n.name)))),
       16,
       async (n) => {
         try {
-          const c = await AgentClient.connect(n.name, agentSocket(lab, n.name), opts.connectTimeoutMs ?? 3000);
-          s.clients.set(n.name, c);
-          s.pids.set(n.name, c.hello.pid);
-          c.onClose((why) => void s.lost(n.name, why));
-          await c.subscribe((e) => (s.opened ? s.emit('event', e) : s.backlog.push(e)), opts.history ?? 0);
+          await s.connect(n.name, opts.connectTimeoutMs ?? 3000, opts.history ?? 0);
         } catch (e) {
           await s.lost(n.name, e instanceof Error ? e.message : String(e));
         }
@@ -98,6 +101,43 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     s.backlog.sort((a, b) => a.t - b.t);
     s.opened = true;
     return s;
+  }
+
+  private async connect(node: string, timeoutMs: number, history: number): Promise<AgentClient> {
+    const c = await AgentClient.connect(node, agentSocket(this.lab, node), timeoutMs);
+    this.clients.set(node, c);
+    this.pids.set(node, c.hello.pid);
+    c.onClose((why) => void this.lost(node, why));
+    await c.subscribe((e) => (this.opened ? this.emit('event', e) : this.backlog.push(e)), history);
+    return c;
+  }
+
+  private readonly starting = new Map<string, Promise<AgentClient>>();
+  private journal: Promise<Journal> | undefined;
+
+  /**
+   * The agent of `name`, started now if the node runs none yet (a plain router
+   * or correspondent node at the end of a flow); its events join the stream.
+   */
+  async ensureAgent(name: string): Promise<AgentClient> {
+    const node = this.node(name);
+    const known = this.clients.get(name) ?? (await this.starting.get(name));
+    if (known) return known;
+    if (this.down.has(name) || agentAtDeploy(node.roles)) return this.client(name);
+    const started = (async () => {
+      // One journal for the session, so that agents started at once record into the same state.
+      this.journal ??= Journal.open(this.lab);
+      const journal = await this.journal;
+      await startAgentOnDemand(journal.current, this.runtime, node, journal);
+      // Its history holds its agent.ready and agent.configured: the stream shows it starting.
+      return this.connect(name, 3000, 50);
+    })();
+    this.starting.set(name, started);
+    try {
+      return await started;
+    } finally {
+      this.starting.delete(name);
+    }
   }
 
   private async lost(node: string, why: string): Promise<void> {
@@ -133,11 +173,18 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   }
 
   client(name: string): AgentClient {
-    this.node(name);
     const c = this.clients.get(name);
     if (!c) {
       const d = this.down.get(name);
-      throw new DmmlabError('E_AGENT', `the agent of ${name} is not answering${d ? `: ${d.why}` : ' (the node runs no agent)'}`);
+      const node = this.node(name);
+      const why = d
+        ? `is not answering: ${d.why}`
+        : !node.agent
+          ? 'does not exist (agent: false)'
+          : !agentAtDeploy(node.roles)
+            ? 'has not started (it starts when a flow needs it)'
+            : 'is not answering';
+      throw new DmmlabError('E_AGENT', `the agent of ${name} ${why}`);
     }
     return c;
   }
@@ -305,10 +352,11 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   }): Promise<FlowStarted> {
     const port = f.port ?? 5000 + (hash(f.id) % 20000);
     const address = f.address ?? (await this.addressOf(f.to));
-    if (f.kind !== 'icmp') {
-      await this.client(f.to).request('flow.start', { flow: { id: f.id, kind: f.kind, role: 'receiver', port, ...(f.address ? { address: f.address } : {}) } });
+    const [sender, receiver] = await Promise.all([this.ensureAgent(f.from), f.kind === 'icmp' ? undefined : this.ensureAgent(f.to)]);
+    if (receiver) {
+      await receiver.request('flow.start', { flow: { id: f.id, kind: f.kind, role: 'receiver', port, ...(f.address ? { address: f.address } : {}) } });
     }
-    const result = await this.client(f.from).request('flow.start', {
+    const result = await sender.request('flow.start', {
       flow: {
         id: f.id,
         kind: f.kind,

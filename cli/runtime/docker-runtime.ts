@@ -145,6 +145,11 @@ export class DockerRuntime implements Runtime {
   }
 
   /** An agent's pid is the container's own; from here only its socket tells. */
+  /** Each container runs its own agent: the node's filesystem and processes are its own. */
+  sharedAgentHost(): undefined {
+    return undefined;
+  }
+
   agentAlive(): undefined {
     return undefined;
   }

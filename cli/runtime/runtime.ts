@@ -45,12 +45,30 @@ export interface Runtime {
   /** argv that runs the agent bundle inside a node of this runtime, followed by `args`. */
   agentArgv(args: readonly string[]): string[];
   /**
+   * One agent process serving all the lab's nodes (agent/host.ts), when this
+   * runtime can host them so; undefined when each node runs its own agent.
+   */
+  sharedAgentHost(): SharedAgentHost | undefined;
+  /**
    * Whether an agent process (its pid as its hello gave it) is still alive;
    * undefined when the runtime cannot tell from here (a pid inside a container).
    */
   agentAlive(pid: number): boolean | undefined;
   /** Resources carrying this runtime's dmmlab mark, whether or not a journal lists them (cleanup). */
   listOwned(): Promise<Resource[]>;
+}
+
+/**
+ * How a runtime runs one agent host for a lab: a process outside every node
+ * that enters each node's network namespace by name (/run/netns/NAME).
+ */
+export interface SharedAgentHost {
+  /** argv that runs the agent bundle as a host, followed by `args`. */
+  argv(args: readonly string[]): string[];
+  /** Starts it detached from the CLI, output appended to `logFile`; returns the journal resource that lets destroy stop it. */
+  spawn(argv: readonly string[], logFile: string): Promise<Extract<Resource, { kind: 'process' }>>;
+  /** The name of a node's network namespace, as the host opens it. */
+  netns(node: PlanNode): string;
 }
 
 /** Options of a command run inside a node. */

@@ -82,7 +82,7 @@ export class Journal {
 
   private async write(): Promise<void> {
     const file = stateFile(this.state.lab);
-    const tmp = `${file}.tmp-${process.pid}`;
+    const tmp = `${file}.tmp-${process.pid}-${++writes}`;
     const fh = await open(tmp, 'w', 0o600);
     try {
       await fh.writeFile(JSON.stringify(this.state, null, 1));
@@ -93,6 +93,9 @@ export class Journal {
     await rename(tmp, file);
   }
 }
+
+/** Writes by this process so far: temp file names stay apart when two journals of a lab write at once. */
+let writes = 0;
 
 /** Reads and checks a lab's state file. */
 export async function readState(lab: string): Promise<LabState> {

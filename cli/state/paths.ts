@@ -26,3 +26,13 @@ export function nodeLog(lab: string, node: string): string {
 export function nodeOutput(lab: string, node: string): string {
   return path.join(labDir(lab), 'logs', `${node}.out`);
 }
+
+/** The control socket of the lab's agent host (one process serving many nodes, agent/host.ts). */
+export function agentHostSocket(lab: string): string {
+  return path.join(labDir(lab), 'agents', 'host.sock');
+}
+
+/** The agent host's own stdout and stderr. */
+export function agentHostOutput(lab: string): string {
+  return path.join(labDir(lab), 'logs', 'agent-host.out');
+}

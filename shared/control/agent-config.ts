@@ -61,5 +61,17 @@ export const agentConfigSchema = z.object({
   workDir: z.string(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/**
+ * A configuration as `configure` carries it: whole, or, for a node served by
+ * an agent host, with `mobility` (the same for every node of a lab, and most
+ * of the bytes) replaced by a reference to what the host was given once
+ * (`mobility.put`, shared/control/host-messages.ts).
+ */
+export const wireConfigSchema = z.object({
+  ...agentConfigSchema.shape,
+  mobility: z.union([mobilityConfigSchema, z.object({ ref: z.string() })]),
+});
+export type WireConfig = z.infer<typeof wireConfigSchema>;
 export type MobilityConfig = z.infer<typeof mobilityConfigSchema>;
 export type MrInfo = z.infer<typeof mrInfoSchema>;

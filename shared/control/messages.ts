@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { agentConfigSchema } from './agent-config.js';
+import { wireConfigSchema } from './agent-config.js';
 import { isEventKind, type AgentEvent } from './events.js';
 import type { FlowReport, FlowStarted } from './flow-report.js';
 import { flowSpecSchema } from './flow-spec.js';
@@ -14,7 +14,7 @@ import type { AgentState } from './role-state.js';
  * the agent also sends `event` lines to that client. See docs/protocol.md.
  */
 export const requestSchema = z.discriminatedUnion('op', [
-  z.object({ id: z.number(), op: z.literal('configure'), config: agentConfigSchema }),
+  z.object({ id: z.number(), op: z.literal('configure'), config: wireConfigSchema }),
   z.object({ id: z.number(), op: z.literal('state') }),
   z.object({ id: z.number(), op: z.literal('ping') }),
   /** Stream events to this client, starting with the `history` most recent ones. */

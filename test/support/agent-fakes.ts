@@ -1,9 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
 import { agentConfigFor } from '../../cli/agents/agent-config.js';
 import { parseTopology } from '../../cli/plan/load.js';
 import type { Plan } from '../../cli/plan/types.js';
@@ -21,7 +18,7 @@ import type { KernelFailure, KernelPort } from '../../agent/kernel/kernel.js';
 import { createRoles } from '../../agent/roles/registry.js';
 import type { Handler, Inbound, SignallingPort } from '../../agent/signalling/transport.js';
 import { Timers } from '../../agent/timers.js';
-import type { CommandOutput, CommandRunner, LineProcess } from '../../agent/util/process.js';
+import type { CommandOutput, CommandRunner, LineProcess, PipeProcess } from '../../agent/util/process.js';
 
 /**
  * Fakes for the agent's ports, so role procedures run in unit tests with no
@@ -70,7 +67,7 @@ export class FakeRunner implements CommandRunner {
     this.argvs.push([...argv]);
     const entry = { argv: [...argv], onLine, killed: false };
     this.listeners.push(entry);
-    const child = Object.assign(new EventEmitter(), { pid: undefined, kill: () => true, stdout: null, stderr: null }) as unknown as LineProcess['child'];
+    const child: LineProcess['child'] = { pid: undefined, stderr: null, exited: false };
     return { child, done: new Promise(() => undefined), kill: () => void (entry.killed = true) };
   }
 
@@ -81,7 +78,7 @@ export class FakeRunner implements CommandRunner {
     target.onLine(line);
   }
 
-  pipe(argv: readonly string[]): ChildProcessByStdio<Writable, null, Readable> {
+  pipe(argv: readonly string[]): PipeProcess {
     throw new Error(`FakeRunner cannot pipe ${argv.join(' ')}: use FakeKernel`);
   }
 }
@@ -181,6 +178,8 @@ export interface FakeNode {
   events: AgentEvent[];
   /** Tells the node's roles that `iface` gained or lost carrier. */
   carrier(iface: string, up: boolean): void;
+  /** Tells the node's roles that an address was added, changed or removed (what the link monitor reports). */
+  addressChanged(): void;
 }
 
 /**
@@ -218,6 +217,7 @@ export class FakeLab {
       const kernel = new FakeKernel();
       const runner = new FakeRunner();
       const listeners: ((iface: string, carrier: boolean) => void)[] = [];
+      const addressListeners: (() => void)[] = [];
       const signalling = lab.bus.endpoint(n.name);
       const ctx: AgentContext = {
         config,
@@ -227,11 +227,22 @@ export class FakeLab {
         signalling,
         exec: runner,
         onCarrier: (l) => void listeners.push(l),
+        onAddressChange: (l) => void addressListeners.push(l),
         timers: new Timers(),
       };
       if (config.address) await signalling.listen(config.address);
       const roles = createRoles(ctx);
-      lab.nodes.set(n.name, { name: n.name, config, ctx, kernel, runner, roles, events, carrier: (iface, up) => listeners.forEach((l) => l(iface, up)) });
+      lab.nodes.set(n.name, {
+        name: n.name,
+        config,
+        ctx,
+        kernel,
+        runner,
+        roles,
+        events,
+        carrier: (iface, up) => listeners.forEach((l) => l(iface, up)),
+        addressChanged: () => addressListeners.forEach((l) => l()),
+      });
     }
     for (const node of lab.nodes.values()) for (const r of node.roles) await r.start();
     return lab;

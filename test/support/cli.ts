@@ -16,8 +16,8 @@ export async function dmmlab(args: string[], opts: { env?: Record<string, string
 }
 
 /** Starts the CLI in the background (for kill and Ctrl-C tests). */
-export function dmmlabSpawn(args: string[]): ResultPromise<{ reject: false; cwd: string }> {
-  return execa('node', [BIN, ...args], { reject: false, cwd: ROOT });
+export function dmmlabSpawn(args: string[], opts: { env?: Record<string, string> } = {}): ResultPromise<{ reject: false; cwd: string }> {
+  return execa('node', [BIN, ...args], { reject: false, cwd: ROOT, ...(opts.env ? { env: opts.env } : {}) });
 }
 
 /** A command's JSON output (`--json`), as the type the test expects of it. */

@@ -30,3 +30,21 @@ export function generateTopology(opts: { name: string; size: number; mnsPerNetwo
   }
   return [...lines, 'links:', ...links, 'access:', ...access, ''].join('\n');
 }
+
+/**
+ * A chain of `size` plain routers in one network (`size - 1` links): the graph
+ * Mininet users build first, and what bench/deploy compares with Mininet's own.
+ */
+export function generateChain(opts: { name: string; size: number }): string {
+  const nodes = Array.from({ length: opts.size }, (_, i) => `r${i + 1}`);
+  return [
+    `name: ${opts.name}`,
+    'networks:',
+    '  core: { prefix: "2001:db8:c000::/40" }',
+    'nodes:',
+    ...nodes.map((n) => `  ${n}: { roles: [router], network: core }`),
+    'links:',
+    ...nodes.slice(1).map((n, i) => `  - endpoints: [${nodes[i]}, ${n}]`),
+    '',
+  ].join('\n');
+}

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../cli/agents/agent-client.js';
+import { agentOf } from '../support/agents.js';
 import { BIN, ROOT } from '../support/cli.js';
 
 const inVm = process.env.DMMLAB_IN_VM === '1';
@@ -45,7 +46,7 @@ describe.skipIf(!inVm)('netem link parameters', () => {
 
     // 10 % loss on the link: a UDP flow across it loses about that many.
     const mn = await AgentClient.connect('mn1', `/run/dmmlab/${lab}/agents/mn1.sock`);
-    const cn = await AgentClient.connect('cn1', `/run/dmmlab/${lab}/agents/cn1.sock`);
+    const cn = await agentOf(lab, 'cn1');
     const addr = (await execa('ip', ['-n', `dmm-${lab}-mn1`, '-6', '-o', 'addr', 'show', 'scope', 'global'])).stdout.split(/\s+/)[3]!.split('/')[0]!;
     await mn.request('flow.start', { flow: { id: 'l', kind: 'udp', role: 'receiver', address: addr, port: 6100 } });
     await cn.request('flow.start', { flow: { id: 'l', kind: 'udp', role: 'sender', address: addr, port: 6100, rate: 200, durationMs: 5000 } });

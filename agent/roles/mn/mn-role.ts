@@ -1,4 +1,3 @@
-import type { LineProcess } from '../../util/process.js';
 import { linkLocalFromMac } from '../../../shared/ipv6.js';
 import type { MhMessage } from '../../../shared/protocol/index.js';
 import type { RoleOperations } from '../../../shared/control/messages.js';
@@ -18,6 +17,9 @@ interface AddrInfo {
     valid_life_time?: number;
   }[];
 }
+
+/** Address events are looked at this long after the first of a burst. */
+const ADDRESS_SETTLE_MS = 100;
 
 /** How long a deprecated home address may go without sockets before the node gives it up. */
 const IDLE_RELEASE_MS = 2000;
@@ -49,20 +51,33 @@ export class MnRole implements Role<'mn'> {
   async start(): Promise<void> {
     this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
     // Address changes (router advertisements, deprecation, removal) say when to look for idle addresses;
-    // in between nothing is spawned, so an idle mobile node costs nothing.
-    this.addrMonitor = this.ctx.exec.lines(['ip', '-o', '-6', 'monitor', 'address'], () => this.addressesChanged());
-    this.addressesChanged();
+    // in between nothing is spawned, so an idle mobile node costs nothing. Nothing to look at before the
+    // first: a node starts with one home prefix at most, and a second one comes with an event.
+    this.ctx.onAddressChange(() => this.addressesChanged());
   }
+
+  private addressCheck: NodeJS.Timeout | undefined;
 
   async stop(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
-    this.addrMonitor?.kill();
+    if (this.addressCheck) clearTimeout(this.addressCheck);
   }
 
-  private addrMonitor: LineProcess | undefined;
-
-  /** Polls for idle deprecated addresses only while the node holds two or more home addresses. */
+  /**
+   * Polls for idle deprecated addresses only while the node holds two or more
+   * home addresses. A burst of address events (a radio going down takes all
+   * its addresses) is looked at once, a moment later: never on the path of
+   * the handover that caused it.
+   */
   private addressesChanged(): void {
+    if (this.addressCheck) return;
+    this.addressCheck = setTimeout(() => {
+      this.addressCheck = undefined;
+      this.lookAtAddresses();
+    }, ADDRESS_SETTLE_MS);
+  }
+
+  private lookAtAddresses(): void {
     void this.homeAddresses().then((addrs) => {
       const needed = addrs.length >= 2 && addrs.some((a) => a.deprecated);
       if (needed && !this.poll) {

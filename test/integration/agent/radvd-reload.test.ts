@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandRunner } from '../../../agent/util/process.js';
+import { commandRunner, nodeSpawner } from '../../../agent/util/process.js';
 import { Radvd } from '../../../agent/kernel/radvd.js';
 import { EventBus } from '../../../agent/events.js';
 import { labNamespaces, uniqueLab } from '../../support/lab-leftovers.js';
@@ -47,7 +47,7 @@ describe('radvd on an access link', () => {
         if (e.kind === 'agent.error') errors.push(String(e.message));
       });
       // A directory per round: the radvd stopped in the round before may still hold its pid file lock.
-      const radvd = new Radvd(await mkdtemp(path.join(workDir, 'round-')), events, commandRunner(['ip', 'netns', 'exec', ar]));
+      const radvd = new Radvd(await mkdtemp(path.join(workDir, 'round-')), events, commandRunner(nodeSpawner(['ip', 'netns', 'exec', ar])));
       await radvd.start(['acc0']);
       await radvd.set('acc0', [{ prefix: `2001:db8:99:${round}::/64`, preferred: 3600, valid: 3600 }]);
       await sleep(100);
@@ -56,7 +56,7 @@ describe('radvd on an access link', () => {
       await sleep(50);
     }
     const events = new EventBus('ar', undefined);
-    const radvd = new Radvd(await mkdtemp(path.join(workDir, 'last-')), events, commandRunner(['ip', 'netns', 'exec', ar]));
+    const radvd = new Radvd(await mkdtemp(path.join(workDir, 'last-')), events, commandRunner(nodeSpawner(['ip', 'netns', 'exec', ar])));
     await radvd.start(['acc0']);
     await radvd.set('acc0', [{ prefix: '2001:db8:99:ff::/64', preferred: 3600, valid: 3600 }]);
     try {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient } from '../../../cli/agents/agent-client.js';
+import type { AgentClient } from '../../../cli/agents/agent-client.js';
+import { agentOf } from '../../support/agents.js';
 import { decodePacket } from '../../../cli/capture/packet-decode.js';
 import { readCapture } from '../../../cli/capture/pcap-reader.js';
 import { findProgram, run } from '../../../cli/util/exec.js';
@@ -97,7 +98,7 @@ beforeAll(async () => {
   deployed = true;
   if (dep.exitCode !== 0) throw new Error(`deploy failed: ${dep.stderr}`);
   for (const node of ['mn1', 'cn1'] as const) {
-    const c = await AgentClient.connect(node, `/run/dmmlab/${lab}/agents/${node}.sock`);
+    const c = await agentOf(lab, node);
     clients[node] = c;
     await c.subscribe((e) => {
       if (e.kind.startsWith('flow.')) events.push(e);

@@ -9,7 +9,7 @@ import { ROOT, dmmlab, dmmlabSpawn, parseJson } from '../../support/cli.js';
 import { generateTopology } from '../../support/generate-topology.js';
 import { labNamespaces, leftovers, uniqueLab } from '../../support/lab-leftovers.js';
 import { testRuntimes } from '../../support/runtimes.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const runtimes = await testRuntimes();
 const created: string[] = [];
@@ -122,6 +122,48 @@ describe.each(runtimes)('lab lifecycle on %s', (runtime) => {
     const r = await child;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/rolled back/);
+    expect(await leftovers(lab)).toEqual([]);
+  });
+});
+
+/**
+ * The netns runtime's agent host lives outside every node: these make sure that a SIGKILL of the
+ * CLI while agents start, and a host no journal lists (a deploy killed between starting its host
+ * and recording it), still leave nothing that `dmmlab cleanup` does not find and remove.
+ */
+describe.runIf(runtimes.includes('netns'))('the agent host and cleanup (netns)', () => {
+  const hostOf = async (lab: string) => (await execa('pgrep', ['-f', `agent.mjs --lab ${lab} --host`], { reject: false })).stdout.split('\n').filter(Boolean);
+
+  it('leaves nothing that cleanup cannot remove after SIGKILL while the agents start', async () => {
+    const lab = uniqueLab('hkill');
+    created.push(lab);
+    const dir = await mkdtemp(path.join(tmpdir(), 'dmmlab-'));
+    tempDirs.push(dir);
+    const file = path.join(dir, 'big.yaml');
+    await writeFile(file, generateTopology({ name: lab, size: 200 }));
+    const child = dmmlabSpawn(['deploy', file, '--runtime', 'netns']);
+    for (let i = 0; i < 3000 && (await hostOf(lab)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await hostOf(lab), 'the agent host started').toHaveLength(1);
+    child.kill('SIGKILL');
+    await child;
+    const clean = await dmmlab(['cleanup', '--json']);
+    expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
+    expect(parseJson<{ removed: { lab: string }[] }>(clean.stdout).removed.map((r) => r.lab)).toContain(lab);
+    expect(await leftovers(lab)).toEqual([]);
+  });
+
+  it('finds and stops an agent host that no journal lists', async () => {
+    const lab = uniqueLab('horph');
+    created.push(lab);
+    const agents = `/run/dmmlab/${lab}/agents`;
+    await execa('mkdir', ['-p', agents]);
+    const host = execa('node', [path.join(ROOT, 'dist/agent/agent.mjs'), '--lab', lab, '--host', `${agents}/host.sock`], { reject: false, detached: true });
+    for (let i = 0; i < 500 && !existsSync(`${agents}/host.sock`); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(`${agents}/host.sock`), 'the host listens').toBe(true);
+    const clean = await dmmlab(['cleanup', '--json']);
+    expect(clean.exitCode, clean.stdout + clean.stderr).toBe(0);
+    expect(parseJson<{ orphans: string[] }>(clean.stdout).orphans).toContain(`process ${host.pid} (agent host of lab ${lab})`);
+    await host;
     expect(await leftovers(lab)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../../cli/agents/agent-client.js';
+import { agentOf } from '../../support/agents.js';
 import { probeKernel } from '../../../cli/runtime/host-namespace/kernel-probe.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
 import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
@@ -45,7 +46,7 @@ describe('rate limits (tbf, on every kernel)', () => {
     const qdisc = await execa('ip', ['netns', 'exec', `dmm-${lab}-cn1`, 'tc', 'qdisc', 'show', 'dev', 'mr1']);
     expect(qdisc.stdout).toMatch(/tbf|netem/);
     const mn = await AgentClient.connect('mn1', `/run/dmmlab/${lab}/agents/mn1.sock`);
-    const cn = await AgentClient.connect('cn1', `/run/dmmlab/${lab}/agents/cn1.sock`);
+    const cn = await agentOf(lab, 'cn1');
     let addr = '';
     for (let i = 0; i < 100 && !addr; i++) {
       const out = (await execa('ip', ['-n', `dmm-${lab}-mn1`, '-6', '-o', 'addr', 'show', 'scope', 'global'])).stdout;

@@ -16,7 +16,9 @@ const TOPOLOGIES = [
   'topologies/fig1.yaml',
   'topologies/fig9.yaml',
   'topologies/smoke.yaml',
-  ...['explicit-addressing', 'link-params', 'longest-names', 'parallel-links', 'plain-routing', 'pmipv6'].map((n) => `test/fixtures/topologies/valid/${n}.yaml`),
+  ...['explicit-addressing', 'link-params', 'longest-names', 'parallel-links', 'plain-routing', 'pmipv6'].map(
+    (n) => `test/fixtures/topologies/valid/${n}.yaml`,
+  ),
 ];
 
 describe('golden plans', () => {

@@ -91,7 +91,7 @@ describe('the mobile node’s session-identifier function (Chan section 5)', () 
     await lab.event('mn1', 'radio.up');
     holds(lab, 'mn1', 'mr2', [{ address: old.replace('::/64', '::7'), deprecated: true }, { address: fresh.replace('::/64', '::7') }]);
     // The address monitor says something changed: with two home addresses, one deprecated, the node starts looking.
-    lab.node('mn1').runner.output('ip', '3: mr2    inet6 2001:db8::1/64 scope global deprecated');
+    lab.node('mn1').addressChanged();
     const releasing = await lab.event('mn1', 'prefix.releasing', () => true, 5000);
     expect(releasing).toMatchObject({ prefix: old, via: 'mr2' });
     await lab.event('mr11', 'anchor.released', (e) => e.prefix === old, 2000);

@@ -1,47 +1,53 @@
 import { mkdir } from 'node:fs/promises';
 import { monoMs } from '../shared/clock.js';
-import type { AgentConfig } from '../shared/control/agent-config.js';
-import { ROLE_OPS, type AgentRequest, type OpResults, type RequestOf, type RoleOp } from '../shared/control/messages.js';
+import type { AgentConfig, MobilityConfig, WireConfig } from '../shared/control/agent-config.js';
+import { ROLE_OPS, type AgentRequest, type Hello, type OpResults, type RequestOf, type RoleOp } from '../shared/control/messages.js';
 import type { AgentState, RoleStates } from '../shared/control/role-state.js';
 import type { AgentContext, AnyRole } from './context.js';
-import { Timers } from './timers.js';
-import { commandRunner } from './util/process.js';
 import { ControlServer } from './control/server.js';
 import { Domain } from './domain.js';
 import { EventBus } from './events.js';
 import { FlowManager } from './flows/flow-manager.js';
+import type { NodeIo } from './io/node-io.js';
 import { Kernel } from './kernel/kernel.js';
-import { LinkMonitor } from './kernel/link-monitor.js';
 import { createRoles } from './roles/registry.js';
 import { Signalling } from './signalling/transport.js';
+import { Timers } from './timers.js';
 
 export const AGENT_VERSION = '0.1.0';
 
-export interface AgentOptions {
+export interface NodeAgentOptions {
   lab: string;
   node: string;
+  /** The node's control socket (JSON lines, docs/protocol.md). */
   socket: string;
+  /** Its event log (JSON lines). */
   log?: string;
+  /** How the agent reaches the node: from inside it, or entered from a host serving many nodes. */
+  io: NodeIo;
+  /** The lab's mobility configuration a `configure` names by reference (agent host: mobility.put). */
+  mobility?: (ref: string) => MobilityConfig | undefined;
 }
 
 /**
- * One agent per node: the control channel comes up first (the ready
+ * The agent of one node: the control channel comes up first (the ready
  * handshake), then `configure` gives it its roles; it signals, programs the
- * kernel, and reports everything as events. It never forwards packets.
+ * kernel, and reports everything as events. It never forwards packets. A
+ * process runs one of these for its own node, or many (agent/host.ts).
  */
-export class Agent {
+export class NodeAgent {
   readonly events: EventBus;
   private readonly server: ControlServer;
   private readonly started = monoMs();
   private config: AgentConfig | undefined;
-  private ctx: AgentContext | undefined;
   private kernel: Kernel | undefined;
   private signalling: Signalling | undefined;
+  private timers: Timers | undefined;
   private roles: AnyRole[] = [];
   private flows: FlowManager | undefined;
-  private links: LinkMonitor | undefined;
+  private stopped = false;
 
-  constructor(private readonly opts: AgentOptions) {
+  constructor(private readonly opts: NodeAgentOptions) {
     this.events = new EventBus(opts.node, opts.log);
     this.server = new ControlServer(
       opts.socket,
@@ -51,14 +57,21 @@ export class Agent {
     );
   }
 
+  get node(): string {
+    return this.opts.node;
+  }
+
   async start(): Promise<void> {
     await this.server.listen();
     this.events.emit('agent.ready', { pid: process.pid, version: AGENT_VERSION, startupMs: monoMs() - this.started });
   }
 
-  private hello(): Record<string, unknown> {
+  private hello(): Hello {
     return { node: this.opts.node, version: AGENT_VERSION, pid: process.pid, t: monoMs(), configured: this.config !== undefined };
   }
+
+  /** Called when the node agent wants its process to end (`shutdown`). */
+  onShutdown: (code: number) => void = () => undefined;
 
   private async handle(req: AgentRequest): Promise<unknown> {
     switch (req.op) {
@@ -79,7 +92,7 @@ export class Agent {
       case 'release':
         return this.roleOperation('release', req);
       case 'shutdown':
-        setTimeout(() => void this.shutdown(0), 10);
+        setTimeout(() => this.onShutdown(0), 10);
         return { bye: true };
       default:
         throw new Error(`unknown op ${(req as { op: string }).op}`);
@@ -103,46 +116,45 @@ export class Agent {
     return this.flows;
   }
 
-  private async configure(config: AgentConfig): Promise<unknown> {
+  private async configure(wire: WireConfig): Promise<unknown> {
     if (this.config) throw new Error('already configured');
+    const mobility = 'ref' in wire.mobility ? this.opts.mobility?.(wire.mobility.ref) : wire.mobility;
+    if (!mobility) throw new Error(`configure names mobility configuration ${'ref' in wire.mobility ? wire.mobility.ref : ''}, which this agent was not given`);
+    const config: AgentConfig = { ...wire, mobility };
     if (config.node !== this.opts.node) throw new Error(`configuration for ${config.node} sent to ${this.opts.node}`);
     this.config = config;
     const t0 = monoMs();
+    const { io } = this.opts;
     await mkdir(config.workDir, { recursive: true });
-    const exec = commandRunner();
-    const kernel = new Kernel(this.events, exec);
-    const signalling = new Signalling(this.events, { spi: config.spi, key: Uint8Array.from(Buffer.from(config.key, 'base64')) });
+    const kernel = new Kernel(this.events, io.runner);
+    const signalling = new Signalling(this.events, { spi: config.spi, key: Uint8Array.from(Buffer.from(config.key, 'base64')) }, io.sockets);
+    const timers = new Timers();
     this.kernel = kernel;
     this.signalling = signalling;
-    const watched = new Set([...config.access.map((a) => a.iface), ...config.radios.map((r) => r.iface)]);
+    this.timers = timers;
     const carrierListeners: ((iface: string, carrier: boolean) => void)[] = [];
-    this.links = new LinkMonitor(
-      watched,
-      ({ iface, carrier }) => {
-        for (const l of carrierListeners) l(iface, carrier);
-      },
-      exec,
-      kernel,
-    );
     const ctx: AgentContext = {
       config,
       domain: new Domain(config),
       events: this.events,
       kernel,
       signalling,
-      exec,
+      exec: io.runner,
       onCarrier: (l) => void carrierListeners.push(l),
-      timers: new Timers(),
+      onAddressChange: (l) => io.links.onAddressChange(l),
+      timers,
     };
-    this.ctx = ctx;
     if (config.address) {
       await signalling.listen(config.address);
       signalling.warmUp();
     }
     this.roles = createRoles(ctx);
     for (const r of this.roles) await r.start();
-    this.flows = new FlowManager(ctx);
-    await this.links.start();
+    this.flows = new FlowManager(ctx, { runner: io.runner, sockets: io.sockets });
+    const watched = new Set([...config.access.map((a) => a.iface), ...config.radios.map((r) => r.iface)]);
+    await io.links.watchCarrier(watched, (iface, carrier) => {
+      for (const l of carrierListeners) l(iface, carrier);
+    });
     this.events.emit('agent.configured', { roles: config.roles, ms: monoMs() - t0, tunnelDriver: config.tunnelDriver });
     return { roles: this.roles.map((r) => r.name) };
   }
@@ -164,16 +176,18 @@ export class Agent {
     };
   }
 
-  async shutdown(code: number): Promise<void> {
+  /** Stops what the node's roles run and closes its sockets; the process goes on (a host serves other nodes). */
+  async stop(code: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     this.events.emit('agent.stopping', { code });
-    this.links?.stop();
+    this.opts.io.links.stop();
     await this.flows?.stopAll();
     for (const r of [...this.roles].reverse()) await r.stop().catch(() => undefined);
-    this.ctx?.timers.clearAll();
+    this.timers?.clearAll();
     this.signalling?.close();
     this.kernel?.stop();
     await this.server.close();
     await this.events.close();
-    process.exit(code);
   }
 }

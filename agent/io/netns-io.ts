@@ -1,0 +1,66 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { commandRunner } from '../util/process.js';
+import { sourceTowards } from './local-io.js';
+import { linksIn, namespaceSpawner, netnsHelper } from './netns-helper.js';
+import type { NodeIo, NodeSockets } from './node-io.js';
+import type { SharedLinkEvents } from './shared-link-events.js';
+
+const UDP = 0;
+const TCP = 1;
+
+/**
+ * A node an agent host serves from outside: its namespace is a named one on
+ * this host (`/run/netns/<name>`). Programs are started in it and sockets
+ * opened in it by the native helper (native/netns-helper.c), and link events
+ * come from the host's one shared monitor.
+ */
+export function netnsIo(name: string, links: SharedLinkEvents): NodeIo {
+  const path = `/run/netns/${name}`;
+  const runner = commandRunner(namespaceSpawner(path));
+  return { runner, sockets: namespaceSockets(path), links: links.node(name, () => linksIn(path)) };
+}
+
+function namespaceSockets(path: string): NodeSockets {
+  const open = (kind: 0 | 1, address: string | null, port: number): number => {
+    const [bare, scope] = (address ?? '').split('%') as [string, string | undefined];
+    return netnsHelper().socketIn(path, kind, address === null ? null : bare, port, scope ?? null);
+  };
+  return {
+    async udp(address, port) {
+      let fd: number;
+      try {
+        fd = open(UDP, address, port);
+      } catch (e) {
+        throw new Error(`cannot bind [${address}]:${port}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      const sock = dgram.createSocket('udp6');
+      await new Promise<void>((resolve) => sock.bind({ fd }, () => resolve()));
+      return sock;
+    },
+    async tcpListen(address, port) {
+      let fd: number;
+      try {
+        fd = open(TCP, address, port);
+      } catch (e) {
+        throw new Error(`cannot listen on [${address}]:${port}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      const server = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (e) => reject(new Error(`cannot listen on [${address}]:${port}: ${e.message}`)));
+        server.listen({ fd }, () => resolve());
+      });
+      server.removeAllListeners('error');
+      return server;
+    },
+    tcpConnect(host, port, source) {
+      const sock = new net.Socket({ fd: open(TCP, source ?? null, 0) });
+      return sock.connect(port, host);
+    },
+    async kernelSource(destination, port = 9) {
+      const sock = dgram.createSocket('udp6');
+      await new Promise<void>((resolve) => sock.bind({ fd: open(UDP, null, 0) }, () => resolve()));
+      return sourceTowards(sock, destination, port);
+    },
+  };
+}
