@@ -11,6 +11,15 @@ const MOBILITY_RULE_PREF = 1000;
 /** Reverse-tunnel rules: packets from a visiting home prefix go back to its anchor. */
 const REVERSE_RULE_PREF = 1100;
 const REVERSE_TABLE_BASE = 1000;
+/**
+ * Source validation on access links (BCP 38 as the operator's network would
+ * do it): uplink from a prefix this MR anchors is routed as usual; uplink
+ * from any other home prefix without a reverse rule yet is dropped, so a
+ * home address anchored elsewhere never leaves this MR unencapsulated — not
+ * even in the moments between a node's arrival and its reverse rule.
+ */
+const OWN_SOURCE_RULE_PREF = 1180;
+const FOREIGN_SOURCE_RULE_PREF = 1190;
 
 /** Where an MR sends a home prefix. */
 export type PrefixRoute = { kind: 'onlink'; iface: string; nextHop: string } | { kind: 'tunnel'; peer: MrInfo } | { kind: 'blackhole' };
@@ -50,8 +59,18 @@ export class MobilityRoutes {
     private readonly mrs: readonly MrInfo[],
   ) {}
 
-  setupLines(): string[] {
-    return [`rule add pref ${MOBILITY_RULE_PREF} lookup ${MOBILITY_TABLE}`];
+  /**
+   * The MR's standing rules: the mobility table before main, and on each
+   * access link, source validation (`ownAnchor` passes, `homePools` wait for
+   * their reverse rule).
+   */
+  setupLines(access: { ifaces: readonly string[]; ownAnchor: string; homePools: readonly string[] } | undefined): string[] {
+    const lines = [`rule add pref ${MOBILITY_RULE_PREF} lookup ${MOBILITY_TABLE}`];
+    for (const iface of access?.ifaces ?? []) {
+      lines.push(`rule add pref ${OWN_SOURCE_RULE_PREF} from ${access!.ownAnchor} iif ${iface} lookup main`);
+      for (const pool of access!.homePools) lines.push(`rule add pref ${FOREIGN_SOURCE_RULE_PREF} from ${pool} iif ${iface} blackhole`);
+    }
+    return lines;
   }
 
   /** Applies collected changes in one batch and reports them. */

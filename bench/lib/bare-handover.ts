@@ -6,7 +6,9 @@
  * handover has them), then at once the radio change on MN1 and MR11's route
  * for MN1's prefix into the tunnel to MR2 — with no signalling at all. The mobility agents are frozen (SIGSTOP) meanwhile so that
  * nothing else touches the datapath; MN1's and MN2's agents keep running the
- * flow. What this measures is what the kernel, the veths and the capture
+ * flow. Freezing needs a process per agent, so this lab is deployed with
+ * DMMLAB_AGENT_HOSTING=per-node (the agents' hosting changes nothing in the
+ * kernel's work measured here). What this measures is what the kernel, the veths and the capture
  * cost; dmmlab's interruption divided by it is the price of the signalling.
  */
 import { mkdir } from 'node:fs/promises';
@@ -40,7 +42,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One run; returns the flow as the verifier sees it. */
 export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis> {
   await mkdir(o.out, { recursive: true });
-  const d = await deploy({ topology: o.topology, name: o.lab, runtime: o.runtime, ephemeral: true });
+  const hosting = process.env.DMMLAB_AGENT_HOSTING;
+  process.env.DMMLAB_AGENT_HOSTING = 'per-node';
+  const d = await deploy({ topology: o.topology, name: o.lab, runtime: o.runtime, ephemeral: true }).finally(() => {
+    if (hosting === undefined) delete process.env.DMMLAB_AGENT_HOSTING;
+    else process.env.DMMLAB_AGENT_HOSTING = hosting;
+  });
   let session: LabSession | undefined;
   let frozen: number[] = [];
   let capture: CaptureSession | undefined;
@@ -69,7 +76,9 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
 
     // Freeze every agent but the flow's two ends.
     const pids = await Promise.all(plan.nodes.filter((n) => n.name !== 'mn1' && n.name !== 'mn2').map(async (n) => Number((await s.agentState(n.name)).pid)));
-    frozen = pids.filter((p) => Number.isInteger(p) && p > 0);
+    const ends = await Promise.all(['mn1', 'mn2'].map(async (n) => Number((await s.agentState(n)).pid)));
+    frozen = [...new Set(pids.filter((p) => Number.isInteger(p) && p > 0))];
+    if (frozen.some((p) => ends.includes(p))) raise('the flow’s ends share a process with the agents to freeze');
     for (const p of frozen) process.kill(p, 'SIGSTOP');
 
     const node = (name: string) => plan.nodes.find((n) => n.name === name) ?? raise(`no node ${name}`);

@@ -29,7 +29,8 @@
  * - receiverSeries: every arrival (duplicates too) as [t, seq], by time.
  * - paths, settledPath: flow-paths.ts; shortestPath, pathStretch: shortest-path.ts,
  *   pathStretch = (settledPath hops) / (shortestPath hops), hops = nodes − 1.
- * - handovers: flow-handovers.ts. Signalling: signalling.ts.
+ * - handovers: flow-handovers.ts. Signalling: signalling.ts. Source validation of the
+ *   MRs' uplinks: source-validation.ts.
  */
 import type { Progress } from '../util/progress.js';
 import { silentProgress } from '../util/progress.js';
@@ -62,6 +63,7 @@ export async function analyzeRun(input: AnalysisInput, progress: Progress = sile
   return {
     flows,
     signalling: signallingAnalysis(wire, book, input.handovers),
+    sourceValidation: data.sources.result,
     captures: { files: data.files, packets: data.packets, interfaces: input.captures.map((c) => `${c.node}:${c.iface}`) },
     warnings,
   };

@@ -1,3 +1,4 @@
+import type { SourceValidator } from './source-validation.js';
 import type { CapturePoints, Direction } from './capture-points.js';
 import type { HeaderTable } from './header-table.js';
 
@@ -56,6 +57,8 @@ export interface MhSightings {
   bytes: Uint8Array;
   /** Capture times, monotonic ms (one per interface it crossed, and per retransmission). */
   times: number[];
+  /** The same captures with where they were and which way the frame went (parallel to `times`). */
+  seen: { point: number; dir: Direction }[];
 }
 
 /** What the analysis keeps of the captures: flow packets and MH messages, compactly. */
@@ -70,6 +73,8 @@ export interface CaptureData {
   tcp: Map<string, TcpStream>;
   /** MH messages by `src|dst|hash`. */
   mh: Map<string, MhSightings>;
+  /** Native home-address packets leaving MRs' uplinks, checked as they are read. */
+  sources: SourceValidator;
   /** Addresses seen on access links, sent by or to a mobile node: address → mobile node. */
   accessAddresses: Map<string, string>;
   /** Capture points that had a readable file, or packets in one (merged pcapng, tcpdump -i any). */

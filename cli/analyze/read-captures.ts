@@ -8,6 +8,7 @@ import type { CaptureData, FlowUnit, Sighting, TcpStream } from './capture-data.
 import { CapturePoints, cookedDirection, DIR_OUT, DIR_UNKNOWN, ethernetDirection, type CapturePoint, type Direction } from './capture-points.js';
 import { FlowKeys } from './flow-keys.js';
 import { HeaderTable } from './header-table.js';
+import { SourceValidator } from './source-validation.js';
 import { mod32, msToNs } from './numbers.js';
 
 const MAGIC_BYTES = Buffer.from([FLOW_MAGIC >>> 24, (FLOW_MAGIC >>> 16) & 0xff, (FLOW_MAGIC >>> 8) & 0xff, FLOW_MAGIC & 0xff]);
@@ -26,6 +27,7 @@ export async function readCaptures(input: AnalysisInput, progress: Progress): Pr
     units: input.flows.map(() => new Map<number, FlowUnit>()),
     tcp: new Map(),
     mh: new Map(),
+    sources: new SourceValidator(input.plan),
     accessAddresses: new Map(),
     captured: new Set(),
     files: 0,
@@ -95,10 +97,14 @@ class PacketSink {
     const dir = rec.linkType === LinkType.ETHERNET ? ethernetDirection(point, rec.data) : cookedDirection(pkt.link.packetType);
     const t = Number(rec.timestampNs - this.offsetNs) / 1e6;
     if (point.access) this.learnAddress(point, dir, pkt);
+    else if (dir === DIR_OUT && layers.length === 1 && point.peer !== undefined && this.data.sources.watches(point.node)) {
+      const l = layers[0] as (typeof layers)[number];
+      this.data.sources.sent(point.node, point.iface, t, l.src, l.dst);
+    }
     const tr = pkt.transport;
     if (!tr) return;
     if (tr.kind === 'udp') {
-      if (tr.dstPort === MH_UDP_PORT || tr.srcPort === MH_UDP_PORT) this.mh(pkt, t);
+      if (tr.dstPort === MH_UDP_PORT || tr.srcPort === MH_UDP_PORT) this.mh(pkt, t, point, dir);
       else if (point.peer !== undefined) this.udp(pkt, point, dir, t);
     } else if (point.peer === undefined) {
       return;
@@ -158,13 +164,14 @@ class PacketSink {
     }
   }
 
-  private mh(pkt: DecodedPacket, t: number): void {
+  private mh(pkt: DecodedPacket, t: number, point: CapturePoint, dir: Direction): void {
     const inner = pkt.layers[pkt.layers.length - 1];
     if (!inner) return;
     const key = `${inner.src}|${inner.dst}|${pkt.payload.length}|${fnv1a32(pkt.payload)}`;
     let m = this.data.mh.get(key);
-    if (!m) this.data.mh.set(key, (m = { src: inner.src, dst: inner.dst, bytes: pkt.payload.slice(), times: [] }));
+    if (!m) this.data.mh.set(key, (m = { src: inner.src, dst: inner.dst, bytes: pkt.payload.slice(), times: [], seen: [] }));
     m.times.push(t);
+    m.seen.push({ point: point.index, dir });
   }
 
   /** Remembers which mobile node an address on an access link belongs to (home addresses are not in the plan). */

@@ -5,6 +5,7 @@ import type { SignallingAnalysis, SignallingMessage } from './types.js';
 import type { AddressBook, HeldPrefix } from './address-book.js';
 import type { CaptureData } from './capture-data.js';
 import { ms } from './numbers.js';
+import { DIR_IN, DIR_OUT } from './capture-points.js';
 import type { HandoverRecord } from '../scenario/run-log.js';
 
 /** Captures of the same bytes between the same addresses within this long (ms) of the first are one message. */
@@ -21,6 +22,8 @@ export interface WireMessage {
   bytes: number;
   /** The decoded message. */
   message: MhMessage;
+  /** Its captures (this transmission's): time, node of the interface, sent (1) or received (2) there. */
+  seen: { t: number; node: string; dir: number }[];
 }
 
 /**
@@ -35,15 +38,19 @@ export function decodeSignalling(data: CaptureData): { messages: WireMessage[]; 
   const messages: WireMessage[] = [];
   let undecodable = 0;
   for (const m of data.mh.values()) {
-    const times = [...m.times].sort((a, b) => a - b);
-    const firsts: number[] = [];
-    for (const t of times) if (firsts.length === 0 || t - (firsts[firsts.length - 1] as number) > SAME_MESSAGE_MS) firsts.push(t);
+    const all = m.times.map((t, i) => ({ t, node: data.points.list[m.seen[i]?.point ?? -1]?.node ?? '', dir: m.seen[i]?.dir ?? 0 })).sort((a, b) => a.t - b.t);
+    const groups: (typeof all)[] = [];
+    for (const x of all) {
+      const g = groups[groups.length - 1];
+      if (g && x.t - (g[0] as (typeof all)[number]).t <= SAME_MESSAGE_MS) g.push(x);
+      else groups.push([x]);
+    }
     const r = decodeMessage(m.bytes);
     if (!r.ok) {
-      undecodable += firsts.length;
+      undecodable += groups.length;
       continue;
     }
-    for (const t of firsts) messages.push({ t, src: m.src, dst: m.dst, bytes: m.bytes.length, message: r.message });
+    for (const g of groups) messages.push({ t: (g[0] as (typeof all)[number]).t, src: m.src, dst: m.dst, bytes: m.bytes.length, message: r.message, seen: g });
   }
   messages.sort((a, b) => a.t - b.t);
   return { messages, undecodable };
@@ -76,22 +83,28 @@ export function signallingAnalysis(
   const order = [...handovers].sort((a, b) => a.at - b.at || a.index - b.index);
   const messages: SignallingMessage[] = wire.messages.map((w) => {
     const h = lastAtOrBefore(order, w.t);
+    const from = book.nodeOf(w.src) ?? w.src;
+    const to = book.nodeOf(w.dst) ?? w.dst;
+    const sent = w.seen.find((x) => x.dir === DIR_OUT && x.node === from)?.t;
+    const received = w.seen.findLast((x) => x.dir === DIR_IN && x.node === to)?.t;
     return {
       t: ms(w.t),
       name: messageName(w.message),
-      from: book.nodeOf(w.src) ?? w.src,
-      to: book.nodeOf(w.dst) ?? w.dst,
+      from,
+      to,
       fromAddress: w.src,
       toAddress: w.dst,
       seq: w.message.sequence,
       bytes: w.bytes,
       ...(h ? { handover: h.index } : {}),
+      ...(sent !== undefined ? { sentT: ms(sent) } : {}),
+      ...(received !== undefined ? { receivedT: ms(received) } : {}),
+      ...(sent !== undefined && received !== undefined ? { transitMs: ms(received - sent) } : {}),
     };
   });
+  linkTurnarounds(messages);
   const totals: SignallingAnalysis['totals'] = {};
-  const byIndex = new Map<number, { handover: number; counts: Record<string, number>; bytes: number }>(
-    handovers.map((h) => [h.index, { handover: h.index, counts: {}, bytes: 0 }]),
-  );
+  const byIndex = new Map<number, SignallingAnalysis['byHandover'][number]>(handovers.map((h) => [h.index, { handover: h.index, counts: {}, bytes: 0 }]));
   for (const m of messages) {
     const t = (totals[m.name] ??= { count: 0, bytes: 0 });
     t.count++;
@@ -102,8 +115,34 @@ export function signallingAnalysis(
       h.bytes += m.bytes;
     }
   }
+  for (const h of handovers) {
+    const first = messages.find((m) => m.from === h.to && m.sentT !== undefined && m.sentT >= h.at);
+    const entry = byIndex.get(h.index);
+    if (first && entry) entry.firstSend = { name: first.name, to: first.to, afterMs: ms((first.sentT as number) - h.at) };
+  }
   const byHandover = [...byIndex.values()].sort((a, b) => a.handover - b.handover);
   return { messages, totals, byHandover, undecodable: wire.undecodable };
+}
+
+/** How long after receiving a message a node's next message may leave and still count as its answer or consequence. */
+export const NEXT_SEND_WITHIN_MS = 100;
+
+/**
+ * For each message received (wire time at the receiver's interface), the
+ * first message its receiver sent after it, within NEXT_SEND_WITHIN_MS and
+ * in the same handover window: the receiver's processing time, from the wire.
+ */
+function linkTurnarounds(messages: SignallingMessage[]): void {
+  const sentBy = new Map<string, SignallingMessage[]>();
+  for (const m of messages) if (m.sentT !== undefined) (sentBy.get(m.from) ?? sentBy.set(m.from, []).get(m.from)!).push(m);
+  for (const list of sentBy.values()) list.sort((a, b) => (a.sentT as number) - (b.sentT as number));
+  for (const m of messages) {
+    if (m.receivedT === undefined) continue;
+    const r = m.receivedT;
+    const next = sentBy.get(m.to)?.find((x) => (x.sentT as number) >= r);
+    if (!next || next.handover !== m.handover || (next.sentT as number) - r > NEXT_SEND_WITHIN_MS) continue;
+    m.nextSend = { name: next.name, to: next.to, afterMs: ms((next.sentT as number) - r) };
+  }
 }
 
 function lastAtOrBefore(sorted: readonly HandoverRecord[], t: number): HandoverRecord | undefined {

@@ -100,19 +100,42 @@ export interface SignallingMessage {
   bytes: number;
   /** The handover during whose window it was sent (from its step to the next one), if any. */
   handover?: number;
+  /** Captured leaving its sender and arriving at its receiver (monotonic ms), and the difference: time on the wire. */
+  sentT?: number;
+  receivedT?: number;
+  transitMs?: number;
+  /** The receiver's next message after it (within 100 ms, same handover): what it sent and how long after. */
+  nextSend?: { name: string; to: string; afterMs: number };
 }
 
 export interface SignallingAnalysis {
   messages: SignallingMessage[];
   totals: Record<string, { count: number; bytes: number }>;
-  byHandover: { handover: number; counts: Record<string, number>; bytes: number }[];
+  byHandover: {
+    handover: number;
+    counts: Record<string, number>;
+    bytes: number;
+    /** The new access router's first message after the radio change (wire time at its interface). */
+    firstSend?: { name: string; to: string; afterMs: number };
+  }[];
   /** Messages the codec could not decode (counted, not fatal). */
   undecodable: number;
+}
+
+/** Packets that left an MR's uplinks unencapsulated with a home address as source (source-validation.ts). */
+export interface SourceValidation {
+  /** Such packets seen. */
+  checked: number;
+  /** Those whose source another MR anchors: a network with source-address validation drops them. */
+  violations: number;
+  /** The first few violations. */
+  examples: { t: number; node: string; iface: string; src: string; dst: string; anchor: string }[];
 }
 
 export interface Analysis {
   flows: FlowAnalysis[];
   signalling: SignallingAnalysis;
+  sourceValidation: SourceValidation;
   captures: { files: number; packets: number; interfaces: string[] };
   warnings: string[];
 }

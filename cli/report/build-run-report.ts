@@ -115,10 +115,26 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
         ...(h.completedAt !== undefined ? { completedAfterMs: round(h.completedAt - h.at, 3) } : {}),
         signalling: by?.counts ?? {},
         signallingBytes: by?.bytes ?? 0,
+        ...(by?.firstSend ? { firstSignal: by.firstSend } : {}),
+        signallingSteps: i.analysis.signalling.messages
+          .filter((m) => m.handover === h.index)
+          .map((m) => ({
+            msg: m.name,
+            from: m.from,
+            to: m.to,
+            ...(m.sentT !== undefined ? { sentAfterMs: round(m.sentT - h.at, 3) } : {}),
+            ...(m.transitMs !== undefined ? { transitMs: m.transitMs } : {}),
+            ...(m.nextSend ? { nextSend: m.nextSend } : {}),
+          })),
       };
     }),
     flows,
     signalling: { totals: i.analysis.signalling.totals, undecodable: i.analysis.signalling.undecodable },
+    sourceValidation: {
+      checked: i.analysis.sourceValidation.checked,
+      violations: i.analysis.sourceValidation.violations,
+      examples: i.analysis.sourceValidation.examples.map(({ t, ...e }) => ({ atMs: rel(t), ...e })),
+    },
     expectations: i.expectations,
     artifacts: {
       ...(i.pcapng ? { pcapng: i.pcapng } : {}),

@@ -97,7 +97,35 @@ export function renderRunMarkdown(r: RunReport): string {
       ),
       '',
     );
+    // The signalling of each handover as the wire saw it: when each message left, how long it travelled, how long its receiver took.
+    for (const h of r.handovers.filter((x) => (x.signallingSteps ?? []).some((st) => st.sentAfterMs !== undefined && st.sentAfterMs < 1000))) {
+      out.push(
+        `Handover ${h.index} on the wire (ms after the radio change):`,
+        '',
+        table(
+          ['message', 'from → to', 'sent', 'on the wire', "receiver's next message", 'after'],
+          (h.signallingSteps ?? [])
+            .filter((st) => st.sentAfterMs !== undefined && st.sentAfterMs < 1000)
+            .map((st) => [
+              st.msg,
+              `${st.from} → ${st.to}`,
+              ms(st.sentAfterMs),
+              ms(st.transitMs),
+              st.nextSend ? `${st.nextSend.name} → ${st.nextSend.to}` : '',
+              ms(st.nextSend?.afterMs),
+            ]),
+        ),
+        '',
+      );
+    }
   }
+  const sv = r.sourceValidation;
+  if (sv)
+    out.push(
+      `Source-address validation: ${sv.violations} of ${sv.checked} native home-address packets left an MR's uplink with a source another MR anchors.`,
+      ...sv.examples.slice(0, 5).map((e) => `- at ${ms(e.atMs)}: ${e.node} sent ${e.src} → ${e.dst} out of ${e.iface} (anchored at ${e.anchor})`),
+      '',
+    );
   out.push(
     '## Signalling',
     '',

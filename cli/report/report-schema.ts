@@ -85,10 +85,34 @@ export const runReportSchema = z.object({
       completedAfterMs: z.number().optional(),
       signalling: z.record(z.string(), z.number()),
       signallingBytes: z.number(),
+      /** The new access router's first message after the radio change, as captured leaving it. */
+      firstSignal: z.object({ name: z.string(), to: z.string(), afterMs: z.number() }).optional(),
+      /**
+       * Every message of the handover's window from the captures: sent (ms after the radio change, leaving
+       * its sender), time on the wire to its receiver, and the receiver's next message and how long after.
+       */
+      signallingSteps: z
+        .array(
+          z.object({
+            msg: z.string(),
+            from: z.string(),
+            to: z.string(),
+            sentAfterMs: z.number().optional(),
+            transitMs: z.number().optional(),
+            nextSend: z.object({ name: z.string(), to: z.string(), afterMs: z.number() }).optional(),
+          }),
+        )
+        .optional(),
     }),
   ),
   flows: z.array(flowReportSchema),
   signalling: z.object({ totals: z.record(z.string(), z.object({ count: z.number(), bytes: z.number() })), undecodable: z.number() }),
+  /** Packets that left MRs' uplinks unencapsulated with a home address as source; violations: one another MR anchors. */
+  sourceValidation: z.object({
+    checked: z.number(),
+    violations: z.number(),
+    examples: z.array(z.object({ atMs: z.number(), node: z.string(), iface: z.string(), src: z.string(), dst: z.string(), anchor: z.string() })),
+  }),
   expectations: z.array(expectationResult),
   artifacts: z.object({
     pcapng: z.string().optional(),

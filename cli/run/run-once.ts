@@ -144,6 +144,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     : {
         flows: [],
         signalling: { messages: [], totals: {}, byHandover: [], undecodable: 0 },
+        sourceValidation: { checked: 0, violations: 0, examples: [] },
         captures: { files: 0, packets: 0, interfaces: [] },
         warnings: s.capture === false ? ['capture turned off: traffic expectations cannot be checked'] : ['no capture'],
       };

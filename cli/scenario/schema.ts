@@ -130,6 +130,11 @@ export const expectationSchema = z.strictObject({
       handover: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  /**
+   * Source-address validation (BCP 38), from the capture: no packet leaves an MR towards the network
+   * unencapsulated with a source address from a home prefix another MR anchors.
+   */
+  sourceValidation: z.literal(true).optional(),
   /** State checks on the live lab: no stale tunnel, route, rule, binding or handover context anywhere. */
   clean: z.boolean().optional(),
   /** State checks: a mobile node is attached to this access router. */
@@ -169,6 +174,7 @@ export const EXPECTATION_KINDS = {
     ],
   },
   signalling: { on: 'capture', fields: ['signalling'] },
+  sourceValidation: { on: 'capture', fields: ['sourceValidation'] },
   clean: { on: 'lab', fields: ['clean'] },
   attached: { on: 'lab', fields: ['attached'] },
   binding: { on: 'lab', fields: ['binding'] },

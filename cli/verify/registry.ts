@@ -6,6 +6,7 @@ import { flowVerifier } from './kinds/flow.js';
 import { proxiedVerifier } from './kinds/proxied.js';
 import { releasedVerifier } from './kinds/released.js';
 import { signallingVerifier } from './kinds/signalling.js';
+import { sourceValidationVerifier } from './kinds/source-validation.js';
 import type { Verifier } from './verifier.js';
 
 /**
@@ -16,6 +17,7 @@ import type { Verifier } from './verifier.js';
 export const VERIFIERS: { [K in ExpectationKind]: Extract<Verifier, { on: (typeof EXPECTATION_KINDS)[K]['on'] }> } = {
   flow: flowVerifier,
   signalling: signallingVerifier,
+  sourceValidation: sourceValidationVerifier,
   clean: cleanVerifier,
   attached: attachedVerifier,
   binding: bindingVerifier,

@@ -11,6 +11,14 @@ import { allocate, announce, locationManager, tell, updateOtherLms } from './reg
 
 /** How many completed attachments `state` keeps. */
 const RECENT_KEPT = 50;
+/**
+ * A registration that failed (its LM or HAA did not answer any attempt) is
+ * tried again after this long, doubling up to RETRY_MAX_MS, for as long as the
+ * node stays (RFC 5213 5.3.5: a MAG retransmits with backoff; a node that never
+ * registers would otherwise stay unreachable).
+ */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 16_000;
 
 /**
  * A mobile node arrived on an access link (draft-tu 4.1 initial attachment,
@@ -45,7 +53,7 @@ export async function attach(ar: ArCore, v: Visitor): Promise<void> {
     ctx.events.emit('agent.error', { message: `no LM for the realm of ${v.mnId}` });
     return;
   }
-  let known: string[] = [];
+  let known: string[];
   let previous: MrInfo | undefined;
   try {
     const r = await ctx.signalling.request(
@@ -57,6 +65,8 @@ export async function attach(ar: ArCore, v: Visitor): Promise<void> {
     previous = prev ? ctx.domain.mrByAddress(prev) : undefined;
   } catch (e) {
     ctx.events.emit('agent.error', { message: `registration of ${v.mnId} at its LM failed: ${errText(e)}` });
+    if (gen === v.generation) retryLater(ar, v, gen);
+    return;
   }
   if (gen !== v.generation) return;
   for (const p of known) {
@@ -81,6 +91,11 @@ export async function attach(ar: ArCore, v: Visitor): Promise<void> {
   if (gen !== v.generation) return;
   if (willAddPrefix) {
     const p = await allocate(ar, v);
+    // Without a prefix a node that had none has no address at all: ask again.
+    if (!p && !handover && gen === v.generation) {
+      retryLater(ar, v, gen);
+      return;
+    }
     if (p && gen === v.generation) {
       v.prefixes.set(p, me);
       await deliver(ar, v, false);
@@ -94,7 +109,19 @@ export async function attach(ar: ArCore, v: Visitor): Promise<void> {
   if (gen === v.generation) finish(ar, v, t0, previous, handover ? 'handover' : 'initial');
 }
 
+/** Runs the attachment again later (backoff), unless the node left or another attachment overtook this one. */
+function retryLater(ar: ArCore, v: Visitor, gen: number): void {
+  const n = v.retries ?? 0;
+  v.retries = n + 1;
+  const delay = Math.min(RETRY_FIRST_MS * 2 ** n, RETRY_MAX_MS);
+  ar.ctx.events.log('info', `registration of ${v.mnId} on ${v.iface}: attempt ${n + 2} in ${delay} ms`);
+  ar.ctx.timers.set(`retry:${v.iface}`, delay, () => {
+    if (v.generation === gen && v.state === 'attached') void attach(ar, v);
+  });
+}
+
 function finish(ar: ArCore, v: Visitor, t0: number, previous: MrInfo | undefined, kind: AttachmentRecord['mode']): void {
+  v.retries = 0;
   const record: AttachmentRecord = {
     mn: v.mn,
     mnId: v.mnId,
@@ -135,6 +162,7 @@ export async function detach(ar: ArCore, v: Visitor): Promise<void> {
   v.state = 'detached';
   ctx.events.emit('mn.detached', { mn: v.mn, mnId: v.mnId, iface: v.iface });
   ctx.timers.clear(`refresh:${v.iface}`);
+  ctx.timers.clear(`retry:${v.iface}`);
   const dp = mr.datapath;
   if (v.preparedTo) {
     await handOff(ar, v, v.preparedTo);

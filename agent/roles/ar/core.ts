@@ -20,6 +20,8 @@ export interface Visitor {
   /** Bumped on every attach/detach so a slow procedure can tell it was overtaken. */
   generation: number;
   attachedAt?: number;
+  /** Registrations of this attachment that failed and were tried again (reset when one completes). */
+  retries?: number;
 }
 
 /** Router advertisements on the access links (radvd; tests give a fake). */

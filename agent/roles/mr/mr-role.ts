@@ -46,7 +46,14 @@ export class MrRole implements Role<'mr'>, MrPort {
 
   async start(): Promise<void> {
     const failures = await this.ctx.kernel.change(
-      [...this.driver.setup(this.me), ...this.datapath.routes.setupLines()],
+      [
+        ...this.driver.setup(this.me),
+        ...this.datapath.routes.setupLines({
+          ifaces: this.ctx.config.access.map((a) => a.iface),
+          ownAnchor: this.me.anchor,
+          homePools: [...new Set(this.ctx.config.mobility.domain.map((n) => n.pool))],
+        }),
+      ],
       /Cannot find device "ip6tnl0"|File exists/,
     );
     if (failures.length) throw new Error(`datapath setup failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);

@@ -37,6 +37,14 @@ const failures = (r: RunReport) =>
           .join('; ')}`,
     );
 
+/** Every path of `flow` through `mr` (its new MR) leaves it towards the core in a tunnel from `mrAddress`, the first one too. */
+function expectUplinkEncapsulated(flow: RunReport['flows'][number], mr: string, mrAddress: string): void {
+  const via = flow.paths.filter((p) => p.nodes[1] === mr).sort((a, b) => a.fromMs - b.fromMs);
+  expect(via.length, `paths of ${flow.id} through ${mr}`).toBeGreaterThan(0);
+  for (const p of via)
+    expect(p.tunnels.find((t) => t.link === `${mr}–core`)?.outerSrc, `${flow.id} ${p.nodes.join(' → ')} from ${p.fromMs} ms`).toBe(mrAddress);
+}
+
 describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   it('fig5-handover: the session survives, MR31 is redirected to MR2, the context transfer happened', async () => {
     const { report, exitCode, output } = await run('scenarios/fig5-handover.yaml', runtime);
@@ -52,6 +60,12 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(f1.paths.some((p) => p.nodes.includes('mr11') && p.tunnels.some((t) => t.outerSrc === '2001:db8:3::1'))).toBe(true);
     expect(report.handovers[0]!.signalling.HI).toBe(1);
     expect(report.handovers[0]!.signalling.LRI).toBeGreaterThanOrEqual(1);
+    // MN1's uplink after the move: from the first packet MR2 sends it to the core inside a tunnel, never natively.
+    expectUplinkEncapsulated(
+      report.flows.find((f) => f.id === 'f2')!,
+      'mr2',
+      '2001:db8:2::1',
+    );
   });
 
   it('fig5-predictive: the context reaches MR2 before the radio moves (HI/HAck), the session survives', async () => {
@@ -93,6 +107,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(old.keepsSource).toBe(true);
     expect(fresh.source).not.toBe(old.source);
     expect(fresh.settledMobilityPath).toEqual(['mn1', 'mr2', 'cn']);
+    expectUplinkEncapsulated(old, 'mr2', '2001:db8:2::1');
   });
 
   it('hierarchical-lm: LM1 points at MR31, MR31 tracks MR32, moves inside network 3 stay there, traffic goes straight to MR32', async () => {

@@ -401,9 +401,23 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
         handover: 0,
         counts: { PBU: 1, BU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1, LRA: 1 },
         bytes: b('PBU') + b('BU') + b('PBA') + b('HI') + b('HAck') + b('LRI') + b('LRA'),
+        firstSend: { name: 'PBU', to: 'lm1', afterMs: 1 },
       },
-      { handover: 1, counts: { LMQ: 1, HI: 1 }, bytes: b('LMQ') + b('HI') },
+      { handover: 1, counts: { LMQ: 1, HI: 1 }, bytes: b('LMQ') + b('HI'), firstSend: { name: 'LMQ', to: 'lm1', afterMs: 1 } },
     ]);
+  });
+
+  it('times each message on the wire and each receiver from the captures', () => {
+    const m = (name: string, t: number) => analysis.signalling.messages.find((x) => x.name === name && x.t === t)!;
+    // Three hops of 0.1 ms, received 10 µs after the last was sent.
+    expect(m('PBU', 10_504)).toMatchObject({ sentT: 10_504, receivedT: 10_504.21, transitMs: 0.21, nextSend: { name: 'PBA', to: 'mr2', afterMs: 1.79 } });
+    expect(m('PBA', 10_506).nextSend).toEqual({ name: 'HI', to: 'mr11', afterMs: 0.79 });
+    expect(m('HI', 10_507)).toMatchObject({ transitMs: 0.11, nextSend: { name: 'HAck', to: 'mr2', afterMs: 0.89 } });
+    expect(m('LRI', 10_600).nextSend).toEqual({ name: 'LRA', to: 'mr11', afterMs: 0.89 });
+    // Nothing follows the HAck at MR2 within 100 ms; the BU's sender (mn1's radio) was not captured.
+    expect(m('HAck', 10_508).nextSend).toBeUndefined();
+    expect(m('BU', 10_505.01)).toMatchObject({ receivedT: 10_505.01 });
+    expect(m('BU', 10_505.01).sentT).toBeUndefined();
   });
 
   it('reports the captures, progress per file, and warnings instead of errors', () => {

@@ -50,6 +50,10 @@ function report(over: Partial<RunReport> = {}): RunReport {
         completedAfterMs: 8.5,
         signalling: { PBU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1 },
         signallingBytes: 392,
+        signallingSteps: [
+          { msg: 'PBU', from: 'mr2', to: 'lm1', sentAfterMs: 1.5, transitMs: 0.04, nextSend: { name: 'PBA', to: 'mr2', afterMs: 0.25 } },
+          { msg: 'PBA', from: 'lm1', to: 'mr2', sentAfterMs: 1.79, transitMs: 0.05 },
+        ],
       },
       { index: 1, mn: 'mn1', from: [], to: 'mr11', atMs: 2600, signalling: { PBU: 2 }, signallingBytes: 144 },
     ],
@@ -90,6 +94,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
       },
     ],
     signalling: { totals: { PBU: { count: 3, bytes: 216 }, HI: { count: 1, bytes: 80 }, LRI: { count: 1, bytes: 64 } }, undecodable: 0 },
+    sourceValidation: { checked: 40, violations: 0, examples: [] },
     expectations: [
       {
         name: 'the session survives the handover',
@@ -230,6 +235,25 @@ describe('renderRunMarkdown', () => {
       ['1', 'mn1', '(none) → mr11', '2600.0 ms', '–', '0', '0', '0', '0', '2', '144'],
     ]);
     expect(renderRunMarkdown(report({ handovers: [] }))).not.toContain('## Handovers');
+    expect(tableAfter(renderRunMarkdown(report()), 'Handover 0 on the wire (ms after the radio change):')).toEqual([
+      ['message', 'from → to', 'sent', 'on the wire', "receiver's next message", 'after'],
+      ['PBU', 'mr2 → lm1', '1.50 ms', '0.04 ms', 'PBA → mr2', '0.25 ms'],
+      ['PBA', 'lm1 → mr2', '1.79 ms', '0.05 ms', '', '–'],
+    ]);
+  });
+
+  it('says whether packets left MRs with a foreign source', () => {
+    expect(renderRunMarkdown(report())).toContain('Source-address validation: 0 of 40 native home-address packets');
+    const bad = renderRunMarkdown(
+      report({
+        sourceValidation: {
+          checked: 41,
+          violations: 1,
+          examples: [{ atMs: 1003.2, node: 'mr2', iface: 'core', src: '2001:db8:1:8000::1', dst: '2001:db8:3:8000::2', anchor: 'mr11' }],
+        },
+      }),
+    );
+    expect(bad).toContain('- at 1003.2 ms: mr2 sent 2001:db8:1:8000::1 → 2001:db8:3:8000::2 out of core (anchored at mr11)');
   });
 
   it('totals the signalling', () => {

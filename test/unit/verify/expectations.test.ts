@@ -55,10 +55,15 @@ function msg(name: string, from: string, to: string, handover?: number): Signall
   return { t: 0, name, from, to, fromAddress: '2001:db8::1', toAddress: '2001:db8::2', seq: 1, bytes: 72, ...(handover === undefined ? {} : { handover }) };
 }
 
-function analysis(flows: FlowAnalysis[] = [flow()], messages: SignallingMessage[] = []): Analysis {
+function analysis(
+  flows: FlowAnalysis[] = [flow()],
+  messages: SignallingMessage[] = [],
+  sourceValidation: Analysis['sourceValidation'] = { checked: 0, violations: 0, examples: [] },
+): Analysis {
   return {
     flows,
     signalling: { messages, totals: {}, byHandover: [], undecodable: 0 },
+    sourceValidation,
     captures: { files: 1, packets: 1000, interfaces: ['mn1:mr2'] },
     warnings: [],
   };
