@@ -20,7 +20,9 @@ export class AgentHost {
   private readonly agents = new Map<string, NodeAgent>();
   private readonly adding = new Map<string, Promise<HostResults['node.add']>>();
   // Programs of the host itself (the shared monitor) start in its own namespace, without a fork either.
-  private readonly links = new SharedLinkEvents(commandRunner(namespaceSpawner(`/proc/${process.pid}/ns/net`)));
+  private readonly links = new SharedLinkEvents(commandRunner(namespaceSpawner(`/proc/${process.pid}/ns/net`)), (why) =>
+    process.stderr.write(`${new Date().toISOString()} ${why}\n`),
+  );
   private server: net.Server | undefined;
   /** Mobility configurations by reference: one per lab, shared by every node's configuration (and Domain). */
   private readonly mobility = new Map<string, MobilityConfig>();

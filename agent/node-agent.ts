@@ -48,7 +48,7 @@ export class NodeAgent {
   private stopped = false;
 
   constructor(private readonly opts: NodeAgentOptions) {
-    this.events = new EventBus(opts.node, opts.log);
+    this.events = new EventBus(opts.node, opts.log, { deferred: true });
     this.server = new ControlServer(
       opts.socket,
       this.events,

@@ -90,6 +90,8 @@ export class ControlServer {
     }
     try {
       const result = await this.handle(req);
+      // What the request caused is told before its answer (the events are otherwise delivered a moment later).
+      this.events.flushNow();
       send({ id, ok: true, result });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);

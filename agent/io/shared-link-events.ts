@@ -9,7 +9,11 @@ interface NodeWatch {
   carrier: Map<string, boolean>;
   onCarrier?: (iface: string, carrier: boolean) => void;
   addressListeners: (() => void)[];
+  readLinks: () => { ifname: string; ifindex: number; carrier: boolean }[];
 }
+
+/** A monitor that exits is started again after this long (it may have lost events: every node is read again). */
+const RESTART_MS = 100;
 
 /**
  * One `ip -o monitor all-nsid link address` in the host's namespace for every
@@ -28,12 +32,19 @@ export class SharedLinkEvents {
   /** Namespace ids known not to be a node of this host (another lab's), until a node is added. */
   private readonly foreign = new Set<number>();
 
-  /** `host` runs programs in the host's own namespace, where the namespaces' ids are assigned. */
-  constructor(private readonly host: CommandRunner) {}
+  private stopped = false;
+  /** Times the monitor had to be started again. */
+  restarts = 0;
+
+  /** `host` runs programs in the host's own namespace, where the namespaces' ids are assigned; `onExit` hears of a monitor that died. */
+  constructor(
+    private readonly host: CommandRunner,
+    private readonly onExit?: (why: string) => void,
+  ) {}
 
   /** The link events of the node whose namespace is named `name`; `readLinks` reads its interfaces and their carrier now. */
   node(name: string, readLinks: () => { ifname: string; ifindex: number; carrier: boolean }[]): LinkEvents {
-    const w: NodeWatch = { name, watched: new Map(), carrier: new Map(), addressListeners: [] };
+    const w: NodeWatch = { name, watched: new Map(), carrier: new Map(), addressListeners: [], readLinks };
     this.byName.set(name, w);
     this.foreign.clear();
     this.start();
@@ -58,8 +69,30 @@ export class SharedLinkEvents {
   }
 
   private start(): void {
-    if (this.proc) return;
-    this.proc = this.host.lines(['setpriv', '--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'all-nsid', 'link', 'address'], (line) => this.onLine(line));
+    if (this.proc || this.stopped) return;
+    const proc = this.host.lines(['setpriv', '--pdeathsig', 'KILL', 'ip', '-o', 'monitor', 'all-nsid', 'link', 'address'], (line) => this.onLine(line));
+    this.proc = proc;
+    void proc.done.then((r) => {
+      if (this.proc !== proc || this.stopped) return;
+      this.proc = undefined;
+      this.restarts++;
+      this.onExit?.(
+        `link monitor exited (${r.signal ?? r.exitCode}): ${r.stderr.trim().slice(-300) || 'no message'}; restarting it and reading every node's links again`,
+      );
+      setTimeout(() => {
+        this.start();
+        void this.ids().then(() => this.resync());
+      }, RESTART_MS);
+    });
+  }
+
+  /** Reads every watched node's carrier again (after a monitor restart, events may have been lost). */
+  private resync(): void {
+    for (const w of this.byName.values()) {
+      if (!w.onCarrier) continue;
+      for (const l of w.readLinks()) if (w.watched.has(l.ifindex)) this.set(w, l.ifname, l.carrier);
+      for (const l of w.addressListeners) l();
+    }
   }
 
   private set(w: NodeWatch, iface: string, carrier: boolean): void {
@@ -101,15 +134,20 @@ export class SharedLinkEvents {
     if (/\binet6\b/.test(line)) for (const l of w.addressListeners) l();
   }
 
-  /** Reads which nsid names which namespace (`ip -j netns list-id`), once at a time. */
+  /**
+   * Reads which nsid names which namespace, once at a time. `ip -j netns list`
+   * (names with their ids), not `ip netns list-id`: the latter lists only the
+   * first hundred-odd ids on a host with a thousand namespaces.
+   */
   private ids(): Promise<void> {
     this.refreshing ??= (async () => {
-      const r = await this.host.run(['ip', '-j', 'netns', 'list-id']);
+      const r = await this.host.run(['ip', '-j', 'netns', 'list']);
       try {
-        for (const { nsid, name } of JSON.parse(r.stdout || '[]') as { nsid: number; name?: string }[]) {
-          const w = name ? this.byName.get(name) : undefined;
-          if (w) this.byNsid.set(nsid, w);
-          else this.foreign.add(nsid);
+        for (const { id, name } of JSON.parse(r.stdout || '[]') as { id?: number; name: string }[]) {
+          if (id === undefined) continue;
+          const w = this.byName.get(name);
+          if (w) this.byNsid.set(id, w);
+          else this.foreign.add(id);
         }
       } catch {
         // no ids yet
@@ -119,6 +157,7 @@ export class SharedLinkEvents {
   }
 
   stop(): void {
+    this.stopped = true;
     this.proc?.kill('SIGKILL');
   }
 }

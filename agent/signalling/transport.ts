@@ -125,7 +125,8 @@ export class Signalling implements SignallingPort {
     const bytes = encodeMessage({ ...msg, options }, { src: s.address, dst: canonical(dst), auth: this.key });
     s.socket.send(bytes, MH_UDP_PORT, to);
     this.counters.sent++;
-    this.events.emit('mh.sent', { to: canonical(dst), bytes: bytes.length, ...summarize(msg) });
+    const peer = canonical(dst);
+    this.events.emitLater('mh.sent', () => ({ to: peer, bytes: bytes.length, ...summarize(msg) }));
   }
 
   /**
@@ -196,7 +197,7 @@ export class Signalling implements SignallingPort {
     }
     const message = withoutPadding(decoded.message);
     this.counters.received++;
-    this.events.emit('mh.received', { from, bytes: bytes.length, ...summarize(message) });
+    this.events.emitLater('mh.received', () => ({ from, bytes: bytes.length, ...summarize(message) }));
     const inbound: Inbound = { message, from, ...(scope ? { scope } : {}) };
     const waiting = this.pending.get(`${from}|${message.type}|${message.sequence}`);
     if (waiting) {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { raiseNeighbourLimits } from '../kernel/host-limits.js';
 import { DmmlabError, errorText } from '../errors.js';
 import { applyNodeSetup } from './configure-node.js';
 import type { KernelFeatures } from '../kernel/features.js';
@@ -78,6 +79,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   const features = await runtime.kernelFeatures();
   const tunnelDriver = pickTunnelDriver(opts.tunnel ?? envTunnel() ?? topology.mobility.tunnel, features);
   checkLinkParams(plan, features);
+  await raiseNeighbourLimits(plan, progress);
   // Images and the like are readied before the lab exists: nothing of it to roll back if they cannot be.
   await runtime.prepare(plan.nodes, { lab: plan.lab, progress, ...(opts.signal ? { signal: opts.signal } : {}) });
 
