@@ -15,6 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { monoMs } from '../../shared/clock.js';
+import { agentAtDeploy } from '../../shared/control/roles.js';
 import { linkLocalFromMac } from '../../shared/ipv6.js';
 import { tunnelDriver } from '../../agent/kernel/tunnel-driver.js';
 import { MOBILITY_TABLE } from '../../agent/kernel/mobility-routes.js';
@@ -75,7 +76,12 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
     await sleep(1000);
 
     // Freeze every agent but the flow's two ends.
-    const pids = await Promise.all(plan.nodes.filter((n) => n.name !== 'mn1' && n.name !== 'mn2').map(async (n) => Number((await s.agentState(n.name)).pid)));
+    // Nodes whose roles need no agent (routers, correspondents) run none: nothing to freeze there.
+    const pids = await Promise.all(
+      plan.nodes
+        .filter((n) => n.agent && agentAtDeploy(n.roles) && n.name !== 'mn1' && n.name !== 'mn2')
+        .map(async (n) => Number((await s.agentState(n.name)).pid)),
+    );
     const ends = await Promise.all(['mn1', 'mn2'].map(async (n) => Number((await s.agentState(n)).pid)));
     frozen = [...new Set(pids.filter((p) => Number.isInteger(p) && p > 0))];
     if (frozen.some((p) => ends.includes(p))) raise('the flow’s ends share a process with the agents to freeze');
