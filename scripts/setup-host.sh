@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  iproute2 iputils-ping tcpdump radvd tshark procps util-linux kmod \
+  iproute2 iputils-ping tcpdump radvd nftables tshark procps util-linux kmod \
   docker.io debootstrap qemu-system-x86 busybox-static cpio xz-utils zstd tmux ca-certificates \
   gcc libc6-dev >/dev/null
 echo "setup-host.sh: host packages installed"

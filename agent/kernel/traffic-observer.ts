@@ -38,19 +38,38 @@ export interface Sighting {
   outerSrc?: string;
 }
 
+/** The netlink log group the observer's rules log to (one per namespace, so one number serves every MR). */
+export const OBSERVER_NFLOG_GROUP = 5436;
+/** How long a (source, destination) pair stays quiet after the kernel logged it once. */
+const SEEN_TIMEOUT = '1s';
+
 /**
- * Watches packets arriving at an MR, without touching them: a tcpdump (the
- * same Debian tcpdump every node has) with a filter built from the MR's
- * state, whose text output is parsed. It is how route optimisation is
- * triggered by traffic as the drafts describe ("upon receiving the first few
- * packets") while the kernel keeps forwarding every packet. The filter
- * excludes everything already handled, so a steady flow goes quiet.
+ * Watches packets arriving at an MR, without touching them, and tells the MR
+ * about the first of each (source, destination) pair its state says to look
+ * at: that is how route optimisation is triggered by traffic as the drafts
+ * describe ("upon receiving the first few packets") while the kernel keeps
+ * forwarding every packet.
+ *
+ * The kernel does the filtering and the counting (nftables, when the node has
+ * `nft`): a prerouting chain matches what the MR's state asks for, a dynamic
+ * set remembers each pair for a second, and only a pair's first packet is
+ * logged to an NFLOG group, which one long-lived tcpdump (`-i nflog:N`)
+ * prints. A 1000-packet/s flow costs the agent one line, not a thousand, and
+ * a change of state is one `nft -f` transaction, not a restarted tcpdump.
+ * Without nftables the observer falls back to tcpdump with a BPF filter of
+ * the same shape (a line per matching packet, restarted on every change).
  */
 export class TrafficObserver {
   private proc: LineProcess | undefined;
   private filter = '';
   private pendingSpec: ObserverSpec | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** nft once it worked, bpf once it did not; undefined until the first change. */
+  private kernel: 'nft' | 'bpf' | undefined;
+  private reader: LineProcess | undefined;
+  private applying: Promise<void> = Promise.resolve();
+  /** Lines tcpdump printed (each a packet the MR looked at), for state and tests. */
+  lines = 0;
 
   constructor(
     private readonly events: EventBus,
@@ -58,36 +77,64 @@ export class TrafficObserver {
     private readonly onSighting: (s: Sighting) => void,
   ) {}
 
-  /** Updates what to watch; restarts tcpdump (debounced) when the filter changes. */
+  /** Updates what to watch (debounced; off the path of a handover). */
   update(spec: ObserverSpec): void {
     this.pendingSpec = spec;
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const s = this.pendingSpec;
-      if (s) this.apply(buildFilter(s));
+      if (s) this.applying = this.applying.then(() => this.apply(s));
     }, OBSERVER_DEBOUNCE_MS);
   }
 
-  private apply(filter: string): void {
+  /** How the kernel filters (once known), and how many packets reached the agent. */
+  state(): { kernel: 'nft' | 'bpf' | 'none'; filter: string; lines: number } {
+    return { kernel: this.kernel ?? 'none', filter: this.filter || '(off)', lines: this.lines };
+  }
+
+  private async apply(spec: ObserverSpec): Promise<void> {
+    const filter = buildFilter(spec);
     if (filter === this.filter) return;
     this.filter = filter;
-    const old = this.proc;
-    this.proc = undefined;
-    if (filter) {
-      const proc = this.runner.lines(
-        ['tcpdump', '-l', '-nn', '-tt', '-q', '-B', String(OBSERVER_BUFFER_KIB), '-i', 'any', '-Q', 'in', '--immediate-mode', filter],
-        (line) => {
-          const s = parseSighting(line);
-          if (s) this.onSighting(s);
-        },
-      );
-      this.proc = proc;
-      void proc.done.then((r) => {
-        if (this.proc === proc && r.exitCode !== 0 && r.signal === null)
-          this.events.log('warn', `observer tcpdump exited ${r.exitCode}: ${r.stderr.slice(-200)}`);
-      });
+    if (this.kernel !== 'bpf') {
+      const r = await this.runner.run(['nft', '-f', '-'], { input: buildRuleset(spec).join('\n') + '\n', timeoutMs: 5000 });
+      if (r.exitCode === 0) {
+        this.kernel = 'nft';
+        if (!this.reader) this.reader = this.tcpdump(['-i', `nflog:${OBSERVER_NFLOG_GROUP}`]);
+        this.events.emit('observer.filter', { filter: filter || '(off)' });
+        return;
+      }
+      if (this.kernel === 'nft') {
+        this.events.log('warn', `observer: nft refused a change: ${r.stderr.trim().slice(-200)}`);
+        return;
+      }
+      this.kernel = 'bpf';
+      this.events.log('info', `observer: nftables not usable here (${r.stderr.trim().slice(-120) || `exit ${r.exitCode}`}); filtering with tcpdump instead`);
     }
+    this.applyBpf(filter);
+  }
+
+  private tcpdump(source: string[], filter?: string): LineProcess {
+    const proc = this.runner.lines(
+      ['tcpdump', '-l', '-nn', '-tt', '-q', '-B', String(OBSERVER_BUFFER_KIB), ...source, '--immediate-mode', ...(filter ? [filter] : [])],
+      (line) => {
+        const s = parseSighting(line);
+        if (!s) return;
+        this.lines++;
+        this.onSighting(s);
+      },
+    );
+    void proc.done.then((r) => {
+      if ((this.proc === proc || this.reader === proc) && r.exitCode !== 0 && r.signal === null)
+        this.events.log('warn', `observer tcpdump exited ${r.exitCode}: ${r.stderr.slice(-200)}`);
+    });
+    return proc;
+  }
+
+  private applyBpf(filter: string): void {
+    const old = this.proc;
+    this.proc = filter ? this.tcpdump(['-i', 'any', '-Q', 'in'], filter) : undefined;
     // Keep the old one a moment so nothing slips between the two.
     if (old) setTimeout(() => old.kill(), 50).unref?.();
     this.events.emit('observer.filter', { filter: filter || '(off)' });
@@ -97,7 +144,38 @@ export class TrafficObserver {
     if (this.timer) clearTimeout(this.timer);
     this.proc?.kill();
     this.proc = undefined;
+    this.reader?.kill();
+    this.reader = undefined;
+    if (this.kernel === 'nft') void this.runner.run(['nft', 'delete', 'table', 'ip6', NFT_TABLE]);
   }
+}
+
+const NFT_TABLE = 'dmmlab_observe';
+
+/**
+ * The observer's nftables transaction for a spec: the table, its set of
+ * pairs seen and its chain (created if missing), the chain's rules replaced.
+ * Each rule logs a pair's first packet only; an empty spec leaves no rule.
+ */
+export function buildRuleset(s: ObserverSpec, group = OBSERVER_NFLOG_GROUP): string[] {
+  const set = (xs: string[]) => `{ ${xs.join(', ')} }`;
+  const once = `ip6 saddr . ip6 daddr != @seen add @seen { ip6 saddr . ip6 daddr } log group ${group} queue-threshold 1`;
+  const rules: string[] = [];
+  if (s.from.length && s.towards.length)
+    rules.push(`ip6 nexthdr != 41 ip6 saddr ${set(s.from)} ip6 daddr ${set(s.towards)}${s.except.length ? ` ip6 daddr != ${set(s.except)}` : ''} ${once}`);
+  if (s.anchoredAway.length && s.towards.length) rules.push(`ip6 nexthdr != 41 ip6 daddr ${set(s.anchoredAway)} ip6 saddr ${set(s.towards)} ${once}`);
+  for (const p of s.forwarded) {
+    const a = parsePrefix(p).addr;
+    // The inner destination's upper 64 bits: 24 bytes into the inner header, after the outer 40.
+    rules.push(`ip6 nexthdr 41 @nh,512,64 0x${(a >> 64n).toString(16).padStart(16, '0')} ${once}`);
+  }
+  return [
+    `add table ip6 ${NFT_TABLE}`,
+    `add set ip6 ${NFT_TABLE} seen { type ipv6_addr . ipv6_addr; flags dynamic,timeout; timeout ${SEEN_TIMEOUT}; size 65535; }`,
+    `add chain ip6 ${NFT_TABLE} pre { type filter hook prerouting priority -150; policy accept; }`,
+    `flush chain ip6 ${NFT_TABLE} pre`,
+    ...rules.map((r) => `add rule ip6 ${NFT_TABLE} pre ${r}`),
+  ];
 }
 
 const any = (field: string, prefixes: string[]) => (prefixes.length === 0 ? '' : `(${prefixes.map((p) => `${field} net ${p}`).join(' or ')})`);
