@@ -2,7 +2,9 @@
 # Starts dockerd in the background unless a daemon already answers, waits until
 # `docker info` succeeds (up to DOCKERD_WAIT seconds, default 60) and prints the
 # server version. Idempotent: a running daemon (ours or not) is left alone.
-# The pid file lets scripts/stop-dockerd.sh stop only a daemon started here.
+# The pid file lets scripts/stop-dockerd.sh stop only a daemon started here: it
+# holds the daemon's pid and its start time (field 22 of /proc/<pid>/stat), so a
+# pid reused by another daemon, or one another user started, is never taken for it.
 set -eu
 
 LOG=${DOCKERD_LOG:-/var/log/dmmlab-dockerd.log}
@@ -18,8 +20,19 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
-if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  echo "dockerd (pid $(cat "$PIDFILE")) started earlier is not answering yet; waiting"
+start_time() {
+  # Field 22 of /proc/<pid>/stat, counted after the command name (which may hold spaces).
+  sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+ours() {
+  [ -f "$PIDFILE" ] || return 1
+  set -- $(cat "$PIDFILE")
+  [ $# -eq 2 ] && kill -0 "$1" 2>/dev/null && [ "$(start_time "$1")" = "$2" ]
+}
+
+if ours; then
+  echo "dockerd (pid $(cut -d' ' -f1 "$PIDFILE")) started earlier is not answering yet; waiting"
 else
   DOCKERD=$(command -v dockerd || true)
   if [ -z "$DOCKERD" ]; then
@@ -33,8 +46,9 @@ else
   mkdir -p "$(dirname "$LOG")" "$(dirname "$PIDFILE")"
   # Fully detached: own session, no terminal, output to the log.
   setsid "$DOCKERD" >>"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  echo "started dockerd (pid $(cat "$PIDFILE"), log $LOG)"
+  PID=$!
+  echo "$PID $(start_time "$PID")" >"$PIDFILE"
+  echo "started dockerd (pid $PID, log $LOG)"
 fi
 
 i=0
@@ -43,7 +57,7 @@ while [ "$i" -lt "$WAIT" ]; do
     echo "dockerd ready after ${i}s: $(server_version)"
     exit 0
   fi
-  if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  if ! ours; then
     echo "dockerd exited; last lines of $LOG:" >&2
     tail -n 20 "$LOG" >&2 || true
     rm -f "$PIDFILE"

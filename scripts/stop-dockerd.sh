@@ -1,7 +1,8 @@
 #!/bin/sh
 # Stops the dockerd that scripts/start-dockerd.sh started (found through its pid
-# file), waiting up to DOCKERD_WAIT seconds (default 30) for it to exit. A daemon
-# started some other way is never touched. Idempotent.
+# file: pid and start time), waiting up to DOCKERD_WAIT seconds (default 30) for it
+# to exit. A daemon started some other way, or by another user after ours ended and
+# under a reused pid, is never touched. Idempotent.
 set -eu
 
 PIDFILE=${DOCKERD_PIDFILE:-/run/dmmlab-dockerd.pid}
@@ -12,9 +13,12 @@ if [ ! -f "$PIDFILE" ]; then
   exit 0
 fi
 
-PID=$(cat "$PIDFILE")
-if ! kill -0 "$PID" 2>/dev/null || [ "$(cat "/proc/$PID/comm" 2>/dev/null)" != dockerd ]; then
-  echo "dockerd (pid $PID) is not running"
+set -- $(cat "$PIDFILE") ""
+PID=$1
+STARTED=$2
+NOW=$(sed -e 's/^.*) //' "/proc/$PID/stat" 2>/dev/null | cut -d' ' -f20 || true)
+if [ -z "$STARTED" ] || [ "$NOW" != "$STARTED" ] || [ "$(cat "/proc/$PID/comm" 2>/dev/null)" != dockerd ]; then
+  echo "the dockerd start-dockerd.sh started (pid $PID) is not running; a process now under that pid is not ours and is left alone"
   rm -f "$PIDFILE"
   exit 0
 fi
