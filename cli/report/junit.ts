@@ -19,7 +19,13 @@ const xml = (s: string) =>
     .replace(/\r/g, '&#13;')
     .replace(/\t/g, '&#9;');
 
-/** JUnit XML for CI: one test case per expectation and per failed step, failures carrying the measured values. */
+/** Seconds for a JUnit time attribute. */
+const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(3);
+
+/**
+ * JUnit XML for CI: one test case per expectation (timed: how long checking it took) and per failed
+ * step (timed: how long the step ran), failures carrying the measured values.
+ */
 export function renderJunit(reports: readonly RunReport[]): string {
   const suites = reports.map((r, k) => {
     const cases: string[] = [];
@@ -28,11 +34,11 @@ export function renderJunit(reports: readonly RunReport[]): string {
       const body = failed.length
         ? `<failure message="${xml(failed.map((c) => `${c.what}: expected ${c.expected}, measured ${c.measured}`).join('; '))}"/>`
         : '';
-      cases.push(`    <testcase classname="${xml(r.scenario.name)}" name="${xml(`${e.name} (${e.at})`)}">${body}</testcase>`);
+      cases.push(`    <testcase classname="${xml(r.scenario.name)}" name="${xml(`${e.name} (${e.at})`)}" time="${seconds(e.durationMs)}">${body}</testcase>`);
     }
     for (const s of r.steps.filter((x) => !x.ok))
       cases.push(
-        `    <testcase classname="${xml(r.scenario.name)}" name="${xml(`step ${s.path}: ${s.text}`)}"><failure message="${xml(s.error ?? 'failed')}"/></testcase>`,
+        `    <testcase classname="${xml(r.scenario.name)}" name="${xml(`step ${s.path}: ${s.text}`)}" time="${seconds(s.durationMs)}"><failure message="${xml(s.error ?? 'failed')}"/></testcase>`,
       );
     const failures = r.expectations.filter((e) => !e.ok).length + r.steps.filter((s) => !s.ok).length;
     const name = reports.length > 1 ? `${r.scenario.name}#${k + 1}` : r.scenario.name;

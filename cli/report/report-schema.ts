@@ -6,7 +6,7 @@ import { z } from 'zod';
  * Times are milliseconds from the start of the run unless named otherwise.
  */
 const check = z.object({ what: z.string(), expected: z.string(), measured: z.string(), ok: z.boolean() });
-const expectationResult = z.object({ name: z.string(), at: z.string(), ok: z.boolean(), checks: z.array(check) });
+const expectationResult = z.object({ name: z.string(), at: z.string(), ok: z.boolean(), checks: z.array(check), durationMs: z.number().optional() });
 
 export const flowReportSchema = z.object({
   id: z.string(),

@@ -13,8 +13,10 @@ export interface ExpectationResult {
   at: string;
   ok: boolean;
   checks: CheckResult[];
+  /** How long checking it took (ms): the lab's state read back, or the analysis looked through. */
+  durationMs?: number;
 }
 
-export function result(name: string, at: string, checks: CheckResult[]): ExpectationResult {
-  return { name, at, ok: checks.every((c) => c.ok), checks };
+export function result(name: string, at: string, checks: CheckResult[], durationMs?: number): ExpectationResult {
+  return { name, at, ok: checks.every((c) => c.ok), checks, ...(durationMs !== undefined ? { durationMs: Math.round(durationMs * 1000) / 1000 } : {}) };
 }

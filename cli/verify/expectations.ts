@@ -19,20 +19,22 @@ export function isStateExpectation(e: Expectation): boolean {
 
 /** Checks the lab parts of an expectation on the live lab. */
 export async function evaluateState(e: Expectation, session: LabSession, at: string): Promise<ExpectationResult> {
+  const t0 = performance.now();
   const checks: CheckResult[] = [];
   for (const k of kindsOf(e)) {
     const v = VERIFIERS[k];
     if (v.on === 'lab') checks.push(...(await v.check(e, { session })));
   }
-  return result(expectationName(e), at, checks);
+  return result(expectationName(e), at, checks, performance.now() - t0);
 }
 
 /** Checks the traffic and signalling parts of an expectation on the run's analysis. */
 export function evaluateTraffic(e: Expectation, analysis: Analysis, plan: Plan): ExpectationResult {
+  const t0 = performance.now();
   const checks: CheckResult[] = [];
   for (const k of kindsOf(e)) {
     const v = VERIFIERS[k];
     if (v.on === 'capture') checks.push(...v.check(e, { analysis, plan }));
   }
-  return result(expectationName(e), 'end', checks);
+  return result(expectationName(e), 'end', checks, performance.now() - t0);
 }

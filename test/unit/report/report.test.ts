@@ -105,6 +105,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
           { what: 'interruption (worst handover)', expected: '<= 50ms', measured: '62.40 ms', ok: false },
           { what: 'loss', expected: '<= 5%', measured: '2.76%', ok: true },
         ],
+        durationMs: 1.5,
       },
       {
         name: 'signalling HI in handover 0',
@@ -384,6 +385,8 @@ describe('renderJunit', () => {
       ['testcase', 'fig5-handover', 'signalling HI in handover 0 (end)', []],
       ['testcase', 'fig5-handover', 'step steps[2]: wait 1500ms', ['failure']],
     ]);
+    // Each case is timed: checking an expectation, or running a failed step.
+    expect(suite.children.map((c) => c.attrs.time)).toEqual(['0.002', '0.000', expect.stringMatching(/^\d+\.\d{3}$/)]);
   });
 
   it('carries expected and measured values in the failure message', () => {
@@ -434,7 +437,7 @@ describe('renderJunit', () => {
     expect(xml).toContain("latency &lt; 5 ms &amp; &quot;jitter&quot; &gt; 'none' (steps[3])");
     const suite = parseXml(xml).children[0] as XmlElement;
     expect(suite.attrs.name).toBe('a&b');
-    expect(suite.children[0]?.attrs).toEqual({ classname: 'a&b', name: `${nasty} (steps[3])` });
+    expect(suite.children[0]?.attrs).toEqual({ classname: 'a&b', name: `${nasty} (steps[3])`, time: '0.000' });
     expect(suite.children[0]?.children[0]?.attrs.message).toBe('x: expected < 1%, measured <none> & "n/a"');
   });
 
