@@ -76,12 +76,20 @@ export function formatIssue(i: InputIssue): string {
 /** Bad input file: every issue found, nothing created. Exit code 2. */
 export class InputError extends DmmlabError {
   readonly issues: InputIssue[];
-  constructor(issues: InputIssue[]) {
-    super('E_INPUT', issues.map(formatIssue).join('\n'));
+  /** Problems found beyond those listed (only counted). */
+  readonly more: number;
+  constructor(issues: InputIssue[], more = 0) {
+    const shown = issues.slice(0, MAX_LISTED);
+    const left = more + issues.length - shown.length;
+    super('E_INPUT', [...shown.map(formatIssue), ...(left > 0 ? [`… and ${left} more problem${left === 1 ? '' : 's'}`] : [])].join('\n'));
     this.name = 'InputError';
-    this.issues = issues;
+    this.issues = shown;
+    this.more = left;
   }
 }
+
+/** Problems an InputError lists; the rest are counted. */
+const MAX_LISTED = 50;
 
 /** Several independent failures collected while carrying on (destroy, cleanup). */
 export class AggregateFailure extends DmmlabError {

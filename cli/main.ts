@@ -120,11 +120,22 @@ function reportError(e: unknown, json: boolean): number {
   if (e instanceof DmmlabError) {
     if (json) {
       process.stdout.write(
-        JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, ...(e instanceof InputError ? { issues: e.issues } : {}) } }, null, 2) + '\n',
+        JSON.stringify(
+          {
+            error: {
+              code: e.code,
+              message: e.message,
+              hint: e.hint,
+              ...(e instanceof InputError ? { issues: e.issues, ...(e.more ? { moreIssues: e.more } : {}) } : {}),
+            },
+          },
+          null,
+          2,
+        ) + '\n',
       );
     } else {
       process.stderr.write(
-        `dmmlab: ${e instanceof InputError ? `invalid input (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}):\n` : ''}${e.message}\n`,
+        `dmmlab: ${e instanceof InputError ? `invalid input (${e.issues.length + e.more} problem${e.issues.length + e.more === 1 ? '' : 's'}):\n` : ''}${e.message}\n`,
       );
       if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     }

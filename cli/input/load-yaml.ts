@@ -23,14 +23,37 @@ export interface Loaded<T> {
  * the field path, what was found and what was expected.
  */
 export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S): Promise<Loaded<z.infer<S>>> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError([{ file, path: '', found: code === 'ENOENT' ? 'no such file' : `unreadable file (${code})`, expected: 'a readable YAML file' }]);
   }
-  return parseYamlText(file, text, schema);
+  return parseYamlText(file, utf8Text(file, bytes), schema);
+}
+
+/** Most problems reported in detail; the rest are counted (a broken generator can produce tens of thousands). */
+export const MAX_REPORTED_ISSUES = 50;
+/** Alias expansions a file may make (YAML "billion laughs" files make billions). */
+export const MAX_ALIAS_EXPANSIONS = 100;
+
+/** The file's text, or one line saying it is not UTF-8 (a UTF-16 file is not echoed back). */
+function utf8Text(file: string, bytes: Buffer): string {
+  const bom16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  let text: string | undefined;
+  if (!bom16) {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      text = undefined;
+    }
+  }
+  if (text === undefined || text.includes('\u0000')) {
+    const what = bom16 ? 'UTF-16 text (byte order mark)' : text === undefined ? 'bytes that are not UTF-8' : 'NUL bytes (binary or UTF-16 text)';
+    throw new InputError([{ file, line: 1, column: 1, path: '', found: what, expected: 'a UTF-8 text file' }]);
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**
@@ -116,13 +139,30 @@ function parseWithPositions<S extends z.ZodType>(file: string, text: string, sch
     );
   }
   const source = sourceMap(file, doc, lineCounter);
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+  } catch (e) {
+    if (!(e instanceof ReferenceError) || !/alias/i.test(e.message)) throw e;
+    throw new InputError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        found: `aliases that expand to more than ${MAX_ALIAS_EXPANSIONS} nodes (an alias bomb, or a file of that size)`,
+        expected: `at most ${MAX_ALIAS_EXPANSIONS} alias expansions; write the repeated parts out`,
+      },
+    ]);
+  }
   if (data === null || data === undefined) {
     throw new InputError([{ file, line: 1, column: 1, path: '', found: 'an empty file', expected: 'a YAML mapping' }]);
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    throw new InputError(parsed.error.issues.flatMap((issue) => zodIssueToInput(issue, data, source, schema)));
+    const all = parsed.error.issues;
+    const shown = all.slice(0, MAX_REPORTED_ISSUES).flatMap((issue) => zodIssueToInput(issue, data, source, schema));
+    throw new InputError(shown, all.length - Math.min(all.length, MAX_REPORTED_ISSUES));
   }
   return { value: parsed.data, source };
 }

@@ -42,6 +42,11 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
   for (const [name, net] of Object.entries(t.networks)) {
     const p = prefixOrIssue(net.prefix, ['networks', name, 'prefix'], add);
     if (!p) continue;
+    const unusable = p.len >= 16 ? unusableRange(p) : undefined;
+    if (p.len < 16)
+      add(['networks', name, 'prefix'], `${net.prefix} (/${p.len})`, 'a prefix of length /16 or longer (one network, not a share of the address space)');
+    else if (unusable)
+      add(['networks', name, 'prefix'], `${net.prefix}, ${unusable}`, 'a global unicast prefix (2000::/3, or a unique local fd00::/8), e.g. 2001:db8:1::/48');
     if (p.len > 52)
       add(['networks', name, 'prefix'], `/${p.len}`, 'a prefix of length /52 or shorter (links, node addresses and home prefixes are planned inside it)');
     for (const other of overlapping.get(name) ?? []) {
@@ -265,6 +270,28 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     if (cut.length > 0) add(['links'], `nodes ${cut.join(', ')} unreachable from ${infra[0]}`, 'links that connect every infrastructure node');
   }
   return issues;
+}
+
+/**
+ * Address ranges a lab's network cannot use, with the rule each breaks: the
+ * kernel refuses or treats specially addresses in them (RFC 4291 2.4: the
+ * unspecified and loopback addresses, IPv4-mapped addresses, link-local
+ * unicast, multicast), so a deploy would fail half-way.
+ */
+const UNUSABLE: { prefix: Prefix; why: string }[] = [
+  { prefix: parsePrefix('ff00::/8'), why: 'multicast (ff00::/8, RFC 4291 2.7): no interface can carry it as its address' },
+  { prefix: parsePrefix('fe80::/10'), why: 'link-local (fe80::/10, RFC 4291 2.5.6): never routed beyond a link' },
+  { prefix: parsePrefix('::ffff:0:0/96'), why: 'IPv4-mapped (::ffff:0:0/96, RFC 4291 2.5.5.2): not for interfaces' },
+  { prefix: parsePrefix('::/8'), why: 'reserved (::/8 holds the unspecified and loopback addresses, RFC 4291 2.5.2–2.5.3)' },
+];
+
+/** The rule a network prefix breaks, when it overlaps a range no lab can use. */
+function unusableRange(p: Prefix): string | undefined {
+  // The narrowest range that holds the prefix names it best; else the widest one it spills into.
+  const holding = UNUSABLE.filter((u) => containsPrefix(u.prefix, p)).sort((a, b) => b.prefix.len - a.prefix.len)[0];
+  const held = UNUSABLE.filter((u) => containsPrefix(p, u.prefix)).sort((a, b) => a.prefix.len - b.prefix.len)[0];
+  const u = holding ?? held;
+  return u ? `which is ${u.why}` : undefined;
 }
 
 function prefixOrIssue(text: string, path: (string | number)[], add: (p: (string | number)[], f: string, e: string) => void): Prefix | undefined {
