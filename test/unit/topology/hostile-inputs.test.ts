@@ -46,7 +46,8 @@ describe('hostile and impossible inputs', () => {
     const e = await refusal(f);
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(e.issues).toHaveLength(1);
-    expect(e.issues[0]).toMatchObject({ file: f, found: expect.stringContaining('more than 100 nodes') });
+    expect(e.issues[0]?.file).toBe(f);
+    expect(e.issues[0]?.found).toContain('more than 100 nodes');
   });
 
   it('still reads a file with a few aliases', async () => {
