@@ -169,7 +169,7 @@ export class NodeAgent {
       configured: this.config !== undefined,
       uptimeMs: Math.round(monoMs() - this.started),
       rssBytes: process.memoryUsage().rss,
-      signalling: this.signalling?.counters ?? null,
+      signalling: this.signalling?.snapshot() ?? null,
       kernelLines: this.kernel?.applied ?? 0,
       roles,
       flows: this.flows?.list() ?? [],

@@ -17,6 +17,7 @@ import type { EventBus } from '../events.js';
 import { pbuFlags } from '../../shared/protocol/dmm-options.js';
 import { summarize } from '../../shared/protocol/summary.js';
 import type { SignallingCounters } from '../../shared/control/role-state.js';
+import { Rejections } from './rejections.js';
 
 /** A message that arrived, authenticated and fresh. */
 export interface Inbound {
@@ -60,6 +61,7 @@ export class Signalling implements SignallingPort {
   private readonly pending = new Map<string, (m: Inbound) => void>();
   private readonly guard: ReplayGuard = createReplayGuard();
   private seq = Math.floor(Math.random() * 0xffff);
+  private readonly rejections: Rejections;
   readonly counters: SignallingCounters = { sent: 0, received: 0, malformed: 0, unauthenticated: 0, replayed: 0, unhandled: 0, timeouts: 0 };
 
   constructor(
@@ -67,7 +69,14 @@ export class Signalling implements SignallingPort {
     private readonly key: { spi: number; key: Uint8Array },
     /** Opens the node's sockets (in its namespace). */
     private readonly sockets: Pick<NodeSockets, 'udp'>,
-  ) {}
+  ) {
+    this.rejections = new Rejections(events);
+  }
+
+  /** The counters, with the refused messages by reason and sender. */
+  snapshot(): SignallingCounters {
+    return { ...this.counters, rejections: this.rejections.counts() };
+  }
 
   /** Listens on `address` (a global address, or `fe80::...%iface` for a link). */
   async listen(address: string): Promise<void> {
@@ -174,25 +183,36 @@ export class Signalling implements SignallingPort {
     const decoded = decodeMessage(bytes);
     if (!decoded.ok) {
       this.counters.malformed++;
-      this.events.emit('mh.rejected', { from, reason: `malformed: ${decoded.error.reason}`, detail: decoded.error.detail, bytes: bytes.length });
+      this.rejections.reject('malformed', from, () => ({
+        from,
+        reason: `malformed: ${decoded.error.reason}`,
+        detail: decoded.error.detail,
+        bytes: bytes.length,
+      }));
       return;
     }
     const verdict = verifyMessage(bytes, { src: from, dst: localAddress, keyForSpi: (spi) => (spi === this.key.spi ? this.key.key : undefined) });
     if (!verdict.ok) {
       this.counters.unauthenticated++;
-      this.events.emit('mh.rejected', {
+      this.rejections.reject('unauthenticated', from, () => ({
         from,
         reason: `unauthenticated: ${verdict.reason}`,
         detail: verdict.detail,
         bytes: bytes.length,
         ...summarize(decoded.message),
-      });
+      }));
       return;
     }
     const fresh = this.guard.checkMessage(from, decoded.message);
     if (!fresh.ok) {
       this.counters.replayed++;
-      this.events.emit('mh.rejected', { from, reason: `replay: ${fresh.reason}`, detail: fresh.detail, bytes: bytes.length, ...summarize(decoded.message) });
+      this.rejections.reject('replay', from, () => ({
+        from,
+        reason: `replay: ${fresh.reason}`,
+        detail: fresh.detail,
+        bytes: bytes.length,
+        ...summarize(decoded.message),
+      }));
       return;
     }
     const message = withoutPadding(decoded.message);
@@ -207,7 +227,7 @@ export class Signalling implements SignallingPort {
     const h = this.handlers.find((x) => x.match(message));
     if (!h) {
       this.counters.unhandled++;
-      this.events.emit('mh.rejected', { from, reason: 'no role here handles it', ...summarize(message) });
+      this.rejections.reject('unhandled', from, () => ({ from, reason: 'no role here handles it', ...summarize(message) }));
       return;
     }
     void (async () => {
@@ -221,6 +241,7 @@ export class Signalling implements SignallingPort {
   }
 
   close(): void {
+    this.rejections.stop();
     for (const { socket } of this.bound.values()) socket.close();
     this.bound.clear();
   }

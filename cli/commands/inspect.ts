@@ -109,6 +109,31 @@ function renderAgents(v: LabView): string {
     ]),
   );
   for (const a of v.agents.filter((x) => x.status === 'down' && x.lastLines)) out.push('', `${a.node} last output:`, a.lastLines!.replace(/^/gm, '  '));
+  const refused = v.agents.filter((a) => (a.state?.signalling?.rejections?.bySource.length ?? 0) > 0);
+  if (refused.length)
+    out.push(
+      '',
+      'Refused signalling (malformed, unauthenticated, replayed or unhandled)',
+      renderTable(refused, [
+        { header: 'agent', cell: (a) => a.node },
+        {
+          header: 'by reason',
+          cell: (a) =>
+            Object.entries(a.state!.signalling!.rejections!.byReason)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', '),
+        },
+        {
+          header: 'top senders',
+          cell: (a) =>
+            a
+              .state!.signalling!.rejections!.bySource.slice(0, 3)
+              .map((x) => `${x.source} ${x.count}`)
+              .join(', '),
+        },
+        { header: 'not logged', cell: (a) => String(a.state!.signalling!.rejections!.notLogged) },
+      ]),
+    );
   const s = v.states;
   const section = <T>(title: string, rows: T[], columns: readonly Column<T>[]) => {
     if (rows.length) out.push('', title, renderTable(rows, columns));

@@ -21,7 +21,7 @@ export interface EventFields {
   // Signalling (Mobility Header messages in UDP port 5436).
   'mh.sent': MessageSummary & { to: string; bytes: number };
   'mh.received': MessageSummary & { from: string; bytes: number };
-  'mh.rejected': Partial<MessageSummary> & { from: string; reason: string; detail?: string; bytes?: number };
+  'mh.rejected': Partial<MessageSummary> & { from: string; reason: string; detail?: string; bytes?: number; suppressed?: number };
   'mh.timeout': { to: string; msg: string; attempts: number };
   // The kernel.
   'kernel.error': { command: string; message: string };

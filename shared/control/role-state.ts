@@ -163,6 +163,17 @@ export interface SignallingCounters {
   replayed: number;
   unhandled: number;
   timeouts: number;
+  /** Refused messages by reason and by sender (bounded), and how many were counted without a log line. */
+  rejections?: RejectionCounts;
+}
+
+/** Refused signalling, counted: by reason (malformed, unauthenticated, replay, unhandled) and by sender. */
+export interface RejectionCounts {
+  byReason: Record<string, number>;
+  /** The most frequent senders first; "(others)" past the first 64. */
+  bySource: { source: string; count: number }[];
+  /** Rejections beyond the log's rate limit (counted, not logged one by one). */
+  notLogged: number;
 }
 
 /** The answer to `state`. */
