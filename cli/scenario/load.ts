@@ -87,6 +87,14 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
   };
   const started = new Set<string>();
   const stopped = new Set<string>();
+  // Where each mobile node is attached as the steps go (its radios up at deploy to begin with), so that a
+  // handover to the AR it is on, or an attach where it is attached, is caught before anything is deployed.
+  const at = new Map(
+    plan.nodes
+      .filter((n) => n.roles.includes('mn'))
+      .map((n) => [n.name, new Set(n.interfaces.filter((i) => i.kind === 'access' && i.up).map((i) => i.peer.node))]),
+  );
+  const where = (m: string) => [...(at.get(m) ?? [])].join(', ') || 'no access router';
   // Which parts of an expectation are evaluated where it stands: a step's expect checks state only
   // (evaluateState), the top-level one checks either state or traffic (run-once.ts); anything else would pass unchecked.
   const checkKinds = (e: Expectation, p: (string | number)[], inStep: boolean) => {
@@ -173,13 +181,36 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
         stopped.add(st.stop);
       }
       if (st.handover) {
-        if (mn([...p, 'handover', 'mn'], st.handover.mn)) cell([...p, 'handover', 'to'], st.handover.mn, st.handover.to);
+        const h = st.handover;
+        if (mn([...p, 'handover', 'mn'], h.mn)) {
+          cell([...p, 'handover', 'to'], h.mn, h.to);
+          const now = at.get(h.mn);
+          if (now?.has(h.to)) add([...p, 'handover', 'to'], `"${h.to}", which ${h.mn} is attached to at this step`, `another of ${h.mn}'s access routers`);
+          at.set(h.mn, new Set([h.to]));
+        }
       }
       if (st.attach) {
-        if (mn([...p, 'attach', 'mn'], st.attach.mn)) cell([...p, 'attach', 'ar'], st.attach.mn, st.attach.ar);
+        const a = st.attach;
+        if (mn([...p, 'attach', 'mn'], a.mn)) {
+          cell([...p, 'attach', 'ar'], a.mn, a.ar);
+          if (at.get(a.mn)?.has(a.ar))
+            add([...p, 'attach', 'ar'], `"${a.ar}", which ${a.mn} is attached to at this step`, `an access router ${a.mn} is not on (${where(a.mn)} now)`);
+          at.get(a.mn)?.add(a.ar);
+        }
       }
       if (st.detach) {
-        if (mn([...p, 'detach', 'mn'], st.detach.mn) && st.detach.ar) cell([...p, 'detach', 'ar'], st.detach.mn, st.detach.ar);
+        const d = st.detach;
+        if (mn([...p, 'detach', 'mn'], d.mn)) {
+          if (d.ar) {
+            cell([...p, 'detach', 'ar'], d.mn, d.ar);
+            if (!at.get(d.mn)?.has(d.ar))
+              add([...p, 'detach', 'ar'], `"${d.ar}", which ${d.mn} is not attached to at this step`, `an access router it is on (${where(d.mn)})`);
+            at.get(d.mn)?.delete(d.ar);
+          } else {
+            if (at.get(d.mn)?.size === 0) add([...p, 'detach', 'mn'], `"${d.mn}", attached nowhere at this step`, 'a mobile node on some access router');
+            at.get(d.mn)?.clear();
+          }
+        }
       }
       if (st.link) {
         const [a, b] = st.link.between;
@@ -189,7 +220,16 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
           add([...p, 'link', 'between'], `${a}–${b}`, 'two nodes joined by a link of the topology');
       }
       if (st.expect) st.expect.forEach((e, j) => checkExpect(e, [...p, 'expect', j], true));
-      if (st.repeat) walk(st.repeat.steps, [...p, 'repeat', 'steps'], true);
+      if (st.repeat) {
+        walk(st.repeat.steps, [...p, 'repeat', 'steps'], true);
+        // A second round starts where the first ended: a block that does not bring its nodes back is caught too.
+        if (st.repeat.times > 1) {
+          const before = issues.length;
+          walk(st.repeat.steps, [...p, 'repeat', 'steps'], true);
+          const again = issues.splice(before).filter((x) => x.found.includes('at this step'));
+          for (const x of again) issues.push({ ...x, found: `${x.found} (in the block's second round)` });
+        }
+      }
     });
   };
   walk(s.steps, ['steps']);

@@ -123,6 +123,23 @@ const cases: Case[] = [
     expected: ["mn1's access routers", 'mr11, mr12, mr2'],
   },
   { fixture: 'attach-to-non-cell', line: 8, column: 11, path: 'steps[1].attach.ar', found: ['"core"'], expected: ["mn1's access routers", 'mr11, mr12, mr2'] },
+  {
+    fixture: 'handover-to-current',
+    line: 7,
+    column: 30,
+    path: 'steps[2].handover.to',
+    found: ['"mr2"', 'attached to at this step'],
+    expected: ["another of mn1's access routers"],
+  },
+  {
+    fixture: 'repeat-not-round',
+    line: 8,
+    column: 36,
+    path: 'steps[0].repeat.steps[0].handover.to',
+    found: ['"mr12"', "block's second round"],
+    expected: ["another of mn1's access routers"],
+  },
+  { fixture: 'detach-not-attached', line: 5, column: 28, path: 'steps[0].detach.ar', found: ['"mr12"', 'not attached'], expected: ['mr11'] },
   { fixture: 'link-not-linked', line: 5, column: 22, path: 'steps[0].link.between', found: ['mr11–mr2'], expected: ['joined by a link'] },
 
   // Expectations
