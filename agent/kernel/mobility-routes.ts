@@ -105,6 +105,21 @@ export class MobilityRoutes {
     if (old && (!anchor || !iface || old.iface !== iface || old.anchor !== anchor.node)) {
       c.lines.push(`rule del pref ${REVERSE_RULE_PREF} from ${prefix} iif ${old.iface} lookup ${old.table}`);
       this.reverse.delete(prefix);
+      // The table goes with the last rule that looked it up (unless this change points a rule at it again).
+      const stillUsed = [...this.reverse.values()].some((r) => r.table === old.table);
+      const reused =
+        anchor &&
+        iface &&
+        REVERSE_TABLE_BASE +
+          Math.max(
+            0,
+            this.mrs.findIndex((m) => m.node === anchor.node),
+          ) ===
+          old.table;
+      if (!stillUsed && !reused) {
+        c.lines.push(`route flush table ${old.table}`);
+        this.reverseTables.delete(old.table);
+      }
     }
     if (anchor && iface && !(old && old.iface === iface && old.anchor === anchor.node)) {
       const table =
