@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/types.js';
-import { messageName } from '../../shared/protocol/summary.js';
-import { decodeMessage, type MhMessage } from '../../shared/protocol/index.js';
+import { messageName, summarize } from '../../shared/protocol/summary.js';
+import { decodeMessage, HANDOFF_INDICATOR, type MhMessage } from '../../shared/protocol/index.js';
 import type { SignallingAnalysis, SignallingMessage } from './types.js';
 import type { AddressBook, HeldPrefix } from './address-book.js';
 import type { CaptureData } from './capture-data.js';
@@ -103,12 +103,24 @@ export function signallingAnalysis(
     };
   });
   linkTurnarounds(messages);
+  classify(messages, wire.messages);
   const totals: SignallingAnalysis['totals'] = {};
   const byIndex = new Map<number, SignallingAnalysis['byHandover'][number]>(handovers.map((h) => [h.index, { handover: h.index, counts: {}, bytes: 0 }]));
+  const aside: Record<'release' | 'refresh', SignallingAnalysis['releases']> = {
+    release: { count: 0, bytes: 0, byName: {} },
+    refresh: { count: 0, bytes: 0, byName: {} },
+  };
   for (const m of messages) {
     const t = (totals[m.name] ??= { count: 0, bytes: 0 });
     t.count++;
     t.bytes += m.bytes;
+    if (m.part) {
+      const a = aside[m.part];
+      a.count++;
+      a.bytes += m.bytes;
+      a.byName[m.name] = (a.byName[m.name] ?? 0) + 1;
+      continue;
+    }
     const h = m.handover === undefined ? undefined : byIndex.get(m.handover);
     if (h) {
       h.counts[m.name] = (h.counts[m.name] ?? 0) + 1;
@@ -121,7 +133,31 @@ export function signallingAnalysis(
     if (first && entry) entry.firstSend = { name: first.name, to: first.to, afterMs: ms((first.sentT as number) - h.at) };
   }
   const byHandover = [...byIndex.values()].sort((a, b) => a.handover - b.handover);
-  return { messages, totals, byHandover, undecodable: wire.undecodable };
+  return { messages, totals, byHandover, releases: aside.release, refreshes: aside.refresh, undecodable: wire.undecodable };
+}
+
+/**
+ * Messages that are not a handover's own exchange, though sent in its window:
+ * a release (lifetime 0: a prefix given back, a binding removed, and the
+ * revocations it sets off) and a refresh (a binding renewed where the node
+ * already is, handoff indicator "not changed"), each with its acknowledgement
+ * (same sequence number, the other way).
+ */
+function classify(messages: SignallingMessage[], wire: readonly WireMessage[]): void {
+  const requests = new Map<string, 'release' | 'refresh'>();
+  messages.forEach((m, i) => {
+    const w = wire[i] as WireMessage;
+    const s = summarize(w.message);
+    let part: 'release' | 'refresh' | undefined;
+    if (m.name === 'BRI' || m.name === 'BRA') part = 'release';
+    else if ((m.name === 'PBU' || m.name === 'BU') && s.lifetime === 0) part = 'release';
+    else if ((m.name === 'PBU' || m.name === 'BU') && s.handoff === HANDOFF_INDICATOR.NOT_CHANGED) part = 'refresh';
+    else if (m.name === 'PBA' || m.name === 'BA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
+    if (part) {
+      m.part = part;
+      if (m.name === 'PBU' || m.name === 'BU') requests.set(`${m.fromAddress}|${m.toAddress}|${m.seq}`, part);
+    }
+  });
 }
 
 /** How long after receiving a message a node's next message may leave and still count as its answer or consequence. */

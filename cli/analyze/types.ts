@@ -106,6 +106,8 @@ export interface SignallingMessage {
   transitMs?: number;
   /** The receiver's next message after it (within 100 ms, same handover): what it sent and how long after. */
   nextSend?: { name: string; to: string; afterMs: number };
+  /** Not part of a handover's own exchange: a release (lifetime 0, revocations) or a refresh, or the acknowledgement of one. */
+  part?: 'release' | 'refresh';
 }
 
 export interface SignallingAnalysis {
@@ -118,6 +120,9 @@ export interface SignallingAnalysis {
     /** The new access router's first message after the radio change (wire time at its interface). */
     firstSend?: { name: string; to: string; afterMs: number };
   }[];
+  /** Releases and refreshes (with their acknowledgements), counted apart from the handovers whose windows they fall in. */
+  releases: { count: number; bytes: number; byName: Record<string, number> };
+  refreshes: { count: number; bytes: number; byName: Record<string, number> };
   /** Messages the codec could not decode (counted, not fatal). */
   undecodable: number;
 }

@@ -117,7 +117,7 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
         signallingBytes: by?.bytes ?? 0,
         ...(by?.firstSend ? { firstSignal: by.firstSend } : {}),
         signallingSteps: i.analysis.signalling.messages
-          .filter((m) => m.handover === h.index)
+          .filter((m) => m.handover === h.index && m.part === undefined)
           .map((m) => ({
             msg: m.name,
             from: m.from,
@@ -129,7 +129,12 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
       };
     }),
     flows,
-    signalling: { totals: i.analysis.signalling.totals, undecodable: i.analysis.signalling.undecodable },
+    signalling: {
+      totals: i.analysis.signalling.totals,
+      releases: i.analysis.signalling.releases,
+      refreshes: i.analysis.signalling.refreshes,
+      undecodable: i.analysis.signalling.undecodable,
+    },
     sourceValidation: {
       checked: i.analysis.sourceValidation.checked,
       violations: i.analysis.sourceValidation.violations,

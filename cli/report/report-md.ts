@@ -137,6 +137,14 @@ export function renderRunMarkdown(r: RunReport): string {
     ),
     '',
   );
+  const parts = (label: string, p: { count: number; bytes: number; byName: Record<string, number> } | undefined) =>
+    p && p.count > 0
+      ? `${label}: ${p.count} messages, ${p.bytes} bytes (${Object.entries(p.byName)
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ')}), counted in no handover.`
+      : undefined;
+  const aside = [parts('Releases', r.signalling.releases), parts('Refreshes', r.signalling.refreshes)].filter((x): x is string => x !== undefined);
+  if (aside.length) out.push(...aside, '');
   out.push(
     '## Timeline',
     '',

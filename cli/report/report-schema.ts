@@ -6,6 +6,7 @@ import { z } from 'zod';
  * Times are milliseconds from the start of the run unless named otherwise.
  */
 const check = z.object({ what: z.string(), expected: z.string(), measured: z.string(), ok: z.boolean() });
+const partTotals = z.object({ count: z.number(), bytes: z.number(), byName: z.record(z.string(), z.number()) });
 const expectationResult = z.object({ name: z.string(), at: z.string(), ok: z.boolean(), checks: z.array(check), durationMs: z.number().optional() });
 
 export const flowReportSchema = z.object({
@@ -106,7 +107,13 @@ export const runReportSchema = z.object({
     }),
   ),
   flows: z.array(flowReportSchema),
-  signalling: z.object({ totals: z.record(z.string(), z.object({ count: z.number(), bytes: z.number() })), undecodable: z.number() }),
+  signalling: z.object({
+    totals: z.record(z.string(), z.object({ count: z.number(), bytes: z.number() })),
+    /** Releases (lifetime 0, revocations) and refreshes with their acknowledgements: not part of any handover's figures. */
+    releases: partTotals.optional(),
+    refreshes: partTotals.optional(),
+    undecodable: z.number(),
+  }),
   /** Packets that left MRs' uplinks unencapsulated with a home address as source; violations: one another MR anchors. */
   sourceValidation: z.object({
     checked: z.number(),

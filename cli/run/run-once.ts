@@ -143,7 +143,14 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
       )
     : {
         flows: [],
-        signalling: { messages: [], totals: {}, byHandover: [], undecodable: 0 },
+        signalling: {
+          messages: [],
+          totals: {},
+          byHandover: [],
+          releases: { count: 0, bytes: 0, byName: {} },
+          refreshes: { count: 0, bytes: 0, byName: {} },
+          undecodable: 0,
+        },
         sourceValidation: { checked: 0, violations: 0, examples: [] },
         captures: { files: 0, packets: 0, interfaces: [] },
         warnings: s.capture === false ? ['capture turned off: traffic expectations cannot be checked'] : ['no capture'],

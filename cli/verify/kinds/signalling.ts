@@ -1,7 +1,7 @@
 import { formatComparison, parseComparison, satisfies } from '../comparison.js';
 import type { CaptureVerifier } from '../verifier.js';
 
-/** How many messages of a type crossed (from, to, within a handover), from the capture. */
+/** How many messages of a type crossed (from, to, in a handover's own exchange), from the capture. */
 export const signallingVerifier: CaptureVerifier = {
   on: 'capture',
   name: (e) => `signalling ${e.signalling?.message ?? '?'}${e.signalling?.handover !== undefined ? ` in handover ${e.signalling.handover}` : ''}`,
@@ -13,7 +13,8 @@ export const signallingVerifier: CaptureVerifier = {
         m.name === s.message &&
         (s.from === undefined || m.from === s.from) &&
         (s.to === undefined || m.to === s.to) &&
-        (s.handover === undefined || m.handover === s.handover),
+        // A handover's messages are its own exchange: releases and refreshes sent in its window are not counted.
+        (s.handover === undefined || (m.handover === s.handover && m.part === undefined)),
     ).length;
     const parsed = parseComparison(s.count ?? '>= 1');
     const scope = [s.from ? `from ${s.from}` : '', s.to ? `to ${s.to}` : '', s.handover !== undefined ? `during handover ${s.handover}` : '']

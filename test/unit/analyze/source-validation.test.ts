@@ -88,7 +88,14 @@ describe('source-address validation from the capture', () => {
   it('fails when nothing was captured', () => {
     const empty: Analysis = {
       flows: [],
-      signalling: { messages: [], totals: {}, byHandover: [], undecodable: 0 },
+      signalling: {
+        messages: [],
+        totals: {},
+        byHandover: [],
+        releases: { count: 0, bytes: 0, byName: {} },
+        refreshes: { count: 0, bytes: 0, byName: {} },
+        undecodable: 0,
+      },
       sourceValidation: { checked: 0, violations: 0, examples: [] },
       captures: { files: 0, packets: 0, interfaces: [] },
       warnings: [],

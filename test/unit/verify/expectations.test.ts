@@ -62,7 +62,14 @@ function analysis(
 ): Analysis {
   return {
     flows,
-    signalling: { messages, totals: {}, byHandover: [], undecodable: 0 },
+    signalling: {
+      messages,
+      totals: {},
+      byHandover: [],
+      releases: { count: 0, bytes: 0, byName: {} },
+      refreshes: { count: 0, bytes: 0, byName: {} },
+      undecodable: 0,
+    },
     sourceValidation,
     captures: { files: 1, packets: 1000, interfaces: ['mn1:mr2'] },
     warnings: [],
