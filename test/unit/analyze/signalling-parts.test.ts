@@ -41,15 +41,46 @@ beforeAll(async () => {
     lifetime,
     options: [id, hnp('2001:db8:1:8000::/64'), ...extra],
   });
-  const pba = (seq: number, lifetime: number): MhMessage => ({ type: 'PBA', status: 0, sequence: seq, flags: makeFlags(BA_FLAG_BITS, { P: true }), lifetime, options: [id] });
-  send(cap, ['mr2', 'core', 'mr11'], 1_002, MR2, MR11, { type: 'HI', sequence: 0, flags: makeFlags(HI_FLAG_BITS, { P: true, F: true }), code: 0, options: [id] });
+  const pba = (seq: number, lifetime: number): MhMessage => ({
+    type: 'PBA',
+    status: 0,
+    sequence: seq,
+    flags: makeFlags(BA_FLAG_BITS, { P: true }),
+    lifetime,
+    options: [id],
+  });
+  send(cap, ['mr2', 'core', 'mr11'], 1_002, MR2, MR11, {
+    type: 'HI',
+    sequence: 0,
+    flags: makeFlags(HI_FLAG_BITS, { P: true, F: true }),
+    code: 0,
+    options: [id],
+  });
   send(cap, ['mr2', 'core', 'mr12', 'lm1'], 1_500, MR2, LM1, pbu(40, 600, [handoff(5)]));
   send(cap, ['lm1', 'mr12', 'core', 'mr2'], 1_501, LM1, MR2, pba(40, 600));
   send(cap, ['mr2', 'core', 'mr12', 'lm1'], 5_000, MR2, LM1, pbu(41, 0, []));
   send(cap, ['lm1', 'mr12', 'core', 'mr2'], 5_001, LM1, MR2, pba(41, 0));
-  send(cap, ['lm1', 'mr12', 'core', 'mr11'], 5_002, LM1, MR11, { type: 'BRI', trigger: 1, sequence: 9, flags: makeFlags(BR_FLAG_BITS, { P: true }), options: [id] });
-  send(cap, ['mr11', 'core', 'mr12', 'lm1'], 5_003, MR11, LM1, { type: 'BRA', status: 0, sequence: 9, flags: makeFlags(BR_FLAG_BITS, { P: true }), options: [id] });
-  analysis = await analyzeRun({ plan, captures: cap.write(dir), flows: [], handovers: [{ index: 0, mn: 'mn1', from: ['mr11'], to: 'mr2', at: 1_000 }], monoToWallMs: WALL });
+  send(cap, ['lm1', 'mr12', 'core', 'mr11'], 5_002, LM1, MR11, {
+    type: 'BRI',
+    trigger: 1,
+    sequence: 9,
+    flags: makeFlags(BR_FLAG_BITS, { P: true }),
+    options: [id],
+  });
+  send(cap, ['mr11', 'core', 'mr12', 'lm1'], 5_003, MR11, LM1, {
+    type: 'BRA',
+    status: 0,
+    sequence: 9,
+    flags: makeFlags(BR_FLAG_BITS, { P: true }),
+    options: [id],
+  });
+  analysis = await analyzeRun({
+    plan,
+    captures: cap.write(dir),
+    flows: [],
+    handovers: [{ index: 0, mn: 'mn1', from: ['mr11'], to: 'mr2', at: 1_000 }],
+    monoToWallMs: WALL,
+  });
 });
 
 afterAll(() => {
