@@ -12,11 +12,16 @@ import type { EventBus } from '../events.js';
  * answers router solicitations immediately (unicast), so an attaching node that
  * solicits gets the current prefixes without waiting for the periodic RA.
  */
+/** How long a withdrawn prefix is advertised with lifetimes 0: the immediate advertisement and one periodic one (MaxRtrAdvInterval 10 s). */
+const WITHDRAW_MS = 12_000;
+
 export class Radvd {
   private proc: LineProcess | undefined;
   /** Settles once radvd handles SIGHUP: one sent earlier would kill it (the default action). */
   private handlesHup: Promise<boolean> = Promise.resolve(false);
   private readonly prefixes = new Map<string, AdvertisedPrefix[]>();
+  /** Prefixes being withdrawn (advertised with lifetimes 0 for WITHDRAW_MS), per interface. */
+  private readonly withdrawing = new Map<string, Map<string, NodeJS.Timeout>>();
   private readonly conf: string;
   private readonly pid: string;
   private readonly log: string;
@@ -53,7 +58,34 @@ export class Radvd {
 
   /** Sets the prefixes advertised on `iface` (empty: router advertisements without prefixes). */
   async set(iface: string, list: AdvertisedPrefix[]): Promise<void> {
+    const before = this.prefixes.get(iface) ?? [];
     this.prefixes.set(iface, list);
+    // Prefixes no longer advertised here are withdrawn the standard way (RFC 4861 6.3.4, RFC 4862
+    // 5.5.3): advertised a while longer with lifetimes 0, which makes the node drop their on-link
+    // route at once (an address of one lives on until its own lifetime ends: the two-hour rule).
+    const now = new Set(list.map((p) => p.prefix));
+    const withdrawing = this.withdrawing.get(iface) ?? new Map<string, NodeJS.Timeout>();
+    this.withdrawing.set(iface, withdrawing);
+    for (const p of now) {
+      const t = withdrawing.get(p);
+      if (t) clearTimeout(t);
+      withdrawing.delete(p);
+    }
+    for (const p of before) {
+      if (now.has(p.prefix) || withdrawing.has(p.prefix)) continue;
+      const t = setTimeout(() => {
+        if (withdrawing.get(p.prefix) !== t) return;
+        withdrawing.delete(p.prefix);
+        void this.reload();
+      }, WITHDRAW_MS);
+      t.unref?.();
+      withdrawing.set(p.prefix, t);
+    }
+    await this.reload();
+  }
+
+  /** Rewrites the configuration and has radvd read it (and advertise at once). */
+  private async reload(): Promise<void> {
     await this.writeConf();
     const proc = this.proc;
     // A radvd just started must not get SIGHUP before it installed its handler: the default
@@ -84,7 +116,8 @@ export class Radvd {
     for (const [iface, list] of this.prefixes) {
       blocks.push(`interface ${iface} {`);
       blocks.push('  AdvSendAdvert on;', '  IgnoreIfMissing on;', '  AdvRASolicitedUnicast on;', '  MinRtrAdvInterval 3;', '  MaxRtrAdvInterval 10;');
-      for (const p of list) {
+      const withdrawn = [...(this.withdrawing.get(iface)?.keys() ?? [])].map((prefix) => ({ prefix, preferred: 0, valid: 0 }));
+      for (const p of [...list, ...withdrawn]) {
         blocks.push(
           `  prefix ${p.prefix} {`,
           '    AdvOnLink on;',
@@ -100,6 +133,8 @@ export class Radvd {
   }
 
   stop(): void {
+    for (const w of this.withdrawing.values()) for (const t of w.values()) clearTimeout(t);
+    this.withdrawing.clear();
     const p = this.proc;
     this.proc = undefined;
     p?.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/types.js';
 import { messageName, summarize } from '../../shared/protocol/summary.js';
-import { decodeMessage, HANDOFF_INDICATOR, type MhMessage } from '../../shared/protocol/index.js';
+import { decodeMessage, HANDOFF_INDICATOR, REVOCATION_TRIGGER, type MhMessage } from '../../shared/protocol/index.js';
 import type { SignallingAnalysis, SignallingMessage } from './types.js';
 import type { AddressBook, HeldPrefix } from './address-book.js';
 import type { CaptureData } from './capture-data.js';
@@ -136,6 +136,12 @@ export function signallingAnalysis(
   return { messages, totals, byHandover, releases: aside.release, refreshes: aside.refresh, undecodable: wire.undecodable };
 }
 
+const HANDOVER_TRIGGERS = new Set<number>([
+  REVOCATION_TRIGGER.INTER_MAG_HANDOVER_SAME_ACCESS_TYPE,
+  REVOCATION_TRIGGER.INTER_MAG_HANDOVER_DIFFERENT_ACCESS_TYPE,
+  REVOCATION_TRIGGER.INTER_MAG_HANDOVER_UNKNOWN,
+]);
+
 /**
  * Messages that are not a handover's own exchange, though sent in its window:
  * a release (lifetime 0: a prefix given back, a binding removed, and the
@@ -149,13 +155,15 @@ function classify(messages: SignallingMessage[], wire: readonly WireMessage[]): 
     const w = wire[i] as WireMessage;
     const s = summarize(w.message);
     let part: 'release' | 'refresh' | undefined;
-    if (m.name === 'BRI' || m.name === 'BRA') part = 'release';
+    // A revocation because the node moved (inter-MAG handover triggers, RFC 5846 6.1) is the handover's; any other is a release's.
+    if (w.message.type === 'BRI') part = HANDOVER_TRIGGERS.has(w.message.trigger) ? undefined : 'release';
+    else if (m.name === 'BRA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
     else if ((m.name === 'PBU' || m.name === 'BU') && s.lifetime === 0) part = 'release';
     else if ((m.name === 'PBU' || m.name === 'BU') && s.handoff === HANDOFF_INDICATOR.NOT_CHANGED) part = 'refresh';
     else if (m.name === 'PBA' || m.name === 'BA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
     if (part) {
       m.part = part;
-      if (m.name === 'PBU' || m.name === 'BU') requests.set(`${m.fromAddress}|${m.toAddress}|${m.seq}`, part);
+      if (m.name === 'PBU' || m.name === 'BU' || m.name === 'BRI') requests.set(`${m.fromAddress}|${m.toAddress}|${m.seq}`, part);
     }
   });
 }

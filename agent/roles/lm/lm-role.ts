@@ -106,7 +106,11 @@ export class LmRole implements Role<'lm'> {
     if (!visited || visited === this.ctx.domain.realmOf(id)) return;
     this.ctx.events.emit('lm.proxy-released', { mnId: id, proxy: this.ctx.domain.mrByAddress(previous)?.node ?? previous, network: visited });
     void this.ctx.signalling
-      .request({ type: 'BRI', sequence: 0, trigger: REVOCATION_TRIGGER.PER_PEER_POLICY, flags: { P: true, V: false, G: false }, options: [mnId(id)] }, previous)
+      // The node moved on (RFC 5846 6.1: an inter-MAG handover); a release revokes with another trigger.
+      .request(
+        { type: 'BRI', sequence: 0, trigger: REVOCATION_TRIGGER.INTER_MAG_HANDOVER_UNKNOWN, flags: { P: true, V: false, G: false }, options: [mnId(id)] },
+        previous,
+      )
       .catch((e: unknown) => this.ctx.events.log('warn', `BRI to LM proxy ${previous}: ${e instanceof Error ? e.message : String(e)}`));
   }
 

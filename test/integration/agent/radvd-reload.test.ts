@@ -71,4 +71,37 @@ describe('radvd on an access link', () => {
       radvd.stop();
     }
   });
+
+  it('withdraws a prefix it stops advertising: the node drops its on-link route at once', async () => {
+    const radvd = new Radvd(
+      await mkdtemp(path.join(workDir, 'withdraw-')),
+      new EventBus('ar', undefined),
+      commandRunner(nodeSpawner(['ip', 'netns', 'exec', ar])),
+    );
+    await radvd.start(['acc0']);
+    const routes = async () => (await execa('ip', ['-n', mn, '-6', 'route', 'show', 'dev', 'wlan0'])).stdout;
+    const until = async (ok: (r: string) => boolean) => {
+      for (let i = 0; i < 50; i++) {
+        const r = await routes();
+        if (ok(r)) return r;
+        await sleep(100);
+      }
+      return routes();
+    };
+    try {
+      await radvd.set('acc0', [
+        { prefix: '2001:db8:98:1::/64', preferred: 3600, valid: 3600 },
+        { prefix: '2001:db8:98:2::/64', preferred: 3600, valid: 3600 },
+      ]);
+      expect(await until((r) => r.includes('2001:db8:98:1::/64') && r.includes('2001:db8:98:2::/64'))).toMatch(/2001:db8:98:1::\/64 proto kernel .*expires/);
+      await radvd.set('acc0', [{ prefix: '2001:db8:98:2::/64', preferred: 3600, valid: 3600 }]);
+      const after = await until((r) => !r.includes('2001:db8:98:1::/64'));
+      expect(after).not.toContain('2001:db8:98:1::/64');
+      expect(after).toContain('2001:db8:98:2::/64');
+      // Advertised here no more: state shows only what is offered.
+      expect(radvd.current()).toEqual({ acc0: [{ prefix: '2001:db8:98:2::/64', preferred: 3600, valid: 3600 }] });
+    } finally {
+      radvd.stop();
+    }
+  });
 });

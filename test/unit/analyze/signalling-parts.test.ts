@@ -56,13 +56,28 @@ beforeAll(async () => {
     code: 0,
     options: [id],
   });
+  // The node left a proxied network: LM1 revokes the proxy's entry with a handover trigger (the handover's own).
+  send(cap, ['lm1', 'mr12', 'core', 'mr11'], 1_003, LM1, MR11, {
+    type: 'BRI',
+    trigger: 4,
+    sequence: 8,
+    flags: makeFlags(BR_FLAG_BITS, { P: true }),
+    options: [id],
+  });
+  send(cap, ['mr11', 'core', 'mr12', 'lm1'], 1_004, MR11, LM1, {
+    type: 'BRA',
+    status: 0,
+    sequence: 8,
+    flags: makeFlags(BR_FLAG_BITS, { P: true }),
+    options: [id],
+  });
   send(cap, ['mr2', 'core', 'mr12', 'lm1'], 1_500, MR2, LM1, pbu(40, 600, [handoff(5)]));
   send(cap, ['lm1', 'mr12', 'core', 'mr2'], 1_501, LM1, MR2, pba(40, 600));
   send(cap, ['mr2', 'core', 'mr12', 'lm1'], 5_000, MR2, LM1, pbu(41, 0, []));
   send(cap, ['lm1', 'mr12', 'core', 'mr2'], 5_001, LM1, MR2, pba(41, 0));
   send(cap, ['lm1', 'mr12', 'core', 'mr11'], 5_002, LM1, MR11, {
     type: 'BRI',
-    trigger: 1,
+    trigger: 5,
     sequence: 9,
     flags: makeFlags(BR_FLAG_BITS, { P: true }),
     options: [id],
@@ -90,12 +105,14 @@ afterAll(() => {
 describe("a handover's own signalling", () => {
   it('leaves out the releases and refreshes sent in its window, and counts them apart', () => {
     const s = analysis.signalling;
-    expect(s.byHandover[0]?.counts).toEqual({ HI: 1 });
+    expect(s.byHandover[0]?.counts).toEqual({ HI: 1, BRI: 1, BRA: 1 });
     expect(s.refreshes).toMatchObject({ count: 2, byName: { PBU: 1, PBA: 1 } });
     expect(s.releases).toMatchObject({ count: 4, byName: { PBU: 1, PBA: 1, BRI: 1, BRA: 1 } });
     expect(s.totals.PBU?.count).toBe(2);
     expect(s.messages.map((m) => [m.name, m.part])).toEqual([
       ['HI', undefined],
+      ['BRI', undefined],
+      ['BRA', undefined],
       ['PBU', 'refresh'],
       ['PBA', 'refresh'],
       ['PBU', 'release'],
