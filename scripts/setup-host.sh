@@ -2,6 +2,7 @@
 # Installs the Debian packages dmmlab uses on the host (run once, as root).
 #   iproute2 iputils-ping tcpdump  the datapath tools (also inside netns nodes)
 #   radvd                          router advertisements from access routers
+#   nftables                       the MRs' traffic observers filter and count in the kernel
 #   tshark                         decoding captures in tests (Wireshark's CLI)
 #   docker.io debootstrap          the Docker runtime and its offline node image
 #   qemu-system-x86 busybox-static cpio  the VM runner for kernels without ip6tnl/netem

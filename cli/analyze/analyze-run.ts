@@ -46,6 +46,18 @@ import { finalAttachments, shortestPath } from './shortest-path.js';
 import { decodeSignalling, heldPrefixes, signallingAnalysis } from './signalling.js';
 import { tcpRecords } from './tcp-records.js';
 
+/** The analysis of a run that captured nothing: no flow, no message, only the warnings saying why. */
+export function emptyAnalysis(warnings: string[]): Analysis {
+  const none = () => ({ count: 0, bytes: 0, byName: {} });
+  return {
+    flows: [],
+    signalling: { messages: [], totals: {}, byHandover: [], releases: none(), refreshes: none(), undecodable: 0 },
+    sourceValidation: { checked: 0, violations: 0, examples: [] },
+    captures: { files: 0, packets: 0, interfaces: [] },
+    warnings,
+  };
+}
+
 /** Reads every capture once and measures every flow, handover and signalling message of the run. Never throws on bad packets. */
 export async function analyzeRun(input: AnalysisInput, progress: Progress = silentProgress): Promise<Analysis> {
   const data = await readCaptures(input, progress);

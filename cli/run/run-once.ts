@@ -11,7 +11,7 @@ import { LabSession } from '../lab/session.js';
 import { Journal } from '../state/journal.js';
 import { labDir } from '../state/paths.js';
 import type { Progress } from '../util/progress.js';
-import { analyzeRun } from '../analyze/analyze-run.js';
+import { analyzeRun, emptyAnalysis } from '../analyze/analyze-run.js';
 import type { Analysis } from '../analyze/types.js';
 import { evaluateState, evaluateTraffic, isStateExpectation } from '../verify/expectations.js';
 import { buildRunReport } from '../report/build-run-report.js';
@@ -141,20 +141,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
         { plan: loaded.plan.lab === lab ? loaded.plan : { ...loaded.plan, lab }, captures, flows, handovers: log.handovers, monoToWallMs },
         progress,
       )
-    : {
-        flows: [],
-        signalling: {
-          messages: [],
-          totals: {},
-          byHandover: [],
-          releases: { count: 0, bytes: 0, byName: {} },
-          refreshes: { count: 0, bytes: 0, byName: {} },
-          undecodable: 0,
-        },
-        sourceValidation: { checked: 0, violations: 0, examples: [] },
-        captures: { files: 0, packets: 0, interfaces: [] },
-        warnings: s.capture === false ? ['capture turned off: traffic expectations cannot be checked'] : ['no capture'],
-      };
+    : emptyAnalysis(s.capture === false ? ['capture turned off: traffic expectations cannot be checked'] : ['no capture']);
   progress.done();
   const trafficResults = s.expect.filter((e) => !isStateExpectation(e)).map((e) => evaluateTraffic(e, analysis, loaded.plan));
   let pcapng: string | undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeRun } from '../../../cli/analyze/analyze-run.js';
+import { analyzeRun, emptyAnalysis } from '../../../cli/analyze/analyze-run.js';
 import type { Analysis } from '../../../cli/analyze/types.js';
 import { parseTopology } from '../../../cli/plan/load.js';
 import type { Plan } from '../../../cli/plan/types.js';
@@ -86,20 +86,7 @@ describe('source-address validation from the capture', () => {
   });
 
   it('fails when nothing was captured', () => {
-    const empty: Analysis = {
-      flows: [],
-      signalling: {
-        messages: [],
-        totals: {},
-        byHandover: [],
-        releases: { count: 0, bytes: 0, byName: {} },
-        refreshes: { count: 0, bytes: 0, byName: {} },
-        undecodable: 0,
-      },
-      sourceValidation: { checked: 0, violations: 0, examples: [] },
-      captures: { files: 0, packets: 0, interfaces: [] },
-      warnings: [],
-    };
+    const empty = emptyAnalysis([]);
     const [r] = VERIFIERS.sourceValidation.check({ sourceValidation: true }, { analysis: empty, plan });
     expect(r).toMatchObject({ ok: false, measured: 'nothing captured' });
   });
