@@ -37,9 +37,12 @@ const failures = (r: RunReport) =>
           .join('; ')}`,
     );
 
-/** Every path of `flow` through `mr` (its new MR) leaves it towards the core in a tunnel from `mrAddress`, the first one too. */
+/**
+ * Every path of `flow` that leaves `mr` (its new MR) goes towards the core in a tunnel from `mrAddress`,
+ * the first one too. Packets that end at `mr` (dropped until their reverse rule is in) leave nothing to check.
+ */
 function expectUplinkEncapsulated(flow: RunReport['flows'][number], mr: string, mrAddress: string): void {
-  const via = flow.paths.filter((p) => p.nodes[1] === mr).sort((a, b) => a.fromMs - b.fromMs);
+  const via = flow.paths.filter((p) => p.nodes[1] === mr && p.nodes.length > 2).sort((a, b) => a.fromMs - b.fromMs);
   expect(via.length, `paths of ${flow.id} through ${mr}`).toBeGreaterThan(0);
   for (const p of via)
     expect(p.tunnels.find((t) => t.link === `${mr}–core`)?.outerSrc, `${flow.id} ${p.nodes.join(' → ')} from ${p.fromMs} ms`).toBe(mrAddress);
