@@ -1,5 +1,6 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { jsonLines } from './control/json-lines.js';
 import { monoMs } from '../shared/clock.js';
 import type { MobilityConfig } from '../shared/control/agent-config.js';
 import { hostRequestSchema, type HostHello, type HostRequest, type HostResults } from '../shared/control/host-messages.js';
@@ -45,22 +46,9 @@ export class AgentHost {
   }
 
   private accept(sock: net.Socket): void {
-    const send = (o: unknown) => {
-      if (!sock.destroyed) sock.write(JSON.stringify(o) + '\n');
-    };
+    const send: (o: unknown) => void = jsonLines(sock, (line) => void this.onLine(line, send));
     const hello: HostHello = { host: true, lab: this.opts.lab, version: AGENT_VERSION, pid: process.pid };
     send({ hello });
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line) void this.onLine(line, send);
-      }
-      if (buf.length > 1 << 20) sock.destroy();
-    });
     sock.on('error', () => undefined);
   }
 

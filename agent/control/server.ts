@@ -1,3 +1,4 @@
+import { jsonLines } from './json-lines.js';
 import { chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { requestSchema, type AgentRequest } from '../../shared/control/messages.js';
@@ -39,24 +40,12 @@ export class ControlServer {
   private accept(sock: net.Socket): void {
     this.clients.add(sock);
     let unsubscribe: (() => void) | undefined;
-    const send = (o: unknown) => {
-      if (!sock.destroyed) sock.write(JSON.stringify(o) + '\n');
-    };
+    const send: (o: unknown) => void = jsonLines(
+      sock,
+      (line) => void this.onLine(line, send, (u) => (unsubscribe = u)),
+      () => this.events.log('warn', 'control client sent an over-long line; closing it'),
+    );
     send({ hello: this.hello() });
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line) void this.onLine(line, send, (u) => (unsubscribe = u));
-      }
-      if (buf.length > 1 << 20) {
-        this.events.log('warn', 'control client sent an over-long line; closing it');
-        sock.destroy();
-      }
-    });
     const gone = () => {
       unsubscribe?.();
       this.clients.delete(sock);
