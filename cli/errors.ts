@@ -79,7 +79,7 @@ export class InputError extends DmmlabError {
   /** Problems found beyond those listed (only counted). */
   readonly more: number;
   constructor(issues: InputIssue[], more = 0) {
-    const shown = issues.slice(0, MAX_LISTED);
+    const shown = issues.slice(0, MAX_LISTED_ISSUES);
     const left = more + issues.length - shown.length;
     super('E_INPUT', [...shown.map(formatIssue), ...(left > 0 ? [`… and ${left} more problem${left === 1 ? '' : 's'}`] : [])].join('\n'));
     this.name = 'InputError';
@@ -88,8 +88,8 @@ export class InputError extends DmmlabError {
   }
 }
 
-/** Problems an InputError lists; the rest are counted. */
-const MAX_LISTED = 50;
+/** Problems an InputError lists; the rest are counted (a broken generator can produce tens of thousands). */
+export const MAX_LISTED_ISSUES = 50;
 
 /** Several independent failures collected while carrying on (destroy, cleanup). */
 export class AggregateFailure extends DmmlabError {

@@ -33,9 +33,6 @@ export class SharedLinkEvents {
   private readonly foreign = new Set<number>();
 
   private stopped = false;
-  /** Times the monitor had to be started again. */
-  restarts = 0;
-
   /** `host` runs programs in the host's own namespace, where the namespaces' ids are assigned; `onExit` hears of a monitor that died. */
   constructor(
     private readonly host: CommandRunner,
@@ -75,7 +72,6 @@ export class SharedLinkEvents {
     void proc.done.then((r) => {
       if (this.proc !== proc || this.stopped) return;
       this.proc = undefined;
-      this.restarts++;
       this.onExit?.(
         `link monitor exited (${r.signal ?? r.exitCode}): ${r.stderr.trim().slice(-300) || 'no message'}; restarting it and reading every node's links again`,
       );

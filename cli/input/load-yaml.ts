@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit as visitYaml, type Document, type Node as YamlNode } from 'yaml';
 import { CORE_SCHEMA, load as loadFast } from 'js-yaml';
 import type { z } from 'zod';
-import { InputError, type InputIssue } from '../errors.js';
+import { InputError, MAX_LISTED_ISSUES, type InputIssue } from '../errors.js';
 
 /** A parsed YAML file that can say where a field path sits in it. */
 export interface SourceMap {
@@ -33,8 +33,6 @@ export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S)
   return parseYamlText(file, utf8Text(file, bytes), schema);
 }
 
-/** Most problems reported in detail; the rest are counted (a broken generator can produce tens of thousands). */
-export const MAX_REPORTED_ISSUES = 50;
 /** Alias expansions a file may make (YAML "billion laughs" files make billions). */
 export const MAX_ALIAS_EXPANSIONS = 100;
 
@@ -161,8 +159,8 @@ function parseWithPositions<S extends z.ZodType>(file: string, text: string, sch
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const all = parsed.error.issues;
-    const shown = all.slice(0, MAX_REPORTED_ISSUES).flatMap((issue) => zodIssueToInput(issue, data, source, schema));
-    throw new InputError(shown, all.length - Math.min(all.length, MAX_REPORTED_ISSUES));
+    const shown = all.slice(0, MAX_LISTED_ISSUES).flatMap((issue) => zodIssueToInput(issue, data, source, schema));
+    throw new InputError(shown, all.length - Math.min(all.length, MAX_LISTED_ISSUES));
   }
   return { value: parsed.data, source };
 }
