@@ -76,8 +76,20 @@ export class MobilityRoutes {
   /** Applies collected changes in one batch and reports them. */
   async commit(c: RouteChanges): Promise<void> {
     if (c.lines.length === 0) return;
+    c.lines.push(...this.unusedTunnels());
     await this.kernel.change(c.lines, /No such process|No such file|Cannot find device "ip6tnl0"/);
     for (const e of c.events) this.events.emit('route.changed', e);
+  }
+
+  /** Removes the tunnels no route and no reverse table uses any more (after the changes that stopped using them). */
+  private unusedTunnels(): string[] {
+    const used = new Set<string>();
+    for (const r of this.routes.values()) if (r.kind === 'tunnel') used.add(r.peer.node);
+    for (const t of this.reverseTables) {
+      const anchor = this.mrs[t - REVERSE_TABLE_BASE];
+      if (anchor) used.add(anchor.node);
+    }
+    return this.driver.peers().flatMap((p) => (used.has(p) ? [] : this.driver.release(p)));
   }
 
   /** Sets (or with undefined removes) the route of a home prefix. */

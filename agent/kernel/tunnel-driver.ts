@@ -15,6 +15,8 @@ export interface TunnelDriver {
   toward(peer: MrInfo): { prepare: string[]; via: string };
   /** Peers a tunnel exists to (for state and inspect). */
   peers(): string[];
+  /** Lines that remove the tunnel to `peer` once no route uses it (a device left behind is stale state). */
+  release(peer: string): string[];
 }
 
 /** The anchor device lightweight-tunnel routes hang off: a veth pair inside the node that nothing else touches. */
@@ -41,6 +43,11 @@ export class Seg6Driver implements TunnelDriver {
 
   peers(): string[] {
     return [...this.used];
+  }
+
+  release(peer: string): string[] {
+    this.used.delete(peer);
+    return [];
   }
 }
 
@@ -71,6 +78,12 @@ export class Ip6tnlDriver implements TunnelDriver {
 
   peers(): string[] {
     return [...this.devices.keys()];
+  }
+
+  release(peer: string): string[] {
+    const dev = this.devices.get(peer);
+    this.devices.delete(peer);
+    return dev ? [`link del ${dev}`] : [];
   }
 }
 

@@ -13,6 +13,7 @@ import { agentLastWords } from '../agents/last-lines.js';
 import { startAgentOnDemand } from '../agents/start-agents.js';
 import { DmmlabError } from '../errors.js';
 import { setInterfaceParams } from './link-params.js';
+import { rebaseInterfaces } from './kernel-baseline.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { Journal, readState } from '../state/journal.js';
 import type { LabState } from '../state/lab-state.js';
@@ -328,6 +329,15 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     }
     await setInterfaceParams(this.access(a), ia, params);
     await setInterfaceParams(this.access(b), ib, params);
+    // What the scenario asked for is what the clean check holds these interfaces to from now on.
+    await rebaseInterfaces(
+      this,
+      [
+        { node: a, iface: ia },
+        { node: b, iface: ib },
+      ],
+      ['qdisc', 'link'],
+    );
     this.note('step.link-params', { a, b, params });
   }
 

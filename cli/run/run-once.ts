@@ -23,6 +23,8 @@ import type { CaptureFileRef } from '../capture/capture-file.js';
 import { newRunLog } from '../scenario/run-log.js';
 import type { RuntimeName } from '../topology/runtime-names.js';
 import { waitForHomeAddresses } from '../lab/mn-addresses.js';
+import { recordKernelBaseline } from '../lab/kernel-baseline.js';
+import type { Expectation, Step } from '../scenario/schema.js';
 
 export interface RunOnceOptions {
   loaded: LoadedScenario;
@@ -88,6 +90,10 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     });
     session.on('agent-down', (d) => progress.warn(`agent ${d.node} stopped answering: ${d.why}`));
     await waitForHomeAddresses(session, progress);
+    if (checksClean(s.expect, s.steps)) {
+      progress.info('recording every node\'s kernel state for the stale-state check');
+      await recordKernelBaseline(session);
+    }
     if (s.capture !== false) {
       const targets = captureTargets(session, s.capture);
       const live = session;
@@ -176,6 +182,11 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     ...(pcapng ? { pcapng } : {}),
   });
   return report;
+}
+
+/** Whether any expectation of the scenario, at the end or on the way, checks for stale state. */
+function checksClean(expect: readonly Expectation[], steps: readonly Step[]): boolean {
+  return expect.some((e) => e.clean) || steps.some((st) => checksClean(st.expect ?? [], st.repeat?.steps ?? []));
 }
 
 function captureTargets(session: LabSession, c: LoadedScenario['scenario']['capture']): { node: string; iface: string }[] | undefined {

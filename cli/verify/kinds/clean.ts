@@ -1,11 +1,22 @@
+import { formatPrefix, parsePrefix } from '../../../shared/ipv6.js';
+import { loadKernelBaseline, readLabKernel } from '../../lab/kernel-baseline.js';
 import { kernelMobilityRoutes, kernelReverseRules } from '../../lab/kernel-reads.js';
+import type { LabStates } from '../../lab/lab-states.js';
+import type { LabSession } from '../../lab/session.js';
+import { judgeKernel, type KernelDifference, type KernelFacts } from '../kernel-judge.js';
 import type { LabVerifier } from '../verifier.js';
+
+/** How many differences the report lists one by one (the rest are counted). */
+const LISTED = 30;
 
 /**
  * No stale state anywhere: every MR's kernel mobility routes and reverse rules
  * are exactly what its agent intends (nothing orphaned), no handover context
  * outlived the handover, nothing is held for a node that is attached
  * elsewhere, and every LM binding points at the MR where its node actually is.
+ * Then every node's whole kernel state (mobile nodes included) against what
+ * deploy left (recorded by the run) plus what the remaining leases, bindings
+ * and visitors justify: each difference named by node, object and line.
  */
 export const cleanVerifier: LabVerifier = {
   on: 'lab',
@@ -50,6 +61,7 @@ export const cleanVerifier: LabVerifier = {
       const viaProxy = proxyServing.get(`${b.mr}|${b.mnId}`);
       if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${b.lm}: binding ${b.prefix} at ${b.mr}, but ${b.mnId} is at ${serving}`);
     }
+    const kernel = await kernelDifferences(session, states);
     return [
       {
         what: 'stale tunnels, routes, rules, bindings or contexts',
@@ -57,6 +69,53 @@ export const cleanVerifier: LabVerifier = {
         measured: problems.length ? problems.join('; ') : 'none',
         ok: problems.length === 0,
       },
+      {
+        what: `kernel state of every node against ${kernel.baseline ? 'deploy' : 'the agents (no baseline was recorded)'} and the remaining leases and bindings`,
+        expected: 'no difference',
+        measured: describeDifferences(kernel.differences),
+        ok: kernel.differences.length === 0,
+      },
     ];
   },
 };
+
+/** What the agents' state justifies in the kernels, for the judge. */
+export function kernelFacts(session: LabSession, states: LabStates): KernelFacts {
+  const canon = (p: string) => formatPrefix(parsePrefix(p));
+  const nameOf = new Map(session.plan.mobility.mns.map((m) => [m.id, m.node]));
+  const mrRoutes = new Map<string, Set<string>>();
+  const mrReverse = new Map<string, Set<string>>();
+  for (const p of states.mrPrefixes()) if (p.route !== 'none') mrRoutes.set(p.mr, (mrRoutes.get(p.mr) ?? new Set()).add(canon(p.prefix)));
+  for (const r of states.reverseRules()) mrReverse.set(r.mr, (mrReverse.get(r.mr) ?? new Set()).add(`${canon(r.prefix)} ${r.iface} ${r.table}`));
+  const access = new Map<string, Map<string, { prefixes: Set<string>; attached: boolean }>>();
+  for (const v of states.visitors()) {
+    const links = access.get(v.ar) ?? new Map<string, { prefixes: Set<string>; attached: boolean }>();
+    access.set(v.ar, links);
+    const l = links.get(v.iface) ?? { prefixes: new Set<string>(), attached: false };
+    links.set(v.iface, l);
+    for (const p of v.prefixes) l.prefixes.add(canon(p.prefix));
+    if (v.state === 'attached') l.attached = true;
+  }
+  return {
+    pools: session.plan.networks.map((n) => n.pool),
+    roles: Object.fromEntries(session.plan.nodes.map((n) => [n.name, n.roles])),
+    radios: Object.fromEntries(session.plan.nodes.filter((n) => n.roles.includes('mn')).map((n) => [n.name, n.interfaces.filter((i) => i.kind === 'access').map((i) => i.name)])),
+    leases: new Map(states.leases().map((l) => [canon(l.prefix), nameOf.get(l.mnId) ?? l.mnId])),
+    mrRoutes,
+    mrReverse,
+    access,
+  };
+}
+
+async function kernelDifferences(session: LabSession, states: LabStates): Promise<{ baseline: boolean; differences: KernelDifference[] }> {
+  const baseline = await loadKernelBaseline(session.lab);
+  const end = await readLabKernel(session);
+  return { baseline: baseline !== undefined, differences: judgeKernel(baseline?.nodes, end, kernelFacts(session, states)) };
+}
+
+/** `mn1 route 2001:db8:2:8000::/64 dev mr11 proto kernel: left (prefix leased to nobody)`, the first few, then a count. */
+export function describeDifferences(d: readonly KernelDifference[]): string {
+  if (d.length === 0) return 'none';
+  const listed = d.slice(0, LISTED).map((x) => `${x.node} ${x.object} ${x.line}: ${x.kind === 'left' ? 'left' : 'missing'} (${x.why})`);
+  return listed.join('; ') + (d.length > LISTED ? `; and ${d.length - LISTED} more` : '');
+}

@@ -76,3 +76,25 @@ describe('reverse-tunnel tables', () => {
     ]);
   });
 });
+
+describe('ip6tnl tunnel devices', () => {
+  it('go once no route and no reverse table uses them, and come back when needed', async () => {
+    const kernel = new FakeKernel();
+    const r = new MobilityRoutes(kernel, tunnelDriver('ip6tnl'), new EventBus('mr2', undefined), [MR11, MR12]);
+    await change(r, (c) => {
+      r.prefix(c, '2001:db8:1:8100::/64', { kind: 'tunnel', peer: MR11 }, 'test');
+      r.reverseRule(c, '2001:db8:1:8100::/64', 'mn1', MR11);
+    });
+    expect(kernel.matching(/^link add t-mr11 /)).toHaveLength(1);
+    kernel.lines.length = 0;
+    // The route goes; the reverse table still sends through the tunnel.
+    await change(r, (c) => r.prefix(c, '2001:db8:1:8100::/64', undefined, 'test'));
+    expect(kernel.lines).toEqual(['route del 2001:db8:1:8100::/64 table 100']);
+    kernel.lines.length = 0;
+    await change(r, (c) => r.reverseRule(c, '2001:db8:1:8100::/64', undefined, undefined));
+    expect(kernel.lines).toEqual(['rule del pref 1100 from 2001:db8:1:8100::/64 iif mn1 lookup 1000', 'route flush table 1000', 'link del t-mr11']);
+    kernel.lines.length = 0;
+    await change(r, (c) => r.prefix(c, '2001:db8:1:8100::/64', { kind: 'tunnel', peer: MR11 }, 'test'));
+    expect(kernel.lines[0]).toMatch(/^link add t-mr11 /);
+  });
+});

@@ -1,0 +1,137 @@
+import { contains, containsPrefix, formatPrefix, parseAddress, parsePrefix, type Prefix } from '../../shared/ipv6.js';
+import type { KernelEntry, KernelObject } from '../lab/kernel-snapshot.js';
+
+/** Length of the home prefixes the HAAs lease. */
+const HOME_PREFIX_LEN = 64;
+/** The table of home-prefix routes and the priority of reverse-tunnel rules (agent/kernel/mobility-routes.ts). */
+const MOBILITY_TABLE = '100';
+const REVERSE_RULE_PRIORITY = 'pref 1100 ';
+const BUILTIN_TABLES = new Set(['main', 'local', 'default']);
+
+/** What the agents hold at the end (bindings, leases, visitors, intentions), as the judge needs it. */
+export interface KernelFacts {
+  /** The domain's home-prefix pools. */
+  pools: readonly string[];
+  roles: Readonly<Record<string, readonly string[]>>;
+  /** A mobile node's radio interfaces. */
+  radios: Readonly<Record<string, readonly string[]>>;
+  /** Leased home prefixes, to the mobile node (by node name) that holds each. */
+  leases: ReadonlyMap<string, string>;
+  /** Per MR, the home prefixes its agent routes in the mobility table. */
+  mrRoutes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per MR, its agent's reverse rules as `prefix iface table`. */
+  mrReverse: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per access router and access interface: the prefixes of the visitors there, and whether one is attached. */
+  access: ReadonlyMap<string, ReadonlyMap<string, { prefixes: ReadonlySet<string>; attached: boolean }>>;
+}
+
+/** One thing the end state has that nothing accounts for, or lacks. */
+export interface KernelDifference {
+  node: string;
+  object: KernelObject;
+  line: string;
+  /** `left` (there and unaccounted for) or `missing` (accounted for and not there). */
+  kind: 'left' | 'missing';
+  why: string;
+}
+
+type Verdict = { dynamic: false } | { dynamic: true; ok: true } | { dynamic: true; ok: false; why: string };
+
+/** The canonical home prefix an address or prefix lies in, if it is one (a prefix shorter than a home prefix is not). */
+export function homePrefixOf(subject: string | undefined, pools: readonly Prefix[]): string | undefined {
+  if (!subject || subject === 'all' || subject === '::/0') return undefined;
+  let p: Prefix;
+  try {
+    p = subject.includes('/') ? parsePrefix(subject) : { addr: parseAddress(subject), len: 128 };
+  } catch {
+    return undefined;
+  }
+  if (p.len < HOME_PREFIX_LEN || !pools.some((pool) => containsPrefix(pool, p) || contains(pool, p.addr))) return undefined;
+  return formatPrefix({ addr: p.addr & ~((1n << BigInt(128 - HOME_PREFIX_LEN)) - 1n), len: HOME_PREFIX_LEN });
+}
+
+/**
+ * Compares each node's kernel at the end with its baseline and with what the
+ * agents' remaining state justifies. State that belongs to a home prefix is
+ * judged by that prefix (leased, routed, advertised); state that follows
+ * from other state by the prefix's route or rule (a reverse table, a tunnel
+ * device) by whether anything still uses it; everything else must be exactly
+ * as deploy left it. Returns every difference, node by node.
+ */
+export function judgeKernel(baseline: Readonly<Record<string, KernelEntry[]>> | undefined, end: Readonly<Record<string, KernelEntry[]>>, facts: KernelFacts): KernelDifference[] {
+  const pools = facts.pools.map(parsePrefix);
+  const out: KernelDifference[] = [];
+  for (const [node, entries] of Object.entries(end)) {
+    const verdict = (e: KernelEntry, all: KernelEntry[]) => judgeEntry(node, e, all, facts, pools);
+    for (const e of entries) {
+      const v = verdict(e, entries);
+      if (v.dynamic && !v.ok) out.push({ node, object: e.object, line: e.line, kind: 'left', why: v.why });
+    }
+    if (baseline?.[node]) {
+      const before = baseline[node];
+      const fixed = (list: KernelEntry[]) => new Map(list.filter((e) => !verdict(e, list).dynamic).map((e) => [`${e.object} ${e.line}`, e] as const));
+      const b = fixed(before);
+      const a = fixed(entries);
+      for (const [k, e] of a) if (!b.has(k)) out.push({ node, object: e.object, line: e.line, kind: 'left', why: 'not there after deploy' });
+      for (const [k, e] of b) if (!a.has(k)) out.push({ node, object: e.object, line: e.line, kind: 'missing', why: 'there after deploy, gone now' });
+    }
+    if (facts.roles[node]?.includes('mn')) {
+      for (const [prefix, holder] of facts.leases) {
+        if (holder !== node) continue;
+        if (!entries.some((e) => e.object === 'address' && homePrefixOf(e.subject, pools) === prefix))
+          out.push({ node, object: 'address', line: `an address in ${prefix}`, kind: 'missing', why: `${prefix} is leased to ${node}` });
+      }
+    }
+  }
+  return out;
+}
+
+function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: KernelFacts, pools: Prefix[]): Verdict {
+  const roles = facts.roles[node] ?? [];
+  const prefix = homePrefixOf(e.subject, pools);
+  const ok: Verdict = { dynamic: true, ok: true };
+  const bad = (why: string): Verdict => ({ dynamic: true, ok: false, why });
+
+  // What the kernel makes by itself when a link comes up: its link-local route, its default qdisc.
+  if (e.object === 'route' && e.subject === 'fe80::/64') return ok;
+  if (e.object === 'qdisc' && /^(noqueue|noop) /.test(e.line)) return ok;
+  // A routing table nothing looks up any more, a tunnel device no route uses.
+  if (e.object === 'route' && e.table && !BUILTIN_TABLES.has(e.table) && e.table !== MOBILITY_TABLE && !prefix)
+    return all.some((r) => r.object === 'rule' && r.table === e.table) ? ok : bad(`no rule looks up table ${e.table}`);
+  if (e.object === 'link' && /^\S+ ip6tnl /.test(e.line) && e.iface?.startsWith('t-'))
+    return all.some((r) => r.object === 'route' && r.iface === e.iface) ? ok : bad('no route uses this tunnel');
+
+  if (roles.includes('mn')) {
+    if (prefix) {
+      const holder = facts.leases.get(prefix);
+      return holder === node ? ok : bad(holder ? `${prefix} is leased to ${holder}` : `${prefix} is leased to nobody (released)`);
+    }
+    // Link-local routes, default routes from advertisements: they follow the radio.
+    const radio = e.iface !== undefined && facts.radios[node]?.includes(e.iface);
+    if (radio && (e.object === 'route' || e.object === 'address' || e.object === 'neighbour')) return ok;
+    return { dynamic: false };
+  }
+
+  if (e.object === 'radvd' && e.subject) {
+    if (e.valid === 0) return ok; // the standard withdrawal (lifetime 0), advertised for a short while
+    if (!prefix) return bad(`${e.subject} is not a home prefix`);
+    const link = facts.access.get(node)?.get(e.iface ?? '');
+    if (!facts.leases.has(prefix)) return bad(`${prefix} is leased to nobody (released)`);
+    return link?.prefixes.has(prefix) ? ok : bad(`no mobile node of ${e.iface} holds ${prefix}`);
+  }
+  if (e.object === 'neighbour' && roles.includes('ar') && facts.access.get(node)?.has(e.iface ?? '')) {
+    return facts.access.get(node)?.get(e.iface ?? '')?.attached ? ok : bad(`no mobile node is attached on ${e.iface}`);
+  }
+  if (!prefix) return { dynamic: false };
+
+  const leased = facts.leases.has(prefix);
+  if (roles.includes('mr') && e.object === 'route' && e.table === MOBILITY_TABLE) {
+    if (!facts.mrRoutes.get(node)?.has(prefix)) return bad('its agent does not route this prefix');
+    return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
+  }
+  if (roles.includes('mr') && e.object === 'rule' && e.line.startsWith(REVERSE_RULE_PRIORITY)) {
+    if (!facts.mrReverse.get(node)?.has(`${prefix} ${e.iface} ${e.table}`)) return bad('its agent has no such reverse rule');
+    return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
+  }
+  return bad(`nothing on ${node} accounts for state of home prefix ${prefix}`);
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { parseKernelDump, parseRadvdConf, type KernelEntry } from '../../../cli/lab/kernel-snapshot.js';
+import { homePrefixOf, judgeKernel, type KernelFacts } from '../../../cli/verify/kernel-judge.js';
+import { parsePrefix } from '../../../shared/ipv6.js';
+
+const facts = (over: Partial<KernelFacts> = {}): KernelFacts => ({
+  pools: ['2001:db8:1:8000::/49'],
+  roles: { mr1: ['mr', 'ar'], mn1: ['mn'], r: ['router'] },
+  radios: { mn1: ['mr1'] },
+  leases: new Map([['2001:db8:1:8000::/64', 'mn1']]),
+  mrRoutes: new Map([['mr1', new Set(['2001:db8:1:8000::/64'])]]),
+  mrReverse: new Map(),
+  access: new Map([['mr1', new Map([['mn1', { prefixes: new Set(['2001:db8:1:8000::/64']), attached: true }]])]]),
+  ...over,
+});
+
+const route = (line: string, extra: Partial<KernelEntry>): KernelEntry => ({ object: 'route', line, ...extra });
+
+describe('the kernel judge', () => {
+  it('takes a home prefix from addresses and /64-or-longer prefixes only', () => {
+    const pools = [parsePrefix('2001:db8:1:8000::/49')];
+    expect(homePrefixOf('2001:db8:1:8000:1:2:3:4', pools)).toBe('2001:db8:1:8000::/64');
+    expect(homePrefixOf('2001:db8:1:8000::/56', pools)).toBeUndefined();
+    expect(homePrefixOf('2001:db8:1:1::1', pools)).toBeUndefined();
+    expect(homePrefixOf('::/0', pools)).toBeUndefined();
+  });
+
+  it('accepts what the agents justify and names what they do not', () => {
+    const end = {
+      mr1: [
+        route('2001:db8:1:8000::/64 via fe80::1 dev mn1 table 100', { subject: '2001:db8:1:8000::/64', table: '100', iface: 'mn1' }),
+        route('2001:db8:1:8001::/64 via fe80::1 dev mn1 table 100', { subject: '2001:db8:1:8001::/64', table: '100', iface: 'mn1' }),
+        route('default encap seg6 table 1001', { subject: '::/0', table: '1001' }),
+        { object: 'link', line: 't-mr2 ip6tnl mtu 1500', iface: 't-mr2' } as KernelEntry,
+        ...parseRadvdConf('interface mn1 {\n  prefix 2001:db8:1:8000::/64 {\n    AdvValidLifetime 3600;\n  };\n  prefix 2001:db8:1:8002::/64 {\n    AdvValidLifetime 0;\n  };\n};\n'),
+      ],
+      mn1: [
+        { object: 'address', line: '2001:db8:1:8000::5/64 dev mr1', subject: '2001:db8:1:8000::5', iface: 'mr1' } as KernelEntry,
+        route('default via fe80::1 dev mr1 proto ra', { subject: '::/0', iface: 'mr1' }),
+        route('2001:db8:1:8003::/64 dev mr1 proto kernel', { subject: '2001:db8:1:8003::/64', iface: 'mr1' }),
+      ],
+    };
+    const d = judgeKernel(undefined, end, facts());
+    expect(d.map((x) => `${x.node} ${x.line}: ${x.why}`)).toEqual([
+      'mr1 2001:db8:1:8001::/64 via fe80::1 dev mn1 table 100: its agent does not route this prefix',
+      'mr1 default encap seg6 table 1001: no rule looks up table 1001',
+      'mr1 t-mr2 ip6tnl mtu 1500: no route uses this tunnel',
+      'mn1 2001:db8:1:8003::/64 dev mr1 proto kernel: 2001:db8:1:8003::/64 is leased to nobody (released)',
+    ]);
+  });
+
+  it('holds everything else to the baseline, both ways, and misses no leased address', () => {
+    const before = { r: [route('2001:db8::/48 via fe80::2 dev x', { subject: '2001:db8::/48' })], mn1: [] };
+    const end = { r: [route('2001:db8:9::/48 via fe80::2 dev x', { subject: '2001:db8:9::/48' })], mn1: [] };
+    const d = judgeKernel(before, end, facts());
+    expect(d.map((x) => `${x.node} ${x.kind} ${x.line}`)).toEqual(['r left 2001:db8:9::/48 via fe80::2 dev x', 'r missing 2001:db8::/48 via fe80::2 dev x', 'mn1 missing an address in 2001:db8:1:8000::/64']);
+  });
+
+  it('reads ip -j output into lines without lifetimes or metrics', () => {
+    const dump = [
+      '[{"ifname":"lo","mtu":65536,"linkinfo":null}]',
+      '[{"ifname":"mr1","addr_info":[{"family":"inet6","local":"2001:db8:1:8000::5","prefixlen":64,"scope":"global","valid_life_time":3500},{"family":"inet6","local":"fe80::5","prefixlen":64,"scope":"link"}]}]',
+      '[{"dst":"2001:db8:1:8000::/64","dev":"mr1","protocol":"kernel","metric":256,"expires":3500,"flags":["linkdown"],"pref":"medium"},{"type":"multicast","dst":"ff00::/8","dev":"mr1","table":"local"}]',
+      '[{"priority":1100,"src":"2001:db8:1:8000::","srclen":64,"iif":"mn1","table":"1001"}]',
+      '',
+      '',
+      '[{"kind":"tbf","handle":"1:","dev":"x","root":true}]',
+      'net.ipv6.conf.all.forwarding=1\n',
+    ].join('@@dmmlab@@');
+    expect(parseKernelDump(dump).map((e) => `${e.object}: ${e.line}`)).toEqual([
+      'link: lo device mtu 65536',
+      'address: 2001:db8:1:8000::5/64 dev mr1',
+      'route: 2001:db8:1:8000::/64 dev mr1 proto kernel',
+      'rule: pref 1100 from 2001:db8:1:8000::/64 iif mn1 lookup 1001',
+      'qdisc: tbf 1: dev x root',
+      'sysctl: net.ipv6.conf.all.forwarding=1',
+    ]);
+  });
+});
