@@ -26,7 +26,8 @@ export function flowCounts(v: FlowView): FlowCounts {
   const tail = missing.filter((u) => u.seq > maxReceived && (u.sendMs ?? u.firstT) >= end - TAIL_MS).length;
   const lost = missing.length - tail;
   const base = sent.length - tail;
-  const latencies = received.flatMap((u) => (u.sendMs !== undefined ? [(u.arrivals[0]?.t ?? 0) - u.sendMs] : [])).sort((a, b) => a - b);
+  const latency = oneWayLatencies(received, v.units);
+  const latencies = latency.values.sort((a, b) => a - b);
   const p50 = percentile(latencies, 50);
   const p95 = percentile(latencies, 95);
   const sources = sourcesOf(received);
@@ -40,8 +41,27 @@ export function flowCounts(v: FlowView): FlowCounts {
     inFlightAtStop: tail,
     sources,
     keepsSource: sources.length === 1,
-    ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50: ms(p50), p95: ms(p95) } } : {}),
+    ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50: ms(p50), p95: ms(p95), offsetRemovedMs: ms(latency.offsetRemovedMs) } } : {}),
     receiverSeries: v.arrivals.map((a) => [ms(a.t), a.seq] as [number, number]),
+  };
+}
+
+/**
+ * One-way latency: first arrival (capture clock, brought onto the lab's
+ * monotonic clock by the offset deploy measured) − the send stamp in the
+ * flow header (the sender's monotonic clock; ICMP: its capture leaving the
+ * sender). The send stamp is taken before the sender's qdiscs, so a link
+ * delay there counts. What is left of the offset's error is measured from
+ * the flow itself and removed: no packet can be seen anywhere before it was
+ * sent, so if one seems to be, every send stamp moves back by the largest
+ * such amount (`offsetRemovedMs`). No latency is ever negative.
+ */
+export function oneWayLatencies(received: readonly UnitFacts[], all: readonly UnitFacts[]): { values: number[]; offsetRemovedMs: number } {
+  const earliest = all.reduce((m, u) => (u.sendMs === undefined ? m : Math.min(m, u.firstT - u.sendMs)), Infinity);
+  const shift = Number.isFinite(earliest) && earliest < 0 ? -earliest : 0;
+  return {
+    values: received.flatMap((u) => (u.sendMs !== undefined && u.arrivals[0] ? [u.arrivals[0].t - (u.sendMs - shift)] : [])),
+    offsetRemovedMs: shift,
   };
 }
 

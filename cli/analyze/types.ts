@@ -82,7 +82,8 @@ export interface FlowAnalysis {
   pathStretch?: number;
   handovers: FlowHandover[];
   /** One-way delay at the receiver, ms (from the flow header's send time): median and 95th percentile. */
-  latencyMs?: { p50: number; p95: number };
+  /** One-way latency, and the clock offset error measured on the flow and removed (flow-counts.ts, oneWayLatencies). */
+  latencyMs?: { p50: number; p95: number; offsetRemovedMs: number };
   /** (receive time in monotonic ms, sequence number) at the receiver: the classic handover plot. */
   receiverSeries: [number, number][];
 }

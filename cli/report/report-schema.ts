@@ -24,7 +24,7 @@ export const flowReportSchema = z.object({
   reordered: z.number(),
   keepsSource: z.boolean(),
   sources: z.array(z.object({ address: z.string(), packets: z.number() })),
-  latencyMs: z.object({ p50: z.number(), p95: z.number() }).optional(),
+  latencyMs: z.object({ p50: z.number().min(0), p95: z.number().min(0), offsetRemovedMs: z.number().min(0) }).optional(),
   settledPath: z.array(z.string()).optional(),
   settledMobilityPath: z.array(z.string()).optional(),
   shortestPath: z.array(z.string()),

@@ -10,6 +10,7 @@ import { flowHandovers } from '../../../cli/analyze/flow-handovers.js';
 import type { Arrival, FlowView, UnitFacts } from '../../../cli/analyze/flow-view.js';
 import { HeaderTable } from '../../../cli/analyze/header-table.js';
 import { percentile } from '../../../cli/analyze/numbers.js';
+import { oneWayLatencies } from '../../../cli/analyze/flow-counts.js';
 import { packetPath } from '../../../cli/analyze/packet-path.js';
 import { shortestPath } from '../../../cli/analyze/shortest-path.js';
 import { parseTopology } from '../../../cli/plan/load.js';
@@ -196,5 +197,31 @@ describe('percentile', () => {
   it('is nearest-rank', () => {
     const v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
     expect([percentile(v, 0), percentile(v, 50), percentile(v, 95), percentile(v, 100), percentile([], 50)]).toEqual([1, 5, 10, 10, undefined]);
+  });
+});
+
+describe('one-way latency', () => {
+  const unit = (seq: number, f: { sendMs: number; firstT: number; arrival: number }): UnitFacts => ({
+    seq,
+    firstT: f.firstT,
+    sendMs: f.sendMs,
+    arrivals: [{ t: f.arrival, seq, via: 'mr1', source: '2001:db8::1' }],
+  });
+
+  it('is arrival − send stamp when the clocks agree (a link delay before the sender\'s capture counts)', () => {
+    // 20 ms of netem on the sender's link: first seen 20.02 ms after the stamp, arrived 20.05 ms after.
+    const u = [unit(1, { sendMs: 10, firstT: 30.02, arrival: 30.05 }), unit(2, { sendMs: 20, firstT: 40.02, arrival: 40.08 })];
+    const l = oneWayLatencies(u, u);
+    expect(l.offsetRemovedMs).toBe(0);
+    expect(l.values.map((x) => Math.round(x * 1000) / 1000)).toEqual([20.05, 20.08]);
+  });
+
+  it('removes the offset error that would put a sighting before its send, and is never negative', () => {
+    // Seen 0.03 and 0.06 ms after sending, but the stamps run 0.1 ms ahead: raw −0.07 and −0.04.
+    const u = [unit(1, { sendMs: 10.1, firstT: 10.03, arrival: 10.03 }), unit(2, { sendMs: 20.1, firstT: 20.06, arrival: 20.06 })];
+    const l = oneWayLatencies(u, u);
+    expect(Math.round(l.offsetRemovedMs * 1000) / 1000).toBe(0.07);
+    expect(Math.min(...l.values)).toBeGreaterThanOrEqual(0);
+    expect(l.values.map((x) => Math.round(x * 1000) / 1000)).toEqual([0, 0.03]);
   });
 });

@@ -231,7 +231,7 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
       reordered: 2,
     });
     // 38 × 0.4 (direct), 50 × 0.41 (via mr11, captured on mn1), 5 × 0.6 (triangle), 2 × 25.4 (late)
-    expect(f.latencyMs).toEqual({ p50: 0.41, p95: 0.6 });
+    expect(f.latencyMs).toEqual({ p50: 0.41, p95: 0.6, offsetRemovedMs: 0 });
     expect(f.sources).toEqual([{ address: HOA2, packets: 95, firstT: 10_010.41, lastT: 11_000.4 }]);
     expect(f.keepsSource).toBe(true);
   });
@@ -353,7 +353,7 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
       { address: OTHER2, packets: 8, firstT: 10_115.51, lastT: 10_185.51 },
     ]);
     expect(f.keepsSource).toBe(false);
-    expect(f.latencyMs).toEqual({ p50: 0.51, p95: 0.51 });
+    expect(f.latencyMs).toEqual({ p50: 0.51, p95: 0.51, offsetRemovedMs: 0 });
     expect(f.paths.map((p) => [p.nodes, p.packets, p.tunnels])).toEqual([
       [['mn2', 'mr31', 'mr32', 'core', 'mr11', 'mn1'], 18, []],
       [['mn2', 'mr31'], 2, []],

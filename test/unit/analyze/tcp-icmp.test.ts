@@ -74,7 +74,7 @@ describe('TCP records and ICMP echo', () => {
       ...[4, 5, 6, 7, 8].map((s) => [20_050.21, s]),
     ]);
     // record 8's header was never captured whole: no send time, no latency sample (9 samples)
-    expect(f.latencyMs).toEqual({ p50: 3.21, p95: 50.21 });
+    expect(f.latencyMs).toEqual({ p50: 3.21, p95: 50.21, offsetRemovedMs: 0 });
     expect(f.paths.map((p) => [p.nodes, p.packets])).toEqual([[PATH, 10]]);
     expect(f.shortestPath).toEqual(PATH);
     expect(f.pathStretch).toBe(1);
@@ -90,7 +90,7 @@ describe('TCP records and ICMP echo', () => {
       lossPercent: 20,
       inFlightAtStop: 0,
     });
-    expect(f.latencyMs).toEqual({ p50: 0.21, p95: 0.21 });
+    expect(f.latencyMs).toEqual({ p50: 0.21, p95: 0.21, offsetRemovedMs: 0 });
     expect(f.paths.map((p) => [p.nodes, p.packets])).toEqual([
       [PATH, 4],
       [PATH.slice(0, 3), 1],

@@ -73,7 +73,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
         reordered: 3,
         keepsSource: true,
         sources: [{ address: '2001:db8:3:8000::10', packets: 2431 }],
-        latencyMs: { p50: 0.21, p95: 1.75 },
+        latencyMs: { p50: 0.21, p95: 1.75, offsetRemovedMs: 0 },
         settledPath: ['mn2', 'mr31', 'core', 'mr2', 'mn1'],
         settledMobilityPath: ['mn2', 'mr31', 'mr2', 'mn1'],
         shortestPath: ['mn2', 'mr31', 'core', 'mr2', 'mn1'],
