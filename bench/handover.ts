@@ -46,7 +46,7 @@ const rows: (string | number)[][] = [];
 /** Per-hop signalling times from the captures (each run's handover 0), per scenario and mode. */
 const hopRows: (string | number)[][] = [];
 /** What the issue-12 goals are checked against: per scenario and mode, the interruption and per-hop medians. */
-const verdicts: { scenario: string; mode: string; median?: number; p95?: number; foreign: number; outsideMax: number; wire: number[]; receiver: number[] }[] =
+const verdicts: { scenario: string; mode: string; median?: number; p95?: number; foreign: number; forwarded: number; outsideMax: number; wire: number[]; receiver: number[] }[] =
   [];
 /** Messages sent within this long of the radio change are the handover's own signalling. */
 const HANDOVER_SIGNALLING_MS = 200;
@@ -116,12 +116,14 @@ for (const sc of scenarios)
     const outside = summarize(flows.map((f) => (f ? f.lost - (f.handovers[0]?.lostDuring ?? 0) : undefined)).filter((x): x is number => x !== undefined));
     const complete = summarize(r.reports.map((x) => x.handovers[0]?.completedAfterMs).filter((x): x is number => x !== undefined));
     const foreign = r.reports.reduce((n, x) => n + x.sourceValidation.violations, 0);
+    const forwarded = r.reports.reduce((n, x) => n + x.sourceValidation.forwarded, 0);
     hopRows.push(...hopTimes(sc.name, mode, r.reports));
     verdicts.push({
       scenario: sc.name,
       mode,
       ...(interruption ? { median: interruption.median, p95: interruption.p95 } : {}),
       foreign,
+      forwarded,
       outsideMax: Math.max(0, ...flows.map((f) => (f ? f.lost - (f.handovers[0]?.lostDuring ?? 0) : 0))),
       ...hopMedians(r.reports),
     });
@@ -138,6 +140,7 @@ for (const sc of scenarios)
       fmt(lostDuring, ''),
       fmt(complete, 'ms'),
       String(foreign),
+      String(forwarded),
     ]);
     process.stderr.write(`${mode}: ${rows.at(-1)?.join(' | ')}\n`);
   }
@@ -162,7 +165,8 @@ const body = [
       'lost outside the window (median)',
       'lost in the window (median)',
       'network complete (median)',
-      'packets with a foreign source out of MRs (all runs)',
+      'uplink with a foreign source out of MRs (all runs)',
+      'decapsulated or transit with a foreign source (all runs)',
     ],
     rows,
   ),
@@ -204,12 +208,13 @@ function goals(): string {
   const wire = Math.max(0, ...all.flatMap((v) => v.wire));
   const receiver = Math.max(0, ...all.flatMap((v) => v.receiver));
   const foreign = all.reduce((n, v) => n + v.foreign, 0);
+  const forwarded = all.reduce((n, v) => n + v.forwarded, 0);
   const outside = Math.max(0, ...all.map((v) => v.outsideMax));
   return [
     'Goals (issue 12), route optimisation by query for the ratios, every mode for the rest:',
     `${verdict('reactive median', x(reactive?.median), 1.5, '×', 2)}; ${verdict('reactive p95', x(reactive?.p95), 2, '×', 2)}; ${verdict('predictive median', x(predictive?.median), 1.1, '×', 2)};`,
     `slowest hop on the wire ${verdict('(median)', wire, 0.2, ' ms', 2)}; slowest receiver ${verdict('(median)', receiver, 0.3, ' ms', 2)};`,
-    `packets with a foreign source out of MRs: ${foreign} in all runs (goal 0: ${foreign === 0 ? 'met' : 'missed'}); packets lost outside the interruption window: at most ${outside} in a run (goal 0: ${outside === 0 ? 'met' : 'missed'}).`,
+    `packets with a foreign source out of MRs unencapsulated: ${foreign} uplink and ${forwarded} decapsulated or transit in all runs (goal 0: ${foreign + forwarded === 0 ? 'met' : `missed by ${foreign + forwarded}`}); packets lost outside the interruption window: at most ${outside} in a run (goal 0: ${outside === 0 ? 'met' : 'missed'}).`,
     "What stands in the way where a goal is missed (docs/protocol.md, \"Where a reactive handover's time goes\"): the network is not it (every message crosses in well under 0.2 ms); each receiver's time is the agents' own work on the netns runtime's one agent host thread, where the new MR, the previous MR, the LM and the mobile nodes of the same moment queue, on two cores shared with the kernel's forwarding and the captures; nothing on the path waits for a spawn, a timer or a log write any more. Running the handlers of different nodes in parallel (worker threads per group of nodes) and a cheaper codec are the next steps.",
   ].join(' ');
 }

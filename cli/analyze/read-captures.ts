@@ -5,7 +5,7 @@ import { decodeFlowHeader, FLOW_HEADER_BYTES, FLOW_MAGIC, fnv1a32 } from '../../
 import { MH_UDP_PORT } from '../../shared/protocol/index.js';
 import type { AnalysisInput } from './types.js';
 import type { CaptureData, FlowUnit, Sighting, TcpStream } from './capture-data.js';
-import { CapturePoints, cookedDirection, DIR_OUT, DIR_UNKNOWN, ethernetDirection, type CapturePoint, type Direction } from './capture-points.js';
+import { CapturePoints, cookedDirection, DIR_IN, DIR_OUT, DIR_UNKNOWN, ethernetDirection, type CapturePoint, type Direction } from './capture-points.js';
 import { FlowKeys } from './flow-keys.js';
 import { HeaderTable } from './header-table.js';
 import { SourceValidator } from './source-validation.js';
@@ -72,6 +72,14 @@ function pointOf(points: CapturePoints, base: CapturePoint, rec: CaptureRecord, 
   return p;
 }
 
+/** The same packet wherever it is seen: inner addresses, transport, and a hash of what it carries. */
+function fingerprint(pkt: DecodedPacket): string {
+  const inner = pkt.layers[pkt.layers.length - 1];
+  const tr = pkt.transport;
+  const seq = tr?.kind === 'tcp' ? tr.seq : tr?.kind === 'icmpv6' ? tr.seq : '';
+  return `${inner?.src}|${inner?.dst}|${tr?.kind ?? ''}|${seq ?? ''}|${pkt.payload.length}|${fnv1a32(pkt.payload)}`;
+}
+
 /** Turns records into sightings; one per run. */
 class PacketSink {
   private readonly offsetNs: bigint;
@@ -96,10 +104,15 @@ class PacketSink {
     this.data.captured.add(point.index);
     const dir = rec.linkType === LinkType.ETHERNET ? ethernetDirection(point, rec.data) : cookedDirection(pkt.link.packetType);
     const t = Number(rec.timestampNs - this.offsetNs) / 1e6;
-    if (point.access) this.learnAddress(point, dir, pkt);
-    else if (dir === DIR_OUT && layers.length === 1 && point.peer !== undefined && this.data.sources.watches(point.node)) {
+    const sources = this.data.sources;
+    if (point.access) {
+      this.learnAddress(point, dir, pkt);
+      // Into an MR from its access link: seen on the MR's side coming in, or on the node's radio going out.
+      const into = dir === DIR_IN && sources.watches(point.node) ? point.node : dir === DIR_OUT && point.peer !== undefined && sources.watches(point.peer) ? point.peer : undefined;
+      if (into !== undefined) sources.entered(into, fingerprint(pkt));
+    } else if (dir === DIR_OUT && layers.length === 1 && point.peer !== undefined && sources.watches(point.node)) {
       const l = layers[0] as (typeof layers)[number];
-      this.data.sources.sent(point.node, point.iface, t, l.src, l.dst);
+      sources.sent(point.node, point.iface, t, l.src, l.dst, fingerprint(pkt));
     }
     const tr = pkt.transport;
     if (!tr) return;

@@ -132,8 +132,10 @@ export interface SignallingAnalysis {
 export interface SourceValidation {
   /** Such packets seen. */
   checked: number;
-  /** Those whose source another MR anchors: a network with source-address validation drops them. */
+  /** Uplink (it came from an access link) whose source another MR anchors: a network with source-address validation drops them. */
   violations: number;
+  /** Native packets with a foreign source that did not come from an access link (decapsulated, or routed as transit): no uplink. */
+  forwarded: number;
   /** The first few violations. */
   examples: { t: number; node: string; iface: string; src: string; dst: string; anchor: string }[];
 }

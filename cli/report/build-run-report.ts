@@ -138,6 +138,7 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
     sourceValidation: {
       checked: i.analysis.sourceValidation.checked,
       violations: i.analysis.sourceValidation.violations,
+      forwarded: i.analysis.sourceValidation.forwarded,
       examples: i.analysis.sourceValidation.examples.map(({ t, ...e }) => ({ atMs: rel(t), ...e })),
     },
     expectations: i.expectations,

@@ -118,6 +118,8 @@ export const runReportSchema = z.object({
   sourceValidation: z.object({
     checked: z.number(),
     violations: z.number(),
+    /** Native packets with a foreign source that did not come from an access link (decapsulated or transit): not uplink. */
+    forwarded: z.number(),
     examples: z.array(z.object({ atMs: z.number(), node: z.string(), iface: z.string(), src: z.string(), dst: z.string(), anchor: z.string() })),
   }),
   expectations: z.array(expectationResult),

@@ -17,6 +17,8 @@ export interface KernelFacts {
   radios: Readonly<Record<string, readonly string[]>>;
   /** Leased home prefixes, to the mobile node (by node name) that holds each. */
   leases: ReadonlyMap<string, string>;
+  /** Per mobile node, the prefixes it gave up (its addresses go at once; the lease follows the release signalling). */
+  released: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per MR, the home prefixes its agent routes in the mobility table. */
   mrRoutes: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per MR, its agent's reverse rules as `prefix iface table`. */
@@ -77,7 +79,7 @@ export function judgeKernel(baseline: Readonly<Record<string, KernelEntry[]>> | 
     }
     if (facts.roles[node]?.includes('mn')) {
       for (const [prefix, holder] of facts.leases) {
-        if (holder !== node) continue;
+        if (holder !== node || facts.released.get(node)?.has(prefix)) continue;
         if (!entries.some((e) => e.object === 'address' && homePrefixOf(e.subject, pools) === prefix))
           out.push({ node, object: 'address', line: `an address in ${prefix}`, kind: 'missing', why: `${prefix} is leased to ${node}` });
       }

@@ -36,7 +36,8 @@ export class MnRole implements Role<'mn'> {
   readonly operations: RoleOperations = { release: (req) => this.release(req.prefix) };
   readonly name = 'mn';
   private readonly radios = new Map<string, { ar: string; arLinkLocal: string; up: boolean; listening: boolean }>();
-  private readonly released = new Set<string>();
+  /** Home prefixes given up: being released (addresses not yet removed) or released. */
+  private readonly released = new Map<string, 'releasing' | 'released'>();
   private poll: NodeJS.Timeout | undefined;
   private readonly id: string;
   private readonly myLinkLocal: string;
@@ -79,6 +80,12 @@ export class MnRole implements Role<'mn'> {
 
   private lookAtAddresses(): void {
     void this.homeAddresses().then((addrs) => {
+      // A prefix given up earlier that has an address again was granted anew (the HAA may hand out the
+      // same prefix on a later attachment): it is held again, and may be given up again.
+      for (const a of addrs) {
+        const prefix = this.ctx.domain.prefixOf(a.address);
+        if (this.released.get(prefix) === 'released') this.released.delete(prefix);
+      }
       const needed = addrs.length >= 2 && addrs.some((a) => a.deprecated);
       if (needed && !this.poll) {
         this.poll = setInterval(() => void this.checkIdle(), 2000);
@@ -155,7 +162,7 @@ export class MnRole implements Role<'mn'> {
   /** Gives up a home prefix: tells the access router, then removes the addresses. */
   async release(prefix: string): Promise<{ prefix: string; via?: string }> {
     const active = [...this.radios].find(([, r]) => r.up);
-    this.released.add(prefix);
+    this.released.set(prefix, 'releasing');
     this.ctx.events.emit('prefix.releasing', { prefix, via: active?.[1].ar ?? null });
     if (active) {
       await this.ensureSocket(active[0]);
@@ -171,6 +178,7 @@ export class MnRole implements Role<'mn'> {
       .filter((a) => this.ctx.domain.prefixOf(a.address) === prefix)
       .map((a) => `address del ${a.address}/64 dev ${a.iface}`);
     await this.ctx.kernel.change(lines, /Cannot assign|No such/);
+    if (this.released.has(prefix)) this.released.set(prefix, 'released');
     this.ctx.events.emit('prefix.released', { prefix });
     return { prefix, ...(active ? { via: active[1].ar } : {}) };
   }
@@ -210,6 +218,6 @@ export class MnRole implements Role<'mn'> {
   }
 
   state(): MnState {
-    return { mnId: this.id, radios: [...this.radios].map(([iface, r]) => ({ iface, ar: r.ar, up: r.up })), released: [...this.released] };
+    return { mnId: this.id, radios: [...this.radios].map(([iface, r]) => ({ iface, ar: r.ar, up: r.up })), released: [...this.released.keys()] };
   }
 }

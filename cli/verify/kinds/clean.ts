@@ -8,6 +8,9 @@ import type { LabVerifier } from '../verifier.js';
 
 /** How many differences the report lists one by one (the rest are counted). */
 const LISTED = 30;
+/** How often the check reads the lab again when the agents' state changed while the kernels were read. */
+const SETTLE_TRIES = 5;
+const SETTLE_PAUSE_MS = 300;
 
 /**
  * No stale state anywhere: every MR's kernel mobility routes and reverse rules
@@ -22,62 +25,87 @@ export const cleanVerifier: LabVerifier = {
   on: 'lab',
   name: () => 'no stale state',
   async check(_e, { session }) {
-    const states = await session.allStates();
-    const problems: string[] = [];
-    const servingOf = states.servingByMnId();
-    const prefixAt = states.deliveringByPrefix();
-    for (const mr of session.plan.nodes.filter((n) => n.roles.includes('mr'))) {
-      const mrState = states.role(mr.name, 'mr');
-      const prefixes = mrState?.prefixes ?? [];
-      const intended = new Set(prefixes.filter((p) => p.route !== 'none').map((p) => p.prefix));
-      const kernel = new Set(await kernelMobilityRoutes(session, mr.name));
-      for (const r of kernel) if (!intended.has(r)) problems.push(`${mr.name}: kernel route ${r} that its agent does not intend`);
-      for (const r of intended) if (!kernel.has(r)) problems.push(`${mr.name}: route ${r} missing from the kernel`);
-      const intendedRules = new Set((mrState?.reverse ?? []).map((x) => x.prefix));
-      for (const r of await kernelReverseRules(session, mr.name))
-        if (!intendedRules.has(r)) problems.push(`${mr.name}: reverse rule from ${r} that its agent does not intend`);
-      for (const p of prefixes) {
-        // A handover context is temporary by design; it is stale once its lifetime has run out.
-        if (p.contextTo !== undefined && (p.contextExpiresInS ?? 0) <= 0) problems.push(`${mr.name}: handover context for ${p.prefix} outlived its lifetime`);
-        if (p.hold) problems.push(`${mr.name}: ${p.prefix} held for a node between cells`);
-        const at = prefixAt.get(p.prefix);
-        if (p.servedBy !== undefined && at && p.servedBy !== at) problems.push(`${mr.name}: anchors ${p.prefix} for ${p.servedBy}, but its node is at ${at}`);
+    const baseline = await loadKernelBaseline(session.lab);
+    let states = await session.allStates();
+    for (let i = 1; ; i++) {
+      const problems = await agentStateProblems(session, states);
+      const end = await readLabKernel(session);
+      // Judged only on a lab that held still while it was read: a release or refresh in flight at that
+      // moment would show as a half-done difference. Read again until two reads agree (a few tries).
+      const again = await session.allStates();
+      if (settledKey(session, again) !== settledKey(session, states) && i < SETTLE_TRIES) {
+        states = again;
+        await new Promise((r) => setTimeout(r, SETTLE_PAUSE_MS));
+        continue;
       }
+      const differences = judgeKernel(baseline?.nodes, end, kernelFacts(session, states));
+      return [
+        {
+          what: 'stale tunnels, routes, rules, bindings or contexts',
+          expected: 'none',
+          measured: problems.length ? problems.join('; ') : 'none',
+          ok: problems.length === 0,
+        },
+        {
+          what: `kernel state of every node against ${baseline ? 'deploy' : 'the agents (no baseline was recorded)'} and the remaining leases and bindings`,
+          expected: 'no difference',
+          measured: describeDifferences(differences),
+          ok: differences.length === 0,
+        },
+      ];
     }
-    for (const v of states.visitors().filter((x) => x.state === 'attached')) {
-      const elsewhere = servingOf.get(v.mnId);
-      if (elsewhere && elsewhere !== v.ar) problems.push(`${v.ar}: thinks ${v.mn} is attached but it is at ${elsewhere}`);
-    }
-    // A hierarchical entry is right when it names the LM proxy of the network where the node is, and that proxy knows where.
-    const proxyServing = new Map<string, string>(); // proxy|mnId -> serving MR
-    for (const e of states.proxyEntries().filter((x) => !x.departed)) {
-      proxyServing.set(`${e.proxy}|${e.mnId}`, e.serving);
-      const serving = servingOf.get(e.mnId);
-      if (serving && e.serving !== serving) problems.push(`${e.proxy}: LM proxy entry of ${e.mnId} at ${e.serving}, but it is at ${serving}`);
-      if (!serving) problems.push(`${e.proxy}: LM proxy entry of ${e.mnId}, which is attached nowhere`);
-    }
-    for (const b of states.bindings()) {
-      const serving = servingOf.get(b.mnId);
-      const viaProxy = proxyServing.get(`${b.mr}|${b.mnId}`);
-      if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${b.lm}: binding ${b.prefix} at ${b.mr}, but ${b.mnId} is at ${serving}`);
-    }
-    const kernel = await kernelDifferences(session, states);
-    return [
-      {
-        what: 'stale tunnels, routes, rules, bindings or contexts',
-        expected: 'none',
-        measured: problems.length ? problems.join('; ') : 'none',
-        ok: problems.length === 0,
-      },
-      {
-        what: `kernel state of every node against ${kernel.baseline ? 'deploy' : 'the agents (no baseline was recorded)'} and the remaining leases and bindings`,
-        expected: 'no difference',
-        measured: describeDifferences(kernel.differences),
-        ok: kernel.differences.length === 0,
-      },
-    ];
   },
 };
+
+/** What the agents hold that contradicts itself or the kernels' mobility routes and rules. */
+async function agentStateProblems(session: LabSession, states: LabStates): Promise<string[]> {
+  const problems: string[] = [];
+  const servingOf = states.servingByMnId();
+  const nodeOf = new Map(session.plan.mobility.mns.map((m) => [m.id, m.node]));
+  const nameOf = (id: string) => nodeOf.get(id);
+  const prefixAt = states.deliveringByPrefix();
+  for (const mr of session.plan.nodes.filter((n) => n.roles.includes('mr'))) {
+    const mrState = states.role(mr.name, 'mr');
+    const prefixes = mrState?.prefixes ?? [];
+    const intended = new Set(prefixes.filter((p) => p.route !== 'none').map((p) => p.prefix));
+    const kernel = new Set(await kernelMobilityRoutes(session, mr.name));
+    for (const r of kernel) if (!intended.has(r)) problems.push(`${mr.name}: kernel route ${r} that its agent does not intend`);
+    for (const r of intended) if (!kernel.has(r)) problems.push(`${mr.name}: route ${r} missing from the kernel`);
+    const intendedRules = new Set((mrState?.reverse ?? []).map((x) => x.prefix));
+    for (const r of await kernelReverseRules(session, mr.name))
+      if (!intendedRules.has(r)) problems.push(`${mr.name}: reverse rule from ${r} that its agent does not intend`);
+    for (const p of prefixes) {
+      // A handover context is temporary by design; it is stale once its lifetime has run out.
+      if (p.contextTo !== undefined && (p.contextExpiresInS ?? 0) <= 0) problems.push(`${mr.name}: handover context for ${p.prefix} outlived its lifetime`);
+      if (p.hold) problems.push(`${mr.name}: ${p.prefix} held for a node between cells`);
+      const at = prefixAt.get(p.prefix);
+      if (p.servedBy !== undefined && at && p.servedBy !== at) problems.push(`${mr.name}: anchors ${p.prefix} for ${p.servedBy}, but its node is at ${at}`);
+    }
+  }
+  for (const v of states.visitors().filter((x) => x.state === 'attached')) {
+    const elsewhere = servingOf.get(v.mnId);
+    if (elsewhere && elsewhere !== v.ar) problems.push(`${v.ar}: thinks ${v.mn} is attached but it is at ${elsewhere}`);
+  }
+  // A hierarchical entry is right when it names the LM proxy of the network where the node is, and that proxy knows where.
+  const proxyServing = new Map<string, string>(); // proxy|mnId -> serving MR
+  for (const e of states.proxyEntries().filter((x) => !x.departed)) {
+    proxyServing.set(`${e.proxy}|${e.mnId}`, e.serving);
+    const serving = servingOf.get(e.mnId);
+    if (serving && e.serving !== serving) problems.push(`${e.proxy}: LM proxy entry of ${e.mnId} at ${e.serving}, but it is at ${serving}`);
+    if (!serving) problems.push(`${e.proxy}: LM proxy entry of ${e.mnId}, which is attached nowhere`);
+  }
+  // A prefix its node gave up is released at its HAA too (the lease outliving it is stale).
+  for (const l of states.leases()) {
+    const mn = nameOf(l.mnId);
+    if (mn && states.role(mn, 'mn')?.released.some((p) => p === l.prefix)) problems.push(`${l.haa}: lease of ${l.prefix} to ${l.mnId}, which released it`);
+  }
+  for (const b of states.bindings()) {
+    const serving = servingOf.get(b.mnId);
+    const viaProxy = proxyServing.get(`${b.mr}|${b.mnId}`);
+    if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${b.lm}: binding ${b.prefix} at ${b.mr}, but ${b.mnId} is at ${serving}`);
+  }
+  return problems;
+}
 
 /** What the agents' state justifies in the kernels, for the judge. */
 export function kernelFacts(session: LabSession, states: LabStates): KernelFacts {
@@ -99,18 +127,27 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
   return {
     pools: session.plan.networks.map((n) => n.pool),
     roles: Object.fromEntries(session.plan.nodes.map((n) => [n.name, n.roles])),
-    radios: Object.fromEntries(session.plan.nodes.filter((n) => n.roles.includes('mn')).map((n) => [n.name, n.interfaces.filter((i) => i.kind === 'access').map((i) => i.name)])),
+    radios: Object.fromEntries(
+      session.plan.nodes.filter((n) => n.roles.includes('mn')).map((n) => [n.name, n.interfaces.filter((i) => i.kind === 'access').map((i) => i.name)]),
+    ),
     leases: new Map(states.leases().map((l) => [canon(l.prefix), nameOf.get(l.mnId) ?? l.mnId])),
+    released: new Map(
+      states.nodes.flatMap((n) => {
+        const mn = states.role(n, 'mn');
+        return mn ? [[n, new Set(mn.released.map(canon))] as const] : [];
+      }),
+    ),
     mrRoutes,
     mrReverse,
     access,
   };
 }
 
-async function kernelDifferences(session: LabSession, states: LabStates): Promise<{ baseline: boolean; differences: KernelDifference[] }> {
-  const baseline = await loadKernelBaseline(session.lab);
-  const end = await readLabKernel(session);
-  return { baseline: baseline !== undefined, differences: judgeKernel(baseline?.nodes, end, kernelFacts(session, states)) };
+/** What must not change between two reads for the lab to count as holding still (lifetimes left out). */
+function settledKey(session: LabSession, states: LabStates): string {
+  const f = kernelFacts(session, states);
+  const bindings = states.bindings().map((b) => `${b.lm} ${b.prefix} ${b.mr}`);
+  return JSON.stringify({ f, bindings }, (_k, v: unknown) => (v instanceof Map ? [...v] : v instanceof Set ? [...v].sort() : v));
 }
 
 /** `mn1 route 2001:db8:2:8000::/64 dev mr11 proto kernel: left (prefix leased to nobody)`, the first few, then a count. */

@@ -76,13 +76,27 @@ describe('source-address validation from the capture', () => {
     expect(r?.measured).toMatch(/^2 \(first: mr2 sent 2001:db8:1:8000::1001 → .* anchored at mr11\)$/);
   });
 
+  it('counts apart, as no uplink, a foreign-source packet an MR decapsulated and sent on natively', async () => {
+    const a = await analyse((cap) => {
+      clean(cap);
+      // mr31 tunnels mn2's packet for mn1 to mr12 (a stale cache); mr12 decapsulates and routes it on natively to mr11.
+      const down = ip6(HOA2, HOA1, 17, udp(40001, 5001, new Uint8Array(32)));
+      cap.walk(['mr31', 'core', 'mr12'], 102, () => encap('2001:db8:3::1', '2001:db8:1:1::2', down));
+      cap.cross('mr12', 'mr11', 102.2, down);
+    });
+    expect(a.sourceValidation.violations).toBe(0);
+    expect(a.sourceValidation.forwarded).toBe(1);
+    const [r] = VERIFIERS.sourceValidation.check({ sourceValidation: true }, { analysis: a, plan });
+    expect(r?.ok).toBe(true);
+  });
+
   it('does not count packets arriving at an MR, nor ones on access links', async () => {
     const a = await analyse((cap) => {
       const foreign = ip6(HOA1, HOA2, 17, data());
       cap.frame('mr31', 'core', 10, 'in', foreign);
       cap.frame('mr31', 'mn2', 10.1, 'out', foreign);
     });
-    expect(a.sourceValidation).toEqual({ checked: 0, violations: 0, examples: [] });
+    expect(a.sourceValidation).toEqual({ checked: 0, violations: 0, forwarded: 0, examples: [] });
   });
 
   it('fails when nothing was captured', () => {

@@ -94,7 +94,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
       },
     ],
     signalling: { totals: { PBU: { count: 3, bytes: 216 }, HI: { count: 1, bytes: 80 }, LRI: { count: 1, bytes: 64 } }, undecodable: 0 },
-    sourceValidation: { checked: 40, violations: 0, examples: [] },
+    sourceValidation: { checked: 40, violations: 0, forwarded: 0, examples: [] },
     expectations: [
       {
         name: 'the session survives the handover',
@@ -250,6 +250,7 @@ describe('renderRunMarkdown', () => {
         sourceValidation: {
           checked: 41,
           violations: 1,
+          forwarded: 0,
           examples: [{ atMs: 1003.2, node: 'mr2', iface: 'core', src: '2001:db8:1:8000::1', dst: '2001:db8:3:8000::2', anchor: 'mr11' }],
         },
       }),

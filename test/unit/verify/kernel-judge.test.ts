@@ -8,6 +8,7 @@ const facts = (over: Partial<KernelFacts> = {}): KernelFacts => ({
   roles: { mr1: ['mr', 'ar'], mn1: ['mn'], r: ['router'] },
   radios: { mn1: ['mr1'] },
   leases: new Map([['2001:db8:1:8000::/64', 'mn1']]),
+  released: new Map(),
   mrRoutes: new Map([['mr1', new Set(['2001:db8:1:8000::/64'])]]),
   mrReverse: new Map(),
   access: new Map([['mr1', new Map([['mn1', { prefixes: new Set(['2001:db8:1:8000::/64']), attached: true }]])]]),
