@@ -46,8 +46,17 @@ const rows: (string | number)[][] = [];
 /** Per-hop signalling times from the captures (each run's handover 0), per scenario and mode. */
 const hopRows: (string | number)[][] = [];
 /** What the issue-12 goals are checked against: per scenario and mode, the interruption and per-hop medians. */
-const verdicts: { scenario: string; mode: string; median?: number; p95?: number; foreign: number; forwarded: number; outsideMax: number; wire: number[]; receiver: number[] }[] =
-  [];
+const verdicts: {
+  scenario: string;
+  mode: string;
+  median?: number;
+  p95?: number;
+  foreign: number;
+  forwarded: number;
+  outsideMax: number;
+  wire: number[];
+  receiver: number[];
+}[] = [];
 /** Messages sent within this long of the radio change are the handover's own signalling. */
 const HANDOVER_SIGNALLING_MS = 200;
 const fmt = (s: ReturnType<typeof summarize>, unit: string) => (s ? `${s.median.toFixed(2)} ${unit}` : '–');

@@ -108,7 +108,12 @@ class PacketSink {
     if (point.access) {
       this.learnAddress(point, dir, pkt);
       // Into an MR from its access link: seen on the MR's side coming in, or on the node's radio going out.
-      const into = dir === DIR_IN && sources.watches(point.node) ? point.node : dir === DIR_OUT && point.peer !== undefined && sources.watches(point.peer) ? point.peer : undefined;
+      const into =
+        dir === DIR_IN && sources.watches(point.node)
+          ? point.node
+          : dir === DIR_OUT && point.peer !== undefined && sources.watches(point.peer)
+            ? point.peer
+            : undefined;
       if (into !== undefined) sources.entered(into, fingerprint(pkt));
     } else if (dir === DIR_OUT && layers.length === 1 && point.peer !== undefined && sources.watches(point.node)) {
       const l = layers[0] as (typeof layers)[number];

@@ -89,7 +89,7 @@ function routeEntry(r: Json): KernelEntry | undefined {
   if (r.protocol && r.protocol !== 'boot') parts.push(`proto ${str(r.protocol)}`);
   for (const [k, v] of Object.entries(r)) {
     if (ROUTE_NOISE.has(k) || v === undefined) continue;
-    parts.push(`${k} ${Array.isArray(v) ? v.map(String).join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    parts.push(`${k} ${Array.isArray(v) ? v.map((x) => str(x) ?? JSON.stringify(x)).join(',') : (str(v) ?? JSON.stringify(v))}`);
   }
   return { object: 'route', line: parts.join(' '), subject: dst === 'default' ? '::/0' : dst, table, ...(dev ? { iface: dev } : {}) };
 }
@@ -103,8 +103,14 @@ function ruleEntry(r: Json): KernelEntry {
   if (r.oif) parts.push(`oif ${str(r.oif)}`);
   if (r.fwmark) parts.push(`fwmark ${str(r.fwmark)}`);
   const table = str(r.table);
-  parts.push(table ? `lookup ${table}` : str(r.action) ?? '?');
-  return { object: 'rule', line: parts.join(' '), ...(src !== 'all' ? { subject: from } : {}), ...(table ? { table } : {}), ...(r.iif ? { iface: str(r.iif) as string } : {}) };
+  parts.push(table ? `lookup ${table}` : (str(r.action) ?? '?'));
+  return {
+    object: 'rule',
+    line: parts.join(' '),
+    ...(src !== 'all' ? { subject: from } : {}),
+    ...(table ? { table } : {}),
+    ...(r.iif ? { iface: str(r.iif) } : {}),
+  };
 }
 
 /** Parses what `kernelDumpScript` printed (and the node's radvd configuration, if it has one) into entries. */
@@ -123,7 +129,7 @@ export function parseKernelDump(output: string, radvdConf?: string): KernelEntry
     for (const a of (l.addr_info as Json[] | undefined) ?? []) {
       if (a.family !== 'inet6' || a.scope === 'link') continue; // link-local addresses come and go with the link
       const addr = withLen(str(a.local) ?? '?', a.prefixlen);
-      out.push({ object: 'address', line: `${addr} dev ${name}`, iface: name, subject: str(a.local) as string });
+      out.push({ object: 'address', line: `${addr} dev ${name}`, iface: name, subject: str(a.local) });
     }
   }
   for (const r of parseJson(section('route'))) {
@@ -133,11 +139,11 @@ export function parseKernelDump(output: string, radvdConf?: string): KernelEntry
   for (const r of parseJson(section('rule'))) out.push(ruleEntry(r));
   for (const n of parseJson(section('neighbour'))) {
     const dev = str(n.dev) ?? '?';
-    out.push({ object: 'neighbour', line: `${str(n.dst)} lladdr ${str(n.lladdr)} dev ${dev} permanent`, iface: dev, subject: str(n.dst) as string });
+    out.push({ object: 'neighbour', line: `${str(n.dst)} lladdr ${str(n.lladdr)} dev ${dev} permanent`, iface: dev, subject: str(n.dst) });
   }
   for (const n of parseJson(section('proxy'))) {
     const dev = str(n.dev) ?? '?';
-    out.push({ object: 'proxy', line: `proxy ${str(n.dst)} dev ${dev}`, iface: dev, subject: str(n.dst) as string });
+    out.push({ object: 'proxy', line: `proxy ${str(n.dst)} dev ${dev}`, iface: dev, subject: str(n.dst) });
   }
   for (const q of parseJson(section('qdisc'))) {
     const dev = str(q.dev) ?? '?';
@@ -160,12 +166,12 @@ export function parseRadvdConf(text: string): KernelEntry[] {
     const line = raw.trim();
     let m = /^interface (\S+) \{/.exec(line);
     if (m) {
-      iface = m[1] as string;
+      iface = m[1];
       out.push({ object: 'radvd', line: `interface ${iface}`, iface });
       continue;
     }
     m = /^prefix (\S+) \{/.exec(line);
-    if (m) prefix = m[1] as string;
+    if (m) prefix = m[1];
     m = /^AdvValidLifetime (\d+);/.exec(line);
     if (m && prefix && iface) {
       const valid = Number(m[1]);
@@ -184,7 +190,8 @@ export function radvdConfPath(lab: string, node: string): string {
 /** Reads one node's kernel state (one command into the node). */
 export async function readNodeKernel(session: KernelAccess, node: PlanNode): Promise<KernelEntry[]> {
   const r = await session.exec(node.name, ['sh', '-c', kernelDumpScript(Object.keys(node.sysctls))]);
-  if (r.exitCode !== 0 && !r.stdout.includes(SEPARATOR)) throw new Error(`reading the kernel state of ${node.name} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  if (r.exitCode !== 0 && !r.stdout.includes(SEPARATOR))
+    throw new Error(`reading the kernel state of ${node.name} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   const radvd = node.roles.includes('ar') ? await readFile(radvdConfPath(session.lab, node.name), 'utf8').catch(() => undefined) : undefined;
   return parseKernelDump(r.stdout, radvd);
 }

@@ -58,7 +58,9 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
         reordered: f.reordered,
         keepsSource: f.keepsSource,
         sources: f.sources.map((s) => ({ address: s.address, packets: s.packets })),
-        ...(f.latencyMs ? { latencyMs: { p50: round(f.latencyMs.p50, 3), p95: round(f.latencyMs.p95, 3), offsetRemovedMs: round(f.latencyMs.offsetRemovedMs, 3) } } : {}),
+        ...(f.latencyMs
+          ? { latencyMs: { p50: round(f.latencyMs.p50, 3), p95: round(f.latencyMs.p95, 3), offsetRemovedMs: round(f.latencyMs.offsetRemovedMs, 3) } }
+          : {}),
         ...(f.settledPath ? { settledPath: f.settledPath.nodes, settledMobilityPath: f.settledPath.mobilityNodes } : {}),
         shortestPath: f.shortestPath,
         ...(f.pathStretch !== undefined ? { pathStretch: round(f.pathStretch, 3) } : {}),

@@ -91,7 +91,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     session.on('agent-down', (d) => progress.warn(`agent ${d.node} stopped answering: ${d.why}`));
     await waitForHomeAddresses(session, progress);
     if (checksClean(s.expect, s.steps)) {
-      progress.info('recording every node\'s kernel state for the stale-state check');
+      progress.info("recording every node's kernel state for the stale-state check");
       await recordKernelBaseline(session);
     }
     if (s.capture !== false) {

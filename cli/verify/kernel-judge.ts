@@ -60,7 +60,11 @@ export function homePrefixOf(subject: string | undefined, pools: readonly Prefix
  * device) by whether anything still uses it; everything else must be exactly
  * as deploy left it. Returns every difference, node by node.
  */
-export function judgeKernel(baseline: Readonly<Record<string, KernelEntry[]>> | undefined, end: Readonly<Record<string, KernelEntry[]>>, facts: KernelFacts): KernelDifference[] {
+export function judgeKernel(
+  baseline: Readonly<Record<string, KernelEntry[]>> | undefined,
+  end: Readonly<Record<string, KernelEntry[]>>,
+  facts: KernelFacts,
+): KernelDifference[] {
   const pools = facts.pools.map(parsePrefix);
   const out: KernelDifference[] = [];
   for (const [node, entries] of Object.entries(end)) {

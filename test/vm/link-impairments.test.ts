@@ -39,7 +39,10 @@ const rtt = async (): Promise<number> => {
 
 describe.skipIf(!inVm)('one-way latency against a known link delay', () => {
   it('is the link delay plus a little, on one clock, never negative', { timeout: 600_000 }, async () => {
-    const topo = (await readFile(path.join(ROOT, 'topologies/smoke.yaml'), 'utf8')).replace('  - endpoints: [mr1, cn1]', '  - endpoints: [mr1, cn1]\n    delay: 20ms');
+    const topo = (await readFile(path.join(ROOT, 'topologies/smoke.yaml'), 'utf8')).replace(
+      '  - endpoints: [mr1, cn1]',
+      '  - endpoints: [mr1, cn1]\n    delay: 20ms',
+    );
     await writeFile(path.join(dir, 'delay.yaml'), topo);
     const scenario = path.join(dir, 'latency.yaml');
     await writeFile(
@@ -60,7 +63,9 @@ describe.skipIf(!inVm)('one-way latency against a known link delay', () => {
     const out = path.join(dir, 'latency-run');
     const r = await execa('node', [BIN, 'run', scenario, '--runtime', 'netns', '--out', out], { reject: false });
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { flows: { id: string; latencyMs?: { p50: number; p95: number; offsetRemovedMs: number } }[] };
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as {
+      flows: { id: string; latencyMs?: { p50: number; p95: number; offsetRemovedMs: number } }[];
+    };
     const l = report.flows.find((f) => f.id === 'f1')?.latencyMs;
     // cn1 → mr1 crosses the 20 ms link once (the delay sits in cn1's qdisc, before its capture);
     // the rest is forwarding on an emulated CPU (TCG), a few milliseconds at most.

@@ -208,7 +208,7 @@ describe('one-way latency', () => {
     arrivals: [{ t: f.arrival, seq, via: 'mr1', source: '2001:db8::1' }],
   });
 
-  it('is arrival − send stamp when the clocks agree (a link delay before the sender\'s capture counts)', () => {
+  it("is arrival − send stamp when the clocks agree (a link delay before the sender's capture counts)", () => {
     // 20 ms of netem on the sender's link: first seen 20.02 ms after the stamp, arrived 20.05 ms after.
     const u = [unit(1, { sendMs: 10, firstT: 30.02, arrival: 30.05 }), unit(2, { sendMs: 20, firstT: 40.02, arrival: 40.08 })];
     const l = oneWayLatencies(u, u);

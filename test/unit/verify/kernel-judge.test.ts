@@ -33,7 +33,9 @@ describe('the kernel judge', () => {
         route('2001:db8:1:8001::/64 via fe80::1 dev mn1 table 100', { subject: '2001:db8:1:8001::/64', table: '100', iface: 'mn1' }),
         route('default encap seg6 table 1001', { subject: '::/0', table: '1001' }),
         { object: 'link', line: 't-mr2 ip6tnl mtu 1500', iface: 't-mr2' } as KernelEntry,
-        ...parseRadvdConf('interface mn1 {\n  prefix 2001:db8:1:8000::/64 {\n    AdvValidLifetime 3600;\n  };\n  prefix 2001:db8:1:8002::/64 {\n    AdvValidLifetime 0;\n  };\n};\n'),
+        ...parseRadvdConf(
+          'interface mn1 {\n  prefix 2001:db8:1:8000::/64 {\n    AdvValidLifetime 3600;\n  };\n  prefix 2001:db8:1:8002::/64 {\n    AdvValidLifetime 0;\n  };\n};\n',
+        ),
       ],
       mn1: [
         { object: 'address', line: '2001:db8:1:8000::5/64 dev mr1', subject: '2001:db8:1:8000::5', iface: 'mr1' } as KernelEntry,
@@ -54,7 +56,11 @@ describe('the kernel judge', () => {
     const before = { r: [route('2001:db8::/48 via fe80::2 dev x', { subject: '2001:db8::/48' })], mn1: [] };
     const end = { r: [route('2001:db8:9::/48 via fe80::2 dev x', { subject: '2001:db8:9::/48' })], mn1: [] };
     const d = judgeKernel(before, end, facts());
-    expect(d.map((x) => `${x.node} ${x.kind} ${x.line}`)).toEqual(['r left 2001:db8:9::/48 via fe80::2 dev x', 'r missing 2001:db8::/48 via fe80::2 dev x', 'mn1 missing an address in 2001:db8:1:8000::/64']);
+    expect(d.map((x) => `${x.node} ${x.kind} ${x.line}`)).toEqual([
+      'r left 2001:db8:9::/48 via fe80::2 dev x',
+      'r missing 2001:db8::/48 via fe80::2 dev x',
+      'mn1 missing an address in 2001:db8:1:8000::/64',
+    ]);
   });
 
   it('reads ip -j output into lines without lifetimes or metrics', () => {
