@@ -21,6 +21,7 @@ export { LabSession, type AgentDown, type HandoverOptions } from './lab/session.
 export { loadTopology, parseTopology } from './plan/load.js';
 export type { Plan, PlanNode } from './plan/types.js';
 export { runScenario, type RunScenarioOptions, type RunScenarioResult } from './run/run-scenario.js';
+export { runCompare, type CompareOptions, type CompareResult } from './compare/run-compare.js';
 export { loadScenario } from './scenario/load.js';
 export { jsonSchemas } from './schemas.js';
 export { DmmlabError, InputError, type InputIssue } from './errors.js';

@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { captureCommand } from './commands/capture.js';
 import { cleanupCommand } from './commands/cleanup.js';
+import { compareCommand } from './commands/compare.js';
 import type { Command, CommandIo } from './commands/command.js';
 import { deployCommand } from './commands/deploy.js';
 import { destroyCommand } from './commands/destroy.js';
@@ -20,6 +21,7 @@ import { progressRenderer } from './output/progress-renderer.js';
 /** Every verb, in the order `dmmlab --help` lists them. */
 const commands: Command[] = [
   runCommand,
+  compareCommand,
   tuiCommand,
   deployCommand,
   destroyCommand,

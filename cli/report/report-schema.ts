@@ -135,8 +135,8 @@ export const runReportSchema = z.object({
 });
 export type RunReport = z.infer<typeof runReportSchema>;
 
-const stat = z.object({ n: z.number(), min: z.number(), median: z.number(), p95: z.number(), max: z.number() });
-export type Stat = z.infer<typeof stat>;
+export const statSchema = z.object({ n: z.number(), min: z.number(), median: z.number(), p95: z.number(), max: z.number() });
+export type Stat = z.infer<typeof statSchema>;
 
 /** summary.json of `dmmlab run --repeat N`. */
 export const repeatReportSchema = z.object({
@@ -145,7 +145,7 @@ export const repeatReportSchema = z.object({
   scenario: z.object({ name: z.string(), file: z.string() }),
   runs: z.array(z.object({ index: z.number(), dir: z.string(), ok: z.boolean(), durationMs: z.number(), failed: z.array(z.string()) })),
   /** Per flow: distributions over the runs (interruption is each run's worst handover). */
-  flows: z.record(z.string(), z.object({ interruptionMs: stat.optional(), lost: stat, lossPercent: stat, attachToFirstPacketMs: stat.optional() })),
+  flows: z.record(z.string(), z.object({ interruptionMs: statSchema.optional(), lost: statSchema, lossPercent: statSchema, attachToFirstPacketMs: statSchema.optional() })),
   ok: z.boolean(),
 });
 export type RepeatReport = z.infer<typeof repeatReportSchema>;

@@ -195,7 +195,7 @@ type MobilityShape = typeof mobilitySchema.shape;
  * that a scenario overrides only the settings it names and the topology keeps
  * the rest (`mobilitySchema.partial()` would fill in every default).
  */
-const mobilityOverrides = z.strictObject(
+export const mobilityOverrides = z.strictObject(
   Object.fromEntries(Object.entries(mobilitySchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as {
     [K in keyof MobilityShape]: z.ZodOptional<ReturnType<MobilityShape[K]['unwrap']>>;
   },

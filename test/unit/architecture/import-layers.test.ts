@@ -41,6 +41,7 @@ const LAYERS: [string, RegExp][] = [
   ['cli/verify', /^cli\/verify\//],
   ['cli/report', /^cli\/report\//],
   ['cli/run', /^cli\/run\//],
+  ['cli/compare', /^cli\/compare\//],
   ['cli/api', /^cli\/(api|schemas)\.ts$/],
   ['cli/output', /^cli\/output\//],
   ['cli/tui', /^cli\/tui\//],

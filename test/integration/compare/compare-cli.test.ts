@@ -1,0 +1,75 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compareReportSchema } from '../../../cli/compare/schema.js';
+import { runReportSchema, type RunReport } from '../../../cli/report/report-schema.js';
+import { summarize } from '../../../cli/report/stats.js';
+import { ensureBuilt } from '../../support/build.js';
+import { BIN, ROOT } from '../../support/cli.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function runReports(dir: string): Promise<RunReport[]> {
+  const out: RunReport[] = [];
+  for (const d of (await readdir(dir)).filter((x) => x.startsWith('run-')).sort())
+    out.push(runReportSchema.parse(JSON.parse(await readFile(path.join(dir, d, 'report.json'), 'utf8'))));
+  return out;
+}
+
+describe('dmmlab compare', () => {
+  it("runs the shipped pattern on three placements twice each, and its figures are the runs' own", { timeout: 600_000 }, async () => {
+    await ensureBuilt();
+    const out = await mkdtemp(path.join(os.tmpdir(), 'dmmlab-compare-'));
+    dirs.push(out);
+    const r = await execa('node', [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--repeat', '2', '--runtime', 'netns', '--out', out, '--json'], {
+      reject: false,
+    });
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const report = compareReportSchema.parse(JSON.parse(await readFile(path.join(out, 'compare.json'), 'utf8')));
+    expect(report.placements.map((p) => [p.name, p.runs, p.passed])).toEqual([
+      ['flat-network', 2, 2],
+      ['flat-client', 2, 2],
+      ['hierarchical', 2, 2],
+    ]);
+    for (const p of report.placements) {
+      const runs = await runReports(p.outDir);
+      expect(runs).toHaveLength(2);
+      // Two handovers per run, two flows: every interruption the runs measured, and nothing else.
+      const theirs = runs.flatMap((x) => x.flows.flatMap((f) => f.handovers.flatMap((h) => (h.interruptionMs === undefined ? [] : [h.interruptionMs]))));
+      expect(p.interruptions).toEqual([...theirs].sort((a, b) => a - b));
+      expect(p.interruptions.length).toBeGreaterThanOrEqual(6);
+      expect(p.interruptionMs?.median).toBe(summarize(theirs)?.median);
+      expect(p.lossPercent?.median).toBe(summarize(runs.flatMap((x) => x.flows.map((f) => f.lossPercent)))?.median);
+      expect(p.flows.find((f) => f.id === 'down')?.settledPath).toEqual(runs.at(-1)?.flows.find((f) => f.id === 'down')?.settledMobilityPath);
+      expect(Object.keys(p.signallingPerHandover)).toContain('HI');
+    }
+    // The hierarchical placement's correspondent MR sends to its own network's MR 2; the flat ones' to MR31.
+    expect(report.placements[2]?.packetsThroughMr.mr2).toBeGreaterThan(0);
+    const md = await readFile(path.join(out, 'compare.md'), 'utf8');
+    expect(md).toMatch(/\|\s+\| flat-network \| flat-client \| hierarchical \|/);
+    expect(await readFile(path.join(out, 'interruption-cdf.svg'), 'utf8')).toMatch(/^<svg[\s\S]*hierarchical[\s\S]*<\/svg>\n?$/);
+  });
+
+  it('refuses a placement that cannot play the pattern before deploying anything, naming the file, placement and part', async () => {
+    await ensureBuilt();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dmmlab-compare-bad-'));
+    dirs.push(dir);
+    const text = (await readFile(path.join(ROOT, 'compare/one-move.yaml'), 'utf8'))
+      .replaceAll('../topologies/', `${ROOT}/topologies/`)
+      .replace('map: { mn: mn11, cn: mn21, home-cell: mr1, away-cell: mr31 }', 'map: { mn: mn11, cn: mn21, home-cell: mr1, away-cell: lm3 }');
+    const file = path.join(dir, 'bad.yaml');
+    await writeFile(file, text);
+    const before = (await execa('ip', ['netns', 'list'])).stdout;
+    const r = await execa('node', [BIN, 'compare', file, '--out', path.join(dir, 'out')], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(/placements\[hierarchical\].*handover\.to/);
+    expect(r.stderr).toMatch(/"lm3".*one of mn11's access routers/);
+    expect((await execa('ip', ['netns', 'list'])).stdout).toBe(before);
+  });
+});
