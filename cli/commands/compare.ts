@@ -11,7 +11,7 @@ export const compareCommand: Command = {
     'The file names a pattern (parts: mobile nodes, correspondents, cells; steps over them) and the placements',
     '(a topology each, and which node plays which part). Every placement is checked before anything is',
     'deployed; then each runs N times as an ordinary scenario. Writes compare.md, compare.json and',
-    'interruption-cdf.svg into --out (default runs/compare-<name>-<timestamp>/), each placement\'s runs in its',
+    "interruption-cdf.svg into --out (default runs/compare-<name>-<timestamp>/), each placement's runs in its",
     'own directory. Exit code 1 when a run of a placement failed a step. Example: dmmlab compare compare/one-move.yaml',
   ].join('\n'),
   options: {
@@ -29,7 +29,13 @@ export const compareCommand: Command = {
     const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000)
       throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);
-    const only = typeof values.placements === 'string' ? values.placements.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const only =
+      typeof values.placements === 'string'
+        ? values.placements
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     const result = await runCompare({
       file: path.resolve(file),
       ...(typeof values.out === 'string' ? { out: values.out } : {}),

@@ -145,7 +145,10 @@ export const repeatReportSchema = z.object({
   scenario: z.object({ name: z.string(), file: z.string() }),
   runs: z.array(z.object({ index: z.number(), dir: z.string(), ok: z.boolean(), durationMs: z.number(), failed: z.array(z.string()) })),
   /** Per flow: distributions over the runs (interruption is each run's worst handover). */
-  flows: z.record(z.string(), z.object({ interruptionMs: statSchema.optional(), lost: statSchema, lossPercent: statSchema, attachToFirstPacketMs: statSchema.optional() })),
+  flows: z.record(
+    z.string(),
+    z.object({ interruptionMs: statSchema.optional(), lost: statSchema, lossPercent: statSchema, attachToFirstPacketMs: statSchema.optional() }),
+  ),
   ok: z.boolean(),
 });
 export type RepeatReport = z.infer<typeof repeatReportSchema>;
