@@ -23,6 +23,12 @@ export class Domain {
     return this.config.mobility.mrs.find((m) => m.address === a);
   }
 
+  /** The MR every home prefix of `network` is anchored at (central anchoring, PMIPv6's LMA), if the network has one. */
+  centralAnchor(network: string): MrInfo | undefined {
+    const node = this.config.mobility.domain.find((n) => n.name === network)?.anchor;
+    return node === undefined ? undefined : this.mrByNode(node);
+  }
+
   /** The MR whose anchor aggregate holds `prefix` (the MR that anchors it). */
   anchorOf(prefix: string): MrInfo | undefined {
     const p = parsePrefix(prefix);

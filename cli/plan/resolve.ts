@@ -55,6 +55,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
       ...(lm ? { lm } : {}),
       ...(haa ? { haa } : {}),
       ...(n.lmProxy ? { lmProxy: n.lmProxy } : {}),
+      ...(n.anchor ? { anchor: n.anchor } : {}),
     };
   });
   const netByName = new Map(networks.map((n) => [n.name, n]));
@@ -217,6 +218,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
         ...(n.lm && lmAddr ? { lm: { node: n.lm, address: lmAddr } } : {}),
         ...(n.haa && haaAddr ? { haa: { node: n.haa, address: haaAddr } } : {}),
         ...(n.lmProxy && proxyAddr ? { lmProxy: { node: n.lmProxy, address: proxyAddr } } : {}),
+        ...(n.anchor ? { anchor: n.anchor } : {}),
       };
     }),
     mrs: nodes

@@ -25,6 +25,8 @@ export interface PlanNetwork {
   haa?: string;
   /** Node name of the MR acting as LM proxy for visiting mobile nodes (hierarchical LM entries). */
   lmProxy?: string;
+  /** Node name of the MR every home prefix of the network is anchored at (central anchoring, PMIPv6's LMA). */
+  anchor?: string;
 }
 
 export interface PlanNode {

@@ -167,6 +167,16 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       add(path, `"${proxy}", which is the LM of ${name} itself`, `an MR of ${name} without role lm (the network's own LM needs no proxy)`);
   }
 
+  // Central anchors: an MR of the same network.
+  for (const [name, net] of Object.entries(t.networks)) {
+    if (net.anchor === undefined) continue;
+    const path = ['networks', name, 'anchor'];
+    const node = nodes[net.anchor];
+    if (!node) add(path, `"${net.anchor}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+    else if (!node.roles.includes('mr')) add(path, `"${net.anchor}", which lacks role mr`, `an MR of network ${name}`);
+    else if (node.network !== name) add(path, `"${net.anchor}", an MR of network ${node.network}`, `an MR of network ${name}`);
+  }
+
   // Links: known nodes, no self links, no mobile nodes, interface names fit.
   const ifnames = new Map<string, Set<string>>();
   const claim = (node: string, ifname: string, path: (string | number)[]) => {

@@ -59,6 +59,13 @@ export const networkSchema = z.strictObject({
    * goes straight to the serving MR. Default: none (every MR updates the home LM itself).
    */
   lmProxy: nodeName.optional(),
+  /**
+   * Central anchoring (PMIPv6's LMA; Chan framework figure 2): every home prefix of this network is
+   * allocated from this MR's aggregate wherever the node attaches, so all its traffic goes through
+   * this MR and the other MRs (the MAGs) tunnel to it. Default: none (each MR anchors what it
+   * allocates, flat DMM).
+   */
+  anchor: nodeName.optional(),
   description: z.string().optional(),
 });
 

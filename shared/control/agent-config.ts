@@ -17,6 +17,8 @@ export const domainNetworkSchema = z.object({
   haa: z.optional(z.object({ node: z.string(), address: z.string() })),
   /** The MR that is LM proxy for visiting mobile nodes (hierarchical LM entries), if any. */
   lmProxy: z.optional(z.object({ node: z.string(), address: z.string() })),
+  /** Central anchoring: the MR (node name) every home prefix of the network is allocated from (PMIPv6's LMA). */
+  anchor: z.optional(z.string()),
 });
 
 export const mrInfoSchema = z.object({

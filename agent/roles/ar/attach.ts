@@ -97,12 +97,15 @@ export async function attach(ar: ArCore, v: Visitor): Promise<void> {
       return;
     }
     if (p && gen === v.generation) {
-      v.prefixes.set(p, me);
+      // Anchored here, or (central anchoring) at the network's anchor, which is told where the node is.
+      const anchor = ctx.domain.anchorOf(p) ?? me;
+      v.prefixes.set(p, anchor);
       await deliver(ar, v, false);
       const indicator = handover ? HANDOFF_INDICATOR.BETWEEN_MAGS_SAME_INTERFACE : HANDOFF_INDICATOR.NEW_INTERFACE;
       await Promise.all([
         tell(ar, realm, proxyPbu(PURPOSE.LOCATION_UPDATE, v.mnId, [p], ctx.config.mobility.bindingLifetime, indicator)),
         ...updateOtherLms(ar, v, [p], realm),
+        ...(anchor.node === me.node ? [] : [tell(ar, anchor.address, proxyPbu(PURPOSE.ANCHOR_BINDING, v.mnId, [p], ctx.config.mobility.bindingLifetime))]),
       ]);
     }
   }

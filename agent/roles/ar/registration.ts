@@ -90,7 +90,13 @@ export async function allocate(ar: ArCore, v: Visitor): Promise<string | undefin
     }
     const p = hnpsOf(r.message)[0];
     if (p) {
-      ctx.events.emit('prefix.allocated', { mn: v.mn, mnId: v.mnId, prefix: p, anchor: mr.me.node, lifetime: r.message.lifetime });
+      ctx.events.emit('prefix.allocated', {
+        mn: v.mn,
+        mnId: v.mnId,
+        prefix: p,
+        anchor: ctx.domain.anchorOf(p)?.node ?? mr.me.node,
+        lifetime: r.message.lifetime,
+      });
       mr.trackLease(p, v.mnId, r.message.lifetime);
     }
     return p;

@@ -63,14 +63,16 @@ export class HaaRole implements Role<'haa'> {
     let lease = asked ? this.leases.get(asked) : undefined;
     if (asked && (!lease || lease.mnId !== id)) return reply(BA_STATUS.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX, asked);
     if (!lease) {
-      const prefix = this.allocate(mr.anchor);
+      // Central anchoring (PMIPv6's LMA): from the network's anchor, whichever MR asks.
+      const anchor = this.ctx.domain.centralAnchor(this.ctx.config.network) ?? mr;
+      const prefix = this.allocate(anchor.anchor);
       if (!prefix) {
-        this.ctx.events.emit('haa.pool-exhausted', { mnId: id, anchor: mr.node, aggregate: mr.anchor, leases: this.leases.size });
+        this.ctx.events.emit('haa.pool-exhausted', { mnId: id, anchor: anchor.node, aggregate: anchor.anchor, leases: this.leases.size });
         return reply(BA_STATUS.INSUFFICIENT_RESOURCES);
       }
-      lease = { prefix, mnId: id, anchor: mr.node, expires: 0 };
+      lease = { prefix, mnId: id, anchor: anchor.node, expires: 0 };
       this.leases.set(prefix, lease);
-      this.ctx.events.emit('lease.granted', { prefix, mnId: id, anchor: mr.node, lifetime });
+      this.ctx.events.emit('lease.granted', { prefix, mnId: id, anchor: anchor.node, lifetime });
     } else {
       this.ctx.events.emit('lease.renewed', { prefix: lease.prefix, mnId: id, lifetime });
     }

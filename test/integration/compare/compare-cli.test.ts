@@ -26,15 +26,30 @@ describe('dmmlab compare', () => {
     await ensureBuilt();
     const out = await mkdtemp(path.join(os.tmpdir(), 'dmmlab-compare-'));
     dirs.push(out);
-    const r = await execa('node', [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--repeat', '2', '--runtime', 'netns', '--out', out, '--json'], {
-      reject: false,
-    });
+    const r = await execa(
+      'node',
+      [
+        BIN,
+        'compare',
+        path.join(ROOT, 'compare/one-move.yaml'),
+        '--placements',
+        'flat-network,hierarchical,pmipv6',
+        '--repeat',
+        '2',
+        '--runtime',
+        'netns',
+        '--out',
+        out,
+        '--json',
+      ],
+      { reject: false },
+    );
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = compareReportSchema.parse(JSON.parse(await readFile(path.join(out, 'compare.json'), 'utf8')));
     expect(report.placements.map((p) => [p.name, p.runs, p.passed])).toEqual([
       ['flat-network', 2, 2],
-      ['flat-client', 2, 2],
       ['hierarchical', 2, 2],
+      ['pmipv6', 2, 2],
     ]);
     for (const p of report.placements) {
       const runs = await runReports(p.outDir);
@@ -48,10 +63,14 @@ describe('dmmlab compare', () => {
       expect(p.flows.find((f) => f.id === 'down')?.settledPath).toEqual(runs.at(-1)?.flows.find((f) => f.id === 'down')?.settledMobilityPath);
       expect(Object.keys(p.signallingPerHandover)).toContain('HI');
     }
-    // The hierarchical placement's correspondent MR sends to its own network's MR 2; the flat ones' to MR31.
-    expect(report.placements[2]?.packetsThroughMr.mr2).toBeGreaterThan(0);
+    // PMIPv6: every packet of both flows crosses the LMA, none is routed around it; flat DMM's go straight.
+    const [flat, , pmip] = report.placements;
+    const all = (p: typeof pmip) => Math.max(...Object.values(p!.packetsThroughMr));
+    expect(pmip!.packetsThroughMr.lma).toBe(all(pmip));
+    expect(pmip!.flows.find((f) => f.id === 'down')!.pathStretch).toBeGreaterThan(1);
+    expect(flat!.flows.find((f) => f.id === 'down')!.pathStretch).toBe(1);
     const md = await readFile(path.join(out, 'compare.md'), 'utf8');
-    expect(md).toMatch(/\|\s+\| flat-network \| flat-client \| hierarchical \|/);
+    expect(md).toMatch(/\|\s+\| flat-network \| hierarchical \| pmipv6 \|/);
     expect(await readFile(path.join(out, 'interruption-cdf.svg'), 'utf8')).toMatch(/^<svg[\s\S]*hierarchical[\s\S]*<\/svg>\n?$/);
   });
 

@@ -126,6 +126,22 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     for (const h of f1.handovers.slice(1)) expect(h.interruptionMs ?? 0).toBeLessThan(100);
   });
 
+  it('pmipv6-handover: the LMA anchors the prefix, tunnels to the serving MAG, and takes the uplink back (Chan figure 2)', async () => {
+    const { report, exitCode, output } = await run('scenarios/pmipv6-handover.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    const down = report.flows.find((f) => f.id === 'down')!;
+    // Before and after the move every downlink packet crossed the LMA, then a tunnel from it (outer source: the LMA).
+    const lma = '2001:db8:40::2'; // the LMA's loopback (core, listed first, has ::1)
+    for (const p of down.paths.filter((x) => x.packets > 10)) {
+      expect(p.nodes).toContain('lma');
+      expect(p.tunnels.some((t) => t.outerSrc === lma)).toBe(true);
+    }
+    expect(down.settledMobilityPath).toEqual(['cn', 'lma', 'mag2', 'mn']);
+    // One LMA round trip longer than the shortest path (cn → core → mag2 → mn).
+    expect(down.pathStretch).toBeGreaterThan(1);
+  });
+
   it('ping-pong: ten round trips leave no stale state', async () => {
     const { report, exitCode, output } = await run('scenarios/ping-pong.yaml', runtime);
     expect(failures(report), output).toEqual([]);

@@ -268,6 +268,7 @@ describe('valid scenarios', () => {
     ['ro-query', 'query'],
     ['ro-redirect', 'redirect'],
     ['hierarchical-lm', 'query', 'fig9'],
+    ['pmipv6-handover', 'off', 'pmipv6'],
   ];
 
   it('lists every shipped scenario', async () => {
