@@ -21,6 +21,11 @@ export interface KernelFacts {
   released: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per MR, the home prefixes its agent routes in the mobility table. */
   mrRoutes: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Per MR, the prefixes it forwards under a handover context still within its lifetime: temporary by
+   * design (draft-tu 4.4), they may outlive the prefix's lease by at most that lifetime.
+   */
+  mrContexts: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per MR, its agent's reverse rules as `prefix iface table`. */
   mrReverse: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per access router and access interface: the prefixes of the visitors there, and whether one is attached. */
@@ -133,7 +138,7 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
   const leased = facts.leases.has(prefix);
   if (roles.includes('mr') && e.object === 'route' && e.table === MOBILITY_TABLE) {
     if (!facts.mrRoutes.get(node)?.has(prefix)) return bad('its agent does not route this prefix');
-    return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
+    return leased || facts.mrContexts.get(node)?.has(prefix) ? ok : bad(`${prefix} is leased to nobody (released)`);
   }
   if (roles.includes('mr') && e.object === 'rule' && e.line.startsWith(REVERSE_RULE_PRIORITY)) {
     if (!facts.mrReverse.get(node)?.has(`${prefix} ${e.iface} ${e.table}`)) return bad('its agent has no such reverse rule');

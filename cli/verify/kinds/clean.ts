@@ -113,7 +113,11 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
   const nameOf = new Map(session.plan.mobility.mns.map((m) => [m.id, m.node]));
   const mrRoutes = new Map<string, Set<string>>();
   const mrReverse = new Map<string, Set<string>>();
-  for (const p of states.mrPrefixes()) if (p.route !== 'none') mrRoutes.set(p.mr, (mrRoutes.get(p.mr) ?? new Set()).add(canon(p.prefix)));
+  const mrContexts = new Map<string, Set<string>>();
+  for (const p of states.mrPrefixes()) {
+    if (p.route !== 'none') mrRoutes.set(p.mr, (mrRoutes.get(p.mr) ?? new Set()).add(canon(p.prefix)));
+    if (p.contextTo !== undefined && (p.contextExpiresInS ?? 0) > 0) mrContexts.set(p.mr, (mrContexts.get(p.mr) ?? new Set()).add(canon(p.prefix)));
+  }
   for (const r of states.reverseRules()) mrReverse.set(r.mr, (mrReverse.get(r.mr) ?? new Set()).add(`${canon(r.prefix)} ${r.iface} ${r.table}`));
   const access = new Map<string, Map<string, { prefixes: Set<string>; attached: boolean }>>();
   for (const v of states.visitors()) {
@@ -138,16 +142,22 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
       }),
     ),
     mrRoutes,
+    mrContexts,
     mrReverse,
     access,
   };
 }
 
 /** What must not change between two reads for the lab to count as holding still (lifetimes left out). */
-function settledKey(session: LabSession, states: LabStates): string {
+export function settledKey(session: LabSession, states: LabStates): string {
   const f = kernelFacts(session, states);
-  const bindings = states.bindings().map((b) => `${b.lm} ${b.prefix} ${b.mr}`);
-  return JSON.stringify({ f, bindings }, (_k, v: unknown) => (v instanceof Map ? [...v] : v instanceof Set ? [...v].sort() : v));
+  const bindings = states
+    .bindings()
+    .map((b) => `${b.lm} ${b.prefix} ${b.mr}`)
+    .sort();
+  // Sorted throughout: agents answer in any order, and the maps are filled in that order.
+  const byKey = (a: [unknown, unknown], b: [unknown, unknown]) => String(a[0]).localeCompare(String(b[0]));
+  return JSON.stringify({ f, bindings }, (_k, v: unknown) => (v instanceof Map ? [...v].sort(byKey) : v instanceof Set ? [...v].sort() : v));
 }
 
 /** `mn1 route 2001:db8:2:8000::/64 dev mr11 proto kernel: left (prefix leased to nobody)`, the first few, then a count. */
