@@ -1,22 +1,13 @@
 import type { LabSession } from './session.js';
 
 /** Rule priority of the MRs' reverse-tunnel rules (agent/kernel/mobility-routes.ts). */
-const REVERSE_RULE_PRIORITY = 1100;
+export const REVERSE_RULE_PRIORITY = 1100;
 /** The MRs' table of home-prefix routes (agent/kernel/mobility-routes.ts). */
-const MOBILITY_TABLE = 100;
+export const MOBILITY_TABLE = 100;
 
 /** Home-prefix routes in an MR's mobility table, as the kernel has them. */
 export async function kernelMobilityRoutes(session: LabSession, node: string): Promise<string[]> {
   const r = await session.exec(node, ['ip', '-j', '-6', 'route', 'show', 'table', String(MOBILITY_TABLE)]);
   if (r.exitCode !== 0 || !r.stdout.trim()) return [];
   return (JSON.parse(r.stdout) as { dst: string }[]).map((x) => (x.dst.includes('/') ? x.dst : `${x.dst}/128`));
-}
-
-/** Source prefixes of an MR's reverse-tunnel rules, as the kernel has them. */
-export async function kernelReverseRules(session: LabSession, node: string): Promise<string[]> {
-  const r = await session.exec(node, ['ip', '-j', '-6', 'rule', 'show']);
-  if (r.exitCode !== 0 || !r.stdout.trim()) return [];
-  return (JSON.parse(r.stdout) as { priority: number; src?: string; srclen?: number }[])
-    .filter((x) => x.priority === REVERSE_RULE_PRIORITY && x.src)
-    .map((x) => `${x.src}/${x.srclen ?? 128}`);
 }

@@ -1,11 +1,11 @@
 import { contains, containsPrefix, formatPrefix, parseAddress, parsePrefix, type Prefix } from '../../shared/ipv6.js';
+import { MOBILITY_TABLE as MOBILITY_TABLE_NUMBER, REVERSE_RULE_PRIORITY } from '../lab/kernel-reads.js';
 import type { KernelEntry, KernelObject } from '../lab/kernel-snapshot.js';
 
 /** Length of the home prefixes the HAAs lease. */
 const HOME_PREFIX_LEN = 64;
-/** The table of home-prefix routes and the priority of reverse-tunnel rules (agent/kernel/mobility-routes.ts). */
-const MOBILITY_TABLE = '100';
-const REVERSE_RULE_PRIORITY = 'pref 1100 ';
+const MOBILITY_TABLE = String(MOBILITY_TABLE_NUMBER);
+const REVERSE_RULE = `pref ${REVERSE_RULE_PRIORITY} `;
 const BUILTIN_TABLES = new Set(['main', 'local', 'default']);
 
 /** What the agents hold at the end (bindings, leases, visitors, intentions), as the judge needs it. */
@@ -140,7 +140,7 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
     if (!facts.mrRoutes.get(node)?.has(prefix)) return bad('its agent does not route this prefix');
     return leased || facts.mrContexts.get(node)?.has(prefix) ? ok : bad(`${prefix} is leased to nobody (released)`);
   }
-  if (roles.includes('mr') && e.object === 'rule' && e.line.startsWith(REVERSE_RULE_PRIORITY)) {
+  if (roles.includes('mr') && e.object === 'rule' && e.line.startsWith(REVERSE_RULE)) {
     if (!facts.mrReverse.get(node)?.has(`${prefix} ${e.iface} ${e.table}`)) return bad('its agent has no such reverse rule');
     return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
   }

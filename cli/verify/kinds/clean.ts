@@ -1,6 +1,7 @@
 import { formatPrefix, parsePrefix } from '../../../shared/ipv6.js';
 import { loadKernelBaseline, readLabKernel } from '../../lab/kernel-baseline.js';
-import { kernelMobilityRoutes, kernelReverseRules } from '../../lab/kernel-reads.js';
+import { MOBILITY_TABLE, REVERSE_RULE_PRIORITY } from '../../lab/kernel-reads.js';
+import type { KernelEntry } from '../../lab/kernel-snapshot.js';
 import type { LabStates } from '../../lab/lab-states.js';
 import type { LabSession } from '../../lab/session.js';
 import { judgeKernel, type KernelDifference, type KernelFacts } from '../kernel-judge.js';
@@ -28,8 +29,8 @@ export const cleanVerifier: LabVerifier = {
     const baseline = await loadKernelBaseline(session.lab);
     let states = await session.allStates();
     for (let i = 1; ; i++) {
-      const problems = await agentStateProblems(session, states);
       const end = await readLabKernel(session);
+      const problems = agentStateProblems(session, states, end);
       // Judged only on a lab that held still while it was read: a release or refresh in flight at that
       // moment would show as a half-done difference. Read again until two reads agree (a few tries).
       const again = await session.allStates();
@@ -58,7 +59,7 @@ export const cleanVerifier: LabVerifier = {
 };
 
 /** What the agents hold that contradicts itself or the kernels' mobility routes and rules. */
-async function agentStateProblems(session: LabSession, states: LabStates): Promise<string[]> {
+function agentStateProblems(session: LabSession, states: LabStates, end: Readonly<Record<string, KernelEntry[]>>): string[] {
   const problems: string[] = [];
   const servingOf = states.servingByMnId();
   const nodeOf = new Map(session.plan.mobility.mns.map((m) => [m.id, m.node]));
@@ -68,11 +69,12 @@ async function agentStateProblems(session: LabSession, states: LabStates): Promi
     const mrState = states.role(mr.name, 'mr');
     const prefixes = mrState?.prefixes ?? [];
     const intended = new Set(prefixes.filter((p) => p.route !== 'none').map((p) => p.prefix));
-    const kernel = new Set(await kernelMobilityRoutes(session, mr.name));
+    const entries = end[mr.name] ?? [];
+    const kernel = new Set(entries.flatMap((e) => (e.object === 'route' && e.table === String(MOBILITY_TABLE) && e.subject ? [e.subject] : [])));
     for (const r of kernel) if (!intended.has(r)) problems.push(`${mr.name}: kernel route ${r} that its agent does not intend`);
     for (const r of intended) if (!kernel.has(r)) problems.push(`${mr.name}: route ${r} missing from the kernel`);
     const intendedRules = new Set((mrState?.reverse ?? []).map((x) => x.prefix));
-    for (const r of await kernelReverseRules(session, mr.name))
+    for (const r of entries.flatMap((e) => (e.object === 'rule' && e.line.startsWith(`pref ${REVERSE_RULE_PRIORITY} `) && e.subject ? [e.subject] : [])))
       if (!intendedRules.has(r)) problems.push(`${mr.name}: reverse rule from ${r} that its agent does not intend`);
     for (const p of prefixes) {
       // A handover context is temporary by design; it is stale once its lifetime has run out.
