@@ -144,7 +144,14 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
   private async lost(node: string, why: string): Promise<void> {
     if (this.closing || this.down.has(node)) return;
     const pid = this.pids.get(node);
-    const gone = pid !== undefined && this.runtime.agentAlive(pid) === false ? `its process ${pid} is gone (${why})` : why;
+    // A process killed with SIGKILL closes its sockets before it is a zombie: give it a moment to be seen gone.
+    let alive = pid === undefined ? undefined : this.runtime.agentAlive(pid);
+    for (let i = 0; alive === true && i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      alive = this.runtime.agentAlive(pid as number);
+    }
+    if (this.closing || this.down.has(node)) return;
+    const gone = alive === false ? `its process ${pid} is gone (${why})` : why;
     const d: AgentDown = { node, why: gone, lastLines: await agentLastWords(this.lab, node) };
     this.down.set(node, d);
     this.clients.delete(node);
