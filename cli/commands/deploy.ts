@@ -8,11 +8,12 @@ import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'deploy a topology as a lab on this machine',
-  usage: `deploy <topology.yaml> [--name LAB] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--json]`,
+  usage: `deploy <topology.yaml> [--name LAB] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--hosts N] [--json]`,
   help: 'The lab keeps running after the command returns; `dmmlab destroy <lab>` removes it. Ctrl-C during deploy rolls back.',
   options: {
     name: { type: 'string', description: 'lab name (default: the topology name)' },
     runtime: { type: 'string', description: 'netns, docker or auto' },
+    hosts: { type: 'string', description: 'split the lab over N hosts (emulated here as namespaces), links between hosts VXLAN' },
     tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl or seg6' },
     ...jsonOption,
   },
@@ -22,10 +23,14 @@ export const deployCommand: Command = {
     if (!topology || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');
     const tunnel = oneOf(values.tunnel, TUNNEL_CHOICES, '--tunnel');
+    const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
+    if (hosts !== undefined && !(Number.isInteger(hosts) && hosts >= 1 && hosts <= 250))
+      throw usageError(this, `--hosts: found ${JSON.stringify(values.hosts)}; expected a whole number from 1 to 250`);
     const lab = await deploy({
       topology: path.resolve(topology),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),
       ...(runtime ? { runtime } : {}),
+      ...(hosts === undefined ? {} : { hosts }),
       ...(tunnel ? { tunnel } : {}),
       progress: io.progress,
       signal: io.signal,

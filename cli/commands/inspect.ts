@@ -49,6 +49,21 @@ function renderLab(v: LabView, routes: boolean): string {
     ]),
     '',
   );
+  if (v.hosts) {
+    const crossing = (h: string) =>
+      (v.vxlanLinks ?? []).filter((l) => v.hosts?.list.find((x) => x.name === h)?.nodes.some((n) => n === l.a || n === l.b)).length;
+    out.push(
+      renderTable(v.hosts.list, [
+        { header: 'host', cell: (h) => h.name },
+        { header: 'underlay', cell: (h) => h.address },
+        { header: 'namespace', cell: (h) => h.netns },
+        { header: 'vxlan links', cell: (h) => String(crossing(h.name)), align: 'right' },
+        { header: 'nodes', cell: (h) => h.nodes.join(' ') },
+      ]),
+      `underlay MTU ${v.hosts.underlayMtu} (links' MTU + 50 bytes of VXLAN over IPv4), switch namespace ${v.hosts.switchNetns}`,
+      '',
+    );
+  }
   const rows = v.nodeViews.flatMap((n) => {
     const ifaces = n.interfaces.filter((i) => i.name !== 'lo' || i.addresses.length > 0);
     if (!n.present) return [{ node: n.name, roles: n.roles.join(','), network: n.network, iface: '', state: 'MISSING', addr: '' }];

@@ -8,7 +8,7 @@ import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a handover scenario: deploy, play the steps under traffic, capture, verify, report',
-  usage: `run <scenario.yaml> [--out DIR] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]`,
+  usage: `run <scenario.yaml> [--out DIR] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--hosts N] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]`,
   help: [
     'Writes report.json, report.md, one SVG plot per flow, capture.pcapng (open it in Wireshark) and the',
     'per-interface pcaps into --out (default runs/<scenario>-<timestamp>/). Exit code 1 when an expectation',
@@ -17,6 +17,7 @@ export const runCommand: Command = {
   options: {
     out: { type: 'string', short: 'o', description: 'output directory' },
     runtime: { type: 'string', description: 'netns, docker or auto (default: the scenario’s, else auto)' },
+    hosts: { type: 'string', description: 'split the lab over N hosts (emulated here as namespaces), links between hosts VXLAN' },
     tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl or seg6 (default: the topology’s)' },
     lab: { type: 'string', description: 'run against this deployed lab instead of deploying one' },
     keep: { type: 'boolean', description: 'keep the lab the run deploys' },
@@ -31,6 +32,9 @@ export const runCommand: Command = {
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one scenario file');
     const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');
     const tunnel = oneOf(values.tunnel, TUNNEL_CHOICES, '--tunnel');
+    const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
+    if (hosts !== undefined && !(Number.isInteger(hosts) && hosts >= 1 && hosts <= 250))
+      throw usageError(this, `--hosts: found ${JSON.stringify(values.hosts)}; expected a whole number from 1 to 250`);
     const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000)
       throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);
@@ -38,6 +42,7 @@ export const runCommand: Command = {
       scenario: path.resolve(file),
       ...(typeof values.out === 'string' ? { out: values.out } : {}),
       ...(runtime ? { runtime } : {}),
+      ...(hosts === undefined ? {} : { hosts }),
       ...(tunnel ? { mobility: { tunnel } } : {}),
       ...(typeof values.lab === 'string' ? { lab: values.lab } : {}),
       keep: values.keep === true,

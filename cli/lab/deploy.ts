@@ -40,6 +40,8 @@ export interface DeployOptions {
   mobility?: Partial<MobilitySettings>;
   /** Start the node agents (default true; benchmarks of the bare datapath turn them off). */
   agents?: boolean;
+  /** Split the lab over this many hosts (`--hosts N`), replacing the topology's placement. */
+  hosts?: number;
   /** Marks a lab that a run owns: cleanup removes it once that process is gone. */
   ephemeral?: boolean;
 }
@@ -73,6 +75,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   const { plan, topology } = await loadTopology(opts.topology, {
     ...(opts.name === undefined ? {} : { lab: opts.name }),
     ...(opts.mobility ? { mobility: opts.mobility } : {}),
+    ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
   });
   const choice = await chooseRuntime(opts.runtime ?? topology.runtime ?? 'auto', progress);
   const runtime = await getRuntime(choice.kind);
@@ -137,6 +140,11 @@ async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: P
   const check = () => {
     if (signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
   };
+  if (plan.hosts) {
+    await runtime.createHosts(plan.hosts, ctx, (resources) => journal.record(resources));
+    lap('hosts');
+    check();
+  }
   await runtime.createNodes(plan.nodes, ctx, (resources) => journal.record(resources));
   lap('nodes');
   check();

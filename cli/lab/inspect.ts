@@ -58,6 +58,10 @@ export interface AgentView {
 
 export interface LabView extends LabSummary {
   networks: Plan['networks'];
+  /** The hosts the lab spans (labs deployed with hosts or --hosts). */
+  hosts?: Plan['hosts'];
+  /** Links between hosts: VXLAN over the underlay. */
+  vxlanLinks?: { a: string; b: string; vni: number }[];
   nodeViews: NodeView[];
   agents: AgentView[];
   /** What the answering agents hold (bindings, leases, caches...), read in one place. */
@@ -139,7 +143,10 @@ export async function inspectLab(lab: string): Promise<LabView> {
     },
   );
   const states = new LabStates(Object.fromEntries(agents.flatMap((a) => (a.state ? [[a.node, a.state] as const] : []))));
-  return { ...summary(s), networks: plan.networks, nodeViews, agents, states };
+  const spans = plan.hosts
+    ? { hosts: plan.hosts, vxlanLinks: plan.links.flatMap((l) => (l.vxlan ? [{ a: l.a.node, b: l.b.node, vni: l.vxlan.vni }] : [])) }
+    : {};
+  return { ...summary(s), networks: plan.networks, ...spans, nodeViews, agents, states };
 }
 
 interface IpAddrJson {

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { loadYamlFile, parseYamlText, type SourceMap } from '../input/load-yaml.js';
 import { resolve } from './resolve.js';
+import { MAX_HOSTS, splitHosts } from './split-hosts.js';
 import type { Plan } from './types.js';
 import { checkTopology } from '../topology/check.js';
 import { topologySchema, type MobilitySettings, type Topology } from '../topology/schema.js';
@@ -16,6 +17,8 @@ export interface LoadOptions {
    * of the lab; `validate` leaves them to deploy.
    */
   derived?: boolean;
+  /** Split the lab over this many hosts (`--hosts N`), replacing the file's placement. */
+  hosts?: number;
 }
 
 export interface LoadedTopology {
@@ -40,7 +43,11 @@ export function parseTopology(file: string, text: string, opts: LoadOptions = {}
 }
 
 function finish(parsed: Topology, source: SourceMap, opts: LoadOptions): LoadedTopology {
-  const topology: Topology = opts.mobility ? { ...parsed, mobility: { ...parsed.mobility, ...definedOnly(opts.mobility) } } : parsed;
+  const withMobility: Topology = opts.mobility ? { ...parsed, mobility: { ...parsed.mobility, ...definedOnly(opts.mobility) } } : parsed;
+  if (opts.hosts !== undefined && !(Number.isInteger(opts.hosts) && opts.hosts >= 1 && opts.hosts <= MAX_HOSTS)) {
+    throw new InputError([{ file: '(command line)', path: '--hosts', found: String(opts.hosts), expected: `a whole number of hosts from 1 to ${MAX_HOSTS}` }]);
+  }
+  const topology = opts.hosts === undefined ? withMobility : splitHosts(withMobility, opts.hosts);
   const issues = checkTopology(topology, source);
   if (opts.lab !== undefined && !/^[a-z][a-z0-9-]{0,23}$/.test(opts.lab)) {
     issues.push({

@@ -4,6 +4,7 @@ import { formatPath } from '../input/load-yaml.js';
 import { formatAddress, formatPrefix, hostAddress, mask, overlaps, parseAddress, parsePrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
 import type { LinkParams, Topology } from '../topology/schema.js';
 import { macFor, netnsName } from './names.js';
+import { planHosts } from './hosts.js';
 import { planRoutes } from './routes.js';
 import { sysctlsFor } from './sysctls.js';
 import type { Plan, PlanInterface, PlanLink, PlanNetwork, PlanNode } from './types.js';
@@ -241,7 +242,8 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
         ...(a.start ? { start: a.start } : {}),
       })),
   };
-  return { lab, source: source.file, networks, nodes, links, mobility };
+  const hosts = planHosts(t, lab, nodes, links);
+  return { lab, source: source.file, networks, nodes, links, mobility, ...(hosts ? { hosts } : {}) };
 }
 
 function linkParamsOf(l: LinkParams): LinkParams {

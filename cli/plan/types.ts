@@ -13,6 +13,27 @@ export interface Plan {
   nodes: PlanNode[];
   links: PlanLink[];
   mobility: PlanMobility;
+  /** The hosts the lab spans (absent: one machine, every link a veth); see cli/plan/hosts.ts. */
+  hosts?: PlanHosts;
+}
+
+/** Where the lab's nodes run when it spans hosts, and the underlay that joins them. */
+export interface PlanHosts {
+  list: PlanHost[];
+  /** MTU the underlay must carry: the largest VXLAN link's MTU plus the encapsulation overhead. */
+  underlayMtu: number;
+  /** Namespace of the emulated underlay switch (a bridge joining every host's underlay interface). */
+  switchNetns: string;
+}
+
+export interface PlanHost {
+  name: string;
+  /** The host's underlay IPv4 address, the VXLAN tunnels' local end. */
+  address: string;
+  /** Network namespace emulating the host on one machine: its underlay interface and VXLAN sockets live there. */
+  netns: string;
+  /** Nodes placed on this host. */
+  nodes: string[];
 }
 
 export interface PlanNetwork {
@@ -45,6 +66,8 @@ export interface PlanNode {
   agent: boolean;
   /** Docker image override. */
   image?: string;
+  /** The host the node runs on (labs that span hosts). */
+  host?: string;
   interfaces: PlanInterface[];
   routes: PlanRoute[];
   /** sysctl name (dotted, as `sysctl -w` takes it) to value. */
@@ -88,6 +111,8 @@ export interface PlanLink {
   b: { node: string; iface: string };
   subnet?: string;
   params: LinkParams;
+  /** A link whose ends are on different hosts: a VXLAN tunnel (this VNI) over the underlay instead of a veth. */
+  vxlan?: { vni: number };
 }
 
 export interface PlanMobility extends MobilitySettings {

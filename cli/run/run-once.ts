@@ -4,6 +4,7 @@ import path from 'node:path';
 import { monoMs } from '../../shared/clock.js';
 import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
+import { startUnderlayCapture } from '../capture/underlay-capture.js';
 import { errorText } from '../errors.js';
 import { deploy } from '../lab/deploy.js';
 import { destroy } from '../lab/destroy.js';
@@ -30,6 +31,8 @@ export interface RunOnceOptions {
   loaded: LoadedScenario;
   outDir: string;
   runtime?: RuntimeName | 'auto';
+  /** Split the lab over this many emulated hosts (`--hosts N`). */
+  hosts?: number;
   /** Run against this already deployed lab instead of deploying one. */
   lab?: string;
   /** Keep the lab the run deployed. */
@@ -61,6 +64,9 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
   const log = newRunLog();
   const stateResults: ExpectationResult[] = [];
   let captures: CaptureFileRef[] = [];
+  /** The hosts' underlay (labs that span hosts): exported with the rest, not analysed. */
+  let underlay: CaptureSession | undefined;
+  let underlayFiles: CaptureFileRef[] = [];
   let runtime: string;
   let tunnelDriver = 'unknown';
   let monoToWallMs = 0;
@@ -72,6 +78,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
         name: lab,
         runtime: opts.runtime ?? s.runtime ?? 'auto',
         ...(s.mobility ? { mobility: s.mobility } : {}),
+        ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
         ephemeral: true,
         progress,
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -107,6 +114,13 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
         journal: await Journal.open(lab),
         progress,
       });
+      underlay = await startUnderlayCapture({
+        plan: session.plan,
+        dir: path.join(outDir, 'captures'),
+        batched: true,
+        journal: await Journal.open(lab),
+        progress,
+      });
     }
     runStart = monoMs();
     session.note('run.started', { scenario: s.name });
@@ -133,6 +147,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     session.note('run.finished', {});
   } finally {
     if (capture) captures = await capture.stop().catch(() => capture?.files ?? []);
+    if (underlay) underlayFiles = await underlay.stop().catch(() => underlay?.files ?? []);
     session?.close();
     await new Promise<void>((r) => eventsFile.end(r));
     await copyLogs(lab, path.join(outDir, 'logs'));
@@ -160,7 +175,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
         .map((h) => ({ t: h.completedAt as number, text: `${h.to} reports ${h.mn} ${h.from.length ? 'handover' : 'attachment'} complete` })),
     ];
     await exportPcapng(
-      captures,
+      [...captures, ...underlayFiles],
       path.join(outDir, pcapng),
       annotations.map((a) => ({ timestampNs: BigInt(Math.round((a.t + monoToWallMs) * 1e6)), text: a.text })),
       progress,
@@ -177,7 +192,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     log,
     analysis,
     expectations: [...log.checks, ...stateResults, ...trafficResults],
-    captures,
+    captures: [...captures, ...underlayFiles],
     outDir,
     ...(pcapng ? { pcapng } : {}),
   });

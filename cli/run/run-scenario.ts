@@ -28,6 +28,8 @@ export interface RunScenarioOptions {
   junit?: string;
   /** Mobility settings overriding the scenario's (e.g. a benchmark sweeping route optimisation modes). */
   mobility?: Partial<MobilitySettings>;
+  /** Split the lab over this many (emulated) hosts, links between them VXLAN (`--hosts N`). */
+  hosts?: number;
   progress?: Progress;
   signal?: AbortSignal;
   onEvent?: (e: AgentEvent) => void;
@@ -48,7 +50,8 @@ export interface RunScenarioResult {
 export async function runScenario(opts: RunScenarioOptions): Promise<RunScenarioResult> {
   requireRoot('running a scenario');
   const progress = opts.progress ?? silentProgress;
-  const probe = await loadScenario(opts.scenario, opts.mobility ? { mobility: opts.mobility } : {});
+  const overrides = { ...(opts.mobility ? { mobility: opts.mobility } : {}), ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }) };
+  const probe = await loadScenario(opts.scenario, overrides);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const outDir = path.resolve(opts.out ?? path.join('runs', `${opts.lab ?? probe.scenario.name}-${stamp}`));
   await mkdir(outDir, { recursive: true });
@@ -57,7 +60,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunScenario
   for (let k = 1; k <= repeat; k++) {
     const dir = repeat > 1 ? path.join(outDir, `run-${String(k).padStart(2, '0')}`) : outDir;
     const lab = opts.lab ?? labName(probe.scenario.name);
-    const loaded = opts.lab ? probe : await loadScenario(opts.scenario, { lab, ...(opts.mobility ? { mobility: opts.mobility } : {}) });
+    const loaded = opts.lab ? probe : await loadScenario(opts.scenario, { lab, ...overrides });
     if (repeat > 1) progress.info(`run ${k}/${repeat}`);
     reports.push(
       await runOnce({
@@ -65,6 +68,7 @@ export async function runScenario(opts: RunScenarioOptions): Promise<RunScenario
         outDir: dir,
         ...(opts.runtime ? { runtime: opts.runtime } : {}),
         ...(opts.lab ? { lab: opts.lab } : {}),
+        ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
         ...(opts.keep && k === repeat ? { keep: true } : {}),
         progress,
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -3,7 +3,7 @@ import { DmmlabError, type Failure } from '../errors.js';
 import { createDockerClient, dockerEndpoint, pingDocker, type DockerEndpoint } from '../image/docker-client.js';
 import { dockerFailure } from '../image/docker-errors.js';
 import type { KernelFeatures } from '../kernel/features.js';
-import type { Plan, PlanLink, PlanNode } from '../plan/types.js';
+import type { Plan, PlanHosts, PlanLink, PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import { labDir } from '../state/paths.js';
 import { ensureNodeImages } from './docker-node-image.js';
@@ -13,7 +13,8 @@ import { containerDied, refuseTakenNames, startNodeContainer } from './docker-st
 import { probeKernel } from './host-namespace/kernel-probe.js';
 import { listNamespaces, removeNamespaces } from './host-namespace/namespaces.js';
 import { HostNamespaceAccess } from './host-namespace/node-access.js';
-import { wireVeths } from './host-namespace/wire-veths.js';
+import { wireLinks } from './host-namespace/wire-links.js';
+import { createEmulatedHosts } from './host-namespace/emulated-hosts.js';
 import type { NodeAccess, Runtime, RuntimeContext } from './runtime.js';
 import { settledPool } from './settled-pool.js';
 import { AGENT_NODE_FLAGS } from './spawn-detached.js';
@@ -100,8 +101,13 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** Hosts are emulated as namespaces on an underlay bridge; their VXLAN ends are moved into the nodes (same code for both runtimes). */
+  createHosts(hosts: PlanHosts, ctx: RuntimeContext, record: (r: Resource[]) => Promise<void>): Promise<void> {
+    return createEmulatedHosts(hosts, ctx, record);
+  }
+
   wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void> {
-    return wireVeths(plan, links, ctx);
+    return wireLinks(plan, links, ctx);
   }
 
   async removeResources(resources: readonly Resource[], ctx: RuntimeContext): Promise<Failure[]> {

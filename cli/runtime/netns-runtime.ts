@@ -3,13 +3,14 @@ import path from 'node:path';
 import { DmmlabError, type Failure } from '../errors.js';
 import type { KernelFeatures } from '../kernel/features.js';
 import { ipBatch } from '../kernel/ip-batch.js';
-import type { Plan, PlanLink, PlanNode } from '../plan/types.js';
+import type { Plan, PlanHosts, PlanLink, PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import { alive, processesMatching, processStartTime, stopRecordedProcess } from '../util/processes.js';
 import { PROBE_PREFIX, probeKernel } from './host-namespace/kernel-probe.js';
 import { listNamespaces, removeNamespaces } from './host-namespace/namespaces.js';
 import { HostNamespaceAccess } from './host-namespace/node-access.js';
-import { wireVeths } from './host-namespace/wire-veths.js';
+import { wireLinks } from './host-namespace/wire-links.js';
+import { createEmulatedHosts } from './host-namespace/emulated-hosts.js';
 import type { NodeAccess, Runtime, RuntimeContext, SharedAgentHost } from './runtime.js';
 import { AGENT_HOST_NODE, AGENT_HOST_NODE_FLAGS, AGENT_NODE_FLAGS, hostAgentBundle, agentHostHelpers, spawnDetachedProcess } from './spawn-detached.js';
 
@@ -54,8 +55,13 @@ export class NetnsRuntime implements Runtime {
     ctx.progress.done();
   }
 
+  /** Hosts are emulated as namespaces on an underlay bridge; their VXLAN ends are moved into the nodes (same code for both runtimes). */
+  createHosts(hosts: PlanHosts, ctx: RuntimeContext, record: (r: Resource[]) => Promise<void>): Promise<void> {
+    return createEmulatedHosts(hosts, ctx, record);
+  }
+
   wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void> {
-    return wireVeths(plan, links, ctx);
+    return wireLinks(plan, links, ctx);
   }
 
   async removeResources(resources: readonly Resource[]): Promise<Failure[]> {

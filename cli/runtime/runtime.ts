@@ -1,7 +1,7 @@
 import type { Failure } from '../errors.js';
 import type { KernelFeatures } from '../kernel/features.js';
 import type { BatchFailure } from '../kernel/ip-batch.js';
-import type { Plan, PlanLink, PlanNode } from '../plan/types.js';
+import type { Plan, PlanHosts, PlanLink, PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
 import type { RuntimeName } from '../topology/runtime-names.js';
 import type { CommandResult } from '../util/exec.js';
@@ -36,6 +36,11 @@ export interface Runtime {
    * is about to create before creating them, so the journal always knows.
    */
   createNodes(nodes: readonly PlanNode[], ctx: RuntimeContext, record: (resources: Resource[]) => Promise<void>): Promise<void>;
+  /**
+   * Readies the hosts of a lab that spans several (their underlay), before
+   * any node exists; records what it creates first, like createNodes.
+   */
+  createHosts(hosts: PlanHosts, ctx: RuntimeContext, record: (resources: Resource[]) => Promise<void>): Promise<void>;
   /** Creates `links` of the plan between nodes that exist (both ends, addresses not yet applied). */
   wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void>;
   /** Removes the given resources of this runtime; not-found counts as done. Returns what failed. */

@@ -23,7 +23,7 @@ export interface LoadedScenario {
  * overrides), and checks every cross reference: nodes, cells, links and flows
  * that steps and expectations name. Problems are InputErrors with positions.
  */
-export async function loadScenario(file: string, opts: { lab?: string; mobility?: Partial<MobilitySettings> } = {}): Promise<LoadedScenario> {
+export async function loadScenario(file: string, opts: { lab?: string; mobility?: Partial<MobilitySettings>; hosts?: number } = {}): Promise<LoadedScenario> {
   const { value: parsed, source } = await loadYamlFile(file, scenarioSchema);
   // Overrides from the caller (a benchmark sweeping route optimisation modes) win over the scenario's.
   const scenario: Scenario = opts.mobility ? { ...parsed, mobility: { ...parsed.mobility, ...opts.mobility } } : parsed;
@@ -42,7 +42,11 @@ export async function loadScenario(file: string, opts: { lab?: string; mobility?
       },
     ]);
   }
-  const { plan } = await loadTopology(topologyFile, { ...(opts.lab ? { lab: opts.lab } : {}), ...(scenario.mobility ? { mobility: scenario.mobility } : {}) });
+  const { plan } = await loadTopology(topologyFile, {
+    ...(opts.lab ? { lab: opts.lab } : {}),
+    ...(scenario.mobility ? { mobility: scenario.mobility } : {}),
+    ...(opts.hosts === undefined ? {} : { hosts: opts.hosts }),
+  });
   const issues = checkScenario(scenario, plan, source);
   if (issues.length > 0) throw new InputError(issues);
   return { scenario, file, source, topologyFile, plan };

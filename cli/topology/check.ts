@@ -3,10 +3,10 @@ import type { SourceMap } from '../input/load-yaml.js';
 import { formatPath } from '../input/load-yaml.js';
 import { formatPrefix, hasHostBits, overlaps, parseAddress, parsePrefix, containsPrefix, subPrefix, type Prefix } from '../../shared/ipv6.js';
 import { AGENT_ONLY_ROLES, type RoleName } from '../../shared/control/roles.js';
-import type { Topology } from './schema.js';
+import { IFNAME_MAX, type Topology } from './schema.js';
+import { checkHosts } from './check-hosts.js';
 
-/** Longest interface name the kernel accepts (IFNAMSIZ - 1). */
-export const IFNAME_MAX = 15;
+export { IFNAME_MAX } from './schema.js';
 
 /** Roles that only the dmmlab agent can play. */
 
@@ -258,6 +258,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     if (node.roles.includes('mn') && !mnsWithAccess.has(name))
       add(['nodes', name], `mobile node ${name} with no access link`, `an entry under access: with mn: ${name} and the access routers it may attach to`, 'key');
   }
+
+  checkHosts(t, add);
 
   // Every infrastructure node reaches every other one (routes are computed, not learned).
   const infra = Object.keys(nodes).filter((n) => !has(n, 'mn'));

@@ -10,6 +10,9 @@ import { RUNTIME_NAMES } from './runtime-names.js';
 
 export type Role = RoleName;
 
+/** Longest interface name the kernel accepts (IFNAMSIZ - 1). */
+export const IFNAME_MAX = 15;
+
 /** Names that become interface names (the peer's name is the interface's name). */
 export const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 /** Interface names the kernel may create by itself in a fresh namespace. */
@@ -79,6 +82,22 @@ export const nodeSchema = z.strictObject({
   agent: z.boolean().optional(),
   /** Docker image for this node (default: the dmmlab node image). */
   image: z.string().optional(),
+  /** The host (a key of `hosts`) this node runs on; default: the first host. Links to nodes on other hosts become VXLAN. */
+  host: nodeName.optional(),
+  description: z.string().optional(),
+});
+
+/**
+ * A machine that holds a share of the lab (docs/scale-out.md). On one machine
+ * each host is emulated by a network namespace on a shared underlay; links
+ * between nodes on different hosts are kernel VXLAN tunnels over it.
+ */
+export const hostSchema = z.strictObject({
+  /** Underlay IPv4 address of the host (default: planned from 10.255.0.0/24 in host order). */
+  address: z
+    .string()
+    .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'an IPv4 address such as 10.255.0.1')
+    .optional(),
   description: z.string().optional(),
 });
 
@@ -128,6 +147,8 @@ export const topologySchema = z.strictObject({
   nodes: z.record(nodeName, nodeSchema).refine((r) => Object.keys(r).length > 0, 'at least one node'),
   links: z.array(linkSchema).default([]),
   access: z.array(accessSchema).default([]),
+  /** Hosts the lab spans (omit: one machine, every link a veth). */
+  hosts: z.record(nodeName, hostSchema).optional(),
   mobility: mobilitySchema.prefault({}),
 });
 

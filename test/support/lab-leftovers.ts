@@ -10,11 +10,20 @@ export async function labNamespaces(lab: string): Promise<string[]> {
     .filter((n) => n.startsWith(`dmm-${lab}-`));
 }
 
-/** Everything of a lab that could be left on the machine: namespaces, state, processes, containers. */
+/** Namespaces of a lab's emulated hosts and underlay switch (labs that span hosts) still present. */
+export async function hostNamespaces(lab: string): Promise<string[]> {
+  const r = await execa('ip', ['netns', 'list'], { reject: false });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(`dmmh-${lab}-`) || n === `dmmu-${lab}`);
+}
+
+/** Everything of a lab that could be left on the machine: namespaces (nodes' and hosts'), state, processes, containers. */
 export async function leftovers(lab: string): Promise<string[]> {
-  const out = (await labNamespaces(lab)).map((n) => `netns ${n}`);
+  const out = [...(await labNamespaces(lab)), ...(await hostNamespaces(lab))].map((n) => `netns ${n}`);
   if (existsSync(`/run/dmmlab/${lab}`)) out.push(`state /run/dmmlab/${lab}`);
-  const ps = await execa('pgrep', ['-af', `dmm-${lab}-|/run/dmmlab/${lab}/`], { reject: false });
+  const ps = await execa('pgrep', ['-af', `dmm-${lab}-|dmmh-${lab}-|dmmu-${lab}|/run/dmmlab/${lab}/`], { reject: false });
   out.push(
     ...ps.stdout
       .split('\n')
