@@ -42,8 +42,10 @@ export function planHosts(t: Topology, lab: string, nodes: PlanNode[], links: Pl
   const names = Object.keys(t.hosts);
   const byHost = new Map<string, string[]>(names.map((h) => [h, []]));
   for (const n of nodes) {
-    n.host = hostOf(t, n.name) as string;
-    byHost.get(n.host)?.push(n.name);
+    const host = hostOf(t, n.name);
+    if (host === undefined) continue;
+    n.host = host;
+    byHost.get(host)?.push(n.name);
   }
   const nodeHost = new Map(nodes.map((n) => [n.name, n.host]));
   const ifaceMtu = new Map(nodes.flatMap((n) => n.interfaces.map((i) => [`${n.name}:${i.name}`, i.mtu ?? UNDERLAY_MIN_MTU] as const)));
