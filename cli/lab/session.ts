@@ -305,8 +305,23 @@ export class LabSession extends EventEmitter<SessionEvents> implements AsyncDisp
     return { from, to, radioAt };
   }
 
+  /**
+   * Applies radio changes (`link set dev R up|down`) on a mobile node. A radio
+   * between hosts is a VXLAN link, which has carrier whenever it is up: the
+   * access router's end is moved with the node's, at the same time, so that it
+   * sees the attachment as it would on a veth (cli/plan/hosts.ts).
+   */
   private async radioBatch(mn: string, lines: string[]): Promise<void> {
-    const failures = await this.access(mn).ipBatch(lines);
+    const mirrored = new Map<string, string[]>();
+    const ifaces = this.node(mn).interfaces;
+    for (const line of lines) {
+      const m = /^link set dev (\S+) (up|down)$/.exec(line);
+      const i = m ? ifaces.find((x) => x.name === m[1] && x.kind === 'access') : undefined;
+      if (!m || !i || !this.plan.links.find((l) => l.id === i.link)?.vxlan) continue;
+      (mirrored.get(i.peer.node) ?? mirrored.set(i.peer.node, []).get(i.peer.node)!).push(`link set dev ${i.peer.iface} ${m[2]}`);
+    }
+    const results = await Promise.all([this.access(mn).ipBatch(lines), ...[...mirrored].map(([ar, arLines]) => this.access(ar).ipBatch(arLines))]);
+    const failures = results.flat();
     if (failures.length) throw new DmmlabError('E_RUNTIME', `radio change on ${mn} failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
   }
 

@@ -32,10 +32,13 @@ export function hostOf(t: Topology, node: string): string | undefined {
 }
 
 /**
- * Places the planned nodes on the topology's hosts and turns every
- * infrastructure link whose ends are on different hosts into a VXLAN link
- * (one VNI per link). Access links never cross hosts (check-hosts.ts refuses
- * it): a radio is a veth whose carrier is the attachment. Pure.
+ * Places the planned nodes on the topology's hosts and turns every link whose
+ * ends are on different hosts into a VXLAN link (one VNI per link). A radio
+ * (access link) on a veth is attached when the mobile node's end is up, which
+ * gives the access router's end carrier; a VXLAN device has carrier whenever
+ * it is up, so a radio between hosts keeps the access router's end down too
+ * until the node attaches there, and the lab moves both ends together
+ * (LabSession's radio changes). Pure.
  */
 export function planHosts(t: Topology, lab: string, nodes: PlanNode[], links: PlanLink[]): PlanHosts | undefined {
   if (!t.hosts || Object.keys(t.hosts).length === 0) return undefined;
@@ -50,9 +53,14 @@ export function planHosts(t: Topology, lab: string, nodes: PlanNode[], links: Pl
   const nodeHost = new Map(nodes.map((n) => [n.name, n.host]));
   const ifaceMtu = new Map(nodes.flatMap((n) => n.interfaces.map((i) => [`${n.name}:${i.name}`, i.mtu ?? UNDERLAY_MIN_MTU] as const)));
   let widest = UNDERLAY_MIN_MTU;
+  const ifaceOf = (e: { node: string; iface: string }) => nodes.find((n) => n.name === e.node)?.interfaces.find((x) => x.name === e.iface);
   links.forEach((l, i) => {
-    if (l.kind !== 'infra' || nodeHost.get(l.a.node) === nodeHost.get(l.b.node)) return;
+    if (nodeHost.get(l.a.node) === nodeHost.get(l.b.node)) return;
     l.vxlan = { vni: i + 1 };
+    if (l.kind === 'access') {
+      const [mnEnd, arEnd] = [ifaceOf(l.a), ifaceOf(l.b)];
+      if (mnEnd && arEnd) arEnd.up = mnEnd.up;
+    }
     widest = Math.max(widest, ifaceMtu.get(`${l.a.node}:${l.a.iface}`) ?? 0, ifaceMtu.get(`${l.b.node}:${l.b.iface}`) ?? 0);
   });
   return {

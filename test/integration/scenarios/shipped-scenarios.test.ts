@@ -126,6 +126,16 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     for (const h of f1.handovers.slice(1)) expect(h.interruptionMs ?? 0).toBeLessThan(100);
   });
 
+  it("fig5-across-hosts: the same handover over two hosts, MN1's radio to MR2 a VXLAN link between them", async () => {
+    const { report, exitCode, output } = await run('scenarios/fig5-across-hosts.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(report.handovers).toHaveLength(1);
+    expect(report.flows.find((f) => f.id === 'f1')?.settledMobilityPath).toEqual(['mn2', 'mr31', 'mr2', 'mn1']);
+    // Both hosts' underlays were captured with the rest.
+    expect(report.artifacts.captures.filter((c) => c.iface === 'underlay').map((c) => c.node)).toEqual(['@h1', '@h2']);
+  });
+
   it('pmipv6-handover: the LMA anchors the prefix, tunnels to the serving MAG, and takes the uplink back (Chan figure 2)', async () => {
     const { report, exitCode, output } = await run('scenarios/pmipv6-handover.yaml', runtime);
     expect(failures(report), output).toEqual([]);

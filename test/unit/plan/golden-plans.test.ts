@@ -14,6 +14,7 @@ import { generateTopology } from '../../support/generate-topology.js';
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const TOPOLOGIES = [
   'topologies/fig1.yaml',
+  'topologies/fig1-hosts.yaml',
   'topologies/fig9.yaml',
   'topologies/smoke.yaml',
   ...['explicit-addressing', 'link-params', 'longest-names', 'parallel-links', 'plain-routing', 'pmipv6'].map(

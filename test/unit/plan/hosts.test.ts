@@ -52,6 +52,19 @@ describe('labs that span hosts', () => {
     expect(u.inHost.get(h1!.netns)).toContain(`route add ${h2?.address}/32 dev underlay`);
   });
 
+  it('a radio between hosts is VXLAN too, its access router end down until the node attaches there', () => {
+    const file = path.join(ROOT, 'topologies/fig1-hosts.yaml');
+    const { plan } = parseTopology(file, readFileSync(file, 'utf8'));
+    const radio = plan.links.find((l) => l.kind === 'access' && l.a.node === 'mn1' && l.b.node === 'mr2')!;
+    expect(radio.vxlan).toBeDefined();
+    const arEnd = plan.nodes.find((n) => n.name === 'mr2')!.interfaces.find((i) => i.name === radio.b.iface)!;
+    expect(arEnd.up).toBe(false);
+    // Radios within a host stay veths, the access router's end up (its carrier follows the node's end).
+    const local = plan.links.find((l) => l.kind === 'access' && l.a.node === 'mn1' && l.b.node === 'mr12')!;
+    expect(local.vxlan).toBeUndefined();
+    expect(plan.nodes.find((n) => n.name === 'mr12')!.interfaces.find((i) => i.name === local.b.iface)!.up).toBe(true);
+  });
+
   it('a lab on one host has no hosts and no VXLAN', () => {
     const { plan } = parseTopology('fig1.yaml', fig1);
     expect(plan.hosts).toBeUndefined();

@@ -261,6 +261,7 @@ function allSteps(steps: readonly Step[]): Step[] {
 describe('valid scenarios', () => {
   const shipped: [name: string, ro: string, topology?: string][] = [
     ['dynamic-mobility', 'query'],
+    ['fig5-across-hosts', 'query', 'fig1-hosts'],
     ['fig5-handover', 'query'],
     ['fig5-predictive', 'query'],
     ['ping-pong', 'query'],

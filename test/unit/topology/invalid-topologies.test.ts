@@ -124,14 +124,6 @@ const cases: Case[] = [
   { fixture: 'lm-proxy-is-the-lm', line: 8, column: 14, path: 'networks.visited.lmProxy', found: ['"mr2"', 'LM of visited'], expected: ['without role lm'] },
   { fixture: 'host-unknown', line: 10, column: 49, path: 'nodes.lm1.host', found: ['"h3"'], expected: ['one of the hosts: h1, h2'] },
   { fixture: 'host-without-hosts', line: 7, column: 49, path: 'nodes.lm1.host', found: ['host "h2"', 'lists no hosts'], expected: ['hosts: section'] },
-  {
-    fixture: 'access-across-hosts',
-    line: 18,
-    column: 16,
-    path: 'access[0].ars[1]',
-    found: ['mr2 on host h2', 'mn1 on host h1'],
-    expected: ['cannot cross hosts'],
-  },
   { fixture: 'host-address-taken', line: 5, column: 18, path: 'hosts.h2.address', found: ['192.0.2.1', "h1's"], expected: ['no other host'] },
   {
     fixture: 'central-anchor-other-network',
