@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { agentConfigSchema } from '../shared/control/agent-config.js';
 import { AgentHost } from './host.js';
 import { localIo } from './io/local-io.js';
 import { AGENT_VERSION, NodeAgent } from './node-agent.js';
@@ -8,6 +10,8 @@ import { AGENT_VERSION, NodeAgent } from './node-agent.js';
 //   as a lab's host:   agent.mjs --lab LAB --host /run/dmmlab/LAB/agents/host.sock
 // A node agent listens on its socket (JSON lines, docs/protocol.md) and waits for `configure`;
 // a host waits for `node.add` (shared/control/host-messages.ts) and then serves each node the same way.
+// With --config FILE a node agent configures itself from that file (a lab exported to Kubernetes,
+// where no orchestrator sends `configure`).
 const { values } = parseArgs({
   options: {
     lab: { type: 'string' },
@@ -15,6 +19,7 @@ const { values } = parseArgs({
     socket: { type: 'string' },
     log: { type: 'string' },
     host: { type: 'string' },
+    config: { type: 'string' },
     version: { type: 'boolean' },
   },
 });
@@ -58,7 +63,35 @@ if (values.lab && values.host) {
     exit(70);
   });
   await agent.start();
+  if (values.config) await configureFromFile(agent, values.config, exit);
 } else {
-  process.stderr.write('usage: agent.mjs --lab LAB --node NODE --socket PATH [--log FILE]\n       agent.mjs --lab LAB --host PATH\n');
+  process.stderr.write('usage: agent.mjs --lab LAB --node NODE --socket PATH [--log FILE] [--config FILE]\n       agent.mjs --lab LAB --host PATH\n');
   process.exit(2);
+}
+
+/** Reads and checks an agent configuration file, then configures the agent with it; a bad file ends the agent (exit 2) naming what is wrong. */
+async function configureFromFile(agent: NodeAgent, file: string, exit: (code: number) => void): Promise<void> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    process.stderr.write(`dmmlab agent: ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return exit(2);
+  }
+  const parsed = agentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
+    process.stderr.write(`dmmlab agent: ${file}: not an agent configuration: ${why}\n`);
+    return exit(2);
+  }
+  if (parsed.data.node !== values.node) {
+    process.stderr.write(`dmmlab agent: ${file}: configuration for node ${parsed.data.node}, this agent is ${values.node}\n`);
+    return exit(2);
+  }
+  try {
+    await agent.configureWith(parsed.data);
+  } catch (e) {
+    process.stderr.write(`dmmlab agent: configuring from ${file} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    exit(1);
+  }
 }

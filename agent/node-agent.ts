@@ -116,6 +116,11 @@ export class NodeAgent {
     return this.flows;
   }
 
+  /** Configures the agent from a configuration it read itself (`--config`: a node with no orchestrator beside it, as in Kubernetes). */
+  configureWith(config: AgentConfig): Promise<unknown> {
+    return this.configure(config);
+  }
+
   private async configure(wire: WireConfig): Promise<unknown> {
     if (this.config) throw new Error('already configured');
     const mobility = 'ref' in wire.mobility ? this.opts.mobility?.(wire.mobility.ref) : wire.mobility;

@@ -7,6 +7,7 @@ import type { Command, CommandIo } from './commands/command.js';
 import { deployCommand } from './commands/deploy.js';
 import { destroyCommand } from './commands/destroy.js';
 import { execCommand } from './commands/exec.js';
+import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
 import { imageCommand } from './commands/image.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -31,6 +32,7 @@ const commands: Command[] = [
   linkCommand,
   captureCommand,
   graphCommand,
+  exportCommand,
   validateCommand,
   cleanupCommand,
   imageCommand,
@@ -56,6 +58,10 @@ function commandHelp(c: Command): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `dmmlab export ... | head`: a reader that leaves early ends the output, not in a crash.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   const [verb, ...rest] = argv;
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     process.stdout.write(help() + '\n');

@@ -47,13 +47,14 @@ export function vxlanEnds(plan: Plan, links: readonly PlanLink[], host: string):
  * moves the device into the node (RTM_NEWLINK creates it in the target
  * namespace with the caller's as link namespace).
  */
-export function vxlanLinkArgs(end: VxlanEnd, opts: { local: string; dev: string; netns?: string; index?: boolean }): string {
+export function vxlanLinkArgs(end: VxlanEnd, opts: { local: string; dev: string; netns?: string; mtu?: string }): string {
   const i = end.iface;
+  const mtu = opts.mtu ?? (i.mtu ? String(i.mtu) : undefined);
   return [
     `name ${i.name}`,
-    ...(opts.index === false ? [] : [`index ${i.ifindex}`]),
+    `index ${i.ifindex}`,
     `address ${i.mac}`,
-    ...(i.mtu ? [`mtu ${i.mtu}`] : []),
+    ...(mtu ? [`mtu ${mtu}`] : []),
     ...(opts.netns ? [`netns ${opts.netns}`] : []),
     `type vxlan id ${end.vni} local ${opts.local} remote ${end.remote} dstport ${VXLAN_PORT} dev ${opts.dev}`,
   ].join(' ');

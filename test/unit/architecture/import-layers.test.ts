@@ -34,6 +34,7 @@ const LAYERS: [string, RegExp][] = [
   ['cli/image', /^cli\/image\//],
   ['cli/runtime', /^cli\/runtime\//],
   ['cli/agents', /^cli\/agents\//],
+  ['cli/export', /^cli\/export\//],
   ['cli/lab', /^cli\/lab\//],
   ['cli/capture', /^cli\/capture\//],
   ['cli/scenario', /^cli\/scenario\//],
