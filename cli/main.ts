@@ -12,6 +12,7 @@ import { graphCommand } from './commands/graph.js';
 import { imageCommand } from './commands/image.js';
 import { inspectCommand } from './commands/inspect.js';
 import { logsCommand } from './commands/logs.js';
+import { modelCommand } from './commands/model.js';
 import { linkCommand } from './commands/link.js';
 import { runCommand } from './commands/run.js';
 import { tuiCommand } from './commands/tui.js';
@@ -23,6 +24,7 @@ import { progressRenderer } from './output/progress-renderer.js';
 const commands: Command[] = [
   runCommand,
   compareCommand,
+  modelCommand,
   tuiCommand,
   deployCommand,
   destroyCommand,

@@ -15,7 +15,7 @@ import {
 } from '../../shared/protocol/index.js';
 import type { EventBus } from '../events.js';
 import { pbuFlags } from '../../shared/protocol/dmm-options.js';
-import { summarize } from '../../shared/protocol/summary.js';
+import { messageName, summarize } from '../../shared/protocol/summary.js';
 import type { SignallingCounters } from '../../shared/control/role-state.js';
 import { Rejections } from './rejections.js';
 
@@ -63,6 +63,7 @@ export class Signalling implements SignallingPort {
   private seq = Math.floor(Math.random() * 0xffff);
   private readonly rejections: Rejections;
   readonly counters: SignallingCounters = { sent: 0, received: 0, malformed: 0, unauthenticated: 0, replayed: 0, unhandled: 0, timeouts: 0 };
+  private readonly byName: NonNullable<SignallingCounters['byName']> = {};
 
   constructor(
     private readonly events: EventBus,
@@ -75,7 +76,7 @@ export class Signalling implements SignallingPort {
 
   /** The counters, with the refused messages by reason and sender. */
   snapshot(): SignallingCounters {
-    return { ...this.counters, rejections: this.rejections.counts() };
+    return { ...this.counters, byName: structuredClone(this.byName), rejections: this.rejections.counts() };
   }
 
   /** Listens on `address` (a global address, or `fe80::...%iface` for a link). */
@@ -122,6 +123,11 @@ export class Signalling implements SignallingPort {
     return this.seq;
   }
 
+  private tally(m: MhMessage): { sent: number; sentBytes: number; received: number; receivedBytes: number } {
+    const name = messageName(m);
+    return (this.byName[name] ??= { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0 });
+  }
+
   /** Sends a message (its Timestamp and authentication are added here). */
   send(msg: MhMessage, to: string): void {
     const [dst, scope] = to.split('%') as [string, string | undefined];
@@ -134,6 +140,9 @@ export class Signalling implements SignallingPort {
     const bytes = encodeMessage({ ...msg, options }, { src: s.address, dst: canonical(dst), auth: this.key });
     s.socket.send(bytes, MH_UDP_PORT, to);
     this.counters.sent++;
+    const n = this.tally(msg);
+    n.sent++;
+    n.sentBytes += bytes.length;
     const peer = canonical(dst);
     this.events.emitLater('mh.sent', () => ({ to: peer, bytes: bytes.length, ...summarize(msg) }));
   }
@@ -217,6 +226,9 @@ export class Signalling implements SignallingPort {
     }
     const message = withoutPadding(decoded.message);
     this.counters.received++;
+    const n = this.tally(message);
+    n.received++;
+    n.receivedBytes += bytes.length;
     this.events.emitLater('mh.received', () => ({ from, bytes: bytes.length, ...summarize(message) }));
     const inbound: Inbound = { message, from, ...(scope ? { scope } : {}) };
     const waiting = this.pending.get(`${from}|${message.type}|${message.sequence}`);

@@ -8,6 +8,7 @@ import type { ExpectationResult } from '../scenario/results.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { CaptureFileRef } from '../capture/capture-file.js';
 import type { RunLog } from '../scenario/run-log.js';
+import type { ClockBound } from '../analyze/clock-bounds.js';
 
 export interface BuildReportInput {
   loaded: LoadedScenario;
@@ -22,6 +23,8 @@ export interface BuildReportInput {
   analysis: Analysis;
   expectations: ExpectationResult[];
   captures: CaptureFileRef[];
+  /** Labs that span hosts: the hosts' capture clocks bracketed from their underlay captures. */
+  clock?: ClockBound[];
   outDir: string;
   pcapng?: string;
 }
@@ -30,6 +33,7 @@ export interface BuildReportInput {
 export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
   const rel = (t: number) => round(t - i.runStart);
   const m = i.loaded.plan.mobility;
+  const plan = i.loaded.plan;
   const flows = await Promise.all(
     i.analysis.flows.map(async (f) => {
       const plot = `flow-${f.id}.svg`;
@@ -144,6 +148,19 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
       examples: i.analysis.sourceValidation.examples.map(({ t, ...e }) => ({ atMs: rel(t), ...e })),
     },
     expectations: i.expectations,
+    ...(plan.hosts
+      ? {
+          hosts: {
+            list: plan.hosts.list.map((h) => ({ name: h.name, address: h.address, nodes: h.nodes })),
+            vxlanLinks: plan.links.filter((l) => l.vxlan).length,
+            clock: (i.clock ?? []).map((c) => ({
+              ...c,
+              ...(c.minMs === undefined ? {} : { minMs: round(c.minMs, 4) }),
+              ...(c.maxMs === undefined ? {} : { maxMs: round(c.maxMs, 4) }),
+            })),
+          },
+        }
+      : {}),
     artifacts: {
       ...(i.pcapng ? { pcapng: i.pcapng } : {}),
       captures: i.captures.map((c) => ({ node: c.node, iface: c.iface, file: path.relative(i.outDir, c.path) })),

@@ -119,6 +119,17 @@ export function renderRunMarkdown(r: RunReport): string {
       );
     }
   }
+  if (r.hosts) {
+    const span = (c: NonNullable<RunReport['hosts']>['clock'][number]) =>
+      `${c.a}↔${c.b}: ${c.minMs === undefined ? '?' : ms(c.minMs)} to ${c.maxMs === undefined ? '?' : ms(c.maxMs)} (${c.packets.ab + c.packets.ba} packets)`;
+    out.push(
+      `Hosts: ${r.hosts.list.map((h) => `${h.name} (${h.address}: ${h.nodes.join(', ')})`).join('; ')}; ${r.hosts.vxlanLinks} links between them are VXLAN.`,
+      r.hosts.clock.length
+        ? `Capture clocks (offset of the second host's clock from the first's, bracketed by packets seen on both underlays): ${r.hosts.clock.map(span).join('; ')}. Figures that compare two hosts' stamps carry at most this error; interruptions, measured at one interface, none.`
+        : "Capture clocks: no packet was seen on two hosts' underlays, so their offset is not bracketed.",
+      '',
+    );
+  }
   const sv = r.sourceValidation;
   if (sv)
     out.push(

@@ -123,6 +123,23 @@ export const runReportSchema = z.object({
     examples: z.array(z.object({ atMs: z.number(), node: z.string(), iface: z.string(), src: z.string(), dst: z.string(), anchor: z.string() })),
   }),
   expectations: z.array(expectationResult),
+  /** A lab that spans hosts: where its nodes ran, and how far apart the hosts' capture clocks can be (docs/scale-out.md). */
+  hosts: z
+    .object({
+      list: z.array(z.object({ name: z.string(), address: z.string(), nodes: z.array(z.string()) })),
+      vxlanLinks: z.number(),
+      /** Per pair of hosts: the offset (b's clock minus a's) lies in [minMs, maxMs], from packets seen on both underlays. */
+      clock: z.array(
+        z.object({
+          a: z.string(),
+          b: z.string(),
+          minMs: z.number().optional(),
+          maxMs: z.number().optional(),
+          packets: z.object({ ab: z.number(), ba: z.number() }),
+        }),
+      ),
+    })
+    .optional(),
   artifacts: z.object({
     pcapng: z.string().optional(),
     captures: z.array(z.object({ node: z.string(), iface: z.string(), file: z.string() })),

@@ -5,6 +5,7 @@ import { monoMs } from '../../shared/clock.js';
 import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
 import { startUnderlayCapture } from '../capture/underlay-capture.js';
+import { clockBounds } from '../analyze/clock-bounds.js';
 import { errorText } from '../errors.js';
 import { deploy } from '../lab/deploy.js';
 import { destroy } from '../lab/destroy.js';
@@ -181,6 +182,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
       progress,
     );
   }
+  const clock = session?.plan.hosts && underlayFiles.length ? await clockBounds(session.plan.hosts, underlayFiles) : undefined;
   const report = await buildRunReport({
     loaded,
     lab,
@@ -193,6 +195,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     analysis,
     expectations: [...log.checks, ...stateResults, ...trafficResults],
     captures: [...captures, ...underlayFiles],
+    ...(clock ? { clock } : {}),
     outDir,
     ...(pcapng ? { pcapng } : {}),
   });

@@ -3,14 +3,17 @@
  * core router; each has a gateway router, an LM+HAA node, MRs (also ARs) on a
  * ring behind the gateway, and mobile nodes in the MRs' cells. `size` nodes in
  * all (rounded to whole networks of 10 nodes: gw, lm, 6 MRs, 2 MNs).
+ * `centralAnchor` makes each network's first MR its central anchor.
  */
-export function generateTopology(opts: { name: string; size: number; mnsPerNetwork?: number }): string {
+export function generateTopology(opts: { name: string; size: number; mnsPerNetwork?: number; centralAnchor?: boolean }): string {
   const perNet = 10;
   const mnCount = opts.mnsPerNetwork ?? 2;
   const mrCount = perNet - 2 - mnCount;
   const nets = Math.max(1, Math.round((opts.size - 1) / perNet));
   const lines: string[] = [`name: ${opts.name}`, 'networks:', '  core: { prefix: "2001:db8:ff00::/48" }'];
-  for (let n = 0; n < nets; n++) lines.push(`  n${n}: { prefix: "2001:db8:${(n + 1).toString(16)}::/48" }`);
+  // centralAnchor: each network's first MR anchors all its prefixes (PMIPv6's LMA, Chan figure 2); the other MRs are MAGs.
+  const anchor = (n: number) => (opts.centralAnchor ? `, anchor: m${n}x0` : '');
+  for (let n = 0; n < nets; n++) lines.push(`  n${n}: { prefix: "2001:db8:${(n + 1).toString(16)}::/48"${anchor(n)} }`);
   lines.push('nodes:', '  core: { roles: [router], network: core }');
   const links: string[] = [];
   const access: string[] = [];

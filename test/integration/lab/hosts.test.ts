@@ -51,9 +51,14 @@ describe.each(runtimes)('a lab across hosts (%s)', (runtime) => {
     tempDirs.push(out);
     const r = await dmmlab(['run', await fig5As(name), '--hosts', '3', '--runtime', runtime, '--out', out, '--json'], { timeoutMs: 240_000 });
     expect(r.exitCode, r.stdout.slice(-3000) + r.stderr.slice(-3000)).toBe(0);
-    const report = parseJson<{ runs: { ok: boolean; artifacts: { captures: { node: string; iface: string }[] } }[] }>(r.stdout).runs[0]!;
+    const report = parseJson<{
+      runs: { ok: boolean; artifacts: { captures: { node: string; iface: string }[] }; hosts: { clock: { minMs: number; maxMs: number }[] } }[];
+    }>(r.stdout).runs[0]!;
     expect(report.ok).toBe(true);
     expect(report.artifacts.captures.filter((c) => c.iface === 'underlay').map((c) => c.node)).toEqual(['@h1', '@h2', '@h3']);
+    // Every pair of hosts exchanged packets; one machine, one clock: each bracket holds zero.
+    expect(report.hosts.clock.length).toBe(3);
+    for (const c of report.hosts.clock) expect(c.minMs <= 0 && c.maxMs >= 0, JSON.stringify(c)).toBe(true);
 
     const pcapng = path.join(out, 'capture.pcapng');
     // Every host's underlay carried VXLAN, and inside it the lab's own packets: the flows and the signalling.

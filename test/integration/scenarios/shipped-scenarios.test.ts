@@ -134,6 +134,11 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(report.flows.find((f) => f.id === 'f1')?.settledMobilityPath).toEqual(['mn2', 'mr31', 'mr2', 'mn1']);
     // Both hosts' underlays were captured with the rest.
     expect(report.artifacts.captures.filter((c) => c.iface === 'underlay').map((c) => c.node)).toEqual(['@h1', '@h2']);
+    // One machine, one clock: the bracket the underlay captures put on the hosts' offset holds zero and is narrow.
+    const clock = report.hosts?.clock[0];
+    expect(clock?.minMs).toBeLessThanOrEqual(0);
+    expect(clock?.maxMs).toBeGreaterThanOrEqual(0);
+    expect((clock?.maxMs ?? 9) - (clock?.minMs ?? -9)).toBeLessThan(1);
   });
 
   it('pmipv6-handover: the LMA anchors the prefix, tunnels to the serving MAG, and takes the uplink back (Chan figure 2)', async () => {
