@@ -25,9 +25,9 @@ export const modelCommand: Command = {
   },
   async run({ values }, io) {
     const { predictLoad, PLACEMENTS } = await import('../model/signalling-load.js');
-    const num = (name: string, raw: unknown, dflt: number, min: number): number => {
+    const num = (name: string, raw: string | boolean | string[] | undefined, dflt: number, min: number): number => {
       if (raw === undefined) return dflt;
-      const text = String(raw);
+      const text = typeof raw === 'string' ? raw : '';
       const frac = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(text);
       const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(text);
       if (!Number.isFinite(v) || v < min)
@@ -43,7 +43,7 @@ export const modelCommand: Command = {
       prefixes: num('prefixes', values.prefixes, 1, 1),
       correspondents: num('correspondents', values.correspondents, 0, 0),
     };
-    const predictions = (which === 'both' ? PLACEMENTS : [which as 'flat' | 'central']).map((placement) => predictLoad({ placement, ...base }));
+    const predictions = (which === 'both' ? PLACEMENTS : [which]).map((placement) => predictLoad({ placement, ...base }));
     const rate = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(1) : n.toFixed(3));
     const kbps = (b: number) => (b * 8) / 1000;
     emit(io, { predictions }, () =>
