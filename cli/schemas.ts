@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { topologySchema } from './topology/schema.js';
 import { scenarioSchema } from './scenario/schema.js';
 import { repeatReportSchema, runReportSchema } from './report/report-schema.js';
-import { compareReportSchema, compareSchema } from './compare/schema.js';
+import { compareReportSchema, compareSchema, sweepReportSchema } from './compare/schema.js';
 
 /** JSON Schemas of the input files, by file stem (schema/<name>.schema.json). */
 export function jsonSchemas(): Record<string, unknown> {
@@ -31,6 +31,11 @@ export function jsonSchemas(): Record<string, unknown> {
       $id: 'https://dmmlab.dev/schema/compare-report.schema.json',
       title: 'dmmlab comparison report (compare.json)',
       ...z.toJSONSchema(compareReportSchema, { target: 'draft-7' }),
+    },
+    'sweep-report': {
+      $id: 'https://dmmlab.dev/schema/sweep-report.schema.json',
+      title: 'dmmlab comparison sweep (sweep.json)',
+      ...z.toJSONSchema(sweepReportSchema, { target: 'draft-7' }),
     },
     'repeat-report': {
       $id: 'https://dmmlab.dev/schema/repeat-report.schema.json',

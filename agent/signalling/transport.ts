@@ -170,6 +170,7 @@ export class Signalling implements SignallingPort {
             return;
           }
           attempt++;
+          if (attempt > 1) this.counters.retransmitted = (this.counters.retransmitted ?? 0) + 1;
           const seq = this.nextSequence();
           const key = `${peer}|${reply}|${seq}`;
           keys.push(key);

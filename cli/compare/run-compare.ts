@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { DmmlabError, InputError, type InputIssue } from '../errors.js';
@@ -10,7 +10,9 @@ import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
 import { renderCompareMarkdown, renderInterruptionCdf } from './compare-md.js';
 import { generateScenario, type GeneratedScenario } from './generate.js';
-import { compareSchema, type CompareReport, type PlacementReport } from './schema.js';
+import { compareSchema, type CompareFile, type CompareReport, type Placement, type PlacementReport, type SweepParam, type SweepReport } from './schema.js';
+import { replicateSteps, replicateTopology } from './replicate.js';
+import { renderSweepMarkdown, renderSweepPlots } from './sweep-md.js';
 import { summarizePlacement } from './summarize.js';
 
 export interface CompareOptions {
@@ -20,6 +22,8 @@ export interface CompareOptions {
   runtime?: RuntimeName | 'auto';
   /** Only these placements (by name). */
   only?: string[];
+  /** Run the comparison at each value of a parameter (`--sweep mns=1,2,4`). */
+  sweep?: { param: SweepParam; values: number[] };
   progress?: Progress;
   signal?: AbortSignal;
 }
@@ -27,7 +31,9 @@ export interface CompareOptions {
 export interface CompareResult {
   ok: boolean;
   outDir: string;
+  /** The comparison (with a sweep: at its last point). */
   report: CompareReport;
+  sweep?: SweepReport;
 }
 
 /**
@@ -50,17 +56,116 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const outDir = path.resolve(opts.out ?? path.join('runs', `compare-${c.name}-${stamp}`));
   await mkdir(outDir, { recursive: true });
 
-  // Every placement checked first: nothing is deployed while any cannot play the pattern.
+  // Every placement (at every point of a sweep) checked first: nothing is deployed while any cannot play the pattern.
+  const values = opts.sweep?.values ?? [1];
   const issues: InputIssue[] = [];
-  const ready: { g: GeneratedScenario; file: string; mrs: string[] }[] = [];
+  const points: { value: number; dir: string; ready: Ready[] }[] = [];
+  for (const value of values) {
+    const dir = opts.sweep ? path.join(outDir, `${opts.sweep.param}-${value}`) : outDir;
+    points.push({ value, dir, ready: await preparePoint(c, placements, file, dir, value, issues) });
+  }
+  if (issues.length) throw new InputError(issues);
+  requireRoot('running a comparison');
+
+  const repeat = opts.repeat ?? 1;
+  let runtime = opts.runtime ?? c.runtime ?? 'auto';
+  const reports: { value: number; dir: string; report: CompareReport }[] = [];
+  for (const point of points) {
+    if (opts.sweep) progress.info(`${opts.sweep.param} = ${point.value}`);
+    const results: PlacementReport[] = [];
+    for (const [k, r] of point.ready.entries()) {
+      progress.phase(`placement ${k + 1}/${point.ready.length}: ${r.g.placement.name}`);
+      const runs = await runScenario({
+        scenario: r.file,
+        out: path.join(point.dir, r.g.placement.name, 'runs'),
+        repeat,
+        runtime,
+        progress,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      // Every placement on the runtime the first one ran on.
+      if (runtime === 'auto' && runs.reports[0]) runtime = runs.reports[0].lab.runtime as RuntimeName;
+      results.push(
+        summarizePlacement(
+          {
+            name: r.g.placement.name,
+            description: r.g.placement.description,
+            topology: path.resolve(path.dirname(file), r.g.placement.topology),
+            scenario: r.file,
+            outDir: runs.outDir,
+          },
+          runs.reports,
+          r.mrs,
+        ),
+      );
+    }
+    const report: CompareReport = { version: 1, kind: 'compare', name: c.name, file, repeat, runtime, placements: results };
+    await writeFile(path.join(point.dir, 'compare.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeFile(path.join(point.dir, 'interruption-cdf.svg'), renderInterruptionCdf(report));
+    await writeFile(path.join(point.dir, 'compare.md'), renderCompareMarkdown(report, 'interruption-cdf.svg'));
+    reports.push({ value: point.value, dir: point.dir, report });
+  }
+  progress.done();
+  const ok = reports.every((x) => x.report.placements.every((p) => p.passed === p.runs));
+  if (!opts.sweep) return { ok, outDir, report: reports[0]!.report };
+  const sweep: SweepReport = {
+    version: 1,
+    kind: 'sweep',
+    name: c.name,
+    file,
+    param: opts.sweep.param,
+    values,
+    points: reports.map((x) => ({ value: x.value, dir: path.relative(outDir, x.dir), report: x.report })),
+  };
+  await writeFile(path.join(outDir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n');
+  for (const [name, svg] of Object.entries(renderSweepPlots(sweep))) await writeFile(path.join(outDir, name), svg);
+  await writeFile(path.join(outDir, 'sweep.md'), renderSweepMarkdown(sweep));
+  return { ok, outDir, report: reports.at(-1)!.report, sweep };
+}
+
+interface Ready {
+  g: GeneratedScenario;
+  file: string;
+  mrs: string[];
+}
+
+/**
+ * Generates and checks every placement's scenario for one point (with
+ * `copies` of each mobile part: a topology and steps replicated for them),
+ * adding what is wrong to `issues`.
+ */
+async function preparePoint(
+  c: CompareFile,
+  placements: readonly Placement[],
+  file: string,
+  dir: string,
+  copies: number,
+  issues: InputIssue[],
+): Promise<Ready[]> {
+  const ready: Ready[] = [];
+  const mobileParts = Object.entries(c.pattern.parts)
+    .filter(([, kind]) => kind === 'mobile')
+    .map(([part]) => part);
   for (const p of placements) {
-    const topology = path.resolve(path.dirname(file), p.topology);
+    let topology = path.resolve(path.dirname(file), p.topology);
     const { generated, problems } = generateScenario(c, p, topology);
     for (const x of problems) issues.push({ file, path: `placements[${p.name}].${x.field}`, found: x.found, expected: x.expected });
     if (!generated) continue;
-    const dir = path.join(outDir, p.name);
-    await mkdir(dir, { recursive: true });
-    const scenarioFile = path.join(dir, 'scenario.yaml');
+    const pdir = path.join(dir, p.name);
+    await mkdir(pdir, { recursive: true });
+    if (copies > 1) {
+      const mns = mobileParts.map((part) => p.map[part] as string);
+      const text = await readFile(topology, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        topology = path.join(pdir, 'topology.yaml');
+        await writeFile(
+          topology,
+          `# ${p.topology} with ${copies} copies of ${mns.join(', ')} (dmmlab compare --sweep mns=${copies})\n${replicateTopology(text, mns, copies)}`,
+        );
+        generated.scenario = { ...generated.scenario, topology, steps: replicateSteps(generated.scenario.steps, mns, copies) };
+      }
+    }
+    const scenarioFile = path.join(pdir, 'scenario.yaml');
     await writeFile(scenarioFile, `# generated by dmmlab compare from ${file}, placement ${p.name}\n${stringify(generated.scenario)}`);
     try {
       const loaded = await loadScenario(scenarioFile);
@@ -68,45 +173,8 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       for (const i of e.issues)
-        issues.push({ file, path: `placements[${p.name}] (as ${path.relative(outDir, i.file)}: ${i.path})`, found: i.found, expected: i.expected });
+        issues.push({ file, path: `placements[${p.name}] (as ${path.relative(path.dirname(dir), i.file)}: ${i.path})`, found: i.found, expected: i.expected });
     }
   }
-  if (issues.length) throw new InputError(issues);
-  requireRoot('running a comparison');
-
-  const repeat = opts.repeat ?? 1;
-  const results: PlacementReport[] = [];
-  let runtime = opts.runtime ?? c.runtime ?? 'auto';
-  for (const [k, r] of ready.entries()) {
-    progress.phase(`placement ${k + 1}/${ready.length}: ${r.g.placement.name}`);
-    const runs = await runScenario({
-      scenario: r.file,
-      out: path.join(outDir, r.g.placement.name, 'runs'),
-      repeat,
-      runtime,
-      progress,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    // Every placement on the runtime the first one ran on.
-    if (runtime === 'auto' && runs.reports[0]) runtime = runs.reports[0].lab.runtime as RuntimeName;
-    results.push(
-      summarizePlacement(
-        {
-          name: r.g.placement.name,
-          description: r.g.placement.description,
-          topology: path.resolve(path.dirname(file), r.g.placement.topology),
-          scenario: r.file,
-          outDir: runs.outDir,
-        },
-        runs.reports,
-        r.mrs,
-      ),
-    );
-  }
-  const report: CompareReport = { version: 1, kind: 'compare', name: c.name, file, repeat, runtime, placements: results };
-  await writeFile(path.join(outDir, 'compare.json'), JSON.stringify(report, null, 2) + '\n');
-  await writeFile(path.join(outDir, 'interruption-cdf.svg'), renderInterruptionCdf(report));
-  await writeFile(path.join(outDir, 'compare.md'), renderCompareMarkdown(report, 'interruption-cdf.svg'));
-  progress.done();
-  return { ok: results.every((p) => p.passed === p.runs), outDir, report };
+  return ready;
 }

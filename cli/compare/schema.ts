@@ -89,3 +89,20 @@ export const compareReportSchema = z.object({
 });
 export type CompareReport = z.infer<typeof compareReportSchema>;
 export type PlacementReport = CompareReport['placements'][number];
+
+/** The parameters `compare --sweep` runs a comparison over. */
+export const SWEEP_PARAMS = ['mns'] as const;
+export type SweepParam = (typeof SWEEP_PARAMS)[number];
+
+/** sweep.json: the comparison at each value of one parameter (schema/sweep-report.schema.json). */
+export const sweepReportSchema = z.object({
+  version: z.literal(1),
+  kind: z.literal('sweep'),
+  name: z.string(),
+  file: z.string(),
+  /** mns: copies of each mobile part of the pattern (the pattern's steps for it repeated for each copy). */
+  param: z.enum(SWEEP_PARAMS),
+  values: z.array(z.number()),
+  points: z.array(z.object({ value: z.number(), dir: z.string(), report: compareReportSchema })),
+});
+export type SweepReport = z.infer<typeof sweepReportSchema>;

@@ -11,6 +11,8 @@ export interface MeasuredLoad {
   mrs: Load;
   /** The anchor part: binding updates (PBU) MRs received and their acknowledgements (PBA) sent. */
   anchor: Load;
+  /** Requests the agents sent again for want of a timely answer (the model counts each exchange once). */
+  retransmitted: number;
 }
 
 /**
@@ -18,12 +20,13 @@ export interface MeasuredLoad {
  * `signalling.byName` counters, sent plus received, with bytes on the wire).
  */
 export function measuredLoad(plan: Plan, before: Readonly<Record<string, AgentState>>, after: Readonly<Record<string, AgentState>>): MeasuredLoad {
-  const out: MeasuredLoad = { lm: { messages: 0, bytes: 0 }, mrs: { messages: 0, bytes: 0 }, anchor: { messages: 0, bytes: 0 } };
+  const out: MeasuredLoad = { lm: { messages: 0, bytes: 0 }, mrs: { messages: 0, bytes: 0 }, anchor: { messages: 0, bytes: 0 }, retransmitted: 0 };
   const add = (l: Load, messages: number, bytes: number) => {
     l.messages += messages;
     l.bytes += bytes;
   };
   for (const node of plan.nodes) {
+    out.retransmitted += (after[node.name]?.signalling?.retransmitted ?? 0) - (before[node.name]?.signalling?.retransmitted ?? 0);
     const a: ByName = after[node.name]?.signalling?.byName ?? {};
     const b: ByName = before[node.name]?.signalling?.byName ?? {};
     for (const [name, x] of Object.entries(a)) {

@@ -163,6 +163,8 @@ export interface SignallingCounters {
   replayed: number;
   unhandled: number;
   timeouts: number;
+  /** Requests sent again because no acknowledgement came in time (each also counts in `sent`). */
+  retransmitted?: number;
   /** Messages sent and accepted by name (PBU, HI, ...), with their bytes on the wire (the signalling-load model's measurement). */
   byName?: Record<string, { sent: number; sentBytes: number; received: number; receivedBytes: number }>;
   /** Refused messages by reason and by sender (bounded), and how many were counted without a log line. */

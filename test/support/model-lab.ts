@@ -46,7 +46,7 @@ export async function runModelLab(opts: { name: string; size: number; placement:
     const mns = s.plan.mobility.mns;
     const t0 = performance.now();
     const batch = opts.batch ?? 20;
-    const measured: MeasuredLoad = { lm: { messages: 0, bytes: 0 }, mrs: { messages: 0, bytes: 0 }, anchor: { messages: 0, bytes: 0 } };
+    const measured: MeasuredLoad = { lm: { messages: 0, bytes: 0 }, mrs: { messages: 0, bytes: 0 }, anchor: { messages: 0, bytes: 0 }, retransmitted: 0 };
     for (let i = 0; i < mns.length; i += batch) {
       // A prefix left idle is released about 2 s later (its node's agent looks for idle addresses): each
       // batch is counted within a second of its moves, and the next waits until those releases are over.
@@ -71,6 +71,7 @@ export async function runModelLab(opts: { name: string; size: number; placement:
         measured[k].messages += d[k].messages;
         measured[k].bytes += d[k].bytes;
       }
+      measured.retransmitted += d.retransmitted;
       progress.info(`${Math.min(i + batch, mns.length)}/${mns.length} mobile nodes moved twice`);
     }
     const seconds = (performance.now() - t0) / 1000;

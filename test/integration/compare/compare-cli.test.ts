@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareReportSchema } from '../../../cli/compare/schema.js';
+import { compareReportSchema, sweepReportSchema } from '../../../cli/compare/schema.js';
 import { runReportSchema, type RunReport } from '../../../cli/report/report-schema.js';
 import { summarize } from '../../../cli/report/stats.js';
 import { ensureBuilt } from '../../support/build.js';
@@ -90,5 +90,54 @@ describe('dmmlab compare', () => {
     expect(r.stderr).toMatch(/placements\[hierarchical\].*handover\.to/);
     expect(r.stderr).toMatch(/"lm3".*one of mn11's access routers/);
     expect((await execa('ip', ['netns', 'list'])).stdout).toBe(before);
+  });
+});
+
+describe('dmmlab compare --sweep', () => {
+  it('runs the pattern with one and two copies of the mobile node on two placements: a line per placement', { timeout: 600_000 }, async () => {
+    await ensureBuilt();
+    const out = await mkdtemp(path.join(os.tmpdir(), 'dmmlab-sweep-'));
+    dirs.push(out);
+    const r = await execa(
+      'node',
+      [
+        BIN,
+        'compare',
+        path.join(ROOT, 'compare/one-move.yaml'),
+        '--placements',
+        'flat-network,pmipv6',
+        '--sweep',
+        'mns=1,2',
+        '--runtime',
+        'netns',
+        '--out',
+        out,
+        '--json',
+      ],
+      { reject: false, timeout: 580_000 },
+    );
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const sweep = sweepReportSchema.parse(JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')));
+    expect(sweep.values).toEqual([1, 2]);
+    for (const placement of ['flat-network', 'pmipv6']) {
+      const at = (v: number) => sweep.points.find((p) => p.value === v)!.report.placements.find((p) => p.name === placement)!;
+      // Two mobile nodes each move twice: twice the handovers measured, each with its signalling.
+      expect(at(2).interruptions.length, placement).toBe(2 * at(1).interruptions.length);
+      expect(at(2).passed).toBe(1);
+      expect(Object.keys(at(2).signallingPerHandover), placement).toContain('PBU');
+    }
+    const md = await readFile(path.join(out, 'sweep.md'), 'utf8');
+    expect(md).toMatch(/\| flat-network \| [\d.]+ \| [\d.]+ \|/);
+    const svg = await readFile(path.join(out, 'sweep-interruption.svg'), 'utf8');
+    expect(svg).toContain('flat-network');
+    expect(svg).toContain('pmipv6');
+    // The second point's topology has the copy, next to its generated scenario.
+    expect(await readFile(path.join(out, 'mns-2', 'pmipv6', 'topology.yaml'), 'utf8')).toMatch(/mnc2:/);
+  });
+
+  it('refuses a sweep it cannot run before deploying anything', async () => {
+    const r = await execa('node', [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--sweep', 'delay=1,2'], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--sweep: found "delay=1,2"/);
   });
 });
