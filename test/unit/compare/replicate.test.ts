@@ -20,12 +20,12 @@ describe('compare --sweep mns: more copies of the mobile nodes', () => {
 
   it('repeats every step about a mobile node for each copy, flows renamed and their stops following', () => {
     const steps: Step[] = [
-      { flow: { id: 'down', kind: 'udp', from: 'mn2', to: 'mn1', rate: 100, size: 100 } } as Step,
-      { flow: { id: 'other', kind: 'udp', from: 'mn2', to: 'cn', rate: 100, size: 100 } } as Step,
-      { wait: '1s' } as Step,
+      { flow: { id: 'down', kind: 'udp', from: 'mn2', to: 'mn1', rate: 100, size: 100 } },
+      { flow: { id: 'other', kind: 'udp', from: 'mn2', to: 'cn', rate: 100, size: 100 } },
+      { wait: '1s' },
       { handover: { mn: 'mn1', to: 'mr2' } } as Step,
-      { stop: 'down' } as Step,
-      { stop: 'other' } as Step,
+      { stop: 'down' },
+      { stop: 'other' },
     ];
     const out = replicateSteps(steps, ['mn1'], 3);
     expect(out.filter((s) => s.flow).map((s) => `${s.flow!.id}:${s.flow!.to}`)).toEqual(['down:mn1', 'down-c2:mn1c2', 'down-c3:mn1c3', 'other:cn']);
