@@ -31,6 +31,8 @@ export class Radvd {
     private readonly events: EventBus,
     /** Runs radvd in the node (tests: entered into a namespace of their own). */
     private readonly runner: CommandRunner,
+    /** How the configuration reaches the disk (tests slow a write down). */
+    private readonly files: { writeFile: typeof writeFile; rename: typeof rename } = { writeFile, rename },
   ) {
     this.conf = path.join(workDir, 'radvd.conf');
     this.pid = path.join(workDir, 'radvd.pid');
@@ -94,16 +96,24 @@ export class Radvd {
   }
 
   private writes = 0;
+  private writing: Promise<void> = Promise.resolve();
 
   /**
    * Replaces the configuration file atomically (a new file renamed over it):
    * radvd reading it while it was being rewritten, at start-up or on SIGHUP,
-   * found it cut short and exited ("failed to read config file").
+   * found it cut short and exited ("failed to read config file"). Writes
+   * happen one after the other, each rendering what is advertised when it
+   * runs: two nodes attaching at once made two overlapping writes, and the
+   * older one, renamed last, took the newer node's prefix out of the file.
    */
-  private async writeConf(): Promise<void> {
-    const tmp = `${this.conf}.${++this.writes}`;
-    await writeFile(tmp, this.render());
-    await rename(tmp, this.conf);
+  private writeConf(): Promise<void> {
+    const next = this.writing.then(async () => {
+      const tmp = `${this.conf}.${++this.writes}`;
+      await this.files.writeFile(tmp, this.render());
+      await this.files.rename(tmp, this.conf);
+    });
+    this.writing = next.catch(() => undefined);
+    return next;
   }
 
   /** What is advertised now, per interface. */

@@ -17,3 +17,12 @@ export const RUNTIME_CHOICES: readonly (RuntimeName | 'auto')[] = ['auto', ...RU
 export const RUNTIME_USAGE = RUNTIME_CHOICES.join('|');
 
 export const TUNNEL_CHOICES = ['auto', 'ip6tnl', 'seg6'] as const;
+
+/** `--hosts N`: how many hosts to split a lab over (undefined when not given). */
+export function hostsOption(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 1 || n > 250)
+    throw usageError(undefined, `--hosts: found ${JSON.stringify(v)}; expected a whole number from 1 to 250`);
+  return n;
+}

@@ -3,7 +3,7 @@ import { renderTable } from '../output/table.js';
 import type { DeployedLab } from '../lab/deploy.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
-import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
+import { hostsOption, oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -23,9 +23,7 @@ export const deployCommand: Command = {
     if (!topology || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');
     const tunnel = oneOf(values.tunnel, TUNNEL_CHOICES, '--tunnel');
-    const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
-    if (hosts !== undefined && !(Number.isInteger(hosts) && hosts >= 1 && hosts <= 250))
-      throw usageError(this, `--hosts: found ${JSON.stringify(values.hosts)}; expected a whole number from 1 to 250`);
+    const hosts = hostsOption(values.hosts);
     const lab = await deploy({
       topology: path.resolve(topology),
       ...(typeof values.name === 'string' ? { name: values.name } : {}),

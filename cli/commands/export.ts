@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from './command.js';
-import { oneOf } from './choices.js';
+import { hostsOption, oneOf } from './choices.js';
 import { usageError } from './usage-error.js';
 
 export const exportCommand: Command = {
@@ -36,9 +36,7 @@ export const exportCommand: Command = {
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     if (oneOf(values.format, ['kubernetes'], '--format') === undefined) throw usageError(this, '--format: expected kubernetes');
     const tunnel = oneOf(values.tunnel, ['ip6tnl', 'seg6'], '--tunnel') ?? 'ip6tnl';
-    const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
-    if (hosts !== undefined && !(Number.isInteger(hosts) && hosts >= 1 && hosts <= 250))
-      throw usageError(this, `--hosts: found ${JSON.stringify(values.hosts)}; expected a whole number from 1 to 250`);
+    const hosts = hostsOption(values.hosts);
     const namespace = typeof values.namespace === 'string' ? values.namespace : undefined;
     if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
       throw usageError(

@@ -3,7 +3,7 @@ import { formatEvent } from '../output/format-event.js';
 import { renderTable } from '../output/table.js';
 import { emit, jsonOption, type Command } from './command.js';
 import { usageError } from './usage-error.js';
-import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
+import { hostsOption, oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } from './choices.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -32,9 +32,7 @@ export const runCommand: Command = {
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one scenario file');
     const runtime = oneOf(values.runtime, RUNTIME_CHOICES, '--runtime');
     const tunnel = oneOf(values.tunnel, TUNNEL_CHOICES, '--tunnel');
-    const hosts = values.hosts === undefined ? undefined : Number(values.hosts);
-    if (hosts !== undefined && !(Number.isInteger(hosts) && hosts >= 1 && hosts <= 250))
-      throw usageError(this, `--hosts: found ${JSON.stringify(values.hosts)}; expected a whole number from 1 to 250`);
+    const hosts = hostsOption(values.hosts);
     const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000)
       throw usageError(this, `--repeat: found ${JSON.stringify(values.repeat)}; expected a whole number from 1 to 1000`);

@@ -116,7 +116,12 @@ describe('dmmlab compare --sweep', () => {
       ],
       { reject: false, timeout: 580_000 },
     );
-    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    // Progress lines (JSON under CI) would hide the error: show what is not progress.
+    const said = r.stderr
+      .split('\n')
+      .filter((l) => !l.startsWith('{"t":'))
+      .join('\n');
+    expect(r.exitCode, `${said.slice(-3000)}\n${r.stdout.slice(-2000)}`).toBe(0);
     const sweep = sweepReportSchema.parse(JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')));
     expect(sweep.values).toEqual([1, 2]);
     for (const placement of ['flat-network', 'pmipv6']) {

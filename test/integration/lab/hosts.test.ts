@@ -70,6 +70,20 @@ describe.each(runtimes)('a lab across hosts (%s)', (runtime) => {
   });
 });
 
+describe('--hosts on the command line', () => {
+  it('refuses a number of hosts it cannot split a lab over, before deploying anything', async () => {
+    for (const cmd of [
+      ['deploy', 'topologies/fig1.yaml'],
+      ['run', 'scenarios/fig5-handover.yaml'],
+      ['export', 'topologies/fig1.yaml', '--format', 'kubernetes'],
+    ]) {
+      const r = await dmmlab([...cmd, '--hosts', '0']);
+      expect(r.exitCode, cmd[0]).toBe(2);
+      expect(r.stderr, cmd[0]).toMatch(/--hosts: found "0"; expected a whole number from 1 to 250/);
+    }
+  });
+});
+
 describe.runIf(runtimes.includes('netns'))('the wiring and cleanup of hosts (netns)', () => {
   it('makes every link between hosts a VXLAN device in its node over its host, carrying full-size packets', async () => {
     const lab = uniqueLab('hwire');

@@ -28,6 +28,7 @@ const LAYERS: [string, RegExp][] = [
   ['cli/input', /^cli\/input\//],
   ['cli/topology', /^cli\/topology\//],
   ['cli/plan', /^cli\/plan\//],
+  ['cli/model', /^cli\/model\//],
   ['cli/state', /^cli\/state\//],
   ['cli/kernel', /^cli\/kernel\//],
   ['cli/links', /^cli\/links\//],
