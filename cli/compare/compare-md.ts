@@ -22,6 +22,18 @@ export function renderInterruptionCdf(r: CompareReport): string {
   });
 }
 
+const HELD_NAMES: Record<string, string> = {
+  bindings: 'LM bindings',
+  leases: 'HAA leases',
+  anchored: 'MR entries anchored here, served elsewhere',
+  attached: 'MR entries of attached nodes',
+  cached: 'MR location caches',
+  contexts: 'MR handover contexts',
+  reverseRules: 'reverse-tunnel rules',
+  tunnels: 'tunnel peers',
+  proxyEntries: 'LM proxy entries',
+};
+
 /** compare.md: the placements side by side, one column each. */
 export function renderCompareMarkdown(r: CompareReport, cdf: string): string {
   const ps = r.placements;
@@ -48,6 +60,12 @@ export function renderCompareMarkdown(r: CompareReport, cdf: string): string {
   line('signalling bytes per handover', (p) => med(p.signallingBytesPerHandover, 0, ' B'));
   const mrs = [...new Set(ps.flatMap((p) => Object.keys(p.packetsThroughMr)))].sort();
   for (const mr of mrs) line(`packets through ${mr} (median per run)`, (p) => num(p.packetsThroughMr[mr], 0));
+  // What the placement leaves in the nodes once the pattern ends: summed over nodes (the most one node held).
+  const kinds = [...new Set(ps.flatMap((p) => Object.keys(p.stateHeld?.total ?? {})))];
+  for (const k of kinds)
+    line(`state held at the end: ${HELD_NAMES[k] ?? k} (most on one node)`, (p) =>
+      p.stateHeld ? `${num(p.stateHeld.total[k], 0)} (${num(p.stateHeld.maxPerNode[k], 0)})` : '–',
+    );
   out.push(
     '',
     `![interruption CDF](${cdf})`,

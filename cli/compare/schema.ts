@@ -84,6 +84,8 @@ export const compareReportSchema = z.object({
       signallingBytesPerHandover: stat.optional(),
       /** Packets of the pattern's flows through each MR (median over runs): the load an anchor carries. */
       packetsThroughMr: z.record(z.string(), z.number()),
+      /** State held when the pattern ended, by kind (LM bindings, MR entries, tunnels...): summed over nodes, and the most one node held (medians over runs). */
+      stateHeld: z.object({ total: z.record(z.string(), z.number()), maxPerNode: z.record(z.string(), z.number()) }).optional(),
     }),
   ),
 });

@@ -62,6 +62,7 @@ export function summarizePlacement(
     }),
     signallingPerHandover: Object.fromEntries(types.map((t) => [t, median(handovers.map((h) => h.signalling[t] ?? 0))])),
     ...(sigBytes ? { signallingBytesPerHandover: sigBytes } : {}),
+    ...heldSummary(reports),
     packetsThroughMr: Object.fromEntries(
       mrs.map((mr) => [
         mr,
@@ -69,4 +70,14 @@ export function summarizePlacement(
       ]),
     ),
   };
+}
+
+/** State held at the end of each run, by kind: the sum over nodes and the most one node held, medians over runs. */
+function heldSummary(reports: readonly RunReport[]): Pick<PlacementReport, 'stateHeld'> {
+  const held = reports.flatMap((r) => (r.stateHeld ? [r.stateHeld] : []));
+  if (held.length === 0) return {};
+  const kinds = [...new Set(held.flatMap((h) => Object.values(h).flatMap((k) => Object.keys(k))))];
+  const total = Object.fromEntries(kinds.map((k) => [k, median(held.map((h) => Object.values(h).reduce((n, s) => n + (s[k] ?? 0), 0)))]));
+  const maxPerNode = Object.fromEntries(kinds.map((k) => [k, median(held.map((h) => Math.max(0, ...Object.values(h).map((s) => s[k] ?? 0))))]));
+  return { stateHeld: { total, maxPerNode } };
 }

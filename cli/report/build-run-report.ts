@@ -23,6 +23,8 @@ export interface BuildReportInput {
   analysis: Analysis;
   expectations: ExpectationResult[];
   captures: CaptureFileRef[];
+  /** What each node held when the timeline ended (cli/lab/held-state.ts). */
+  stateHeld?: Record<string, Record<string, number>>;
   /** Labs that span hosts: the hosts' capture clocks bracketed from their underlay captures. */
   clock?: ClockBound[];
   outDir: string;
@@ -148,6 +150,7 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
       examples: i.analysis.sourceValidation.examples.map(({ t, ...e }) => ({ atMs: rel(t), ...e })),
     },
     expectations: i.expectations,
+    ...(i.stateHeld ? { stateHeld: i.stateHeld } : {}),
     ...(plan.hosts
       ? {
           hosts: {

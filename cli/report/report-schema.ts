@@ -123,6 +123,11 @@ export const runReportSchema = z.object({
     examples: z.array(z.object({ atMs: z.number(), node: z.string(), iface: z.string(), src: z.string(), dst: z.string(), anchor: z.string() })),
   }),
   expectations: z.array(expectationResult),
+  /**
+   * What each node held for mobility when the timeline ended (before any wait for contexts to
+   * expire): LM bindings, HAA leases, MR entries by kind, reverse rules, tunnel peers, proxy entries.
+   */
+  stateHeld: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   /** A lab that spans hosts: where its nodes ran, and how far apart the hosts' capture clocks can be (docs/scale-out.md). */
   hosts: z
     .object({

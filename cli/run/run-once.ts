@@ -6,6 +6,7 @@ import type { AgentEvent } from '../../shared/control/messages.js';
 import { CaptureSession, exportPcapng } from '../capture/capture-session.js';
 import { startUnderlayCapture } from '../capture/underlay-capture.js';
 import { clockBounds } from '../analyze/clock-bounds.js';
+import { heldState, type HeldState } from '../lab/held-state.js';
 import { errorText } from '../errors.js';
 import { deploy } from '../lab/deploy.js';
 import { destroy } from '../lab/destroy.js';
@@ -68,6 +69,8 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
   /** The hosts' underlay (labs that span hosts): exported with the rest, not analysed. */
   let underlay: CaptureSession | undefined;
   let underlayFiles: CaptureFileRef[] = [];
+  /** What each node held when the timeline ended. */
+  let stateHeld: Record<string, HeldState> | undefined;
   let runtime: string;
   let tunnelDriver = 'unknown';
   let monoToWallMs = 0;
@@ -133,6 +136,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
         f.stoppedAt = monoMs();
       }
     }
+    stateHeld = { ...heldState(await session.allStates()) };
     const stateExpectations = s.expect.filter(isStateExpectation);
     if (stateExpectations.some((e) => e.clean)) {
       // Handover contexts live for a while by design; check once they should be gone.
@@ -196,6 +200,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunReport> {
     expectations: [...log.checks, ...stateResults, ...trafficResults],
     captures: [...captures, ...underlayFiles],
     ...(clock ? { clock } : {}),
+    ...(stateHeld ? { stateHeld: stateHeld as unknown as Record<string, Record<string, number>> } : {}),
     outDir,
     ...(pcapng ? { pcapng } : {}),
   });

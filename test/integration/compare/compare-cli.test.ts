@@ -62,6 +62,10 @@ describe('dmmlab compare', () => {
       expect(p.lossPercent?.median).toBe(summarize(runs.flatMap((x) => x.flows.map((f) => f.lossPercent)))?.median);
       expect(p.flows.find((f) => f.id === 'down')?.settledPath).toEqual(runs.at(-1)?.flows.find((f) => f.id === 'down')?.settledMobilityPath);
       expect(Object.keys(p.signallingPerHandover)).toContain('HI');
+      // State held at the end: the runs' own per-node figures, summed (median over runs).
+      const bindings = runs.map((x) => Object.values(x.stateHeld ?? {}).reduce((n, s) => n + (s.bindings ?? 0), 0));
+      expect(p.stateHeld?.total.bindings, p.name).toBe(summarize(bindings)?.median);
+      expect(p.stateHeld?.total.bindings, p.name).toBeGreaterThan(0);
     }
     // PMIPv6: every packet of both flows crosses the LMA, none is routed around it; flat DMM's go straight.
     const [flat, , pmip] = report.placements;
@@ -69,6 +73,8 @@ describe('dmmlab compare', () => {
     expect(pmip!.packetsThroughMr.lma).toBe(all(pmip));
     expect(pmip!.flows.find((f) => f.id === 'down')!.pathStretch).toBeGreaterThan(1);
     expect(flat!.flows.find((f) => f.id === 'down')!.pathStretch).toBe(1);
+    // PMIPv6's LMA anchors the node's prefix and serves it through a MAG: that entry is on the LMA.
+    expect(pmip!.stateHeld?.maxPerNode.anchored).toBeGreaterThanOrEqual(1);
     const md = await readFile(path.join(out, 'compare.md'), 'utf8');
     expect(md).toMatch(/\|\s+\| flat-network \| hierarchical \| pmipv6 \|/);
     expect(await readFile(path.join(out, 'interruption-cdf.svg'), 'utf8')).toMatch(/^<svg[\s\S]*hierarchical[\s\S]*<\/svg>\n?$/);
