@@ -232,6 +232,8 @@ describe('initial attachment on figure 1 (netns)', () => {
 
     await ping(lab, 'mn2', home);
     await ping(lab, 'cn', home);
+    // MR31's query and LM1's reply are in its log before the captures stop (under load they may trail the pings).
+    await waitForEvent(lab, 'mr31', 'mh.received', (e) => e.msg === 'LMR');
     await new Promise((r) => setTimeout(r, 300));
     const view = await inspectJson(lab);
     const text = await dmmlab(['inspect', lab]);
@@ -431,6 +433,8 @@ describe('initial attachment on figure 1 (netns)', () => {
     const mnId = `mn1@net1.${lab}`;
     await ping(lab, 'mn2', home);
     await ping(lab, 'cn', home);
+    // MR31's query and LM1's reply are in its log before the captures stop (under load they may trail the pings).
+    await waitForEvent(lab, 'mr31', 'mh.received', (e) => e.msg === 'LMR');
     await new Promise((r) => setTimeout(r, 300));
     const view = await inspectJson(lab);
     await stopCaptures(Object.values(caps));
