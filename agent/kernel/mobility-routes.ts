@@ -178,6 +178,7 @@ function same(a: PrefixRoute | undefined, b: PrefixRoute | undefined): boolean {
   if (!a || !b) return a === b;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'onlink' && b.kind === 'onlink') return a.iface === b.iface && a.nextHop === b.nextHop;
-  if (a.kind === 'tunnel' && b.kind === 'tunnel') return a.peer.node === b.peer.node;
+  // A Mobile IPv6 node's tunnel end moves with its care-of address.
+  if (a.kind === 'tunnel' && b.kind === 'tunnel') return a.peer.node === b.peer.node && a.peer.tunnelEndpoint === b.peer.tunnelEndpoint;
   return true;
 }

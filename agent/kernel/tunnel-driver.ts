@@ -53,7 +53,7 @@ export class Seg6Driver implements TunnelDriver {
 
 export class Ip6tnlDriver implements TunnelDriver {
   readonly name = 'ip6tnl' as const;
-  private readonly devices = new Map<string, string>();
+  private readonly devices = new Map<string, { dev: string; remote: string }>();
   private me: MrInfo | undefined;
 
   setup(me: MrInfo): string[] {
@@ -64,11 +64,14 @@ export class Ip6tnlDriver implements TunnelDriver {
 
   toward(peer: MrInfo): { prepare: string[]; via: string } {
     const dev = `t-${peer.node}`;
-    if (this.devices.has(peer.node)) return { prepare: [], via: `dev ${dev}` };
-    this.devices.set(peer.node, dev);
+    const known = this.devices.get(peer.node);
+    if (known?.remote === peer.address) return { prepare: [], via: `dev ${dev}` };
+    this.devices.set(peer.node, { dev, remote: peer.address });
     return {
       // MTU 1500: mobile nodes' full-size packets fit; the outer header takes the core's headroom.
+      // A peer that moved (a Mobile IPv6 node's new care-of address) gets its device anew.
       prepare: [
+        ...(known ? [`link del ${dev}`] : []),
         `link add ${dev} type ip6tnl mode ip6ip6 local ${this.me?.address ?? '::'} remote ${peer.address} encaplimit none hoplimit 64`,
         `link set ${dev} mtu 1500 up`,
       ],
@@ -81,9 +84,9 @@ export class Ip6tnlDriver implements TunnelDriver {
   }
 
   release(peer: string): string[] {
-    const dev = this.devices.get(peer);
+    const known = this.devices.get(peer);
     this.devices.delete(peer);
-    return dev ? [`link del ${dev}`] : [];
+    return known ? [`link del ${known.dev}`] : [];
   }
 }
 

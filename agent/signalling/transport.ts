@@ -85,7 +85,10 @@ export class Signalling implements SignallingPort {
     const [bare, scope] = address.split('%') as [string, string | undefined];
     socket.on('message', (buf, rinfo) => this.receive(new Uint8Array(buf), rinfo.address, canonical(bare), scope));
     socket.on('error', (e) => this.events.log('error', `signalling socket ${address}: ${e.message}`));
+    // A node whose address changed (a Mobile IPv6 care-of address) listens on the new one only.
+    const before = this.bound.get(scope ?? '');
     this.bound.set(scope ?? '', { socket, address: canonical(bare) });
+    if (before && before.socket !== socket) before.socket.close();
   }
 
   /**

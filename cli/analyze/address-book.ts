@@ -17,7 +17,8 @@ export interface HeldPrefix {
  *    link-local addresses derived from every interface's MAC;
  * 2. the flows as started: source → `from`, destination → `to`;
  * 3. addresses seen on access links sent by or to a mobile node;
- * 4. home prefixes seen in signalling next to a mobile node's identifier.
+ * 4. home prefixes seen in signalling next to a mobile node's identifier, and
+ *    Mobile IPv6 care-of prefixes (each its cell's mobile node's).
  */
 export class AddressBook {
   private readonly known = new Map<string, string>();
@@ -50,6 +51,8 @@ export class AddressBook {
       add(f.destination, f.to);
     }
     for (const [a, mn] of seen) add(a, mn);
+    // A Mobile IPv6 care-of prefix is its cell's: every address in it is the cell's mobile node's.
+    for (const n of plan.nodes) for (const i of n.interfaces) if (i.careOf) this.prefixes.push({ prefix: parsePrefix(i.careOf), mn: i.peer.node });
     for (const h of held) {
       try {
         this.prefixes.push({ prefix: parsePrefix(h.prefix), mn: h.mn });

@@ -158,7 +158,8 @@ function classify(messages: SignallingMessage[], wire: readonly WireMessage[]): 
     // A revocation because the node moved (inter-MAG handover triggers, RFC 5846 6.1) is the handover's; any other is a release's.
     if (w.message.type === 'BRI') part = HANDOVER_TRIGGERS.has(w.message.trigger) ? undefined : 'release';
     else if (m.name === 'BRA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
-    else if ((m.name === 'PBU' || m.name === 'BU') && s.lifetime === 0) part = 'release';
+    // A Mobile IPv6 node's deregistration (lifetime 0, back home) is its handover's own exchange.
+    else if ((m.name === 'PBU' || m.name === 'BU') && s.lifetime === 0 && s.purpose !== 'home') part = 'release';
     else if ((m.name === 'PBU' || m.name === 'BU') && s.handoff === HANDOFF_INDICATOR.NOT_CHANGED) part = 'refresh';
     else if (m.name === 'PBA' || m.name === 'BA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
     if (part) {

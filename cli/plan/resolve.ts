@@ -181,22 +181,49 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
     );
     links.push({ id, kind: 'infra', a: { node: aName, iface: aIf }, b: { node: bName, iface: bIf }, subnet: formatPrefix(subnet), params });
   });
-  for (const acc of t.access) {
+  // Mobile IPv6: a cell of another network than the node's gives it a care-of prefix, a /64 of the
+  // access router's network planned after its link subnets.
+  const careOfPrefix = (ar: PlanNode, mn: PlanNode, i: number, j: number): string | undefined => {
+    if (t.mobility.mnMode !== 'mipv6' || ar.network === mn.network) return undefined;
+    const net = netByName.get(ar.network) as PlanNetwork;
+    const k = linkCount.get(net.name) ?? 0;
+    linkCount.set(net.name, k + 1);
+    const subnet = subPrefix(prefixOf.get(net.name)!.prefix, 64, FIRST_LINK_SUBNET + k);
+    const hit = poolHolding(subnet);
+    if (hit && !poolsHit.has(hit)) {
+      poolsHit.add(hit);
+      issue(
+        ['networks', hit, 'pool'],
+        `${netByName.get(hit)?.pool}, which holds ${formatPrefix(subnet)}, planned as the care-of prefix of access[${i}].ars[${j}]`,
+        'a pool clear of the link and care-of subnets planned after the link subnets',
+      );
+    }
+    claim(formatAddress(hostAddress(subnet, 1)), ['access', i, 'ars', j]);
+    return formatPrefix(subnet);
+  };
+  t.access.forEach((acc, i) => {
     const mn = nodeByName.get(acc.mn) as PlanNode;
     const mnMac = macFor(lab, acc.mn, 'radio');
     const params = linkParamsOf(acc);
-    for (const arName of acc.ars) {
+    acc.ars.forEach((arName, j) => {
       const ar = nodeByName.get(arName) as PlanNode;
       const id = `a-${acc.mn}-${arName}`;
       const mnIf = nextName(mn, arName);
       const arIf = nextName(ar, acc.mn);
       const up = acc.start === arName;
       const mtu = acc.mtu;
+      const careOf = careOfPrefix(ar, mn, i, j);
       addIface(mn, mnIf, arName, { mac: mnMac, addresses: [], link: id, kind: 'access', up, params, ...(mtu ? { mtu } : {}) }, arIf);
-      addIface(ar, arIf, acc.mn, { mac: macFor(lab, arName, arIf), addresses: [], link: id, kind: 'access', up: true, params, ...(mtu ? { mtu } : {}) }, mnIf);
+      addIface(
+        ar,
+        arIf,
+        acc.mn,
+        { mac: macFor(lab, arName, arIf), addresses: [], link: id, kind: 'access', up: true, params, ...(mtu ? { mtu } : {}), ...(careOf ? { careOf } : {}) },
+        mnIf,
+      );
       links.push({ id, kind: 'access', a: { node: acc.mn, iface: mnIf }, b: { node: arName, iface: arIf }, params });
-    }
-  }
+    });
+  });
   if (issues.length > 0) throw new InputError(issues);
 
   // Per-node settings derived from the rest (routes, sysctls) are what deploy needs; validate can leave them out.

@@ -16,7 +16,8 @@ interface Edge {
  * count, ties broken by link order) over the infrastructure links. Mobile
  * nodes get none (router advertisements configure them); a node with a single
  * link gets a default route; every other node gets a route to each loopback,
- * MR tunnel endpoint, MR anchor and link subnet it is not attached to.
+ * MR tunnel endpoint, MR anchor, link subnet and (Mobile IPv6) care-of prefix it is
+ * not attached to.
  * Destinations in another local network are summarised by one route for that
  * network's prefix through the next hop most of them share, plus specific
  * routes for the exceptions; longest-prefix match then gives every
@@ -120,6 +121,7 @@ class RoutePlanner {
       if (other.loopback) add(v, `${other.loopback}/128`);
       if (other.tunnelEndpoint) add(v, `${other.tunnelEndpoint}/128`);
       if (other.anchor) add(v, other.anchor);
+      for (const i of other.interfaces) if (i.careOf) add(v, i.careOf);
     });
     const attached = new Set(mine.map((e) => e.link.id));
     for (const l of this.infra) {

@@ -94,6 +94,11 @@ export interface PlanInterface {
   up: boolean;
   mtu?: number;
   params: LinkParams;
+  /**
+   * Mobile IPv6 (mnMode mipv6), the access router's end of a cell whose mobile node belongs to
+   * another network: the care-of prefix advertised there (a /64 of the router's network, routed to it).
+   */
+  careOf?: string;
 }
 
 export interface PlanRoute {

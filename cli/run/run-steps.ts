@@ -165,11 +165,15 @@ async function execute(step: Step, path: string, ctx: StepContext): Promise<unkn
   return undefined;
 }
 
-/** Resolves when the access router reports the node's attachment or handover complete. */
+/**
+ * Resolves when the access router reports the node's attachment or handover
+ * complete, or the node itself does (a Mobile IPv6 node's binding with its
+ * home agent, which the visited router takes no part in).
+ */
 function completion(session: LabSession, mn: string, ar: string, timeoutMs = COMPLETION_TIMEOUT_MS) {
   return session.waitFor(
     ['handover.completed', 'attachment.completed'],
-    (e) => e.node === ar && e.mn === mn,
+    (e) => e.mn === mn && (e.node === ar || (e.node === mn && e.to === ar)),
     timeoutMs,
     `${ar} completing the attachment of ${mn}`,
   );

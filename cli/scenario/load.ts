@@ -143,6 +143,14 @@ export function checkScenario(s: Scenario, plan: Plan, source: SourceMap): Input
       }
       if (v.at) node([...p, k, 'at'], v.at);
     }
+    if (e.homeBinding) {
+      const h = e.homeBinding;
+      mn([...p, 'homeBinding', 'mn'], h.mn);
+      const ha = node([...p, 'homeBinding', 'ha'], h.ha);
+      if (ha && !ha.roles.includes('mr'))
+        add([...p, 'homeBinding', 'ha'], `"${h.ha}", which is not an MR`, 'the MR that anchors the node’s home prefix (its home agent)');
+      cell([...p, 'homeBinding', 'at'], h.mn, h.at);
+    }
     if (e.proxied) {
       mn([...p, 'proxied', 'mn'], e.proxied.mn);
       node([...p, 'proxied', 'at'], e.proxied.at);

@@ -119,10 +119,10 @@ export const expectationSchema = z.strictObject({
   keepsSource: z.boolean().optional(),
   /** The flow's inner source address is in this node's network's pool, e.g. the new home address for new flows. */
   sourceAnchoredAt: nodeName.optional(),
-  /** Signalling expectations: messages of `message` (PBU, PBA, HI, HAck, LRI, LRA, BRI, BRA, LMQ, LMR) in the run or per handover. */
+  /** Signalling expectations: messages of `message` (PBU, PBA, BU, BA, HI, HAck, LRI, LRA, BRI, BRA, LMQ, LMR; omitted: any) in the run or per handover. */
   signalling: z
     .strictObject({
-      message: z.enum(['PBU', 'PBA', 'BU', 'BA', 'HI', 'HAck', 'LRI', 'LRA', 'BRI', 'BRA', 'LMQ', 'LMR']),
+      message: z.enum(['PBU', 'PBA', 'BU', 'BA', 'HI', 'HAck', 'LRI', 'LRA', 'BRI', 'BRA', 'LMQ', 'LMR']).optional(),
       count: comparison.optional(),
       from: nodeName.optional(),
       to: nodeName.optional(),
@@ -145,6 +145,11 @@ export const expectationSchema = z.strictObject({
   proxied: z.strictObject({ mn: nodeName, proxy: nodeName, at: nodeName }).optional(),
   /** State checks: nothing in the lab (MR routes and rules, LM bindings, HAA leases, the node's addresses) holds the MN's prefix anchored at `anchor` any more. */
   released: z.strictObject({ mn: nodeName, anchor: nodeName }).optional(),
+  /**
+   * State checks, Mobile IPv6: the home agent `ha` tunnels the node's home prefix to the node's care-of
+   * address on the link of access router `at`; or, `at` a home-network router, the node is home (no binding).
+   */
+  homeBinding: z.strictObject({ mn: nodeName, ha: nodeName, at: nodeName }).optional(),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 
@@ -180,6 +185,7 @@ export const EXPECTATION_KINDS = {
   binding: { on: 'lab', fields: ['binding'] },
   released: { on: 'lab', fields: ['released'] },
   proxied: { on: 'lab', fields: ['proxied'] },
+  homeBinding: { on: 'lab', fields: ['homeBinding'] },
 } as const satisfies Record<string, { on: 'capture' | 'lab'; fields: readonly (keyof Expectation)[] }>;
 export type ExpectationKind = keyof typeof EXPECTATION_KINDS;
 

@@ -136,6 +136,8 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       }
       const mrs = withRole.get(`${name}|mr`) ?? [];
       if (mrs.length === 0) continue;
+      // Mobile IPv6: a network no mobile node belongs to is only ever visited (its routers give care-of addresses).
+      if (t.mobility.mnMode === 'mipv6' && (withRole.get(`${name}|mn`) ?? []).length === 0) continue;
       const candidates = withRole.get(`${name}|${role}`) ?? [];
       if (candidates.length === 0)
         add(
@@ -253,6 +255,20 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     });
     if (acc.start !== undefined && !acc.ars.includes(acc.start))
       add(['access', i, 'start'], `"${acc.start}"`, `one of this entry's access routers (${acc.ars.join(', ')})`);
+    // A Mobile IPv6 node gets its home address on its home link; away from it, it only binds it.
+    const home = nodes[acc.mn]?.network;
+    if (t.mobility.mnMode === 'mipv6' && home !== undefined && acc.ars.every((ar) => nodes[ar] === undefined || nodes[ar].network !== home))
+      add(
+        ['access', i, 'ars'],
+        `no access router in ${acc.mn}'s network ${home} (mobility.mnMode mipv6)`,
+        `at least one access router of network ${home}: the node's home link`,
+      );
+    else if (t.mobility.mnMode === 'mipv6' && acc.start !== undefined && nodes[acc.start] !== undefined && nodes[acc.start]!.network !== home)
+      add(
+        ['access', i, 'start'],
+        `"${acc.start}", in network ${nodes[acc.start]!.network} (mobility.mnMode mipv6)`,
+        `an access router of ${acc.mn}'s own network ${home}: a Mobile IPv6 node starts on its home link, where it gets its home address`,
+      );
   });
   for (const [name, node] of Object.entries(nodes)) {
     if (node.roles.includes('mn') && !mnsWithAccess.has(name))

@@ -123,8 +123,14 @@ export const mobilitySchema = z.strictObject({
   routeOptimization: z.enum(['query', 'redirect', 'off']).default('query'),
   /** Tunnel datapath: ip6tnl (ip6ip6), seg6 (encap.red, same bytes on the wire), or auto (ip6tnl when the kernel has it). */
   tunnel: z.enum(['auto', 'ip6tnl', 'seg6']).default('auto'),
-  /** Mobile nodes signal for themselves (client) or the access router does it for them (network). */
-  mnMode: z.enum(['network', 'client']).default('network'),
+  /**
+   * Mobile nodes signal for themselves (client) or the access router does it for them (network); or
+   * Mobile IPv6 (RFC 6275; Chan framework figure 1): away from its home network a node takes a care-of
+   * address from the visited access router, sends its own Binding Update to its home agent (the MR
+   * anchoring its home prefix) and is the tunnel's far end; access routers of other networks only
+   * advertise a care-of prefix.
+   */
+  mnMode: z.enum(['network', 'client', 'mipv6']).default('network'),
   /** Update the home LM on initial attachment (draft-tu 4.1 leaves it to local policy). */
   registerOnAttach: z.boolean().default(true),
   /** Give the MN a new prefix anchored at the new MR after a move (draft-tu 4.2, dynamic mobility). */

@@ -30,7 +30,15 @@ export interface KernelFacts {
   mrReverse: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per access router and access interface: the prefixes of the visitors there, and whether one is attached. */
   access: ReadonlyMap<string, ReadonlyMap<string, { prefixes: ReadonlySet<string>; attached: boolean }>>;
+  /** Mobile IPv6: per access router and access interface, the care-of prefix the link advertises (from the plan). */
+  careOf?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Mobile IPv6: the mobile nodes away from home (bound to a care-of address: their tunnel end is theirs). */
+  away?: ReadonlySet<string>;
 }
+
+/** A Mobile IPv6 node's own tunnel end while away (agent/roles/mn/mobile-ipv6.ts): its devices, rules and default route. */
+const MIPV6_LINKS = /^(dmm0|dmm1|mip6) /;
+const MIPV6_RULES = /^pref (0|50|100) /;
 
 /** One thing the end state has that nothing accounts for, or lacks. */
 export interface KernelDifference {
@@ -112,7 +120,15 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
   if (e.object === 'link' && /^\S+ ip6tnl /.test(e.line) && e.iface?.startsWith('t-'))
     return all.some((r) => r.object === 'route' && r.iface === e.iface) ? ok : bad('no route uses this tunnel');
 
+  const careOf = facts.careOf?.get(node)?.get(e.iface ?? '');
+  if (careOf && (e.object === 'route' || e.object === 'radvd') && e.subject && canonicalPrefix(e.subject) === careOf) return ok;
+
   if (roles.includes('mn')) {
+    if (facts.away?.has(node) && !prefix) {
+      if (e.object === 'link' && MIPV6_LINKS.test(e.line)) return ok;
+      if (e.object === 'rule' && MIPV6_RULES.test(e.line)) return ok;
+      if (e.object === 'route' && e.subject === '::/0' && (e.iface === 'dmm0' || e.iface === 'mip6')) return ok;
+    }
     if (prefix) {
       const holder = facts.leases.get(prefix);
       return holder === node ? ok : bad(holder ? `${prefix} is leased to ${holder}` : `${prefix} is leased to nobody (released)`);
@@ -145,4 +161,12 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
     return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
   }
   return bad(`nothing on ${node} accounts for state of home prefix ${prefix}`);
+}
+
+function canonicalPrefix(p: string): string | undefined {
+  try {
+    return formatPrefix(parsePrefix(p));
+  } catch {
+    return undefined;
+  }
 }

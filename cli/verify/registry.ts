@@ -3,6 +3,7 @@ import { attachedVerifier } from './kinds/attached.js';
 import { bindingVerifier } from './kinds/binding.js';
 import { cleanVerifier } from './kinds/clean.js';
 import { flowVerifier } from './kinds/flow.js';
+import { homeBindingVerifier } from './kinds/home-binding.js';
 import { proxiedVerifier } from './kinds/proxied.js';
 import { releasedVerifier } from './kinds/released.js';
 import { signallingVerifier } from './kinds/signalling.js';
@@ -23,4 +24,5 @@ export const VERIFIERS: { [K in ExpectationKind]: Extract<Verifier, { on: (typeo
   binding: bindingVerifier,
   released: releasedVerifier,
   proxied: proxiedVerifier,
+  homeBinding: homeBindingVerifier,
 };

@@ -31,7 +31,7 @@ export const mrInfoSchema = z.object({
 
 export const mobilityConfigSchema = z.object({
   routeOptimization: z.enum(['query', 'redirect', 'off']),
-  mnMode: z.enum(['network', 'client']),
+  mnMode: z.enum(['network', 'client', 'mipv6']),
   registerOnAttach: z.boolean(),
   newPrefixOnHandover: z.boolean(),
   leaseLifetime: z.number(),
@@ -56,7 +56,16 @@ export const agentConfigSchema = z.object({
   spi: z.number().check(z.int()),
   mobility: mobilityConfigSchema,
   /** AR side: one per access interface, naming the mobile node in that cell. */
-  access: z.array(z.object({ iface: z.string(), mn: z.string(), mnId: z.string(), mnMac: z.string() })),
+  access: z.array(
+    z.object({
+      iface: z.string(),
+      mn: z.string(),
+      mnId: z.string(),
+      mnMac: z.string(),
+      /** Mobile IPv6: the care-of prefix this access link advertises to a node from another network. */
+      careOf: z.optional(z.string()),
+    }),
+  ),
   /** MN side: one per radio, naming the access router at the other end. */
   radios: z.array(z.object({ iface: z.string(), ar: z.string(), arAddress: z.string(), arMac: z.string() })),
   /** Directory for the agent's own files (radvd config, pid files). */

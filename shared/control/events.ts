@@ -31,6 +31,8 @@ export interface EventFields {
   'mr.ready': { driver: 'ip6tnl' | 'seg6'; anchor: string; tunnelEndpoint: string };
   'anchor.binding': { prefix: string; servedBy: string; mnId: string | null };
   'anchor.released': { prefix: string; mnId: string | null; reason: string };
+  'home.binding': { mnId: string; prefixes: string[]; careOf: string; lifetime: number };
+  'home.refused': { mnId: string | null; from: string; status: number; reason: string };
   'lease.renewal-refused': { prefix: string; status: number | null };
   'cache.updated': { prefix: string; location: string; mr: string; source: string; lifetime: number };
   'cache.removed': { prefix: string; reason: string };
@@ -71,6 +73,7 @@ export interface EventFields {
   // Mobile node (MN).
   'radio.up': { iface: string; ar: string };
   'radio.down': { iface: string; ar: string };
+  'home.registered': { homeAgent: string; careOf: string; prefixes: string[]; lifetime: number; status: number | null; ms: number };
   'prefix.releasing': { prefix: string; via: string | null };
   'prefix.released': { prefix: string };
   // Traffic flows.
@@ -135,6 +138,8 @@ export const EVENT_KINDS: Record<EventKind, string> = {
   'mr.ready': 'the MR set up its datapath',
   'anchor.binding': 'the anchor learned which MR serves one of its prefixes',
   'anchor.released': 'the anchor gave up a prefix',
+  'home.binding': 'Mobile IPv6: the home agent bound (lifetime 0: unbound) a node’s home prefixes to its care-of address',
+  'home.refused': 'Mobile IPv6: the home agent refused a binding update',
   'lease.renewal-refused': 'the HAA refused to renew a lease',
   'cache.updated': 'an MR cached where a prefix is (route optimisation)',
   'cache.removed': 'a cached location went',
@@ -170,6 +175,7 @@ export const EVENT_KINDS: Record<EventKind, string> = {
   'lease.expired': 'a lease ran out',
   'radio.up': 'a mobile node’s radio came up',
   'radio.down': 'a mobile node’s radio went down',
+  'home.registered': 'Mobile IPv6: the node’s home registration (binding update) was answered',
   'prefix.releasing': 'a mobile node gives up a home prefix',
   'prefix.released': 'the mobile node removed the prefix’s addresses',
   'flow.started': 'a flow end started',

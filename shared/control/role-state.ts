@@ -135,6 +135,8 @@ export interface MnState {
   radios: { iface: string; ar: string; up: boolean }[];
   /** Home prefixes it gave up. */
   released: string[];
+  /** Mobile IPv6 mode: the home addresses it keeps, and while away its care-of address and home agent. */
+  mobileIpv6?: { homeAddresses: string[]; careOf?: string; homeAgent?: string };
 }
 
 /** Roles without state of their own. */

@@ -24,6 +24,11 @@ export const PURPOSE = {
   ANCHOR_BINDING: 3,
   /** MN → its access router (client-based mode): attach, or release a prefix (lifetime 0). */
   CLIENT_UPDATE: 4,
+  /**
+   * MN → its home agent (Mobile IPv6, RFC 6275 11.7.1): a home registration binding the node's home
+   * prefix to the care-of address in the Alternate Care-of Address option (lifetime 0: back home).
+   */
+  HOME_REGISTRATION: 5,
 } as const;
 export type Purpose = (typeof PURPOSE)[keyof typeof PURPOSE];
 
@@ -122,5 +127,20 @@ export function proxyPbu(purpose: Purpose, id: string, prefixes: string[], lifet
     flags: pbuFlags(),
     lifetime,
     options: [purposeOption(purpose), mnId(id), ...prefixes.map(hnp), ...(handoffValue !== undefined ? [handoff(handoffValue)] : [])],
+  };
+}
+
+/**
+ * A Mobile IPv6 home registration (RFC 6275 11.7.1): the node's Binding Update to its home agent, H
+ * set and P clear, binding its home prefixes to `careOf` (the Alternate Care-of Address option; the
+ * UDP carriage has no Home Address destination option). Lifetime 0 deregisters (the node is home).
+ */
+export function homeRegistration(id: string, prefixes: string[], careOf: string, lifetime: number): MhMessage {
+  return {
+    type: 'PBU',
+    sequence: 0,
+    flags: { ...pbuFlags(false), H: true },
+    lifetime,
+    options: [purposeOption(PURPOSE.HOME_REGISTRATION), mnId(id), ...prefixes.map(hnp), altCoa(careOf)],
   };
 }

@@ -6,6 +6,7 @@ const PURPOSE_NAMES: Record<number, string> = {
   [PURPOSE.LOCATION_UPDATE]: 'location',
   [PURPOSE.ANCHOR_BINDING]: 'anchor',
   [PURPOSE.CLIENT_UPDATE]: 'client',
+  [PURPOSE.HOME_REGISTRATION]: 'home',
 };
 
 /** Short name of a message as Wireshark users know it: PBU, PBA, HI, HAck, BRI, BRA, LRI, LRA, LMQ, LMR. */
@@ -20,7 +21,7 @@ export interface MessageSummary {
   /** Its name as Wireshark users know it (PBU, PBA, HI, HAck, LMQ...). */
   msg: string;
   seq: number;
-  /** What a PBU/PBA is for (haa, location, anchor, client), from the DMM purpose option. */
+  /** What a PBU/PBA is for (haa, location, anchor, client, home), from the DMM purpose option. */
   purpose?: string | number;
   status?: number;
   lifetime?: number;

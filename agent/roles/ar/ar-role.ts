@@ -6,6 +6,7 @@ import type { AgentContext, Role } from '../../context.js';
 import { Radvd } from '../../kernel/radvd.js';
 import type { MrPort } from '../mr/mr-port.js';
 import { attach, detach } from './attach.js';
+import { isVisitedLink, offerCareOfPrefixes } from './care-of.js';
 import { onClientUpdate, openLinkSocket } from './client-mode.js';
 import { onHandoverInitiate } from './context-transfer.js';
 import type { Advertiser, ArCore, Visitor } from './core.js';
@@ -58,6 +59,7 @@ export class ArRole implements Role<'ar'> {
   async start(): Promise<void> {
     const { ctx, core } = this;
     await core.radvd.start(ctx.config.access.map((a) => a.iface));
+    await offerCareOfPrefixes(core);
     const s = ctx.signalling;
     s.on(
       (m) => m.type === 'HI',
@@ -70,11 +72,19 @@ export class ArRole implements Role<'ar'> {
     ctx.onCarrier((iface, carrier) => {
       const v = core.visitors.get(iface);
       if (!v) return;
+      const careOf = isVisitedLink(core, iface);
+      if (careOf) {
+        // Mobile IPv6: a node from another network; it binds its care-of address with its home agent itself.
+        v.state = carrier ? 'attached' : 'away';
+        if (carrier) ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: `Mobile IPv6 visited link: care-of prefix ${careOf}` });
+        return;
+      }
       if (!carrier) void detach(core, v);
       // The node signals to the link's address (a client-based binding update, or a network-based node
       // releasing an idle prefix). In network-based mode the socket is opened once the attachment is
-      // done: looking the address up spawns ip, which would hold up the registration.
-      else if (ctx.config.mobility.mnMode === 'network') void attach(core, v).finally(() => openLinkSocket(core, iface, this.linkSockets));
+      // done: looking the address up spawns ip, which would hold up the registration. A Mobile IPv6
+      // node's home link attaches it the network-based way (its home address comes from there).
+      else if (ctx.config.mobility.mnMode !== 'client') void attach(core, v).finally(() => openLinkSocket(core, iface, this.linkSockets));
       else {
         void openLinkSocket(core, iface, this.linkSockets);
         ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: 'client-based mode: waiting for the node’s binding update' });

@@ -4,6 +4,7 @@ import type { RoleOperations } from '../../../shared/control/messages.js';
 import type { MnState } from '../../../shared/control/role-state.js';
 import type { AgentContext, Role } from '../../context.js';
 import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../../../shared/protocol/dmm-options.js';
+import { MobileIpv6Client } from './mobile-ipv6.js';
 
 interface AddrInfo {
   ifname: string;
@@ -41,10 +42,13 @@ export class MnRole implements Role<'mn'> {
   private poll: NodeJS.Timeout | undefined;
   private readonly id: string;
   private readonly myLinkLocal: string;
+  /** Mobile IPv6 mode: the node binds its care-of address with its home agent itself. */
+  private readonly mobileIpv6: MobileIpv6Client | undefined;
 
   constructor(private readonly ctx: AgentContext) {
     const me = ctx.domain.mnByNode(ctx.config.node);
     this.id = me?.id ?? ctx.config.node;
+    this.mobileIpv6 = ctx.config.mobility.mnMode === 'mipv6' ? new MobileIpv6Client(ctx, this.id, () => this.homeAddresses()) : undefined;
     this.myLinkLocal = me ? linkLocalFromMac(me.mac) : '::';
     for (const r of ctx.config.radios) this.radios.set(r.iface, { ar: r.ar, arLinkLocal: linkLocalFromMac(r.arMac), up: false, listening: false });
   }
@@ -71,6 +75,11 @@ export class MnRole implements Role<'mn'> {
    * the handover that caused it.
    */
   private addressesChanged(): void {
+    // A Mobile IPv6 node keeps its home address wherever it is: nothing to give up.
+    if (this.mobileIpv6) {
+      this.mobileIpv6.addressChanged();
+      return;
+    }
     if (this.addressCheck) return;
     this.addressCheck = setTimeout(() => {
       this.addressCheck = undefined;
@@ -103,6 +112,10 @@ export class MnRole implements Role<'mn'> {
     r.up = up;
     this.ctx.events.emit(up ? 'radio.up' : 'radio.down', { iface, ar: r.ar });
     if (!up) return;
+    if (this.mobileIpv6) {
+      await this.mobileIpv6.radioUp(iface, r.ar);
+      return;
+    }
     await this.ensureSocket(iface);
     if (this.ctx.config.mobility.mnMode === 'client') {
       const prefixes = (await this.homeAddresses()).map((a) => this.ctx.domain.prefixOf(a.address));
@@ -218,6 +231,11 @@ export class MnRole implements Role<'mn'> {
   }
 
   state(): MnState {
-    return { mnId: this.id, radios: [...this.radios].map(([iface, r]) => ({ iface, ar: r.ar, up: r.up })), released: [...this.released.keys()] };
+    return {
+      mnId: this.id,
+      radios: [...this.radios].map(([iface, r]) => ({ iface, ar: r.ar, up: r.up })),
+      released: [...this.released.keys()],
+      ...(this.mobileIpv6 ? { mobileIpv6: this.mobileIpv6.state() } : {}),
+    };
   }
 }

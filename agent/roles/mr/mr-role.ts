@@ -6,6 +6,7 @@ import type { AgentContext, Role } from '../../context.js';
 import { MobilityRoutes } from '../../kernel/mobility-routes.js';
 import { tunnelDriver, type TunnelDriver } from '../../kernel/tunnel-driver.js';
 import { MrDatapath } from './datapath.js';
+import { HomeAgent } from './home-agent.js';
 import { LmProxy } from './lm-proxy.js';
 import type { AccessView, MrPort } from './mr-port.js';
 import { RouteOptimization } from './route-optimization.js';
@@ -65,6 +66,7 @@ export class MrRole implements Role<'mr'>, MrPort {
       ({ message, from }) => this.onAnchorBinding(message, from),
     );
     this.routing.start();
+    new HomeAgent(this.ctx, this.me, this.datapath, () => this.refreshObserver()).listen();
     s.on(
       (m) => m.type === 'BRI',
       ({ message, from }) => this.onRevocation(message, from),

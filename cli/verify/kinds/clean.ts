@@ -101,9 +101,13 @@ function agentStateProblems(session: LabSession, states: LabStates, end: Readonl
     const mn = nameOf(l.mnId);
     if (mn && states.role(mn, 'mn')?.released.some((p) => p === l.prefix)) problems.push(`${l.haa}: lease of ${l.prefix} to ${l.mnId}, which released it`);
   }
+  // Mobile IPv6: a node away from home is where its home agent's binding tunnels (to the node itself).
+  const mobileNodes = new Set(nodeOf.values());
+  const homeBound = new Set(states.mrPrefixes().flatMap((p) => (p.servedBy !== undefined && mobileNodes.has(p.servedBy) ? [`${p.mr}|${p.prefix}`] : [])));
   for (const b of states.bindings()) {
     const serving = servingOf.get(b.mnId);
     const viaProxy = proxyServing.get(`${b.mr}|${b.mnId}`);
+    if (homeBound.has(`${b.mr}|${b.prefix}`)) continue;
     if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${b.lm}: binding ${b.prefix} at ${b.mr}, but ${b.mnId} is at ${serving}`);
   }
   return problems;
@@ -147,6 +151,13 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
     mrContexts,
     mrReverse,
     access,
+    careOf: new Map(
+      session.plan.nodes.flatMap((n) => {
+        const links = n.interfaces.flatMap((i) => (i.careOf ? [[i.name, canon(i.careOf)] as const] : []));
+        return links.length ? [[n.name, new Map(links)] as const] : [];
+      }),
+    ),
+    away: new Set(states.nodes.filter((n) => states.role(n, 'mn')?.mobileIpv6?.careOf !== undefined)),
   };
 }
 

@@ -4,13 +4,13 @@ import type { CaptureVerifier } from '../verifier.js';
 /** How many messages of a type crossed (from, to, in a handover's own exchange), from the capture. */
 export const signallingVerifier: CaptureVerifier = {
   on: 'capture',
-  name: (e) => `signalling ${e.signalling?.message ?? '?'}${e.signalling?.handover !== undefined ? ` in handover ${e.signalling.handover}` : ''}`,
+  name: (e) => `signalling ${e.signalling?.message ?? 'messages'}${e.signalling?.handover !== undefined ? ` in handover ${e.signalling.handover}` : ''}`,
   check(e, { analysis }) {
     const s = e.signalling;
     if (!s) return [];
     const count = analysis.signalling.messages.filter(
       (m) =>
-        m.name === s.message &&
+        (s.message === undefined || m.name === s.message) &&
         (s.from === undefined || m.from === s.from) &&
         (s.to === undefined || m.to === s.to) &&
         // A handover's messages are its own exchange: releases and refreshes sent in its window are not counted.
@@ -21,7 +21,12 @@ export const signallingVerifier: CaptureVerifier = {
       .filter(Boolean)
       .join(' ');
     return [
-      { what: `${s.message} messages${scope ? ` ${scope}` : ''}`, expected: formatComparison(parsed), measured: String(count), ok: satisfies(count, parsed) },
+      {
+        what: `${s.message ?? 'signalling'} messages${scope ? ` ${scope}` : ''}`,
+        expected: formatComparison(parsed),
+        measured: String(count),
+        ok: satisfies(count, parsed),
+      },
     ];
   },
 };

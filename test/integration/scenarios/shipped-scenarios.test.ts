@@ -157,6 +157,24 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(down.pathStretch).toBeGreaterThan(1);
   });
 
+  it('mipv6-handover: the home agent tunnels to the node itself, which reverse-tunnels from its care-of address (Chan figure 1)', async () => {
+    const { report, exitCode, output } = await run('scenarios/mipv6-handover.yaml', runtime);
+    expect(failures(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    const ha = '2001:db8:50::1'; // the home agent's loopback
+    const var2 = report.flows.find((f) => f.id === 'down')!.paths.find((p) => p.nodes.includes('var2') && p.packets > 10)!;
+    // Outer header from the home agent to the node's care-of address (the visited network's prefix), all the way to the node.
+    expect(var2.tunnels.length).toBeGreaterThan(0);
+    for (const t of var2.tunnels) {
+      expect(t.outerSrc).toBe(ha);
+      expect(t.outerDst.startsWith('2001:db8:60:')).toBe(true);
+    }
+    expect(var2.tunnels.map((t) => t.link)).toContain('var2–mn');
+    const up = report.flows.find((f) => f.id === 'up')!.paths.find((p) => p.nodes.includes('var2') && p.packets > 10)!;
+    expect(up.tunnels.every((t) => t.outerSrc.startsWith('2001:db8:60:'))).toBe(true);
+    expect(up.tunnels.map((t) => t.link)).toContain('mn–var2');
+  });
+
   it('ping-pong: ten round trips leave no stale state', async () => {
     const { report, exitCode, output } = await run('scenarios/ping-pong.yaml', runtime);
     expect(failures(report), output).toEqual([]);

@@ -160,6 +160,14 @@ const cases: Case[] = [
     found: ['"mr32"', "no network's LM proxy"],
     expected: ['one of the LM proxies (mr31)'],
   },
+  {
+    fixture: 'home-binding-not-a-cell',
+    line: 10,
+    column: 11,
+    path: 'expect[0].homeBinding.at',
+    found: ['"mr31"'],
+    expected: ["one of mn1's access routers (mr11, mr12, mr2)"],
+  },
   { fixture: 'path-unknown-node', line: 9, column: 23, path: 'expect[0].path[2]', found: ['"mr33"'], expected: ['node of the topology', fig1Nodes] },
   { fixture: 'source-anchored-at-non-mr', line: 9, column: 23, path: 'expect[0].sourceAnchoredAt', found: ['"lm1"', 'not an MR'], expected: ['an MR'] },
   { fixture: 'flow-field-without-flow', line: 9, column: 11, path: 'expect[0].lost', found: ['lost without a flow'], expected: ['flow: <id>'] },
@@ -270,6 +278,7 @@ describe('valid scenarios', () => {
     ['ro-redirect', 'redirect'],
     ['hierarchical-lm', 'query', 'fig9'],
     ['pmipv6-handover', 'off', 'pmipv6'],
+    ['mipv6-handover', 'off', 'mipv6'],
   ];
 
   it('lists every shipped scenario', async () => {
@@ -286,7 +295,7 @@ describe('valid scenarios', () => {
     expect(loaded.plan.mobility.tunnel).toBe('auto');
   });
 
-  it.each(['every-step.yaml', 'every-expectation.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml'])(
+  it.each(['every-step.yaml', 'every-expectation.yaml', 'lm-proxy.yaml', 'mipv6.yaml', 'override-keeps-topology.yaml'])(
     'test/fixtures/scenarios/valid/%s loads',
     async (f) => {
       expect(await yamlFiles(validDir)).toContain(f);
@@ -297,7 +306,7 @@ describe('valid scenarios', () => {
   );
 
   it('has no valid fixture the row above does not load', async () => {
-    expect(await yamlFiles(validDir)).toEqual(['every-expectation.yaml', 'every-step.yaml', 'lm-proxy.yaml', 'override-keeps-topology.yaml']);
+    expect(await yamlFiles(validDir)).toEqual(['every-expectation.yaml', 'every-step.yaml', 'lm-proxy.yaml', 'mipv6.yaml', 'override-keeps-topology.yaml']);
   });
 
   it('exercises every step kind and every expectation field in the valid fixtures', async () => {

@@ -134,6 +134,22 @@ const cases: Case[] = [
     expected: ['an MR of network visited'],
   },
   {
+    fixture: 'mipv6-starts-away',
+    line: 15,
+    column: 12,
+    path: 'access[0].start',
+    found: ['"var1"', 'network visited', 'mipv6'],
+    expected: ["mn's own network home", 'home link'],
+  },
+  {
+    fixture: 'mipv6-no-home-link',
+    line: 14,
+    column: 10,
+    path: 'access[0].ars',
+    found: ['no access router', 'network home', 'mipv6'],
+    expected: ['network home', 'home link'],
+  },
+  {
     fixture: 'central-anchor-not-an-mr',
     line: 8,
     column: 13,

@@ -66,6 +66,42 @@ describe('the kernel judge', () => {
     ]);
   });
 
+  it('Mobile IPv6: a node away holds its own tunnel end, a visited cell its care-of prefix; back home both must be gone', () => {
+    const rule = (line: string): KernelEntry => ({ object: 'rule', line, ...(/lookup (\S+)/.exec(line) ? { table: /lookup (\S+)/.exec(line)![1] } : {}) });
+    const baseline = {
+      mn1: [rule('pref 0 from all lookup local'), rule('pref 32766 from all lookup main')],
+      mr1: parseRadvdConf('interface mn1 {\n};\n'),
+    };
+    const away = [
+      { object: 'address', line: '2001:db8:1:8000::5/128 dev lo', subject: '2001:db8:1:8000::5', iface: 'lo' } as KernelEntry,
+      { object: 'link', line: 'dmm0 veth mtu 1500', iface: 'dmm0' } as KernelEntry,
+      { object: 'link', line: 'dmm1 veth mtu 1500', iface: 'dmm1' } as KernelEntry,
+      rule('pref 50 from all to 2001:db8:2:1003::9/128 lookup 90'),
+      rule('pref 100 from all lookup local'),
+      rule('pref 32766 from all lookup main'),
+      route('2001:db8:2:1003::9 dev dmm0 table 90 encap seg6local', { subject: '2001:db8:2:1003::9', table: '90', iface: 'dmm0' }),
+      route('default dev dmm0 encap seg6', { subject: '::/0', iface: 'dmm0' }),
+    ];
+    const cell = [
+      route('2001:db8:2:1003::/64 dev mn1', { subject: '2001:db8:2:1003::/64', iface: 'mn1' }),
+      ...parseRadvdConf('interface mn1 {\n  prefix 2001:db8:2:1003::/64 {\n    AdvValidLifetime 86400;\n  };\n};\n'),
+    ];
+    const mip = { careOf: new Map([['mr1', new Map([['mn1', '2001:db8:2:1003::/64']])]]) };
+    expect(judgeKernel(baseline, { mn1: away, mr1: cell }, facts({ ...mip, away: new Set(['mn1']) }))).toEqual([]);
+    // The same state with the node at home: every piece of its tunnel end is left over, and the local rule missing.
+    const home = judgeKernel(baseline, { mn1: away, mr1: cell }, facts(mip)).map((x) => `${x.kind} ${x.line}`);
+    expect(home).toEqual([
+      'left dmm0 veth mtu 1500',
+      'left dmm1 veth mtu 1500',
+      'left pref 50 from all to 2001:db8:2:1003::9/128 lookup 90',
+      'left pref 100 from all lookup local',
+      'left default dev dmm0 encap seg6',
+      'missing pref 0 from all lookup local',
+    ]);
+    // A care-of prefix is only right on its own cell.
+    expect(judgeKernel(undefined, { mr1: cell }, facts()).map((x) => x.why)).toEqual(['2001:db8:2:1003::/64 is not a home prefix']);
+  });
+
   it('reads ip -j output into lines without lifetimes or metrics', () => {
     const dump = [
       '[{"ifname":"lo","mtu":65536,"linkinfo":null}]',

@@ -1,0 +1,236 @@
+import { monoMs } from '../../../shared/clock.js';
+import { linkLocalFromMac } from '../../../shared/ipv6.js';
+import type { MrInfo } from '../../../shared/control/agent-config.js';
+import { homeRegistration } from '../../../shared/protocol/dmm-options.js';
+import type { AgentContext } from '../../context.js';
+
+/** Policy-rule preference of the decapsulation rule (seg6 driver): before the local table, which moves after it. */
+const DECAP_RULE_PREF = 50;
+const LOCAL_RULE_PREF = 100;
+const DECAP_TABLE = 90;
+/** Metric of the default route into the tunnel: ahead of the router advertisement's (1024). */
+const TUNNEL_DEFAULT_METRIC = 10;
+/** The ip6tnl device towards the home agent. */
+const TUNNEL_DEVICE = 'mip6';
+/** How long a visited link may take to give the node a care-of address. */
+const CARE_OF_WAIT_MS = 5000;
+
+interface HomeAddress {
+  address: string;
+  prefix: string;
+}
+
+interface Binding {
+  iface: string;
+  ar: string;
+  careOf: string;
+  homeAgent: MrInfo;
+}
+
+/**
+ * The mobile node's side of Mobile IPv6 (RFC 6275; Chan framework figure 1):
+ * on a visited link it takes the care-of address the link advertises, keeps
+ * its home address (on lo), becomes the tunnel's far end (it decapsulates
+ * what its home agent sends to the care-of address, and reverse-tunnels
+ * everything it sends from its home address), and registers the care-of
+ * address with its home agent in its own Binding Update. Back on its home
+ * link it drops the tunnel and deregisters (lifetime 0). The datapath is the
+ * kernel's: an ip6tnl device, or seg6 encap.red / End.DX6 (the same bytes on
+ * the wire), as the lab's tunnel driver says.
+ */
+export class MobileIpv6Client {
+  private homes: HomeAddress[] = [];
+  private bound: Binding | undefined;
+  private lastAr: string | undefined;
+  private setUp = false;
+  private listeningOn: string | undefined;
+  private readonly addressWaiters = new Set<() => void>();
+
+  constructor(
+    private readonly ctx: AgentContext,
+    private readonly id: string,
+    private readonly homeAddresses: () => Promise<{ address: string; iface: string }[]>,
+  ) {}
+
+  /** Address events wake whoever waits for a care-of address. */
+  addressChanged(): void {
+    for (const w of [...this.addressWaiters]) w();
+  }
+
+  state(): { careOf?: string; homeAgent?: string; homeAddresses: string[] } {
+    return {
+      homeAddresses: this.homes.map((h) => h.address),
+      ...(this.bound ? { careOf: this.bound.careOf, homeAgent: this.bound.homeAgent.node } : {}),
+    };
+  }
+
+  async radioUp(iface: string, ar: string): Promise<void> {
+    const t0 = monoMs();
+    const from = this.lastAr;
+    this.lastAr = ar;
+    const arInfo = this.ctx.domain.mrByNode(ar);
+    if (arInfo?.network === this.ctx.config.network) {
+      await this.home(ar, from, t0);
+      return;
+    }
+    if (this.homes.length === 0) await this.learnHomes();
+    const ha = this.homes[0] ? this.ctx.domain.anchorOf(this.homes[0].prefix) : undefined;
+    if (!ha) {
+      this.ctx.events.log('warn', `Mobile IPv6: no home address or home agent to register with on ${iface}`);
+      return;
+    }
+    const careOf = await this.careOfAddress(iface);
+    if (!careOf) {
+      this.ctx.events.log('warn', `Mobile IPv6: no care-of address on ${iface} after ${CARE_OF_WAIT_MS} ms`);
+      return;
+    }
+    const arLinkLocal = this.arLinkLocal(iface);
+    await this.kernel(this.tunnelLines(iface, arLinkLocal, careOf, ha));
+    this.bound = { iface, ar, careOf, homeAgent: ha };
+    await this.register(careOf, ha, this.ctx.config.mobility.bindingLifetime, { from, to: ar, t0 });
+  }
+
+  /** Back on the home link: the tunnel goes, then the binding (a deregistration from the home address). */
+  private async home(ar: string, from: string | undefined, t0: number): Promise<void> {
+    const was = this.bound;
+    await this.learnHomes();
+    if (!was) return;
+    this.bound = undefined;
+    await this.kernel(this.teardownLines(was));
+    const home = this.homes[0];
+    if (home) await this.register(home.address, was.homeAgent, 0, { from, to: ar, t0 });
+  }
+
+  private async register(careOf: string, ha: MrInfo, lifetime: number, move: { from: string | undefined; to: string; t0: number }): Promise<void> {
+    const prefixes = [...new Set(this.homes.map((h) => h.prefix))];
+    try {
+      if (this.listeningOn !== careOf) {
+        await this.ctx.signalling.listen(careOf);
+        this.listeningOn = careOf;
+      }
+      const r = await this.ctx.signalling.request(homeRegistration(this.id, prefixes, careOf, lifetime), ha.address);
+      const status = r.message.type === 'PBA' ? r.message.status : null;
+      const ms = monoMs() - move.t0;
+      this.ctx.events.emit('home.registered', { homeAgent: ha.node, careOf, prefixes, lifetime, status, ms });
+      if (status !== null && status < 128)
+        this.ctx.events.emit('handover.completed', {
+          mn: this.ctx.config.node,
+          mnId: this.id,
+          mode: 'handover',
+          from: move.from ?? null,
+          to: move.to,
+          prefixes,
+          ms,
+        });
+    } catch (e) {
+      this.ctx.events.log('warn', `Mobile IPv6 binding update to ${ha.node}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** The node's home addresses, as its home link gave them (kept while it is away). */
+  private async learnHomes(): Promise<void> {
+    const found = (await this.homeAddresses()).filter((a) => a.iface !== 'lo');
+    if (found.length === 0) return;
+    const seen = new Set<string>();
+    this.homes = found.flatMap((a) =>
+      seen.has(a.address) ? [] : (seen.add(a.address), [{ address: a.address, prefix: this.ctx.domain.prefixOf(a.address) }]),
+    );
+  }
+
+  /** The global, non-home address the visited link's router advertisement gave `iface`. */
+  private async careOfAddress(iface: string): Promise<string | undefined> {
+    const deadline = monoMs() + CARE_OF_WAIT_MS;
+    for (;;) {
+      const l = await this.ctx.kernel.read<{ addr_info?: { family: string; local: string; scope?: string; tentative?: boolean }[] }>([
+        '-6',
+        'address',
+        'show',
+        'dev',
+        iface,
+      ]);
+      const a = l[0]?.addr_info?.find((x) => x.family === 'inet6' && x.scope === 'global' && !x.tentative && !this.ctx.domain.isHomeAddress(x.local));
+      if (a) return a.local;
+      const left = deadline - monoMs();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          this.addressWaiters.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(left, 200));
+        this.addressWaiters.add(done);
+      });
+    }
+  }
+
+  private arLinkLocal(iface: string): string {
+    const r = this.ctx.config.radios.find((x) => x.iface === iface);
+    return r ? linkLocalFromMac(r.arMac) : 'fe80::1';
+  }
+
+  /**
+   * The node as the tunnel's far end: its home addresses on lo, the home
+   * agent reached through the visited router, a default route into the
+   * tunnel whose source is the home address (reverse tunnelling: a home
+   * address never leaves the visited link unencapsulated), and decapsulation
+   * of what arrives for the care-of address.
+   */
+  private tunnelLines(iface: string, arLinkLocal: string, careOf: string, ha: MrInfo): string[] {
+    const hoa = this.homes[0]!.address;
+    const lines = this.homes.map((h) => `address replace ${h.address}/128 dev lo`);
+    lines.push(`route replace ${ha.address}/128 via ${arLinkLocal} dev ${iface}`);
+    if (this.ctx.config.tunnelDriver === 'ip6tnl') {
+      if (this.setUp) lines.push(`link del ${TUNNEL_DEVICE}`);
+      lines.push(
+        `link add ${TUNNEL_DEVICE} type ip6tnl mode ip6ip6 local ${careOf} remote ${ha.address} encaplimit none hoplimit 64`,
+        `link set ${TUNNEL_DEVICE} mtu 1460 up`,
+        `route replace default dev ${TUNNEL_DEVICE} src ${hoa} metric ${TUNNEL_DEFAULT_METRIC}`,
+      );
+    } else {
+      if (!this.setUp) {
+        lines.push(
+          'link add dmm0 type veth peer name dmm1',
+          'link set dmm0 up',
+          'link set dmm1 up',
+          // End.DX6 on the care-of address must be looked up before the address's local route.
+          `rule add pref ${LOCAL_RULE_PREF} lookup local`,
+          'rule del pref 0 lookup local',
+        );
+      } else if (this.bound) {
+        lines.push(`rule del pref ${DECAP_RULE_PREF}`, `route del ${this.bound.careOf}/128 table ${DECAP_TABLE}`);
+      }
+      lines.push(
+        `sr tunsrc set ${careOf}`,
+        `route replace ${careOf}/128 encap seg6local action End.DX6 nh6 :: dev dmm0 table ${DECAP_TABLE}`,
+        `rule add pref ${DECAP_RULE_PREF} to ${careOf}/128 ipproto 41 lookup ${DECAP_TABLE}`,
+        `route replace ${ha.tunnelEndpoint}/128 via ${arLinkLocal} dev ${iface}`,
+        `route replace default encap seg6 mode encap.red segs ${ha.tunnelEndpoint} dev dmm0 src ${hoa} metric ${TUNNEL_DEFAULT_METRIC}`,
+      );
+    }
+    this.setUp = true;
+    return lines;
+  }
+
+  /** Everything `tunnelLines` made, so that the node at home is exactly as deployed. */
+  private teardownLines(b: Binding): string[] {
+    const lines = [`route del ${b.homeAgent.address}/128`];
+    if (this.ctx.config.tunnelDriver === 'ip6tnl') lines.push(`link del ${TUNNEL_DEVICE}`);
+    else
+      lines.push(
+        `route del ${b.homeAgent.tunnelEndpoint}/128`,
+        // The veth pair takes its routes (the tunnel's default, the decapsulation) with it.
+        'link del dmm0',
+        `rule del pref ${DECAP_RULE_PREF}`,
+        'rule add pref 0 lookup local',
+        `rule del pref ${LOCAL_RULE_PREF}`,
+      );
+    lines.push(...this.homes.map((h) => `address del ${h.address}/128 dev lo`));
+    this.setUp = false;
+    return lines;
+  }
+
+  private async kernel(lines: string[]): Promise<void> {
+    await this.ctx.kernel.change(lines, /No such|Cannot find|does not exist/);
+  }
+}
