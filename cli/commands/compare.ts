@@ -6,7 +6,7 @@ import { oneOf, RUNTIME_CHOICES, RUNTIME_USAGE } from './choices.js';
 export const compareCommand: Command = {
   name: 'compare',
   summary: 'run one mobility pattern on several placements of the mobility functions and report them side by side',
-  usage: `compare <compare.yaml> [--repeat N] [--placements a,b,...] [--sweep mns=1,2,4] [--out DIR] [--runtime ${RUNTIME_USAGE}] [--json]`,
+  usage: `compare <compare.yaml> [--repeat N] [--placements a,b,...] [--sweep mns=1,2,4|delay=0,5,10|rate=0.5,1,2] [--out DIR] [--runtime ${RUNTIME_USAGE}] [--json]`,
   help: [
     'The file names a pattern (parts: mobile nodes, correspondents, cells; steps over them) and the placements',
     '(a topology each, and which node plays which part). Every placement is checked before anything is',
@@ -15,13 +15,20 @@ export const compareCommand: Command = {
     'own directory. Exit code 1 when a run of a placement failed a step. Example: dmmlab compare compare/one-move.yaml',
     '--sweep mns=1,2,4 runs the comparison with 1, 2 and 4 copies of each mobile node of the pattern and writes',
     'sweep.md, sweep.json and one plot per metric with a line per placement (each point in its own directory).',
+    '--sweep delay=0,5,10 puts that many ms of one-way delay on every infrastructure link (netem) and draws each',
+    "placement's closed-form expectation (one round trip to the anchor) next to its measured interruption;",
+    '--sweep rate=0.5,1,2 sets the time after each handover of the pattern to 1/rate s.',
   ].join('\n'),
   options: {
     out: { type: 'string', short: 'o', description: 'output directory' },
     runtime: { type: 'string', description: 'netns, docker or auto (default: the file’s, else auto)' },
     repeat: { type: 'string', description: 'runs per placement (default 1)' },
     placements: { type: 'string', description: 'only these placements (comma-separated names)' },
-    sweep: { type: 'string', description: 'PARAM=v1,v2,...: the comparison at each value (mns: copies of each mobile node)' },
+    sweep: {
+      type: 'string',
+      description:
+        'PARAM=v1,v2,...: the comparison at each value (mns: copies of each mobile node; delay: ms of one-way delay on every infrastructure link, needs netem; rate: handovers per second)',
+    },
     ...jsonOption,
   },
   async run({ values, positionals }, io) {
@@ -39,17 +46,7 @@ export const compareCommand: Command = {
             .map((s) => s.trim())
             .filter(Boolean)
         : undefined;
-    let sweep: { param: 'mns'; values: number[] } | undefined;
-    if (typeof values.sweep === 'string') {
-      const m = /^([a-z]+)=(.+)$/.exec(values.sweep);
-      const list = m ? (m[2] as string).split(',').map((v) => Number(v.trim())) : [];
-      if (!m || m[1] !== 'mns' || list.length === 0 || list.some((v) => !Number.isInteger(v) || v < 1 || v > 50) || new Set(list).size !== list.length)
-        throw usageError(
-          this,
-          `--sweep: found ${JSON.stringify(values.sweep)}; expected mns=N1,N2,... (distinct whole numbers from 1 to 50 of copies of each mobile node)`,
-        );
-      sweep = { param: 'mns', values: list };
-    }
+    const sweep = typeof values.sweep === 'string' ? parseSweep(values.sweep, (m) => usageError(this, m)) : undefined;
     const result = await runCompare({
       ...(sweep ? { sweep } : {}),
       file: path.resolve(file),
@@ -74,3 +71,33 @@ export const compareCommand: Command = {
     return result.ok ? 0 : 1;
   },
 };
+
+/** The sweeps `--sweep` takes: the parameter, the range of its values, and what they are. */
+const SWEEPS = {
+  mns: { min: 1, max: 50, whole: true, what: 'distinct whole numbers from 1 to 50 of copies of each mobile node' },
+  delay: { min: 0, max: 500, whole: false, what: 'distinct numbers of ms from 0 to 500 of one-way delay per infrastructure link' },
+  rate: { min: 0.01, max: 20, whole: false, what: 'distinct numbers from 0.01 to 20 of handovers per second' },
+} as const;
+
+/** `mns=1,2,4`, `delay=0,5ms,10` or `rate=0.5,1,2`, checked. */
+export function parseSweep(text: string, fail: (message: string) => Error): { param: keyof typeof SWEEPS; values: number[] } {
+  const m = /^([a-z]+)=(.+)$/.exec(text);
+  const param = m?.[1] as keyof typeof SWEEPS | undefined;
+  const expected = Object.entries(SWEEPS)
+    .map(([p, s]) => `${p}=v1,v2,... (${s.what})`)
+    .join(', or ');
+  if (!m || !param || !(param in SWEEPS)) throw fail(`--sweep: found ${JSON.stringify(text)}; expected ${expected}`);
+  const spec = SWEEPS[param];
+  // A delay may say its unit (5ms); an empty item is no number.
+  const values = (m[2] as string).split(',').map((v) => {
+    const item = param === 'delay' ? v.trim().replace(/ms$/, '') : v.trim();
+    return item === '' ? NaN : Number(item);
+  });
+  if (
+    values.length === 0 ||
+    values.some((v) => !Number.isFinite(v) || v < spec.min || v > spec.max || (spec.whole && !Number.isInteger(v))) ||
+    new Set(values).size !== values.length
+  )
+    throw fail(`--sweep: found ${JSON.stringify(text)}; expected ${param}=v1,v2,... (${spec.what})`);
+  return { param, values };
+}

@@ -8,10 +8,12 @@ import { loadScenario } from '../scenario/load.js';
 import type { RuntimeName } from '../topology/runtime-names.js';
 import { silentProgress, type Progress } from '../util/progress.js';
 import { requireRoot } from '../util/root.js';
+import { probeKernel } from '../runtime/host-namespace/kernel-probe.js';
 import { renderCompareMarkdown, renderInterruptionCdf } from './compare-md.js';
 import { generateScenario, type GeneratedScenario } from './generate.js';
 import { compareSchema, type CompareFile, type CompareReport, type Placement, type PlacementReport, type SweepParam, type SweepReport } from './schema.js';
-import { replicateSteps, replicateTopology } from './replicate.js';
+import { anchorRoundTrip, type ClosedForm } from './closed-form.js';
+import { PARAM_LABEL, hasWaitAfterHandover, pointSteps, pointTopology, type SweepPoint } from './sweep-points.js';
 import { renderSweepMarkdown, renderSweepPlots } from './sweep-md.js';
 import { summarizePlacement } from './summarize.js';
 
@@ -22,7 +24,7 @@ export interface CompareOptions {
   runtime?: RuntimeName | 'auto';
   /** Only these placements (by name). */
   only?: string[];
-  /** Run the comparison at each value of a parameter (`--sweep mns=1,2,4`). */
+  /** Run the comparison at each value of a parameter (`--sweep mns=1,2,4`, `delay=0,5,10`, `rate=0.5,1,2`). */
   sweep?: { param: SweepParam; values: number[] };
   progress?: Progress;
   signal?: AbortSignal;
@@ -62,10 +64,15 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const points: { value: number; dir: string; ready: Ready[] }[] = [];
   for (const value of values) {
     const dir = opts.sweep ? path.join(outDir, `${opts.sweep.param}-${value}`) : outDir;
-    points.push({ value, dir, ready: await preparePoint(c, placements, file, dir, value, issues) });
+    const point: SweepPoint = { param: opts.sweep?.param ?? 'mns', value };
+    points.push({ value, dir, ready: await preparePoint(c, placements, file, dir, point, issues) });
   }
   if (issues.length) throw new InputError(issues);
   requireRoot('running a comparison');
+  if (opts.sweep?.param === 'delay' && values.some((v) => v > 0) && !(await probeKernel()).netem)
+    throw new DmmlabError('E_ENV', 'a delay sweep needs the sch_netem module, which this kernel does not have (CONFIG_NET_SCH_NETEM)', {
+      hint: 'sweep mns or rate instead, or run it in the VM runner (test/vm/README.md), whose Debian kernel has netem',
+    });
 
   const repeat = opts.repeat ?? 1;
   let runtime = opts.runtime ?? c.runtime ?? 'auto';
@@ -108,6 +115,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   progress.done();
   const ok = reports.every((x) => x.report.placements.every((p) => p.passed === p.runs));
   if (!opts.sweep) return { ok, outDir, report: reports[0]!.report };
+  const closedForm = opts.sweep.param === 'delay' ? points[0]!.ready.flatMap((r) => (r.closedForm ? [r.closedForm] : [])) : [];
   const sweep: SweepReport = {
     version: 1,
     kind: 'sweep',
@@ -116,6 +124,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
     param: opts.sweep.param,
     values,
     points: reports.map((x) => ({ value: x.value, dir: path.relative(outDir, x.dir), report: x.report })),
+    ...(closedForm.length ? { closedForm } : {}),
   };
   await writeFile(path.join(outDir, 'sweep.json'), JSON.stringify(sweep, null, 2) + '\n');
   for (const [name, svg] of Object.entries(renderSweepPlots(sweep))) await writeFile(path.join(outDir, name), svg);
@@ -127,19 +136,21 @@ interface Ready {
   g: GeneratedScenario;
   file: string;
   mrs: string[];
+  /** The placement's closed-form expectation in a delay sweep. */
+  closedForm?: ClosedForm;
 }
 
 /**
- * Generates and checks every placement's scenario for one point (with
- * `copies` of each mobile part: a topology and steps replicated for them),
- * adding what is wrong to `issues`.
+ * Generates and checks every placement's scenario for one point of a sweep
+ * (its topology and steps changed for the point: copies of each mobile part,
+ * delayed links, the time between handovers), adding what is wrong to `issues`.
  */
 async function preparePoint(
   c: CompareFile,
   placements: readonly Placement[],
   file: string,
   dir: string,
-  copies: number,
+  point: SweepPoint,
   issues: InputIssue[],
 ): Promise<Ready[]> {
   const ready: Ready[] = [];
@@ -153,23 +164,32 @@ async function preparePoint(
     if (!generated) continue;
     const pdir = path.join(dir, p.name);
     await mkdir(pdir, { recursive: true });
-    if (copies > 1) {
-      const mns = mobileParts.map((part) => p.map[part] as string);
-      const text = await readFile(topology, 'utf8').catch(() => undefined);
-      if (text !== undefined) {
-        topology = path.join(pdir, 'topology.yaml');
-        await writeFile(
-          topology,
-          `# ${p.topology} with ${copies} copies of ${mns.join(', ')} (dmmlab compare --sweep mns=${copies})\n${replicateTopology(text, mns, copies)}`,
-        );
-        generated.scenario = { ...generated.scenario, topology, steps: replicateSteps(generated.scenario.steps, mns, copies) };
-      }
+    const mns = mobileParts.map((part) => p.map[part] as string);
+    if (point.param === 'rate' && !hasWaitAfterHandover(generated.scenario.steps))
+      issues.push({
+        file,
+        path: 'pattern.steps',
+        found: 'no wait right after a handover',
+        expected: 'a wait after each handover (a rate sweep sets it to 1/rate s)',
+      });
+    const text = await readFile(topology, 'utf8').catch(() => undefined);
+    const changed = text === undefined ? undefined : pointTopology(point, text, mns);
+    if (changed !== undefined) {
+      topology = path.join(pdir, 'topology.yaml');
+      await writeFile(topology, `# ${p.topology} at ${point.param} = ${point.value} (${PARAM_LABEL[point.param]}; dmmlab compare --sweep)\n${changed}`);
     }
+    generated.scenario = { ...generated.scenario, topology, steps: pointSteps(point, generated.scenario.steps, mns) };
     const scenarioFile = path.join(pdir, 'scenario.yaml');
     await writeFile(scenarioFile, `# generated by dmmlab compare from ${file}, placement ${p.name}\n${stringify(generated.scenario)}`);
     try {
       const loaded = await loadScenario(scenarioFile);
-      ready.push({ g: generated, file: scenarioFile, mrs: loaded.plan.nodes.filter((n) => n.roles.includes('mr')).map((n) => n.name) });
+      const closedForm = point.param === 'delay' ? anchorRoundTrip(p.name, loaded.plan, generated.scenario.steps) : undefined;
+      ready.push({
+        g: generated,
+        file: scenarioFile,
+        mrs: loaded.plan.nodes.filter((n) => n.roles.includes('mr')).map((n) => n.name),
+        ...(closedForm ? { closedForm } : {}),
+      });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       for (const i of e.issues)

@@ -93,7 +93,7 @@ export type CompareReport = z.infer<typeof compareReportSchema>;
 export type PlacementReport = CompareReport['placements'][number];
 
 /** The parameters `compare --sweep` runs a comparison over. */
-export const SWEEP_PARAMS = ['mns'] as const;
+export const SWEEP_PARAMS = ['mns', 'delay', 'rate'] as const;
 export type SweepParam = (typeof SWEEP_PARAMS)[number];
 
 /** sweep.json: the comparison at each value of one parameter (schema/sweep-report.schema.json). */
@@ -102,9 +102,18 @@ export const sweepReportSchema = z.object({
   kind: z.literal('sweep'),
   name: z.string(),
   file: z.string(),
-  /** mns: copies of each mobile part of the pattern (the pattern's steps for it repeated for each copy). */
+  /**
+   * mns: copies of each mobile part of the pattern (the pattern's steps for it repeated for each copy);
+   * delay: one-way delay in ms on every infrastructure link; rate: handovers per second (the wait after
+   * each handover set to 1/rate s).
+   */
   param: z.enum(SWEEP_PARAMS),
   values: z.array(z.number()),
   points: z.array(z.object({ value: z.number(), dir: z.string(), report: compareReportSchema })),
+  /**
+   * Delay sweeps: per placement, the closed-form expectation the interruption is drawn against: one round
+   * trip between the access router of the first handover and the node's anchor (slope 2 × hops per ms).
+   */
+  closedForm: z.array(z.object({ placement: z.string(), anchor: z.string(), from: z.string(), hops: z.number(), slope: z.number() })).optional(),
 });
 export type SweepReport = z.infer<typeof sweepReportSchema>;

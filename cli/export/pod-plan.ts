@@ -1,3 +1,4 @@
+import { toVxlan } from '../plan/hosts.js';
 import type { Plan } from '../plan/types.js';
 
 /**
@@ -8,12 +9,6 @@ import type { Plan } from '../plan/types.js';
  */
 export function podPlan(plan: Plan): Plan {
   const copy = structuredClone(plan);
-  const iface = (e: { node: string; iface: string }) => copy.nodes.find((n) => n.name === e.node)?.interfaces.find((i) => i.name === e.iface);
-  copy.links.forEach((l, i) => {
-    l.vxlan = { vni: i + 1 };
-    if (l.kind !== 'access') return;
-    const [mnEnd, arEnd] = [iface(l.a), iface(l.b)];
-    if (mnEnd && arEnd) arEnd.up = mnEnd.up;
-  });
+  copy.links.forEach((l, i) => toVxlan(l, i + 1, copy.nodes));
   return copy;
 }

@@ -32,6 +32,20 @@ export function hostOf(t: Topology, node: string): string | undefined {
 }
 
 /**
+ * Makes `link` a VXLAN link with `vni`. A radio's access-router end then
+ * starts as the mobile node's end does (down unless the node starts there):
+ * a VXLAN device has carrier whenever it is up. Changes the link and the
+ * interfaces of `nodes` in place.
+ */
+export function toVxlan(link: PlanLink, vni: number, nodes: readonly PlanNode[]): void {
+  link.vxlan = { vni };
+  if (link.kind !== 'access') return;
+  const ifaceOf = (e: { node: string; iface: string }) => nodes.find((n) => n.name === e.node)?.interfaces.find((x) => x.name === e.iface);
+  const [mnEnd, arEnd] = [ifaceOf(link.a), ifaceOf(link.b)];
+  if (mnEnd && arEnd) arEnd.up = mnEnd.up;
+}
+
+/**
  * Places the planned nodes on the topology's hosts and turns every link whose
  * ends are on different hosts into a VXLAN link (one VNI per link). A radio
  * (access link) on a veth is attached when the mobile node's end is up, which
@@ -53,14 +67,9 @@ export function planHosts(t: Topology, lab: string, nodes: PlanNode[], links: Pl
   const nodeHost = new Map(nodes.map((n) => [n.name, n.host]));
   const ifaceMtu = new Map(nodes.flatMap((n) => n.interfaces.map((i) => [`${n.name}:${i.name}`, i.mtu ?? UNDERLAY_MIN_MTU] as const)));
   let widest = UNDERLAY_MIN_MTU;
-  const ifaceOf = (e: { node: string; iface: string }) => nodes.find((n) => n.name === e.node)?.interfaces.find((x) => x.name === e.iface);
   links.forEach((l, i) => {
     if (nodeHost.get(l.a.node) === nodeHost.get(l.b.node)) return;
-    l.vxlan = { vni: i + 1 };
-    if (l.kind === 'access') {
-      const [mnEnd, arEnd] = [ifaceOf(l.a), ifaceOf(l.b)];
-      if (mnEnd && arEnd) arEnd.up = mnEnd.up;
-    }
+    toVxlan(l, i + 1, nodes);
     widest = Math.max(widest, ifaceMtu.get(`${l.a.node}:${l.a.iface}`) ?? 0, ifaceMtu.get(`${l.b.node}:${l.b.iface}`) ?? 0);
   });
   return {

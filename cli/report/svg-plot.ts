@@ -20,6 +20,8 @@ export interface PlotSeries {
   style: 'dots' | 'line';
   /** CSS colour; default from a fixed palette. */
   color?: string;
+  /** Draw a line dashed (an expectation next to a measurement). */
+  dashed?: boolean;
 }
 
 /** A vertical line at an x value. */
@@ -62,7 +64,8 @@ export interface AxisTicks {
   decimals: number;
 }
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#17becf'];
+/** The series colours, in order (a series without its own colour takes the one of its index). */
+export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#17becf'];
 const MARKER_STYLE: Record<PlotMarker['kind'], { color: string; dash: string }> = {
   handover: { color: '#d62728', dash: '6 3' },
   signalling: { color: '#7f7f7f', dash: '2 3' },
@@ -258,7 +261,8 @@ function seriesPath(s: PlotSeries, fallback: string, f: Frame, x0: number, x1: n
     else d.push(`${first ? 'M' : 'L'}${px(f.sx(x))} ${px(f.sy(y))}`);
     first = false;
   }
-  const stroke = s.style === 'dots' ? 'stroke-width="3" stroke-linecap="round"' : 'stroke-width="1.5" stroke-linejoin="round"';
+  const stroke =
+    s.style === 'dots' ? 'stroke-width="3" stroke-linecap="round"' : `stroke-width="1.5" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}`;
   return `<path data-series="${escapeXml(s.name)}" d="${d.join('')}" fill="none" stroke="${color}" ${stroke}/>`;
 }
 
@@ -349,7 +353,7 @@ function legend(series: readonly PlotSeries[], x: number, top: number): string[]
     const swatch =
       s.style === 'dots'
         ? `<circle cx="${px(x + 8)}" cy="${px(y)}" r="3" fill="${color}"/>`
-        : `<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 16)}" y2="${px(y)}" stroke="${color}" stroke-width="2"/>`;
+        : `<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 16)}" y2="${px(y)}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`;
     out.push(`${swatch}<text x="${px(x + 22)}" y="${px(y + 4)}" fill="#333333">${escapeXml(s.name)}</text>`);
   });
   out.push('</g>');

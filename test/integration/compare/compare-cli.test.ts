@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareReportSchema, sweepReportSchema } from '../../../cli/compare/schema.js';
+import { probeKernel } from '../../../cli/runtime/host-namespace/kernel-probe.js';
 import { runReportSchema, type RunReport } from '../../../cli/report/report-schema.js';
 import { summarize } from '../../../cli/report/stats.js';
 import { ensureBuilt } from '../../support/build.js';
@@ -146,9 +147,51 @@ describe('dmmlab compare --sweep', () => {
     expect(await readFile(path.join(out, 'mns-2', 'pmipv6', 'topology.yaml'), 'utf8')).toMatch(/mnc2:/);
   });
 
+  it('runs the pattern at two handover rates: the waits after the handovers follow the rate', { timeout: 300_000 }, async () => {
+    await ensureBuilt();
+    const out = await mkdtemp(path.join(os.tmpdir(), 'dmmlab-rate-'));
+    dirs.push(out);
+    const r = await execa(
+      'node',
+      [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--placements', 'mipv6', '--sweep', 'rate=1,4', '--runtime', 'netns', '--out', out, '--json'],
+      { reject: false, timeout: 280_000 },
+    );
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const sweep = sweepReportSchema.parse(JSON.parse(await readFile(path.join(out, 'sweep.json'), 'utf8')));
+    expect(sweep.param).toBe('rate');
+    expect(sweep.closedForm).toBeUndefined();
+    for (const v of [1, 4]) {
+      const p = sweep.points.find((x) => x.value === v)!.report.placements[0]!;
+      expect(p.passed).toBe(1);
+      // Two moves, two flows: every handover measured at either rate.
+      expect(p.interruptions.length).toBe(4);
+      // One run: its report is in the placement's runs directory itself.
+      const run = runReportSchema.parse(JSON.parse(await readFile(path.join(p.outDir, 'report.json'), 'utf8')));
+      const [away, home] = run.handovers;
+      // The moves are 1/rate s apart: the next does not wait for the previous one to complete.
+      expect(home!.atMs - away!.atMs).toBeGreaterThanOrEqual(1000 / v);
+      expect(home!.atMs - away!.atMs).toBeLessThan(1000 / v + 100);
+    }
+    expect(await readFile(path.join(out, 'rate-4', 'mipv6', 'scenario.yaml'), 'utf8')).toMatch(/wait: 250ms/);
+  });
+
   it('refuses a sweep it cannot run before deploying anything', async () => {
-    const r = await execa('node', [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--sweep', 'delay=1,2'], { reject: false });
+    const r = await execa('node', [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--sweep', 'latency=1,2'], { reject: false });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/--sweep: found "delay=1,2"/);
+    expect(r.stderr).toMatch(/--sweep: found "latency=1,2"; expected mns=/);
+    // A delay sweep needs netem: on a kernel without it, the command says so before any lab exists (exit 3).
+    if (!(await probeKernel()).netem) {
+      const d = await execa(
+        'node',
+        [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--sweep', 'delay=0,5', '--out', path.join(os.tmpdir(), 'dmmlab-nonetem')],
+        {
+          reject: false,
+        },
+      );
+      expect(d.exitCode).toBe(3);
+      expect(d.stderr).toMatch(/sch_netem/);
+      expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(/dmm-one-move/);
+      await rm(path.join(os.tmpdir(), 'dmmlab-nonetem'), { recursive: true, force: true });
+    }
   });
 });
