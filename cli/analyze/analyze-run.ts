@@ -91,6 +91,10 @@ function analyzeFlow(input: AnalysisInput, v: FlowView): { flow: FlowAnalysis; w
   else if (counts.received === 0)
     warnings.push(`flow ${v.flow.id} (${v.flow.kind} ${v.flow.from} → ${v.flow.to}): none of its ${counts.sent} packets reached ${v.flow.to}`);
   const stretch = settledPath && shortest.length > 1 ? (settledPath.nodes.length - 1) / (shortest.length - 1) : undefined;
+  // Which path each arrival's packet took (paths are keyed as flowPaths keyed them).
+  const pathIndex = new Map(paths.map((p, k) => [pathKey(p), k]));
+  const unitPath = new Map(v.units.map((u) => [u.seq, u.path ? (pathIndex.get(pathKey(u.path)) ?? -1) : -1]));
+  const receiverPaths = v.arrivals.map((a) => unitPath.get(a.seq) ?? -1);
   return {
     flow: {
       id: v.flow.id,
@@ -98,6 +102,7 @@ function analyzeFlow(input: AnalysisInput, v: FlowView): { flow: FlowAnalysis; w
       from: v.flow.from,
       to: v.flow.to,
       ...counts,
+      receiverPaths,
       paths,
       ...(settledPath ? { settledPath } : {}),
       shortestPath: shortest,
@@ -141,4 +146,9 @@ function usedAccessRouters(input: AnalysisInput, mn: string): Set<string> {
   for (const i of n?.interfaces ?? []) if (i.kind === 'access' && i.up) out.add(i.peer.node);
   for (const h of input.handovers) if (h.mn === mn) out.add(h.to);
   return out;
+}
+
+/** A path's identity: its nodes and its tunnels (what flowPaths groups packets by). */
+function pathKey(p: { nodes: readonly string[]; tunnels: readonly { link: string; outerSrc: string; outerDst: string }[] }): string {
+  return `${p.nodes.join(' ')}|${p.tunnels.map((t) => `${t.link} ${t.outerSrc} ${t.outerDst}`).join(',')}`;
 }

@@ -7,7 +7,18 @@ export const TAIL_MS = 50;
 
 export type FlowCounts = Pick<
   FlowAnalysis,
-  'sent' | 'received' | 'lost' | 'lossPercent' | 'duplicates' | 'reordered' | 'inFlightAtStop' | 'sources' | 'keepsSource' | 'latencyMs' | 'receiverSeries'
+  | 'sent'
+  | 'received'
+  | 'lost'
+  | 'lossPercent'
+  | 'duplicates'
+  | 'reordered'
+  | 'inFlightAtStop'
+  | 'sources'
+  | 'keepsSource'
+  | 'latencyMs'
+  | 'receiverSeries'
+  | 'lostSeries'
 >;
 
 /**
@@ -23,7 +34,8 @@ export function flowCounts(v: FlowView): FlowCounts {
   const lastSend = sent.reduce((m, u) => Math.max(m, u.sendMs ?? -Infinity), -Infinity);
   const end = v.flow.stoppedAt ?? lastSend;
   const missing = sent.filter((u) => u.arrivals.length === 0);
-  const tail = missing.filter((u) => u.seq > maxReceived && (u.sendMs ?? u.firstT) >= end - TAIL_MS).length;
+  const inTail = (u: UnitFacts) => u.seq > maxReceived && (u.sendMs ?? u.firstT) >= end - TAIL_MS;
+  const tail = missing.filter(inTail).length;
   const lost = missing.length - tail;
   const base = sent.length - tail;
   const latency = oneWayLatencies(received, v.units);
@@ -43,6 +55,7 @@ export function flowCounts(v: FlowView): FlowCounts {
     keepsSource: sources.length === 1,
     ...(p50 !== undefined && p95 !== undefined ? { latencyMs: { p50: ms(p50), p95: ms(p95), offsetRemovedMs: ms(latency.offsetRemovedMs) } } : {}),
     receiverSeries: v.arrivals.map((a) => [ms(a.t), a.seq] as [number, number]),
+    lostSeries: missing.filter((u) => !inTail(u)).map((u) => [ms(u.sendMs ?? u.firstT), u.seq] as [number, number]),
   };
 }
 

@@ -86,6 +86,10 @@ export interface FlowAnalysis {
   latencyMs?: { p50: number; p95: number; offsetRemovedMs: number };
   /** (receive time in monotonic ms, sequence number) at the receiver: the classic handover plot. */
   receiverSeries: [number, number][];
+  /** For each point of receiverSeries, the index in `paths` of the path its packet took (−1: not seen on a planned link). */
+  receiverPaths?: number[];
+  /** (send time in monotonic ms, sequence number) of every lost packet (the in-flight tail excluded). */
+  lostSeries?: [number, number][];
 }
 
 /** One signalling message, counted once (its first appearance on the wire). */

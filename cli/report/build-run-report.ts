@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderRunMarkdown } from './report-md.js';
 import type { RunReport } from './report-schema.js';
-import { renderSvgPlot, type PlotMarker } from './svg-plot.js';
+import { PALETTE, renderSvgPlot, type PlotMarker, type PlotSeries } from './svg-plot.js';
 import type { Analysis, FlowAnalysis } from '../analyze/types.js';
 import type { ExpectationResult } from '../scenario/results.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -178,7 +178,36 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
   return report;
 }
 
-/** Sequence number against time at the receiver over the whole run, handovers marked. */
+/** Colour of lost packets in the plots. */
+const LOST_COLOUR = '#d62728';
+
+/**
+ * The receiver's points split by the path each packet took (a series per
+ * path, coloured by the path's index so the run plot and the zooms agree,
+ * named as the drafts draw it: mobility nodes, tunnelled or direct), and the
+ * lost packets at their send time. `x` maps monotonic ms to the plot's axis;
+ * only points with `keep(t)` are drawn.
+ */
+function pathSeries(f: FlowAnalysis, x: (t: number) => number, keep: (t: number) => boolean = () => true): PlotSeries[] {
+  const byPath = new Map<number, [number, number][]>();
+  f.receiverSeries.forEach(([t, seq], k) => {
+    if (!keep(t)) return;
+    const p = f.receiverPaths?.[k] ?? -1;
+    (byPath.get(p) ?? byPath.set(p, []).get(p)!).push([x(t), seq]);
+  });
+  const series: PlotSeries[] = [...byPath]
+    .sort(([a], [b]) => a - b)
+    .map(([p, points]) => {
+      const path_ = f.paths[p];
+      const name = path_ ? `via ${path_.mobilityNodes.join(' → ')}${path_.tunnels.length ? ' (tunnelled)' : ' (direct)'}` : 'path not seen';
+      return { name, points, style: 'dots', color: p < 0 ? '#7f7f7f' : (PALETTE[p % PALETTE.length] as string) };
+    });
+  const lost = (f.lostSeries ?? []).filter(([t]) => keep(t)).map(([t, seq]) => [x(t), seq] as [number, number]);
+  if (lost.length) series.push({ name: `lost (${lost.length}, at send time)`, points: lost, style: 'dots', color: LOST_COLOUR });
+  return series;
+}
+
+/** Sequence number against time at the receiver over the whole run, coloured by path, handovers marked. */
 function flowPlot(f: FlowAnalysis, i: BuildReportInput): string {
   const x = (t: number) => (t - i.runStart) / 1000;
   const markers: PlotMarker[] = [];
@@ -194,7 +223,7 @@ function flowPlot(f: FlowAnalysis, i: BuildReportInput): string {
     title: `${f.id}: ${f.kind} ${f.from} → ${f.to}, sequence number at the receiver`,
     xLabel: 'time since the start of the run (s)',
     yLabel: 'sequence number',
-    series: [{ name: `${f.id} received`, points: f.receiverSeries.map(([t, seq]) => [x(t), seq] as const), style: 'dots' }],
+    series: pathSeries(f, x),
     markers,
   });
 }
@@ -204,10 +233,12 @@ function handoverPlot(f: FlowAnalysis, index: number, i: BuildReportInput): stri
   const h = i.log.handovers[index];
   const fh = f.handovers.find((x) => x.handover === index);
   if (!h || !fh) return undefined;
-  const end = Math.max(fh.firstNewT ?? h.at, h.completedAt ?? h.at) + 40;
+  // Wide enough for every message of this handover's own exchange (up to the redirect or the query it causes), at most 3 s on.
+  const own = i.analysis.signalling.messages.filter((m) => m.handover === index && m.part === undefined && m.t <= h.at + ZOOM_MAX_MS);
+  const end = Math.max(fh.firstNewT ?? h.at, h.completedAt ?? h.at, ...own.map((m) => m.t)) + 40;
   const start = Math.min(fh.lastOldT ?? h.at, h.at) - 30;
-  const points = f.receiverSeries.filter(([t]) => t >= start && t <= end).map(([t, seq]) => [t - h.at, seq] as const);
-  if (points.length === 0) return undefined;
+  const inWindow = (t: number) => t >= start && t <= end;
+  if (!f.receiverSeries.some(([t]) => inWindow(t))) return undefined;
   const markers: PlotMarker[] = [{ x: 0, label: `radio change ${h.from.join(',')}→${h.to}`, kind: 'handover' }];
   if (fh.lastOldT !== undefined) markers.push({ x: fh.lastOldT - h.at, label: 'last packet via the previous MR', kind: 'step' });
   if (fh.firstNewT !== undefined) markers.push({ x: fh.firstNewT - h.at, label: 'first packet via the new MR', kind: 'step' });
@@ -217,10 +248,13 @@ function handoverPlot(f: FlowAnalysis, index: number, i: BuildReportInput): stri
     title: `${f.id} around handover ${index} of ${h.mn} (${h.from.join(',')} → ${h.to})${fh.interruptionMs !== undefined ? `: interruption ${fh.interruptionMs.toFixed(1)} ms` : ''}`,
     xLabel: 'milliseconds from the radio change',
     yLabel: 'sequence number',
-    series: [{ name: `${f.id} received`, points, style: 'dots' }],
+    series: pathSeries(f, (t) => t - h.at, inWindow),
     markers,
   });
 }
+
+/** The longest a handover zoom reaches after the radio change to take in the handover's own messages. */
+const ZOOM_MAX_MS = 3000;
 
 function round(v: number, digits = 1): number {
   const k = 10 ** digits;

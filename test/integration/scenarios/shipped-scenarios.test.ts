@@ -18,12 +18,16 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function run(scenario: string, runtime: string, extra: string[] = []): Promise<{ report: RunReport; exitCode: number | undefined; output: string }> {
+async function run(
+  scenario: string,
+  runtime: string,
+  extra: string[] = [],
+): Promise<{ report: RunReport; exitCode: number | undefined; output: string; out: string }> {
   const out = await mkdtemp(path.join(os.tmpdir(), `dmmlab-${path.basename(scenario, '.yaml')}-`));
   dirs.push(out);
   const r = await dmmlab(['run', path.join(ROOT, scenario), '--runtime', runtime, '--out', out, ...extra], { timeoutMs: 300_000 });
   const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as RunReport;
-  return { report, exitCode: r.exitCode, output: r.stdout + r.stderr };
+  return { report, exitCode: r.exitCode, output: r.stdout + r.stderr, out };
 }
 
 const failures = (r: RunReport) =>
@@ -50,10 +54,20 @@ function expectUplinkEncapsulated(flow: RunReport['flows'][number], mr: string, 
 
 describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   it('fig5-handover: the session survives, MR31 is redirected to MR2, the context transfer happened', async () => {
-    const { report, exitCode, output } = await run('scenarios/fig5-handover.yaml', runtime);
+    const { report, exitCode, output, out } = await run('scenarios/fig5-handover.yaml', runtime);
     expect(failures(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.lab.runtime).toBe(runtime);
+    // The plots colour the packets by the path they took, mark the lost ones, and the zoom takes in the whole exchange.
+    const zoom = await readFile(path.join(out, 'flow-f1-handover-0.svg'), 'utf8');
+    const via = [...zoom.matchAll(/data-series="(via [^"]*)"/g)].map((m) => m[1]);
+    expect(via).toContain('via mn2 → mr31 → mr2 → mn1 (tunnelled)');
+    expect(via.some((v) => v?.includes('mr11'))).toBe(true);
+    expect(zoom).toContain('>LRI mr11→mr31<');
+    const lost = report.flows.find((f) => f.id === 'f1')!.lost;
+    const whole = await readFile(path.join(out, 'flow-f1.svg'), 'utf8');
+    if (lost > 0) expect(whole).toContain(`data-series="lost (${lost}, at send time)"`);
+    else expect(whole).not.toContain('data-series="lost');
     expect(report.handovers).toHaveLength(1);
     const f1 = report.flows.find((f) => f.id === 'f1')!;
     expect(f1.received).toBeGreaterThan(2000);

@@ -12,13 +12,13 @@ import type { Step } from '../../../cli/scenario/schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const topology = (name: string) => readFileSync(path.join(ROOT, `topologies/${name}.yaml`), 'utf8');
-const handover = (mn: string, to: string): Step => ({ handover: { mn, to, mode: 'break', predictive: false, wait: true } }) as Step;
+const handover = (mn: string, to: string): Step => ({ handover: { mn, to, mode: 'break', predictive: false, wait: true } });
 const pattern = (mn: string, away: string, home: string): Step[] => [
-  { wait: '1s' } as Step,
+  { wait: '1s' },
   handover(mn, away),
-  { wait: '1500ms' } as Step,
+  { wait: '1500ms' },
   handover(mn, home),
-  { wait: '1500ms' } as Step,
+  { wait: '1500ms' },
 ];
 
 describe('compare --sweep delay: every infrastructure link delayed, and the closed form', () => {
@@ -38,7 +38,7 @@ describe('compare --sweep delay: every infrastructure link delayed, and the clos
     expect(at('pmipv6', pattern('mn', 'mag2', 'mag1'))).toEqual({ placement: 'pmipv6', anchor: 'lma', from: 'mag2', hops: 2, slope: 4 });
     expect(at('mipv6', pattern('mn', 'var1', 'ha'))).toEqual({ placement: 'mipv6', anchor: 'ha', from: 'var1', hops: 3, slope: 6 });
     expect(at('fig1', pattern('mn1', 'mr2', 'mr11'))).toEqual({ placement: 'fig1', anchor: 'mr11', from: 'mr2', hops: 2, slope: 4 });
-    expect(at('fig1', [{ wait: '1s' } as Step])).toBeUndefined();
+    expect(at('fig1', [{ wait: '1s' }])).toBeUndefined();
   });
 
   const report = (values: number[], medians: Record<string, number[]>): SweepReport => ({
@@ -86,7 +86,7 @@ describe('compare --sweep delay: every infrastructure link delayed, and the clos
 
 describe('compare --sweep rate: the time between handovers', () => {
   it('sets every wait right after a handover to 1/rate s, in repeat blocks too, and leaves the others', () => {
-    const steps = [...pattern('mn', 'a', 'b'), { repeat: { times: 2, steps: [handover('mn', 'a'), { wait: '2s' } as Step] } } as Step];
+    const steps = [...pattern('mn', 'a', 'b'), { repeat: { times: 2, steps: [handover('mn', 'a'), { wait: '2s' }] } } as Step];
     const out = atHandoverRate(steps, 4);
     expect(out.map((s) => s.wait)).toEqual(['1s', undefined, '250ms', undefined, '250ms', undefined]);
     expect(out[5]!.repeat!.steps[1]!.wait).toBe('250ms');
