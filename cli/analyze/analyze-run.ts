@@ -74,7 +74,7 @@ export async function analyzeRun(input: AnalysisInput, progress: Progress = sile
   });
   return {
     flows,
-    signalling: signallingAnalysis(wire, book, input.handovers),
+    signalling: signallingAnalysis(wire, book, input.handovers, new Map(input.plan.mobility.mns.map((m) => [m.id, m.node]))),
     sourceValidation: data.sources.result,
     captures: { files: data.files, packets: data.packets, interfaces: input.captures.map((c) => `${c.node}:${c.iface}`) },
     warnings,

@@ -71,25 +71,39 @@ export function heldPrefixes(plan: Plan, messages: readonly WireMessage[]): Held
 
 /**
  * Names (agent/signalling/summary.ts `messageName`), endpoints and handover of
- * every message: a message belongs to the latest handover whose `at` is not
- * after it (the window from one handover of the run to the next); messages
+ * every message. When several nodes move, a message that names a mobile node
+ * (its MN identifier) belongs to that node's latest handover not after it, and
+ * an answer (same sequence number, the other way) to its request's; any other
+ * message to the latest handover of the run not after it (the window from one
+ * handover to the next). So when several nodes move at once (a sweep over the
+ * number of mobile nodes) each handover keeps its own exchange. Messages
  * before the first handover belong to none. Unknown addresses stand for themselves.
  */
 export function signallingAnalysis(
   wire: { messages: readonly WireMessage[]; undecodable: number },
   book: AddressBook,
   handovers: readonly HandoverRecord[],
+  mnIds: ReadonlyMap<string, string> = new Map(),
 ): SignallingAnalysis {
   const order = [...handovers].sort((a, b) => a.at - b.at || a.index - b.index);
+  const byMn = new Map<string, HandoverRecord[]>();
+  for (const h of order) (byMn.get(h.mn) ?? byMn.set(h.mn, []).get(h.mn)!).push(h);
+  // Attribution by node only matters when more than one node moves.
+  const several = byMn.size > 1;
+  const requestOf = new Map<string, HandoverRecord | undefined>();
   const messages: SignallingMessage[] = wire.messages.map((w) => {
-    const h = lastAtOrBefore(order, w.t);
+    const name = messageName(w.message);
+    const mn = several ? mobileNodeOf(w.message, mnIds) : undefined;
+    const answered = several && ANSWERS.has(name) ? requestOf.get(`${w.dst}|${w.src}|${w.message.sequence}`) : undefined;
+    const h = mn && byMn.has(mn) ? (lastAtOrBefore(byMn.get(mn)!, w.t) ?? lastAtOrBefore(order, w.t)) : (answered ?? lastAtOrBefore(order, w.t));
+    if (several && !ANSWERS.has(name)) requestOf.set(`${w.src}|${w.dst}|${w.message.sequence}`, h);
     const from = book.nodeOf(w.src) ?? w.src;
     const to = book.nodeOf(w.dst) ?? w.dst;
     const sent = w.seen.find((x) => x.dir === DIR_OUT && x.node === from)?.t;
     const received = w.seen.findLast((x) => x.dir === DIR_IN && x.node === to)?.t;
     return {
       t: ms(w.t),
-      name: messageName(w.message),
+      name,
       from,
       to,
       fromAddress: w.src,
@@ -188,6 +202,20 @@ function linkTurnarounds(messages: SignallingMessage[]): void {
     if (!next || next.handover !== m.handover || (next.sentT as number) - r > NEXT_SEND_WITHIN_MS) continue;
     m.nextSend = { name: next.name, to: next.to, afterMs: ms((next.sentT as number) - r) };
   }
+}
+
+/** Acknowledgements: they go with their request (same sequence number, the other way). */
+const ANSWERS = new Set(['PBA', 'BA', 'HAck', 'LRA', 'BRA', 'LMR']);
+
+/**
+ * The mobile node whose registration a message is part of: the one its MN
+ * identifier names (location updates, context transfers, revocations).
+ * Route optimisation (queries, redirects) names only a home prefix, of the
+ * correspondent as often as of the mover, and is left to the time window.
+ */
+function mobileNodeOf(m: MhMessage, mnIds: ReadonlyMap<string, string>): string | undefined {
+  for (const o of m.options) if (o.kind === 'mnId' && mnIds.has(o.id)) return mnIds.get(o.id);
+  return undefined;
 }
 
 function lastAtOrBefore(sorted: readonly HandoverRecord[], t: number): HandoverRecord | undefined {

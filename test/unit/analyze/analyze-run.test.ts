@@ -21,6 +21,7 @@ import {
   type MhMessage,
   type MobilityOption,
 } from '../../../shared/protocol/index.js';
+import { hnp } from '../../../shared/protocol/dmm-options.js';
 import { encap, ip6, SyntheticCaptures, udp } from './synthetic-captures.js';
 import type { FlowRecord, HandoverRecord } from '../../../cli/scenario/run-log.js';
 
@@ -101,7 +102,7 @@ function signalling(cap: SyntheticCaptures): void {
     status: 0,
     sequence: 7,
     lifetime: 0,
-    options: [mnId1, ts(1)],
+    options: [hnp('2001:db8:1:8000::/64'), ts(1)],
   });
   send(cap, 'LMR', ['lm1', 'mr12', 'core', 'mr31'], 9_992, LM1, MR31, {
     type: 'EXP',
@@ -151,7 +152,8 @@ function signalling(cap: SyntheticCaptures): void {
     lifetime: 600,
     options: [ts(4)],
   });
-  // the same HI bytes 2 s later: a retransmission, counted again (in handover 1's window)
+  // the same HI bytes 2 s later: a retransmission, counted again, in the handover of the node it names
+  // (mn1's, handover 0), though it crosses in handover 1's window (mn2's); the query names no node: handover 1's
   send(cap, 'HI', ['mr2', 'core', 'mr11'], 12_507, MR2, MR11, hi);
   send(cap, 'LMQ', ['mr32', 'core', 'mr12', 'lm1'], 11_201, MR32, LM1, {
     type: 'EXP',
@@ -159,7 +161,7 @@ function signalling(cap: SyntheticCaptures): void {
     status: 0,
     sequence: 9,
     lifetime: 0,
-    options: [mnId1, ts(5)],
+    options: [hnp('2001:db8:1:8000::/64'), ts(5)],
   });
   // not an MH (payload proto 0, one octet): undecodable, counted once although seen twice
   cap.walk(['lm2', 'mr2'], 10_700, () => ip6(LM2, MR2, 17, udp(5436, 5436, Uint8Array.of(0, 0, 5, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8))));
@@ -381,7 +383,7 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
       [10_600, 'LRI', 'mr11', 'mr31', 3, 0],
       [10_601, 'LRA', 'mr31', 'mr11', 3, 0],
       [11_201, 'LMQ', 'mr32', 'lm1', 9, 1],
-      [12_507, 'HI', 'mr2', 'mr11', 0, 1],
+      [12_507, 'HI', 'mr2', 'mr11', 0, 0],
     ]);
     expect(s.messages[3]).toMatchObject({ fromAddress: '2001:db8:1:8000::beef', toAddress: MR2, bytes: messageBytes.BU });
     const b = (name: string) => messageBytes[name] as number;
@@ -399,11 +401,11 @@ describe('analyzeRun on a synthetic fig1 handover', () => {
     expect(s.byHandover).toEqual([
       {
         handover: 0,
-        counts: { PBU: 1, BU: 1, PBA: 1, HI: 1, HAck: 1, LRI: 1, LRA: 1 },
-        bytes: b('PBU') + b('BU') + b('PBA') + b('HI') + b('HAck') + b('LRI') + b('LRA'),
+        counts: { PBU: 1, BU: 1, PBA: 1, HI: 2, HAck: 1, LRI: 1, LRA: 1 },
+        bytes: b('PBU') + b('BU') + b('PBA') + 2 * b('HI') + b('HAck') + b('LRI') + b('LRA'),
         firstSend: { name: 'PBU', to: 'lm1', afterMs: 1 },
       },
-      { handover: 1, counts: { LMQ: 1, HI: 1 }, bytes: b('LMQ') + b('HI'), firstSend: { name: 'LMQ', to: 'lm1', afterMs: 1 } },
+      { handover: 1, counts: { LMQ: 1 }, bytes: b('LMQ'), firstSend: { name: 'LMQ', to: 'lm1', afterMs: 1 } },
     ]);
   });
 

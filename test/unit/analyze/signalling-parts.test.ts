@@ -8,7 +8,16 @@ import type { Analysis } from '../../../cli/analyze/types.js';
 import { parseTopology } from '../../../cli/plan/load.js';
 import type { Plan } from '../../../cli/plan/types.js';
 import { VERIFIERS } from '../../../cli/verify/registry.js';
-import { BA_FLAG_BITS, BR_FLAG_BITS, BU_FLAG_BITS, encodeMessage, HI_FLAG_BITS, makeFlags, type MhMessage } from '../../../shared/protocol/index.js';
+import {
+  BA_FLAG_BITS,
+  BR_FLAG_BITS,
+  BU_FLAG_BITS,
+  encodeMessage,
+  HACK_FLAG_BITS,
+  HI_FLAG_BITS,
+  makeFlags,
+  type MhMessage,
+} from '../../../shared/protocol/index.js';
 import { handoff, hnp, mnId } from '../../../shared/protocol/dmm-options.js';
 import { ip6, SyntheticCaptures, udp } from './synthetic-captures.js';
 
@@ -128,5 +137,55 @@ describe("a handover's own signalling", () => {
     expect(count('PBU', 0)).toBe('0');
     expect(count('HI', 0)).toBe('1');
     expect(count('PBU')).toBe('2');
+  });
+});
+
+// Two nodes move 2 ms apart (mn1 mr11 → mr2 at 1000, mn2 mr31 → mr32 at 1002): each handover keeps the
+// messages about its own node, whenever they cross, and an answer that names nobody goes with its request.
+describe('handovers of several nodes at once', () => {
+  let overlapping: Analysis;
+  let dir2 = '';
+  beforeAll(async () => {
+    dir2 = mkdtempSync(path.join(tmpdir(), 'dmmlab-overlap-'));
+    const cap = new SyntheticCaptures(plan, WALL);
+    const addr = (n: string) => plan.nodes.find((x) => x.name === n)!.loopback!;
+    const hi = (options: MhMessage['options']): MhMessage => ({
+      type: 'HI',
+      sequence: 0,
+      flags: makeFlags(HI_FLAG_BITS, { P: true, F: true }),
+      code: 0,
+      options,
+    });
+    // mn1's context transfer crosses after mn2 moved; its answer carries no identifier.
+    send(cap, ['mr2', 'core', 'mr11'], 1_005, MR2, MR11, hi([id]));
+    send(cap, ['mr11', 'core', 'mr2'], 1_006, MR11, MR2, { type: 'HAck', sequence: 0, flags: makeFlags(HACK_FLAG_BITS, { P: true }), code: 0, options: [] });
+    // mn2's own, named by its identifier.
+    send(cap, ['mr32', 'mr31'], 1_007, addr('mr32'), addr('mr31'), hi([mnId('mn2@net3.fig1')]));
+    // A message naming nobody goes to the latest handover of the run.
+    send(cap, ['mr2', 'core', 'mr11'], 1_008, MR2, MR11, hi([]));
+    overlapping = await analyzeRun({
+      plan,
+      captures: cap.write(dir2),
+      flows: [],
+      handovers: [
+        { index: 0, mn: 'mn1', from: ['mr11'], to: 'mr2', at: 1_000 },
+        { index: 1, mn: 'mn2', from: ['mr31'], to: 'mr32', at: 1_002 },
+      ],
+      monoToWallMs: WALL,
+    });
+  });
+  afterAll(() => {
+    if (dir2) rmSync(dir2, { recursive: true, force: true });
+  });
+
+  it('counts each message in the handover of the node it is about', () => {
+    const s = overlapping.signalling;
+    expect(s.messages.map((m) => [m.name, m.from, m.to, m.handover])).toEqual([
+      ['HI', 'mr2', 'mr11', 0],
+      ['HAck', 'mr11', 'mr2', 0],
+      ['HI', 'mr32', 'mr31', 1],
+      ['HI', 'mr2', 'mr11', 1],
+    ]);
+    expect(s.byHandover.map((h) => h.counts)).toEqual([{ HI: 1, HAck: 1 }, { HI: 2 }]);
   });
 });
