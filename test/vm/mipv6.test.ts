@@ -15,6 +15,7 @@ import { decodePacket } from '../../cli/capture/packet-decode.js';
 import { parseCapture } from '../../cli/capture/pcap-reader.js';
 import type { RunReport } from '../../cli/report/report-schema.js';
 import { BIN, ROOT } from '../support/cli.js';
+import { failedExpectations } from '../support/expectations.js';
 
 const inVm = process.env.DMMLAB_IN_VM === '1';
 const dirs: string[] = [];
@@ -36,15 +37,7 @@ describe.skipIf(!inVm)('Mobile IPv6 on the ip6tnl driver (stock kernel)', () => 
     expect(text, `no report: ${r.stdout}\n${r.stderr}`).not.toBe('');
     const report = JSON.parse(text) as RunReport;
     expect(report.lab.tunnelDriver).toBe('ip6tnl');
-    const failed = report.expectations
-      .filter((e) => !e.ok)
-      .map(
-        (e) =>
-          `${e.name}: ${e.checks
-            .filter((c) => !c.ok)
-            .map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`)
-            .join('; ')}`,
-      );
+    const failed = failedExpectations(report);
     expect(failed, r.stdout + r.stderr).toEqual([]);
     expect(r.exitCode).toBe(0);
 

@@ -14,6 +14,7 @@ import { decodePacket } from '../../cli/capture/packet-decode.js';
 import { parseCapture } from '../../cli/capture/pcap-reader.js';
 import type { RunReport } from '../../cli/report/report-schema.js';
 import { BIN, ROOT } from '../support/cli.js';
+import { failedExpectations } from '../support/expectations.js';
 
 const inVm = process.env.DMMLAB_IN_VM === '1';
 const dirs: string[] = [];
@@ -35,15 +36,7 @@ describe.skipIf(!inVm).each(['ip6tnl', 'seg6'] as const)('figure 5 on the %s dri
     expect(text, `no report: ${r.stdout}\n${r.stderr}`).not.toBe('');
     const report = JSON.parse(text) as RunReport;
     expect(report.lab.tunnelDriver).toBe(driver);
-    const failed = report.expectations
-      .filter((e) => !e.ok)
-      .map(
-        (e) =>
-          `${e.name}: ${e.checks
-            .filter((c) => !c.ok)
-            .map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`)
-            .join('; ')}`,
-      );
+    const failed = failedExpectations(report);
     expect(failed, r.stdout + r.stderr).toEqual([]);
     expect(r.exitCode).toBe(0);
 

@@ -44,6 +44,10 @@ export class MobileIpv6Client {
   private lastAr: string | undefined;
   private setUp = false;
   private listeningOn: string | undefined;
+  /** Radio changes so far; the latest is the one that counts. */
+  private generation = 0;
+  /** Radio changes are handled one after the other. */
+  private queue: Promise<void> = Promise.resolve();
   private readonly addressWaiters = new Set<() => void>();
 
   constructor(
@@ -64,10 +68,26 @@ export class MobileIpv6Client {
     };
   }
 
-  async radioUp(iface: string, ar: string): Promise<void> {
+  /**
+   * A radio came up. Radio changes are handled one at a time, in order; one
+   * that a newer change overtook while it waited (for its turn or for a
+   * care-of address) gives up, so fast moves never leave the tunnel or the
+   * binding on a cell the node already left.
+   */
+  radioUp(iface: string, ar: string): Promise<void> {
     const t0 = monoMs();
     const from = this.lastAr;
     this.lastAr = ar;
+    const gen = ++this.generation;
+    // A change still waiting for its care-of address looks again at once, and gives up.
+    this.addressChanged();
+    this.queue = this.queue
+      .then(() => (gen === this.generation ? this.attach(iface, ar, from, t0, gen) : undefined))
+      .catch((e: unknown) => this.ctx.events.log('error', `Mobile IPv6 on ${iface}: ${e instanceof Error ? e.message : String(e)}`));
+    return this.queue;
+  }
+
+  private async attach(iface: string, ar: string, from: string | undefined, t0: number, gen: number): Promise<void> {
     const arInfo = this.ctx.domain.mrByNode(ar);
     if (arInfo?.network === this.ctx.config.network) {
       await this.home(ar, from, t0);
@@ -79,7 +99,8 @@ export class MobileIpv6Client {
       this.ctx.events.log('warn', `Mobile IPv6: no home address or home agent to register with on ${iface}`);
       return;
     }
-    const careOf = await this.careOfAddress(iface);
+    const careOf = await this.careOfAddress(iface, gen);
+    if (gen !== this.generation) return;
     if (!careOf) {
       this.ctx.events.log('warn', `Mobile IPv6: no care-of address on ${iface} after ${CARE_OF_WAIT_MS} ms`);
       return;
@@ -138,9 +159,10 @@ export class MobileIpv6Client {
   }
 
   /** The global, non-home address the visited link's router advertisement gave `iface`. */
-  private async careOfAddress(iface: string): Promise<string | undefined> {
+  private async careOfAddress(iface: string, gen: number): Promise<string | undefined> {
     const deadline = monoMs() + CARE_OF_WAIT_MS;
     for (;;) {
+      if (gen !== this.generation) return undefined;
       const l = await this.ctx.kernel.read<{ addr_info?: { family: string; local: string; scope?: string; tentative?: boolean }[] }>([
         '-6',
         'address',

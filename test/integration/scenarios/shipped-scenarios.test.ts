@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../../cli/report/report-schema.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
+import { failedExpectations } from '../../support/expectations.js';
 import { testRuntimes } from '../../support/runtimes.js';
 
 const runtimes = await testRuntimes();
@@ -30,17 +31,6 @@ async function run(
   return { report, exitCode: r.exitCode, output: r.stdout + r.stderr, out };
 }
 
-const failures = (r: RunReport) =>
-  r.expectations
-    .filter((e) => !e.ok)
-    .map(
-      (e) =>
-        `${e.name}: ${e.checks
-          .filter((c) => !c.ok)
-          .map((c) => `${c.what} expected ${c.expected} measured ${c.measured}`)
-          .join('; ')}`,
-    );
-
 /**
  * Every path of `flow` that leaves `mr` (its new MR) goes towards the core in a tunnel from `mrAddress`,
  * the first one too. Packets that end at `mr` (dropped until their reverse rule is in) leave nothing to check.
@@ -55,7 +45,7 @@ function expectUplinkEncapsulated(flow: RunReport['flows'][number], mr: string, 
 describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   it('fig5-handover: the session survives, MR31 is redirected to MR2, the context transfer happened', async () => {
     const { report, exitCode, output, out } = await run('scenarios/fig5-handover.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.lab.runtime).toBe(runtime);
     // The plots colour the packets by the path they took, mark the lost ones, and the zoom takes in the whole exchange.
@@ -87,7 +77,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it('fig5-predictive: the context reaches MR2 before the radio moves (HI/HAck), the session survives', async () => {
     const { report, exitCode, output } = await run('scenarios/fig5-predictive.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.handovers).toHaveLength(1);
     expect(report.signalling.totals.HI?.count).toBe(1);
@@ -102,7 +92,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it.each(['query', 'redirect', 'off'])('ro-%s: packets settle on the path the mode gives', async (mode) => {
     const { report, exitCode, output } = await run(`scenarios/ro-${mode}.yaml`, runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.lab.routeOptimization).toBe(mode);
     const f1 = report.flows.find((f) => f.id === 'f1')!;
@@ -115,7 +105,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it('dynamic-mobility: the old session keeps its address, the new one uses the new prefix, the old prefix is released', async () => {
     const { report, exitCode, output } = await run('scenarios/dynamic-mobility.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     const old = report.flows.find((f) => f.id === 'old')!;
     const fresh = report.flows.find((f) => f.id === 'new')!;
@@ -129,7 +119,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it('hierarchical-lm: LM1 points at MR31, MR31 tracks MR32, moves inside network 3 stay there, traffic goes straight to MR32', async () => {
     const { report, exitCode, output } = await run('scenarios/hierarchical-lm.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.handovers).toHaveLength(4);
     const f1 = report.flows.find((f) => f.id === 'f1')!;
@@ -142,7 +132,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it("fig5-across-hosts: the same handover over two hosts, MN1's radio to MR2 a VXLAN link between them", async () => {
     const { report, exitCode, output } = await run('scenarios/fig5-across-hosts.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.handovers).toHaveLength(1);
     expect(report.flows.find((f) => f.id === 'f1')?.settledMobilityPath).toEqual(['mn2', 'mr31', 'mr2', 'mn1']);
@@ -157,7 +147,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it('pmipv6-handover: the LMA anchors the prefix, tunnels to the serving MAG, and takes the uplink back (Chan figure 2)', async () => {
     const { report, exitCode, output } = await run('scenarios/pmipv6-handover.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     const down = report.flows.find((f) => f.id === 'down')!;
     // Before and after the move every downlink packet crossed the LMA, then a tunnel from it (outer source: the LMA).
@@ -173,7 +163,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it('mipv6-handover: the home agent tunnels to the node itself, which reverse-tunnels from its care-of address (Chan figure 1)', async () => {
     const { report, exitCode, output } = await run('scenarios/mipv6-handover.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     const ha = '2001:db8:50::1'; // the home agent's loopback
     const var2 = report.flows.find((f) => f.id === 'down')!.paths.find((p) => p.nodes.includes('var2') && p.packets > 10)!;
@@ -191,7 +181,7 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
 
   it('ping-pong: ten round trips leave no stale state', async () => {
     const { report, exitCode, output } = await run('scenarios/ping-pong.yaml', runtime);
-    expect(failures(report), output).toEqual([]);
+    expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
     expect(report.handovers).toHaveLength(20);
     expect(report.expectations.find((e) => e.name === 'no stale state')?.ok).toBe(true);

@@ -114,6 +114,23 @@ describe('Mobile IPv6 (Chan figure 1): the mobile node binds its care-of address
     expect(lab.state('mn', 'mn').mobileIpv6).toEqual({ homeAddresses: [home.replace('::/64', '::7')] });
   });
 
+  it('a move that overtakes one still waiting for its care-of address wins: one binding, to the newer cell', async () => {
+    lab = await FakeLab.start('topologies/mipv6.yaml');
+    await atHome(lab);
+    const coa2 = careOfPrefix(lab, 'var2').replace('::/64', '::99');
+    givesCareOf(lab, 'var2', coa2); // var1's advertisement never comes before the node moves on
+    const before = lab.bus.log.length;
+    move(lab, 'ha', 'var1');
+    // The node is waiting on var1 for an address when it moves on.
+    await new Promise((r) => setTimeout(r, 30));
+    move(lab, 'var1', 'var2');
+    await lab.event('mn', 'home.registered', (e) => e.careOf === coa2);
+    expect(lab.bus.log.slice(before).filter((m) => m.msg === 'BU')).toHaveLength(1);
+    expect(lab.state('mn', 'mn').mobileIpv6?.careOf).toBe(coa2);
+    expect(lab.node('mn').events.some((e) => e.kind === 'log' && /no care-of address/.test(String(e.message)))).toBe(false);
+    expect(lab.state('ha', 'mr').prefixes[0]).toMatchObject({ servedBy: 'mn' });
+  });
+
   it('the home agent refuses an unknown node, a care-of address other than the sender, and a prefix it does not anchor', async () => {
     lab = await FakeLab.start('topologies/mipv6.yaml');
     const { home } = await atHome(lab);
