@@ -38,6 +38,30 @@ export interface Sighting {
   outerSrc?: string;
 }
 
+/** How long the NFLOG reader may take to start listening before the observer goes on without it. */
+const READER_START_TIMEOUT_MS = 10_000;
+
+/** Resolves true once `proc` has said "listening on" on stderr, false if it ends or `timeoutMs` passes first. */
+function saysListening(proc: LineProcess, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let said = '';
+    const stderr = proc.child.stderr;
+    const onData = (d: string | Buffer) => {
+      said = (said + String(d)).slice(-500);
+      if (said.includes('listening on')) finish(true);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      stderr?.off('data', onData);
+      resolve(ok);
+    };
+    if (!stderr) return finish(false);
+    stderr.on('data', onData);
+    void proc.done.then(() => finish(false));
+  });
+}
+
 /** The netlink log group the observer's rules log to (one per namespace, so one number serves every MR). */
 export const OBSERVER_NFLOG_GROUP = 5436;
 /** How long a (source, destination) pair stays quiet after the kernel logged it once. */
@@ -101,7 +125,7 @@ export class TrafficObserver {
       const r = await this.runner.run(['nft', '-f', '-'], { input: buildRuleset(spec).join('\n') + '\n', timeoutMs: 5000 });
       if (r.exitCode === 0) {
         this.kernel = 'nft';
-        if (!this.reader) this.reader = this.tcpdump(['-i', `nflog:${OBSERVER_NFLOG_GROUP}`]);
+        if (!this.reader) await this.startReader();
         this.events.emit('observer.filter', { filter: filter || '(off)' });
         return;
       }
@@ -113,6 +137,23 @@ export class TrafficObserver {
       this.events.log('info', `observer: nftables not usable here (${r.stderr.trim().slice(-120) || `exit ${r.exitCode}`}); filtering with tcpdump instead`);
     }
     this.applyBpf(filter);
+  }
+
+  /**
+   * Starts the NFLOG reader and waits until it listens. The kernel drops a
+   * log message nobody listens to while the pair still enters `seen`, so a
+   * flow whose first packet came before the reader would stay unseen for
+   * the set's timeout: once listening, the set is emptied and the next packet
+   * of every pair is logged again.
+   */
+  private async startReader(): Promise<void> {
+    const reader = this.tcpdump(['-i', `nflog:${OBSERVER_NFLOG_GROUP}`]);
+    this.reader = reader;
+    const listening = await saysListening(reader, READER_START_TIMEOUT_MS);
+    if (!listening)
+      this.events.log('warn', `observer: tcpdump on nflog:${OBSERVER_NFLOG_GROUP} did not say "listening on" within ${READER_START_TIMEOUT_MS} ms`);
+    const r = await this.runner.run(['nft', 'flush', 'set', 'ip6', NFT_TABLE, 'seen'], { timeoutMs: 5000 });
+    if (r.exitCode !== 0) this.events.log('warn', `observer: could not empty the set of pairs seen: ${r.stderr.trim().slice(-200)}`);
   }
 
   private tcpdump(source: string[], filter?: string): LineProcess {

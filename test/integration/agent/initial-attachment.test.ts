@@ -214,6 +214,9 @@ async function attachWithCaptures(lab: string, facts: LabFacts, specs: readonly 
   const mr11 = facts.mrs.find((m) => m.node === 'mr11') as MrInfo;
   // MN2 is attached at MR31 from the start, but deploy returns before its home address is configured.
   await homeAddressIn(lab, 'mn2', facts.mrs.find((m) => m.node === 'mr31')!.anchor);
+  // MR31 watches MN2's first packets towards the domain once its observer's rules name MN2's prefix
+  // (applied a moment after the attachment, off the path of a handover).
+  await waitForEvent(lab, 'mr31', 'observer.filter', (e) => String(e.filter).includes('src net'));
   const up = await execa('ip', ['-n', `dmm-${lab}-mn1`, 'link', 'set', 'dev', 'mr11', 'up'], { reject: false });
   expect(up.exitCode, up.stderr).toBe(0);
   const home = await homeAddressIn(lab, 'mn1', mr11.anchor);
