@@ -29,6 +29,19 @@ export class Domain {
     return node === undefined ? undefined : this.mrByNode(node);
   }
 
+  /** Whether home agents migrate (Chan figure 6): every network's anchor serves the home prefixes of all. */
+  get migratingHomeAgents(): boolean {
+    return this.config.mobility.homeAgents === 'migrating';
+  }
+
+  /** The networks' central anchors (with migrating home agents: the home agents, each serving every home prefix). */
+  centralAnchors(): MrInfo[] {
+    return this.config.mobility.domain.flatMap((n) => {
+      const mr = n.anchor === undefined ? undefined : this.mrByNode(n.anchor);
+      return mr ? [mr] : [];
+    });
+  }
+
   /** The MR whose anchor aggregate holds `prefix` (the MR that anchors it). */
   anchorOf(prefix: string): MrInfo | undefined {
     const p = parsePrefix(prefix);

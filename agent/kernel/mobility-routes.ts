@@ -51,6 +51,8 @@ export class MobilityRoutes {
   private readonly reverse = new Map<string, { iface: string; table: number; anchor: string }>();
   private readonly reverseTables = new Set<number>();
   private readonly neighbours = new Map<string, { iface: string; address: string; mac: string }>();
+  /** Home prefixes a home agent serves whose node is on one of its access links (prefix → iface). */
+  private readonly servedSources = new Map<string, string>();
 
   constructor(
     private readonly kernel: KernelPort,
@@ -147,6 +149,23 @@ export class MobilityRoutes {
       }
       c.lines.push(`rule add pref ${REVERSE_RULE_PREF} from ${prefix} iif ${iface} lookup ${table}`);
       this.reverse.set(prefix, { iface, table, anchor: anchor.node });
+    }
+  }
+
+  /**
+   * Uplink from `prefix` arriving on `iface` is routed as usual (undefined removes the exception): a
+   * home agent serving a prefix whose node sits on one of its own access links, reverse-tunnelled to
+   * it. Decapsulation by seg6 End.DX6 keeps the access link as the inner packet's input interface,
+   * so without this the source check of that link would drop what the node sends through its tunnel.
+   */
+  servedSource(c: RouteChanges, prefix: string, iface: string | undefined): void {
+    const old = this.servedSources.get(prefix);
+    if (old === iface) return;
+    if (old !== undefined) c.lines.push(`rule del pref ${OWN_SOURCE_RULE_PREF} from ${prefix} iif ${old} lookup main`);
+    if (iface === undefined) this.servedSources.delete(prefix);
+    else {
+      c.lines.push(`rule add pref ${OWN_SOURCE_RULE_PREF} from ${prefix} iif ${iface} lookup main`);
+      this.servedSources.set(prefix, iface);
     }
   }
 

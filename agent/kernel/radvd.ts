@@ -86,6 +86,16 @@ export class Radvd {
     await this.reload();
   }
 
+  /**
+   * Has radvd advertise at once on every interface (a reload of the same configuration). A link
+   * whose carrier just came up may have dropped the node's solicitation: radvd refuses an interface
+   * until the kernel has given it a link-local address again, which can come a moment after the
+   * node's router solicitation; the next periodic advertisement would be a second away or more.
+   */
+  async advertiseNow(): Promise<void> {
+    await this.reload();
+  }
+
   /** Rewrites the configuration and has radvd read it (and advertise at once). */
   private async reload(): Promise<void> {
     await this.writeConf();

@@ -24,6 +24,7 @@ function labMobility(plan: Plan): MobilityConfig {
   const mobility: MobilityConfig = {
     routeOptimization: m.routeOptimization,
     mnMode: m.mnMode,
+    homeAgents: m.homeAgents,
     registerOnAttach: m.registerOnAttach,
     newPrefixOnHandover: m.newPrefixOnHandover,
     leaseLifetime: m.leaseLifetime,

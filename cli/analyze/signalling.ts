@@ -100,6 +100,7 @@ export function signallingAnalysis(
     const from = book.nodeOf(w.src) ?? w.src;
     const to = book.nodeOf(w.dst) ?? w.dst;
     const sent = w.seen.find((x) => x.dir === DIR_OUT && x.node === from)?.t;
+    const sync = summarize(w.message).purpose === 'sync';
     const received = w.seen.findLast((x) => x.dir === DIR_IN && x.node === to)?.t;
     return {
       t: ms(w.t),
@@ -110,6 +111,7 @@ export function signallingAnalysis(
       toAddress: w.dst,
       seq: w.message.sequence,
       bytes: w.bytes,
+      ...(sync ? { sync: true as const } : {}),
       ...(h ? { handover: h.index } : {}),
       ...(sent !== undefined ? { sentT: ms(sent) } : {}),
       ...(received !== undefined ? { receivedT: ms(received) } : {}),
@@ -139,6 +141,11 @@ export function signallingAnalysis(
     if (h) {
       h.counts[m.name] = (h.counts[m.name] ?? 0) + 1;
       h.bytes += m.bytes;
+      if (m.sync) {
+        h.sync ??= { count: 0, bytes: 0 };
+        h.sync.count++;
+        h.sync.bytes += m.bytes;
+      }
     }
   }
   for (const h of handovers) {
@@ -172,8 +179,8 @@ function classify(messages: SignallingMessage[], wire: readonly WireMessage[]): 
     // A revocation because the node moved (inter-MAG handover triggers, RFC 5846 6.1) is the handover's; any other is a release's.
     if (w.message.type === 'BRI') part = HANDOVER_TRIGGERS.has(w.message.trigger) ? undefined : 'release';
     else if (m.name === 'BRA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
-    // A Mobile IPv6 node's deregistration (lifetime 0, back home) is its handover's own exchange.
-    else if ((m.name === 'PBU' || m.name === 'BU') && s.lifetime === 0 && s.purpose !== 'home') part = 'release';
+    // A Mobile IPv6 node's deregistration (lifetime 0, back home) is its handover's own exchange, and so is its synchronisation.
+    else if ((m.name === 'PBU' || m.name === 'BU') && s.lifetime === 0 && s.purpose !== 'home' && s.purpose !== 'sync') part = 'release';
     else if ((m.name === 'PBU' || m.name === 'BU') && s.handoff === HANDOFF_INDICATOR.NOT_CHANGED) part = 'refresh';
     else if (m.name === 'PBA' || m.name === 'BA') part = requests.get(`${m.toAddress}|${m.fromAddress}|${m.seq}`);
     if (part) {

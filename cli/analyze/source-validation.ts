@@ -17,11 +17,14 @@ const EXAMPLES_KEPT = 20;
  * plain router of the core) are no uplink: they are counted apart
  * (`forwarded`). Packets are matched by their inner addresses and a hash of
  * their transport payload; captures arrive file by file, so the sorting
- * happens once all are read.
+ * happens once all are read. With migrating home agents every home agent
+ * anchors the prefixes of all of them (anycast), so their sources pass at any.
  */
 export class SourceValidator {
   private readonly anchors: { node: string; prefix: Prefix }[];
   private readonly mrs: Set<string>;
+  /** Migrating home agents: each anchors the home prefixes of all. */
+  private readonly homeAgents: Set<string>;
   private readonly anchorOf = new Map<string, string | null>();
   /** Per MR, the fingerprints of packets that entered it from an access link. */
   private readonly fromAccess = new Map<string, Set<string>>();
@@ -32,6 +35,7 @@ export class SourceValidator {
   constructor(plan: Plan) {
     this.anchors = plan.mobility.mrs.map((m) => ({ node: m.node, prefix: parsePrefix(m.anchor) }));
     this.mrs = new Set(plan.mobility.mrs.map((m) => m.node));
+    this.homeAgents = new Set(plan.mobility.homeAgents === 'migrating' ? plan.mobility.domain.flatMap((n) => (n.anchor ? [n.anchor] : [])) : []);
   }
 
   /** Whether packets leaving `node` by a non-access interface are checked. */
@@ -51,7 +55,7 @@ export class SourceValidator {
     const anchor = this.anchor(src);
     if (anchor === null) return;
     this.checked++;
-    if (anchor !== node) this.candidates.push({ t, node, iface, src, dst, anchor, key });
+    if (anchor !== node && !(this.homeAgents.has(node) && this.homeAgents.has(anchor))) this.candidates.push({ t, node, iface, src, dst, anchor, key });
     this.sorted = undefined;
   }
 

@@ -111,6 +111,8 @@ export interface SignallingMessage {
   transitMs?: number;
   /** The receiver's next message after it (within 100 ms, same handover): what it sent and how long after. */
   nextSend?: { name: string; to: string; afterMs: number };
+  /** Migrating home agents: a synchronisation of the LM replicas and home agents (or its acknowledgement). */
+  sync?: true;
   /** Not part of a handover's own exchange: a release (lifetime 0, revocations) or a refresh, or the acknowledgement of one. */
   part?: 'release' | 'refresh';
 }
@@ -122,6 +124,8 @@ export interface SignallingAnalysis {
     handover: number;
     counts: Record<string, number>;
     bytes: number;
+    /** Of these, the synchronisation of migrating home agents' LM replicas and home agents. */
+    sync?: { count: number; bytes: number };
     /** The new access router's first message after the radio change (wire time at its interface). */
     firstSend?: { name: string; to: string; afterMs: number };
   }[];

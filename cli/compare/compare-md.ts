@@ -58,6 +58,10 @@ export function renderCompareMarkdown(r: CompareReport, cdf: string): string {
   const types = [...new Set(ps.flatMap((p) => Object.keys(p.signallingPerHandover)))].sort();
   for (const t of types) line(`${t} per handover (median)`, (p) => num(p.signallingPerHandover[t], 1));
   line('signalling bytes per handover', (p) => med(p.signallingBytesPerHandover, 0, ' B'));
+  if (ps.some((p) => p.synchronisationPerHandover))
+    line('of which LM replica / home agent synchronisation (messages, bytes)', (p) =>
+      p.synchronisationPerHandover ? `${num(p.synchronisationPerHandover.messages, 1)}, ${num(p.synchronisationPerHandover.bytes, 0)} B` : '–',
+    );
   const mrs = [...new Set(ps.flatMap((p) => Object.keys(p.packetsThroughMr)))].sort();
   for (const mr of mrs) line(`packets through ${mr} (median per run)`, (p) => num(p.packetsThroughMr[mr], 0));
   // What the placement leaves in the nodes once the pattern ends: summed over nodes (the most one node held).

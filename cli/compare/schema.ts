@@ -82,6 +82,8 @@ export const compareReportSchema = z.object({
       /** Per handover: messages by type (median over handovers) and bytes. */
       signallingPerHandover: z.record(z.string(), z.number()),
       signallingBytesPerHandover: stat.optional(),
+      /** Migrating home agents: the synchronisation of the LM replicas and home agents per handover (medians), part of the signalling above. */
+      synchronisationPerHandover: z.object({ messages: z.number(), bytes: z.number() }).optional(),
       /** Packets of the pattern's flows through each MR (median over runs): the load an anchor carries. */
       packetsThroughMr: z.record(z.string(), z.number()),
       /** State held when the pattern ended, by kind (LM bindings, MR entries, tunnels...): summed over nodes, and the most one node held (medians over runs). */

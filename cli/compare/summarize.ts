@@ -62,6 +62,14 @@ export function summarizePlacement(
     }),
     signallingPerHandover: Object.fromEntries(types.map((t) => [t, median(handovers.map((h) => h.signalling[t] ?? 0))])),
     ...(sigBytes ? { signallingBytesPerHandover: sigBytes } : {}),
+    ...(handovers.some((h) => h.synchronisation)
+      ? {
+          synchronisationPerHandover: {
+            messages: median(handovers.map((h) => h.synchronisation?.messages ?? 0)),
+            bytes: median(handovers.map((h) => h.synchronisation?.bytes ?? 0)),
+          },
+        }
+      : {}),
     ...heldSummary(reports),
     packetsThroughMr: Object.fromEntries(
       mrs.map((mr) => [

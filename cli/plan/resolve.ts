@@ -226,9 +226,11 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
   });
   if (issues.length > 0) throw new InputError(issues);
 
+  let nearestHomeAgent = new Map<string, string>();
   // Per-node settings derived from the rest (routes, sysctls) are what deploy needs; validate can leave them out.
   if (opts.derived !== false) {
-    planRoutes(nodes, links, networks);
+    const homeAgents = t.mobility.homeAgents === 'migrating' ? networks.flatMap((n) => (n.anchor ? [n.anchor] : [])) : [];
+    nearestHomeAgent = planRoutes(nodes, links, networks, homeAgents);
     for (const node of nodes) node.sysctls = sysctlsFor(node);
   }
 
@@ -257,6 +259,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
         address: n.loopback as string,
         tunnelEndpoint: n.tunnelEndpoint as string,
         anchor: n.anchor as string,
+        ...(nearestHomeAgent.has(n.name) ? { homeAgent: nearestHomeAgent.get(n.name) } : {}),
       })),
     mns: t.access
       .filter((a) => nodeByName.has(a.mn))

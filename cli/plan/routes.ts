@@ -29,9 +29,15 @@ interface Edge {
  * destination's network looked up once for the whole lab: linear in the size
  * of the lab per node.
  */
-export function planRoutes(nodes: PlanNode[], links: readonly PlanLink[], networks: readonly { name: string; prefix: string }[]): void {
-  const planner = new RoutePlanner(nodes, links, networks);
+export function planRoutes(
+  nodes: PlanNode[],
+  links: readonly PlanLink[],
+  networks: readonly { name: string; prefix: string }[],
+  homeAgents: readonly string[] = [],
+): Map<string, string> {
+  const planner = new RoutePlanner(nodes, links, networks, homeAgents);
   for (const node of nodes) node.routes = planner.routesOf(node);
+  return planner.nearestHomeAgent;
 }
 
 /** The routes of one node (tests; deploy plans every node at once with planRoutes). */
@@ -40,8 +46,9 @@ export function computeRoutes(
   nodes: readonly PlanNode[],
   links: readonly PlanLink[],
   networks: readonly { name: string; prefix: string }[] = [],
+  homeAgents: readonly string[] = [],
 ): PlanRoute[] {
-  return new RoutePlanner(nodes, links, networks).routesOf(node);
+  return new RoutePlanner(nodes, links, networks, homeAgents).routesOf(node);
 }
 
 /** Adjacency, next-hop addresses and destination networks, built once for the lab. */
@@ -54,12 +61,18 @@ class RoutePlanner {
   private readonly first: Int32Array;
   private readonly queue: Int32Array;
 
+  /** Migrating home agents (anycast): their node indices, and the nearest one to each MR once planned. */
+  private readonly homeAgents: number[];
+  readonly nearestHomeAgent = new Map<string, string>();
+
   constructor(
     private readonly nodes: readonly PlanNode[],
     links: readonly PlanLink[],
     private readonly networks: readonly { name: string; prefix: string }[],
+    homeAgents: readonly string[] = [],
   ) {
     this.index = new Map(nodes.map((n, i) => [n.name, i]));
+    this.homeAgents = homeAgents.flatMap((h) => (this.index.has(h) ? [this.index.get(h)!] : []));
     const addressOn = new Map<string, string>();
     for (const n of nodes) for (const i of n.interfaces) if (i.addresses[0]) addressOn.set(`${n.name}|${i.name}`, i.addresses[0].split('/')[0] as string);
     this.infra = links.filter((l) => l.kind === 'infra');
@@ -79,17 +92,72 @@ class RoutePlanner {
   routesOf(node: PlanNode): PlanRoute[] {
     if (node.roles.includes('mn')) return [];
     const u = this.index.get(node.name)!;
-    const { dist, first, queue } = this;
+    const { dist, first } = this;
     const mine = this.adjacency[u]!;
     const routes: PlanRoute[] = [];
     if (node.anchor) routes.push({ dst: node.anchor, type: 'unreachable' });
     if (mine.length === 0) return routes;
+    const anycast = this.homeAgents.length > 0;
+    if (anycast) this.search(u);
+    if (anycast && node.roles.includes('mr')) {
+      const ha = this.nearestOf(
+        u,
+        this.homeAgents.find((h) => this.nodes[h]!.network === node.network),
+      );
+      if (ha !== undefined) this.nearestHomeAgent.set(node.name, this.nodes[ha]!.name);
+    }
     if (mine.length === 1) {
       const only = mine[0]!;
       if (only.via) routes.push({ dst: '::/0', via: only.via, dev: only.localIf, type: 'unicast' });
       return routes;
     }
-    // Breadth-first from this node: the first edge towards every other node.
+    if (!anycast) this.search(u);
+    const summary = new Summary(node.network, this.networks, this.networksOf);
+    const add = (target: number, dst: string) => {
+      if (target === u || dist[target] === -1) return;
+      const k = first[target]!;
+      const e = mine[k]!;
+      if (e.via) summary.add(dst, k, e);
+    };
+    const homeAgents = new Set(this.homeAgents);
+    this.nodes.forEach((other, v) => {
+      if (v === u) return;
+      if (other.loopback) add(v, `${other.loopback}/128`);
+      if (other.tunnelEndpoint) add(v, `${other.tunnelEndpoint}/128`);
+      // Migrating home agents announce every home agent's prefixes: the nearest one takes them
+      // (a home agent itself takes them all, and tunnels what it has no binding for to the prefix's own).
+      if (other.anchor) add(homeAgents.has(v) ? (this.nearestOf(u, v) ?? v) : v, other.anchor);
+      for (const i of other.interfaces) if (i.careOf) add(v, i.careOf);
+    });
+    const attached = new Set(mine.map((e) => e.link.id));
+    for (const l of this.infra) {
+      if (attached.has(l.id) || !l.subnet) continue;
+      // Towards whichever end is nearer; ties go to the first endpoint.
+      const a = this.index.get(l.a.node)!;
+      const b = this.index.get(l.b.node)!;
+      const da = dist[a] === -1 ? Infinity : dist[a]!;
+      const db = dist[b] === -1 ? Infinity : dist[b]!;
+      add(da <= db ? a : b, l.subnet);
+    }
+    return [...routes, ...summary.routes()];
+  }
+
+  /** The home agent nearest the node searched from last (ties: `preferred`, then the first listed). */
+  private nearestOf(u: number, preferred: number | undefined): number | undefined {
+    let best: number | undefined;
+    for (const h of this.homeAgents) {
+      const d = h === u ? 0 : this.dist[h]!;
+      if (d === -1) continue;
+      const bd = best === undefined ? Infinity : best === u ? 0 : this.dist[best]!;
+      if (d < bd || (d === bd && h === preferred)) best = h;
+    }
+    return best;
+  }
+
+  /** Breadth-first from node `u`: hop counts (dist) and the first edge towards every other node (first). */
+  private search(u: number): void {
+    const { dist, first, queue } = this;
+    const mine = this.adjacency[u]!;
     dist.fill(-1);
     dist[u] = 0;
     let head = 0;
@@ -109,31 +177,6 @@ class RoutePlanner {
         queue[tail++] = e.peer;
       }
     }
-    const summary = new Summary(node.network, this.networks, this.networksOf);
-    const add = (target: number, dst: string) => {
-      if (target === u || dist[target] === -1) return;
-      const k = first[target]!;
-      const e = mine[k]!;
-      if (e.via) summary.add(dst, k, e);
-    };
-    this.nodes.forEach((other, v) => {
-      if (v === u) return;
-      if (other.loopback) add(v, `${other.loopback}/128`);
-      if (other.tunnelEndpoint) add(v, `${other.tunnelEndpoint}/128`);
-      if (other.anchor) add(v, other.anchor);
-      for (const i of other.interfaces) if (i.careOf) add(v, i.careOf);
-    });
-    const attached = new Set(mine.map((e) => e.link.id));
-    for (const l of this.infra) {
-      if (attached.has(l.id) || !l.subnet) continue;
-      // Towards whichever end is nearer; ties go to the first endpoint.
-      const a = this.index.get(l.a.node)!;
-      const b = this.index.get(l.b.node)!;
-      const da = dist[a] === -1 ? Infinity : dist[a]!;
-      const db = dist[b] === -1 ? Infinity : dist[b]!;
-      add(da <= db ? a : b, l.subnet);
-    }
-    return [...routes, ...summary.routes()];
   }
 }
 

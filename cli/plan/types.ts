@@ -123,8 +123,8 @@ export interface PlanLink {
 export interface PlanMobility extends MobilitySettings {
   /** The domain's networks as the agents see them: prefix, pool, LM and HAA addresses. */
   domain: DomainNetwork[];
-  /** Every MR: its address, tunnel endpoint and anchored aggregate. */
-  mrs: { node: string; network: string; address: string; tunnelEndpoint: string; anchor: string }[];
+  /** Every MR: its address, tunnel endpoint and anchored aggregate (and, with migrating home agents, the nearest one). */
+  mrs: { node: string; network: string; address: string; tunnelEndpoint: string; anchor: string; homeAgent?: string }[];
   /** Mobile nodes: identifier (NAI), the network that first serves them, and their radio interfaces. */
   mns: { node: string; id: string; network: string; mac: string; ars: string[]; start?: string }[];
 }
@@ -136,4 +136,6 @@ export interface DomainNetwork {
   lm?: { node: string; address: string };
   haa?: { node: string; address: string };
   lmProxy?: { node: string; address: string };
+  /** Central anchoring: the MR every home prefix of the network is allocated from (with migrating home agents, the network’s home agent). */
+  anchor?: string;
 }

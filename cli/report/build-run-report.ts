@@ -123,6 +123,7 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
         ...(h.completedAt !== undefined ? { completedAfterMs: round(h.completedAt - h.at, 3) } : {}),
         signalling: by?.counts ?? {},
         signallingBytes: by?.bytes ?? 0,
+        ...(by?.sync ? { synchronisation: { messages: by.sync.count, bytes: by.sync.bytes } } : {}),
         ...(by?.firstSend ? { firstSignal: by.firstSend } : {}),
         signallingSteps: i.analysis.signalling.messages
           .filter((m) => m.handover === h.index && m.part === undefined)

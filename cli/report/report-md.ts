@@ -82,9 +82,10 @@ export function renderRunMarkdown(r: RunReport): string {
   if (r.handovers.length) {
     out.push('## Handovers', '');
     const names = [...new Set(r.handovers.flatMap((h) => Object.keys(h.signalling)))].sort();
+    const sync = r.handovers.some((h) => h.synchronisation);
     out.push(
       table(
-        ['#', 'node', 'from → to', 'at', 'complete after', ...names, 'bytes'],
+        ['#', 'node', 'from → to', 'at', 'complete after', ...names, 'bytes', ...(sync ? ['of which sync (messages, bytes)'] : [])],
         r.handovers.map((h) => [
           String(h.index),
           h.mn,
@@ -93,6 +94,7 @@ export function renderRunMarkdown(r: RunReport): string {
           ms(h.completedAfterMs),
           ...names.map((n) => String(h.signalling[n] ?? 0)),
           String(h.signallingBytes),
+          ...(sync ? [h.synchronisation ? `${h.synchronisation.messages}, ${h.synchronisation.bytes}` : '0'] : []),
         ]),
       ),
       '',

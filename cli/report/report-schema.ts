@@ -86,6 +86,8 @@ export const runReportSchema = z.object({
       completedAfterMs: z.number().optional(),
       signalling: z.record(z.string(), z.number()),
       signallingBytes: z.number(),
+      /** Of these, the synchronisation of migrating home agents (LM replicas and home agents): messages and bytes. */
+      synchronisation: z.object({ messages: z.number(), bytes: z.number() }).optional(),
       /** The new access router's first message after the radio change, as captured leaving it. */
       firstSignal: z.object({ name: z.string(), to: z.string(), afterMs: z.number() }).optional(),
       /**

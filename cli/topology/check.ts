@@ -136,8 +136,9 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       }
       const mrs = withRole.get(`${name}|mr`) ?? [];
       if (mrs.length === 0) continue;
-      // Mobile IPv6: a network no mobile node belongs to is only ever visited (its routers give care-of addresses).
-      if (t.mobility.mnMode === 'mipv6' && (withRole.get(`${name}|mn`) ?? []).length === 0) continue;
+      // Mobile IPv6: a network no mobile node belongs to is only ever visited (its routers give care-of
+      // addresses), unless its LM is one of the replicas of migrating home agents.
+      if (t.mobility.mnMode === 'mipv6' && t.mobility.homeAgents === 'single' && (withRole.get(`${name}|mn`) ?? []).length === 0) continue;
       const candidates = withRole.get(`${name}|${role}`) ?? [];
       if (candidates.length === 0)
         add(
@@ -151,6 +152,22 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
           ['networks', name],
           `several nodes with role ${role} in ${name} (${candidates.join(', ')})`,
           `networks.${name}.${role} saying which one serves the network`,
+          'key',
+        );
+    }
+  }
+
+  // Migrating home agents: Mobile IPv6 nodes, and in every network with an MR its anchor (the network's home agent).
+  if (t.mobility.homeAgents === 'migrating') {
+    if (t.mobility.mnMode !== 'mipv6')
+      add(['mobility', 'homeAgents'], `migrating with mnMode ${t.mobility.mnMode}`, 'mnMode: mipv6 (migrating home agents serve Mobile IPv6 nodes)');
+    for (const [name, net] of Object.entries(t.networks)) {
+      const mrs = withRole.get(`${name}|mr`) ?? [];
+      if (mrs.length > 0 && net.anchor === undefined)
+        add(
+          ['networks', name],
+          `network ${name} has MR ${mrs.join(', ')} but no anchor (mobility.homeAgents migrating)`,
+          `networks.${name}.anchor naming the MR that is the network's home agent`,
           'key',
         );
     }

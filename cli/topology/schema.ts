@@ -131,6 +131,14 @@ export const mobilitySchema = z.strictObject({
    * advertise a care-of prefix.
    */
   mnMode: z.enum(['network', 'client', 'mipv6']).default('network'),
+  /**
+   * Mobile IPv6 home agents: one per home prefix (single), or migrating home agents (Chan framework
+   * figure 6): every network's anchor MR is a home agent for the home prefixes of all networks,
+   * announced by anycast (each router routes them to the nearest home agent); a mobile node registers
+   * with the home agent nearest its cell, and the LMs, one replica per network, keep every home
+   * agent's bindings in sync. Needs mnMode mipv6 and an anchor and an LM in every network.
+   */
+  homeAgents: z.enum(['single', 'migrating']).default('single'),
   /** Update the home LM on initial attachment (draft-tu 4.1 leaves it to local policy). */
   registerOnAttach: z.boolean().default(true),
   /** Give the MN a new prefix anchored at the new MR after a move (draft-tu 4.2, dynamic mobility). */

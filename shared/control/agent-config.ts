@@ -27,11 +27,14 @@ export const mrInfoSchema = z.object({
   address: z.string(),
   tunnelEndpoint: z.string(),
   anchor: z.string(),
+  /** Migrating home agents: the home agent nearest this MR (the one anycast reaches from its cells). */
+  homeAgent: z.optional(z.string()),
 });
 
 export const mobilityConfigSchema = z.object({
   routeOptimization: z.enum(['query', 'redirect', 'off']),
   mnMode: z.enum(['network', 'client', 'mipv6']),
+  homeAgents: z.enum(['single', 'migrating']),
   registerOnAttach: z.boolean(),
   newPrefixOnHandover: z.boolean(),
   leaseLifetime: z.number(),

@@ -29,6 +29,13 @@ export const PURPOSE = {
    * prefix to the care-of address in the Alternate Care-of Address option (lifetime 0: back home).
    */
   HOME_REGISTRATION: 5,
+  /**
+   * Migrating home agents (Chan framework figure 6): a home agent → its network's LM (PBU), that LM →
+   * the LM replicas of the other networks (PBU), and each LM → its network's home agents (LRI): the
+   * binding of a mobile node's home prefixes to the care-of address in the Alternate Care-of Address
+   * option, so that every home agent holds it (lifetime 0: the node is home).
+   */
+  HOME_SYNC: 6,
 } as const;
 export type Purpose = (typeof PURPOSE)[keyof typeof PURPOSE];
 
@@ -135,6 +142,12 @@ export function proxyPbu(purpose: Purpose, id: string, prefixes: string[], lifet
  * set and P clear, binding its home prefixes to `careOf` (the Alternate Care-of Address option; the
  * UDP carriage has no Home Address destination option). Lifetime 0 deregisters (the node is home).
  */
+/** A migrating home agents' synchronisation message (PURPOSE.HOME_SYNC): PBU between LMs and towards one, LRI to a home agent. */
+export function homeSync(type: 'PBU' | 'LRI', id: string, prefixes: string[], careOf: string, lifetime: number): MhMessage {
+  const options = [purposeOption(PURPOSE.HOME_SYNC), mnId(id), ...prefixes.map(hnp), altCoa(careOf)];
+  return type === 'PBU' ? { type, sequence: 0, flags: pbuFlags(), lifetime, options } : { type, sequence: 0, lifetime, options };
+}
+
 export function homeRegistration(id: string, prefixes: string[], careOf: string, lifetime: number): MhMessage {
   return {
     type: 'PBU',

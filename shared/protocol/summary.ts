@@ -7,6 +7,7 @@ const PURPOSE_NAMES: Record<number, string> = {
   [PURPOSE.ANCHOR_BINDING]: 'anchor',
   [PURPOSE.CLIENT_UPDATE]: 'client',
   [PURPOSE.HOME_REGISTRATION]: 'home',
+  [PURPOSE.HOME_SYNC]: 'sync',
 };
 
 /** Short name of a message as Wireshark users know it: PBU, PBA, HI, HAck, BRI, BRA, LRI, LRA, LMQ, LMR. */

@@ -76,7 +76,10 @@ export class ArRole implements Role<'ar'> {
       if (careOf) {
         // Mobile IPv6: a node from another network; it binds its care-of address with its home agent itself.
         v.state = carrier ? 'attached' : 'away';
-        if (carrier) ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: `Mobile IPv6 visited link: care-of prefix ${careOf}` });
+        if (carrier) {
+          ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: `Mobile IPv6 visited link: care-of prefix ${careOf}` });
+          void core.radvd.advertiseNow();
+        }
         return;
       }
       if (!carrier) void detach(core, v);

@@ -29,6 +29,8 @@ export interface Advertiser {
   start(interfaces: string[]): Promise<void>;
   /** Sets the prefixes advertised on `iface` (empty: advertisements without prefixes). */
   set(iface: string, list: AdvertisedPrefix[]): Promise<void>;
+  /** Advertises at once on every interface, nothing changed (a link whose carrier just came up). */
+  advertiseNow(): Promise<void>;
   current(): Record<string, AdvertisedPrefix[]>;
   stop(): void;
 }

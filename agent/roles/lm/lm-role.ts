@@ -1,7 +1,21 @@
 import { BA_STATUS, EXP_SUBTYPE, REVOCATION_TRIGGER, type MhMessage } from '../../../shared/protocol/index.js';
 import type { LmState } from '../../../shared/control/role-state.js';
 import type { AgentContext, Role } from '../../context.js';
-import { PURPOSE, hnp, hnpsOf, locationAck, locationReply, mnId, mnIdOf, previousMrOption, purposeOf } from '../../../shared/protocol/dmm-options.js';
+import {
+  PURPOSE,
+  altCoaOf,
+  hnp,
+  hnpsOf,
+  homeSync,
+  locationAck,
+  locationReply,
+  mnId,
+  mnIdOf,
+  pbaFlags,
+  previousMrOption,
+  purposeOf,
+  purposeOption,
+} from '../../../shared/protocol/dmm-options.js';
 
 interface Binding {
   prefix: string;
@@ -28,6 +42,11 @@ interface MnContext {
  * and lifetimes. For mobile nodes of its realm it also keeps their context:
  * which MR serves them and all their prefixes, so that a new MR learns both
  * (and the previous MR, for the context transfer) in one round trip.
+ *
+ * With migrating home agents (Chan figure 6) it is one replica of LM0: a
+ * binding a home agent of its network took (home address → care-of address)
+ * is stored and passed to every other replica, and each replica passes what
+ * it learns to the home agents of its network, so that all hold it.
  */
 export class LmRole implements Role<'lm'> {
   readonly name = 'lm';
@@ -49,6 +68,68 @@ export class LmRole implements Role<'lm'> {
       (m) => m.type === 'EXP' && m.subtype === EXP_SUBTYPE.LM_LOCATION_QUERY,
       ({ message, from }) => this.onQuery(message, from),
     );
+    if (this.ctx.domain.migratingHomeAgents)
+      this.ctx.signalling.on(
+        (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.HOME_SYNC,
+        ({ message, from }) => this.onHomeSync(message, from),
+      );
+  }
+
+  /**
+   * Migrating home agents: a home binding from a home agent of this network (passed on to the
+   * other replicas and this network's other home agents) or from another replica (passed on to
+   * this network's home agents). Stored either way; the answer does not wait for the passing on.
+   */
+  private onHomeSync(m: MhMessage, from: string): MhMessage {
+    if (m.type !== 'PBU') throw new Error('not a PBU');
+    const id = mnIdOf(m);
+    const prefixes = hnpsOf(m);
+    const careOf = altCoaOf(m);
+    const reply = (status: number): MhMessage => ({
+      type: 'PBA',
+      sequence: m.sequence,
+      status,
+      flags: pbaFlags(),
+      lifetime: status < 128 ? m.lifetime : 0,
+      options: [purposeOption(PURPOSE.HOME_SYNC), ...(id ? [mnId(id)] : []), ...prefixes.map(hnp)],
+    });
+    const domain = this.ctx.domain;
+    const myNetwork = this.ctx.config.network;
+    const homeAgents = domain.centralAnchors();
+    const sender = domain.mrByAddress(from);
+    const fromHomeAgent = sender !== undefined && sender.network === myNetwork && homeAgents.some((h) => h.node === sender.node);
+    const replicas = [...new Set(this.ctx.config.mobility.domain.flatMap((n) => (n.lm && n.lm.address !== this.me ? [n.lm.address] : [])))];
+    const fromReplica = replicas.includes(from);
+    if (!id || !domain.mnById(id)) return reply(BA_STATUS.MISSING_MN_IDENTIFIER_OPTION);
+    if (!fromHomeAgent && !fromReplica) {
+      this.ctx.events.emit('lm.refused', { mnId: id, from, reason: 'home binding sync from neither a home agent of this network nor an LM replica' });
+      return reply(BA_STATUS.MAG_NOT_AUTHORIZED_FOR_PROXY_REG);
+    }
+    if (!careOf || prefixes.length === 0) return reply(BA_STATUS.MISSING_HOME_NETWORK_PREFIX_OPTION);
+    for (const p of prefixes) {
+      if (m.lifetime === 0) void this.remove(p, 'the node is home');
+      else this.bind(p, id, careOf, m.lifetime);
+    }
+    const mine = homeAgents.filter((h) => h.network === myNetwork && h.node !== sender?.node);
+    const targets = [...(fromHomeAgent ? replicas : []), ...mine.map((h) => h.address)];
+    this.ctx.events.emit('lm.synced', {
+      mnId: id,
+      prefixes,
+      careOf,
+      lifetime: m.lifetime,
+      from: sender?.node ?? from,
+      forwarded: [
+        ...(fromHomeAgent ? replicas.map((r) => this.ctx.config.mobility.domain.find((n) => n.lm?.address === r)?.lm?.node ?? r) : []),
+        ...mine.map((h) => h.node),
+      ],
+    });
+    for (const to of targets) {
+      const toHomeAgent = mine.some((h) => h.address === to);
+      void this.ctx.signalling
+        .request(homeSync(toHomeAgent ? 'LRI' : 'PBU', id, prefixes, careOf, m.lifetime), to)
+        .catch((e: unknown) => this.ctx.events.log('warn', `home binding sync to ${to}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    return reply(BA_STATUS.ACCEPTED);
   }
 
   async stop(): Promise<void> {}

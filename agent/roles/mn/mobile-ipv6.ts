@@ -49,6 +49,8 @@ export class MobileIpv6Client {
   /** Radio changes are handled one after the other. */
   private queue: Promise<void> = Promise.resolve();
   private readonly addressWaiters = new Set<() => void>();
+  /** Address changes seen so far: one that comes while the addresses are being read is not missed. */
+  private addressChanges = 0;
 
   constructor(
     private readonly ctx: AgentContext,
@@ -58,6 +60,7 @@ export class MobileIpv6Client {
 
   /** Address events wake whoever waits for a care-of address. */
   addressChanged(): void {
+    this.addressChanges++;
     for (const w of [...this.addressWaiters]) w();
   }
 
@@ -94,7 +97,7 @@ export class MobileIpv6Client {
       return;
     }
     if (this.homes.length === 0) await this.learnHomes();
-    const ha = this.homes[0] ? this.ctx.domain.anchorOf(this.homes[0].prefix) : undefined;
+    const ha = this.homeAgentFor(ar);
     if (!ha) {
       this.ctx.events.log('warn', `Mobile IPv6: no home address or home agent to register with on ${iface}`);
       return;
@@ -109,6 +112,16 @@ export class MobileIpv6Client {
     await this.kernel(this.tunnelLines(iface, arLinkLocal, careOf, ha));
     this.bound = { iface, ar, careOf, homeAgent: ha };
     await this.register(careOf, ha, this.ctx.config.mobility.bindingLifetime, { from, to: ar, t0 });
+  }
+
+  /**
+   * The home agent to register with from `ar`'s cell: the one anchoring the home prefix, or with
+   * migrating home agents the nearest one (where anycast to the home agents leads from that cell).
+   */
+  private homeAgentFor(ar: string): MrInfo | undefined {
+    const nearest = this.ctx.domain.migratingHomeAgents ? this.ctx.domain.mrByNode(ar)?.homeAgent : undefined;
+    if (nearest) return this.ctx.domain.mrByNode(nearest);
+    return this.homes[0] ? this.ctx.domain.anchorOf(this.homes[0].prefix) : undefined;
   }
 
   /** Back on the home link: the tunnel goes, then the binding (a deregistration from the home address). */
@@ -163,6 +176,7 @@ export class MobileIpv6Client {
     const deadline = monoMs() + CARE_OF_WAIT_MS;
     for (;;) {
       if (gen !== this.generation) return undefined;
+      const changes = this.addressChanges;
       const l = await this.ctx.kernel.read<{ addr_info?: { family: string; local: string; scope?: string; tentative?: boolean }[] }>([
         '-6',
         'address',
@@ -174,6 +188,8 @@ export class MobileIpv6Client {
       if (a) return a.local;
       const left = deadline - monoMs();
       if (left <= 0) return undefined;
+      // An address change while reading: look again at once rather than wait for the next.
+      if (this.addressChanges !== changes) continue;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(t);
@@ -201,6 +217,10 @@ export class MobileIpv6Client {
   private tunnelLines(iface: string, arLinkLocal: string, careOf: string, ha: MrInfo): string[] {
     const hoa = this.homes[0]!.address;
     const lines = this.homes.map((h) => `address replace ${h.address}/128 dev lo`);
+    // Another home agent than the last one (migrating home agents): the way to the old one goes.
+    const old = this.bound?.homeAgent;
+    if (old && old.node !== ha.node)
+      lines.push(`route del ${old.address}/128`, ...(this.ctx.config.tunnelDriver === 'seg6' ? [`route del ${old.tunnelEndpoint}/128`] : []));
     lines.push(`route replace ${ha.address}/128 via ${arLinkLocal} dev ${iface}`);
     if (this.ctx.config.tunnelDriver === 'ip6tnl') {
       if (this.setUp) lines.push(`link del ${TUNNEL_DEVICE}`);

@@ -1,7 +1,8 @@
 import { canonical, contains, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
 import { BA_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
-import { PURPOSE, altCoaOf, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../../../shared/protocol/dmm-options.js';
+import { PURPOSE, altCoaOf, hnp, hnpsOf, homeSync, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../../../shared/protocol/dmm-options.js';
+import { LRA_STATUS } from '../../../shared/protocol/index.js';
 import type { AgentContext } from '../../context.js';
 import type { MrDatapath } from './datapath.js';
 
@@ -13,6 +14,14 @@ import type { MrDatapath } from './datapath.js';
  * prefix to the care-of address, and the node decapsulates (it is the tunnel
  * endpoint). A registration with lifetime 0, or a care-of address inside the
  * home prefix, removes the binding (the node is home).
+ *
+ * Migrating home agents (Chan figure 6): every network's anchor is a home
+ * agent for the home prefixes of all networks (anycast brings a node's
+ * registration and a correspondent's packets to the nearest one). Each holds
+ * a tunnel for every other home agent's prefixes, to that home agent (what it
+ * has no binding for is delivered at home), and every binding: the one that
+ * takes a registration tells its network's LM, and the LMs pass it on until
+ * every home agent has it (an LRI with the care-of address).
  */
 export class HomeAgent {
   constructor(
@@ -22,11 +31,71 @@ export class HomeAgent {
     private readonly changed: () => void,
   ) {}
 
+  /** Whether this MR is one of the migrating home agents. */
+  private get migrating(): boolean {
+    return this.ctx.domain.migratingHomeAgents && this.ctx.domain.centralAnchors().some((a) => a.node === this.me.node);
+  }
+
+  /** Registers the handlers (before route optimisation's: the LRI of a synchronisation is taken here). */
   listen(): void {
     this.ctx.signalling.on(
       (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.HOME_REGISTRATION,
       ({ message, from }) => this.onBindingUpdate(message, from),
     );
+    if (!this.migrating) return;
+    this.ctx.signalling.on(
+      (m) => m.type === 'LRI' && purposeOf(m) === PURPOSE.HOME_SYNC,
+      ({ message, from }) => this.onSync(message, from),
+    );
+  }
+
+  /** Migrating home agents: every other home agent's prefixes, tunnelled to it until a binding says otherwise. */
+  async start(): Promise<void> {
+    if (!this.migrating) return;
+    const others = this.ctx.domain.centralAnchors().filter((a) => a.node !== this.me.node);
+    await this.datapath.change((c) => {
+      for (const ha of others) this.datapath.stage(c, ha.anchor, 'anchored', { peer: ha }, `migrating home agents: ${ha.node}'s home prefixes`);
+    });
+  }
+
+  /** An LM passes on a binding another home agent took: hold it too (lifetime 0: the node is home). */
+  private async onSync(m: MhMessage, from: string): Promise<MhMessage> {
+    if (m.type !== 'LRI') throw new Error('not an LRI');
+    const prefixes = hnpsOf(m);
+    const careOf = altCoaOf(m);
+    const id = mnIdOf(m);
+    const reply = (status: number): MhMessage => ({
+      type: 'LRA',
+      sequence: m.sequence,
+      flags: { U: false },
+      status,
+      lifetime: m.lifetime,
+      options: [purposeOption(PURPOSE.HOME_SYNC), ...prefixes.map(hnp)],
+    });
+    const lm = this.ctx.domain.config.mobility.domain.find((n) => n.lm?.address === canonical(from))?.lm;
+    const mn = id ? this.ctx.domain.mnById(id) : undefined;
+    const foreign = prefixes.find((p) => !this.servesPrefix(p));
+    const why = !lm
+      ? `sender ${from} is no LM of the domain`
+      : !mn || !careOf || prefixes.length === 0
+        ? `no known mobile node, home prefix or care-of address (${id ?? 'no MN-ID'})`
+        : foreign
+          ? `${foreign} is no home prefix of the domain's home agents`
+          : undefined;
+    if (why || !lm || !mn || !careOf) {
+      this.ctx.events.emit('home.refused', { mnId: id ?? null, from, status: LRA_STATUS.NOT_ALLOWED, reason: why ?? 'refused' });
+      return reply(LRA_STATUS.NOT_ALLOWED);
+    }
+    const lifetime = await this.bind(mn, prefixes, careOf, m.lifetime);
+    this.ctx.events.emit('home.synced', { mnId: mn.id, prefixes, careOf, lifetime, lm: lm.node });
+    return reply(LRA_STATUS.SUCCESS);
+  }
+
+  /** Whether this home agent serves `prefix`: it anchors it, or (migrating) some home agent does. */
+  private servesPrefix(prefix: string): boolean {
+    const anchor = this.ctx.domain.anchorOf(prefix)?.node;
+    if (anchor === this.me.node) return true;
+    return this.migrating && this.ctx.domain.centralAnchors().some((a) => a.node === anchor);
   }
 
   private async onBindingUpdate(m: MhMessage, from: string): Promise<MhMessage> {
@@ -54,20 +123,48 @@ export class HomeAgent {
     // care-of address may only restate it here, as no security association would cover another).
     if (canonical(careOf) !== canonical(from)) return refuse(BA_STATUS.ADMINISTRATIVELY_PROHIBITED, `care-of address ${careOf} is not the sender ${from}`);
     for (const p of prefixes) {
-      if (this.ctx.domain.anchorOf(p)?.node !== this.me.node) return refuse(BA_STATUS.NOT_HOME_AGENT_FOR_THIS_MOBILE_NODE, `${p} is not anchored here`);
+      if (!this.servesPrefix(p)) return refuse(BA_STATUS.NOT_HOME_AGENT_FOR_THIS_MOBILE_NODE, `${p} is not anchored here`);
     }
+    const lifetime = await this.bind(mn, prefixes, careOf, m.lifetime);
+    this.ctx.events.emit('home.binding', { mnId: id, prefixes, careOf, lifetime });
+    if (this.migrating) this.synchronise(id, prefixes, careOf, lifetime);
+    return reply(BA_STATUS.ACCEPTED);
+  }
+
+  /**
+   * Binds `prefixes` to the node at `careOf` (the node as the far tunnel end), or
+   * unbinds them when the lifetime is 0 or the care-of address is at home. The
+   * lifetime the binding got (0: none).
+   */
+  private async bind(mn: { node: string }, prefixes: string[], careOf: string, lifetimeS: number): Promise<number> {
     const home = prefixes.some((p) => contains(parsePrefix(p), parseAddress(careOf)));
-    const bind = m.lifetime > 0 && !home;
+    const bind = lifetimeS > 0 && !home;
     const peer: MrInfo = { node: mn.node, network: this.ctx.domain.networkOf(careOf)?.name ?? '', address: careOf, tunnelEndpoint: careOf, anchor: '' };
+    // The node on one of this home agent's own access links: what it tunnels here leaves by that link's source check.
+    const onLink = bind ? this.ctx.config.access.find((a) => a.careOf && contains(parsePrefix(a.careOf), parseAddress(careOf)))?.iface : undefined;
     await this.datapath.change((c) => {
       for (const p of prefixes) {
         this.datapath.stage(c, p, 'anchored', bind ? { peer } : undefined, bind ? `${mn.node} at care-of ${careOf}` : `${mn.node} is home`);
         // The node's whereabouts are known again: nothing to hold for it (the home link held it from its detachment).
         if (bind) this.datapath.stage(c, p, 'hold', undefined, 'bound to a care-of address');
+        this.datapath.routes.servedSource(c, p, onLink);
       }
     });
-    this.ctx.events.emit('home.binding', { mnId: id, prefixes, careOf, lifetime: bind ? m.lifetime : 0 });
     this.changed();
-    return reply(BA_STATUS.ACCEPTED);
+    return bind ? lifetimeS : 0;
+  }
+
+  /** Tells this network's LM (which tells the other replicas) about a binding taken here; off the reply's path. */
+  private synchronise(id: string, prefixes: string[], careOf: string, lifetimeS: number): void {
+    const lm = this.ctx.domain.lmOf(this.me.network);
+    if (!lm) return;
+    void this.ctx.signalling
+      .request(homeSync('PBU', id, prefixes, careOf, lifetimeS), lm)
+      .then((r) => {
+        const status = r.message.type === 'PBA' ? r.message.status : undefined;
+        if (status === undefined || status >= 128)
+          this.ctx.events.log('warn', `home binding sync of ${prefixes.join(', ')}: the LM answered ${r.message.type} ${status ?? ''}`);
+      })
+      .catch((e: unknown) => this.ctx.events.log('warn', `home binding sync to ${lm}: ${e instanceof Error ? e.message : String(e)}`));
   }
 }

@@ -65,8 +65,11 @@ export class MrRole implements Role<'mr'>, MrPort {
       (m) => m.type === 'PBU' && purposeOf(m) === PURPOSE.ANCHOR_BINDING,
       ({ message, from }) => this.onAnchorBinding(message, from),
     );
+    // The home agent's handlers go before route optimisation's: it takes the LRIs of migrating home agents.
+    const homeAgent = new HomeAgent(this.ctx, this.me, this.datapath, () => this.refreshObserver());
+    homeAgent.listen();
+    await homeAgent.start();
     this.routing.start();
-    new HomeAgent(this.ctx, this.me, this.datapath, () => this.refreshObserver()).listen();
     s.on(
       (m) => m.type === 'BRI',
       ({ message, from }) => this.onRevocation(message, from),

@@ -7,7 +7,8 @@ import { prefixAnchoredAt } from './anchored-prefix.js';
  * what the node holds. `at` a visited access router: the home agent tunnels
  * the prefix to the node itself, whose care-of address lies in that link's
  * care-of prefix. `at` the home agent (or any router of the home network):
- * no binding, and the node holds no care-of address.
+ * no binding, and the node holds no care-of address. With migrating home
+ * agents `ha` is any of them (each holds every binding).
  */
 export const homeBindingVerifier: LabVerifier = {
   on: 'lab',
@@ -16,8 +17,12 @@ export const homeBindingVerifier: LabVerifier = {
     if (!e.homeBinding) return [];
     const { mn, ha, at } = e.homeBinding;
     const states = await session.allStates();
-    const prefix = prefixAnchoredAt(session, states, mn, ha);
-    if (!prefix) return [{ what: `${mn}'s home prefix anchored at ${ha}`, expected: 'exists', measured: 'none', ok: false }];
+    // Migrating home agents: every one holds the binding of a prefix its node's own network anchors.
+    const m = session.plan.mobility;
+    const mnNetwork = m.mns.find((x) => x.node === mn)?.network;
+    const anchor = (m.homeAgents === 'migrating' ? m.domain.find((n) => n.name === mnNetwork)?.anchor : undefined) ?? ha;
+    const prefix = prefixAnchoredAt(session, states, mn, anchor);
+    if (!prefix) return [{ what: `${mn}'s home prefix anchored at ${anchor}`, expected: 'exists', measured: 'none', ok: false }];
     const entry = states.mrPrefixes().find((p) => p.mr === ha && p.prefix === prefix);
     const careOf = states.role(mn, 'mn')?.mobileIpv6?.careOf;
     const cell = session.node(at).interfaces.find((i) => i.peer.node === mn && i.kind === 'access');
