@@ -188,6 +188,10 @@ export class MobilityRoutes {
     return [...this.routes].map(([prefix, r]) => ({ prefix, route: describeRoute(r) }));
   }
 
+  servedSourcesSnapshot(): { prefix: string; iface: string }[] {
+    return [...this.servedSources].map(([prefix, iface]) => ({ prefix, iface }));
+  }
+
   reverseSnapshot(): ReverseRuleState[] {
     return [...this.reverse].map(([prefix, r]) => ({ prefix, iface: r.iface, anchor: r.anchor, table: r.table }));
   }

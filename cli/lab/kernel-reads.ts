@@ -2,6 +2,8 @@ import type { LabSession } from './session.js';
 
 /** Rule priority of the MRs' reverse-tunnel rules (agent/kernel/mobility-routes.ts). */
 export const REVERSE_RULE_PRIORITY = 1100;
+/** The rules that let uplink from a prefix pass an access link's source check (agent/kernel/mobility-routes.ts). */
+export const OWN_SOURCE_RULE_PRIORITY = 1180;
 /** The MRs' table of home-prefix routes (agent/kernel/mobility-routes.ts). */
 export const MOBILITY_TABLE = 100;
 

@@ -59,6 +59,11 @@ export class LabStates {
   }
 
   /** Every reverse-tunnel rule an MR intends, with the MR. */
+  /** Every home agent's exception to its access links' source check (a served node on one of them), with the MR. */
+  servedSources(): { prefix: string; iface: string; mr: string }[] {
+    return this.rows('mr', (s) => s.servedSources).map(({ node, row }) => ({ ...row, mr: node }));
+  }
+
   reverseRules(): (ReverseRuleState & { mr: string })[] {
     return this.rows('mr', (s) => s.reverse).map(({ node, row }) => ({ ...row, mr: node }));
   }

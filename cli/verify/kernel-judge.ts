@@ -1,11 +1,12 @@
 import { contains, containsPrefix, formatPrefix, parseAddress, parsePrefix, type Prefix } from '../../shared/ipv6.js';
-import { MOBILITY_TABLE as MOBILITY_TABLE_NUMBER, REVERSE_RULE_PRIORITY } from '../lab/kernel-reads.js';
+import { MOBILITY_TABLE as MOBILITY_TABLE_NUMBER, OWN_SOURCE_RULE_PRIORITY, REVERSE_RULE_PRIORITY } from '../lab/kernel-reads.js';
 import type { KernelEntry, KernelObject } from '../lab/kernel-snapshot.js';
 
 /** Length of the home prefixes the HAAs lease. */
 const HOME_PREFIX_LEN = 64;
 const MOBILITY_TABLE = String(MOBILITY_TABLE_NUMBER);
 const REVERSE_RULE = `pref ${REVERSE_RULE_PRIORITY} `;
+const SERVED_SOURCE_RULE = `pref ${OWN_SOURCE_RULE_PRIORITY} `;
 const BUILTIN_TABLES = new Set(['main', 'local', 'default']);
 
 /** What the agents hold at the end (bindings, leases, visitors, intentions), as the judge needs it. */
@@ -28,6 +29,8 @@ export interface KernelFacts {
   mrContexts: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per MR, its agent's reverse rules as `prefix iface table`. */
   mrReverse: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per home agent, its exceptions to an access link's source check as `prefix iface` (a served node on that link). */
+  mrServedSources?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per access router and access interface: the prefixes of the visitors there, and whether one is attached. */
   access: ReadonlyMap<string, ReadonlyMap<string, { prefixes: ReadonlySet<string>; attached: boolean }>>;
   /** Mobile IPv6: per access router and access interface, the care-of prefix the link advertises (from the plan). */
@@ -158,6 +161,10 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
   }
   if (roles.includes('mr') && e.object === 'rule' && e.line.startsWith(REVERSE_RULE)) {
     if (!facts.mrReverse.get(node)?.has(`${prefix} ${e.iface} ${e.table}`)) return bad('its agent has no such reverse rule');
+    return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
+  }
+  if (roles.includes('mr') && e.object === 'rule' && e.line.startsWith(SERVED_SOURCE_RULE) && / lookup main\b/.test(e.line)) {
+    if (!facts.mrServedSources?.get(node)?.has(`${prefix} ${e.iface}`)) return bad('its agent serves no node of this prefix on that link');
     return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
   }
   return bad(`nothing on ${node} accounts for state of home prefix ${prefix}`);

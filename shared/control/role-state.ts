@@ -57,6 +57,8 @@ export interface MrState {
   tunnelPeers: string[];
   prefixes: MrPrefixState[];
   reverse: ReverseRuleState[];
+  /** Home agent: served prefixes whose node sits on one of its access links (its uplink leaves by that link's source check). */
+  servedSources?: { prefix: string; iface: string }[];
   /** Present when this MR is its network's LM proxy. */
   lmProxy?: ProxyEntryState[];
 }

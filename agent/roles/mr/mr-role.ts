@@ -187,6 +187,7 @@ export class MrRole implements Role<'mr'>, MrPort {
       prefixes: this.datapath.snapshot(),
       ...(this.lmProxy ? { lmProxy: this.lmProxy.state() } : {}),
       reverse: this.datapath.routes.reverseSnapshot(),
+      ...(this.datapath.routes.servedSourcesSnapshot().length ? { servedSources: this.datapath.routes.servedSourcesSnapshot() } : {}),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { formatPrefix, parsePrefix } from '../../../shared/ipv6.js';
+import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import { loadKernelBaseline, readLabKernel } from '../../lab/kernel-baseline.js';
 import { MOBILITY_TABLE, REVERSE_RULE_PRIORITY } from '../../lab/kernel-reads.js';
 import type { KernelEntry } from '../../lab/kernel-snapshot.js';
@@ -103,11 +103,20 @@ function agentStateProblems(session: LabSession, states: LabStates, end: Readonl
   }
   // Mobile IPv6: a node away from home is where its home agent's binding tunnels (to the node itself).
   const mobileNodes = new Set(nodeOf.values());
+  const mrNames = new Set(session.plan.mobility.mrs.map((m) => m.node));
   const homeBound = new Set(states.mrPrefixes().flatMap((p) => (p.servedBy !== undefined && mobileNodes.has(p.servedBy) ? [`${p.mr}|${p.prefix}`] : [])));
   for (const b of states.bindings()) {
     const serving = servingOf.get(b.mnId);
     const viaProxy = proxyServing.get(`${b.mr}|${b.mnId}`);
     if (homeBound.has(`${b.mr}|${b.prefix}`)) continue;
+    // Migrating home agents: the LM replicas bind the prefix to the node's care-of address itself.
+    if (!mrNames.has(b.mr)) {
+      const mn = nameOf(b.mnId);
+      const careOf = mn ? states.role(mn, 'mn')?.mobileIpv6?.careOf : undefined;
+      if (careOf === undefined || formatAddress(parseAddress(careOf)) !== formatAddress(parseAddress(b.location)))
+        problems.push(`${b.lm}: binding ${b.prefix} to care-of address ${b.location}, but ${b.mnId}'s care-of address is ${careOf ?? 'none (home)'}`);
+      continue;
+    }
     if (serving && b.mr !== serving && viaProxy !== serving) problems.push(`${b.lm}: binding ${b.prefix} at ${b.mr}, but ${b.mnId} is at ${serving}`);
   }
   return problems;
@@ -124,6 +133,8 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
     if (p.route !== 'none') mrRoutes.set(p.mr, (mrRoutes.get(p.mr) ?? new Set()).add(canon(p.prefix)));
     if (p.contextTo !== undefined && (p.contextExpiresInS ?? 0) > 0) mrContexts.set(p.mr, (mrContexts.get(p.mr) ?? new Set()).add(canon(p.prefix)));
   }
+  const mrServedSources = new Map<string, Set<string>>();
+  for (const r of states.servedSources()) mrServedSources.set(r.mr, (mrServedSources.get(r.mr) ?? new Set()).add(`${canon(r.prefix)} ${r.iface}`));
   for (const r of states.reverseRules()) mrReverse.set(r.mr, (mrReverse.get(r.mr) ?? new Set()).add(`${canon(r.prefix)} ${r.iface} ${r.table}`));
   const access = new Map<string, Map<string, { prefixes: Set<string>; attached: boolean }>>();
   for (const v of states.visitors()) {
@@ -150,6 +161,7 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
     mrRoutes,
     mrContexts,
     mrReverse,
+    mrServedSources,
     access,
     careOf: new Map(
       session.plan.nodes.flatMap((n) => {

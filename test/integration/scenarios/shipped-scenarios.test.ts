@@ -179,6 +179,34 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(up.tunnels.map((t) => t.link)).toContain('mn–var2');
   });
 
+  it('migrating-has: the home agent nearest the correspondent tunnels to the care-of address, the LM replicas keep every home agent in sync (Chan figure 6)', async () => {
+    const { report, exitCode, output } = await run('scenarios/migrating-has.yaml', runtime);
+    expect(failedExpectations(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    const mr2 = '2001:db8:2::2'; // MR2's loopback: the home agent anycast leads cn21's packets to
+    const down = report.flows.find((f) => f.id === 'down')!;
+    const atAr31 = down.paths.find((p) => p.nodes.includes('ar31') && p.packets > 10)!;
+    // From MR2 straight to the care-of address in network 3: the home network (mr1) is not on the way.
+    expect(atAr31.nodes).not.toContain('mr1');
+    expect(atAr31.tunnels.length).toBeGreaterThan(0);
+    for (const t of atAr31.tunnels) {
+      expect(t.outerSrc).toBe(mr2);
+      expect(t.outerDst.startsWith('2001:db8:3:')).toBe(true);
+    }
+    // At home before the first move: MR2 intercepts too and tunnels to the prefix's own home agent, MR1.
+    const home = down.paths.find((p) => p.nodes.at(-1) === 'mn11' && p.nodes.includes('mr1') && p.packets > 10)!;
+    expect(home.nodes.slice(0, 3)).toEqual(['cn21', 'r2', 'mr2']);
+    expect(home.tunnels.every((t) => t.outerSrc === mr2 && t.outerDst.startsWith('2001:db8:1:'))).toBe(true);
+    // Every move away: the node's binding update, MR3 → LM3, LM3 → LM1 and LM2, each LM → its home agent, each acknowledged.
+    for (const h of report.handovers.slice(0, 2)) {
+      expect(h.signalling).toMatchObject({ BU: 1, BA: 1, PBU: 3, PBA: 3, LRI: 2, LRA: 2 });
+      expect(h.synchronisation).toEqual({ messages: 10, bytes: expect.any(Number) as number });
+    }
+    // Coming home: the deregistration goes the same way (its lifetime-0 synchronisation is the handover's own, no release).
+    expect(report.handovers[2]!.signalling).toMatchObject({ BU: 1, BA: 1, LRI: 2, LRA: 2 });
+    expect(report.handovers[2]!.synchronisation?.messages).toBe(10);
+  });
+
   it('ping-pong: ten round trips leave no stale state', async () => {
     const { report, exitCode, output } = await run('scenarios/ping-pong.yaml', runtime);
     expect(failedExpectations(report), output).toEqual([]);

@@ -99,6 +99,31 @@ describe('source-address validation from the capture', () => {
     expect(a.sourceValidation).toEqual({ checked: 0, violations: 0, forwarded: 0, examples: [] });
   });
 
+  it('with migrating home agents, passes a home agent forwarding another home agent’s prefix, not an access router', async () => {
+    const saved = plan;
+    plan = parseTopology('migrating-has.yaml', readFileSync(path.join(root, 'topologies/migrating-has.yaml'), 'utf8')).plan;
+    try {
+      const hoa = '2001:db8:1:8000::7'; // mn11's home address: MR1's prefix
+      const cn21 = '2001:db8:2::4';
+      const te3 = plan.nodes.find((n) => n.name === 'mr3')!.tunnelEndpoint!;
+      const a = await analyse((cap) => {
+        // mn11 on MR3's cell reverse-tunnels to MR3 (its nearest home agent), which sends the packet on natively.
+        const up = ip6(hoa, cn21, 17, data());
+        cap.cross('mn11', 'mr3', 10, encap('2001:db8:3:1003::99', te3, up));
+        cap.cross('mr3', 'core', 10.1, up);
+        // AR31, an access router but no home agent, sending the same kind of packet out natively.
+        const stray = ip6(hoa, cn21, 17, udp(40002, 5001, new Uint8Array(32)));
+        cap.cross('mn11', 'ar31', 11, stray);
+        cap.cross('ar31', 'mr3', 11.1, stray);
+      });
+      expect(a.sourceValidation.checked).toBe(2);
+      expect(a.sourceValidation.violations).toBe(1);
+      expect(a.sourceValidation.examples[0]).toMatchObject({ node: 'ar31', src: hoa, anchor: 'mr1' });
+    } finally {
+      plan = saved;
+    }
+  });
+
   it('fails when nothing was captured', () => {
     const empty = emptyAnalysis([]);
     const [r] = VERIFIERS.sourceValidation.check({ sourceValidation: true }, { analysis: empty, plan });

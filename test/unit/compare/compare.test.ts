@@ -104,5 +104,19 @@ describe("a placement's figures", () => {
     const report = { version: 1 as const, kind: 'compare' as const, name: 'x', file: 'f', repeat: 2, runtime: 'netns', placements: [p] };
     expect(compareReportSchema.safeParse(report).success).toBe(true);
     expect(renderCompareMarkdown(report, 'cdf.svg')).toContain('| interruption median (p95) | 20.00 ms (p95 30.00 ms) |');
+    // No placement synchronises anything: no such figure, and no row for it.
+    expect(p.synchronisationPerHandover).toBeUndefined();
+    expect(renderCompareMarkdown(report, 'cdf.svg')).not.toContain('synchronisation');
+  });
+
+  it('count the synchronisation of migrating home agents per handover, next to a placement without', () => {
+    const synced = run([10, 20, 30], true);
+    synced.handovers.forEach((h, i) => (h.synchronisation = { messages: 10, bytes: 1400 + i }));
+    const p = summarizePlacement({ name: 'migrating', topology: 't', scenario: 's', outDir: 'o' }, [synced], []);
+    expect(p.synchronisationPerHandover).toEqual({ messages: 10, bytes: 1401 });
+    const other = summarizePlacement({ name: 'flat', topology: 't', scenario: 's', outDir: 'o' }, [run([10], true)], []);
+    const report = { version: 1 as const, kind: 'compare' as const, name: 'x', file: 'f', repeat: 1, runtime: 'netns', placements: [p, other] };
+    expect(compareReportSchema.safeParse(report).success).toBe(true);
+    expect(renderCompareMarkdown(report, 'cdf.svg')).toContain('| of which LM replica / home agent synchronisation (messages, bytes) | 10.0, 1401 B | – |');
   });
 });

@@ -150,6 +150,22 @@ const cases: Case[] = [
     expected: ['network home', 'home link'],
   },
   {
+    fixture: 'migrating-without-mipv6',
+    line: 21,
+    column: 15,
+    path: 'mobility.homeAgents',
+    found: ['migrating', 'mnMode network'],
+    expected: ['mnMode: mipv6'],
+  },
+  {
+    fixture: 'migrating-network-without-anchor',
+    line: 5,
+    column: 3,
+    path: 'networks.net2',
+    found: ['net2 has MR mr2 but no anchor', 'homeAgents migrating'],
+    expected: ['networks.net2.anchor', 'home agent'],
+  },
+  {
     fixture: 'central-anchor-not-an-mr',
     line: 8,
     column: 13,

@@ -102,6 +102,24 @@ describe('the kernel judge', () => {
     expect(judgeKernel(undefined, { mr1: cell }, facts()).map((x) => x.why)).toEqual(['2001:db8:2:1003::/64 is not a home prefix']);
   });
 
+  it('a home agent lets a served node’s uplink pass its own cell’s source check only while it serves it there', () => {
+    const served: KernelEntry = {
+      object: 'rule',
+      line: 'pref 1180 from 2001:db8:1:8000::/64 iif mn1 lookup main',
+      subject: '2001:db8:1:8000::/64',
+      table: 'main',
+      iface: 'mn1',
+    };
+    const f = (over: Partial<KernelFacts>) => facts({ mrServedSources: new Map([['mr1', new Set(['2001:db8:1:8000::/64 mn1'])]]), ...over });
+    expect(judgeKernel(undefined, { mr1: [served] }, f({}))).toEqual([]);
+    expect(judgeKernel(undefined, { mr1: [served] }, f({ mrServedSources: new Map() })).map((x) => x.why)).toEqual([
+      'its agent serves no node of this prefix on that link',
+    ]);
+    expect(judgeKernel(undefined, { mr1: [served] }, f({ leases: new Map() })).map((x) => x.why)).toEqual([
+      '2001:db8:1:8000::/64 is leased to nobody (released)',
+    ]);
+  });
+
   it('reads ip -j output into lines without lifetimes or metrics', () => {
     const dump = [
       '[{"ifname":"lo","mtu":65536,"linkinfo":null}]',

@@ -2,49 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { homeRegistration } from '../../../../shared/protocol/dmm-options.js';
 import { BA_STATUS } from '../../../../shared/protocol/index.js';
 import { FakeLab } from '../../../support/agent-fakes.js';
+import { atHome as atHomeOf, careOfPrefix, givesCareOf as givesCareOfTo, move as moveOf } from '../../../support/mipv6-fakes.js';
+
+const atHome = (l: FakeLab) => atHomeOf(l, 'mn', 'ha');
+const givesCareOf = (l: FakeLab, ar: string, coa: string) => givesCareOfTo(l, 'mn', ar, coa);
+const move = (l: FakeLab, from: string, to: string) => moveOf(l, 'mn', from, to);
 
 let lab: FakeLab | undefined;
 afterEach(async () => {
   await lab?.stop();
   lab = undefined;
 });
-
-/** The care-of prefix advertised on `ar`'s cell (from the plan). */
-function careOfPrefix(l: FakeLab, ar: string): string {
-  const i = l.plan.nodes.find((n) => n.name === ar)!.interfaces.find((x) => x.kind === 'access' && x.careOf);
-  if (!i?.careOf) throw new Error(`${ar} advertises no care-of prefix`);
-  return i.careOf;
-}
-
-/** What `ip -j -6 address show` says in the mobile node: its home address on its home radio. */
-function holdsHome(l: FakeLab, hoa: string): void {
-  l.node('mn').kernel.reads.set('-6 address show', [{ ifname: 'ha', addr_info: [{ family: 'inet6', local: hoa, prefixlen: 64, scope: 'global' }] }]);
-}
-
-/** The visited link's advertisement gave the node `coa` on its radio to `ar`. */
-function givesCareOf(l: FakeLab, ar: string, coa: string): void {
-  l.node('mn').kernel.reads.set(`-6 address show dev ${ar}`, [{ addr_info: [{ family: 'inet6', local: coa, scope: 'global' }] }]);
-}
-
-/** The node starts at home on the home agent's link, with its home address. */
-async function atHome(l: FakeLab): Promise<{ home: string; hoa: string }> {
-  l.attach('mn', 'ha');
-  const { prefixes } = await l.event('ha', 'attachment.completed');
-  const home = prefixes[0]!;
-  const hoa = home.replace('::/64', '::7');
-  holdsHome(l, hoa);
-  l.node('mn').carrier('ha', true);
-  await l.event('mn', 'radio.up');
-  return { home, hoa };
-}
-
-/** Moves the node from one cell to another: both ends see the radio change. */
-function move(l: FakeLab, from: string, to: string): void {
-  l.detach('mn', from);
-  l.node('mn').carrier(from, false);
-  l.attach('mn', to);
-  l.node('mn').carrier(to, true);
-}
 
 describe('Mobile IPv6 (Chan figure 1): the mobile node binds its care-of address and is the tunnel end', () => {
   it('away: one BU from the care-of address to the home agent, which tunnels the home prefix to the node; the visited router says nothing', async () => {
