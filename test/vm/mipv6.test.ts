@@ -1,10 +1,12 @@
 /**
- * Mobile IPv6 (Chan framework figure 1) on a stock Debian kernel (in the VM)
- * with the ip6tnl driver: the mobile node is the tunnel's far end through an
- * ip6tnl device of its own. The scenario (test/fixtures/scenarios/mipv6-vm.yaml)
- * goes home → visited → visited → home; then the capture shows the home
- * agent's ip6ip6 packets reaching the node's care-of address on the visited
- * link. Runs only inside the VM: `npm run test:vm`.
+ * Mobile IPv6 on a stock Debian kernel (in the VM) with the ip6tnl driver: the
+ * mobile node is the tunnel's far end through an ip6tnl device of its own.
+ * Chan framework figure 1 (test/fixtures/scenarios/mipv6-vm.yaml: one home
+ * agent) and figure 6 (migrating-has-vm.yaml: the home agent nearest the
+ * node, kept in sync with the others through the LM replicas) go home →
+ * visited → visited → home; then the capture shows a home agent's ip6ip6
+ * packets reaching the node's care-of address on the visited link. Runs only
+ * inside the VM: `npm run test:vm`.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,15 +26,31 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
+/** One placement: its VM scenario, the visited cell's capture, and the home agent whose tunnel reaches the node there. */
+const CASES = [
+  {
+    name: 'figure 1, one home agent',
+    scenario: 'test/fixtures/scenarios/mipv6-vm.yaml',
+    capture: 'var1_mn.pcap',
+    homeAgent: '2001:db8:50::1',
+    careOf: '2001:db8:60:',
+    home: '2001:db8:50:',
+  },
+  {
+    name: 'figure 6, migrating home agents (the one nearest the correspondent)',
+    scenario: 'test/fixtures/scenarios/migrating-has-vm.yaml',
+    capture: 'mr3_mn11.pcap',
+    homeAgent: '2001:db8:2::2',
+    careOf: '2001:db8:3:',
+    home: '2001:db8:1:',
+  },
+];
+
 describe.skipIf(!inVm)('Mobile IPv6 on the ip6tnl driver (stock kernel)', () => {
-  it('binds, moves, comes home and leaves nothing; the home agent’s ip6ip6 reaches the node itself', { timeout: 900_000 }, async () => {
+  it.each(CASES)('$name: binds, moves, comes home and leaves nothing; a home agent’s ip6ip6 reaches the node itself', { timeout: 900_000 }, async (c) => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'dmmvm-mipv6-'));
     dirs.push(out);
-    const r = await execa(
-      'node',
-      [BIN, 'run', path.join(ROOT, 'test/fixtures/scenarios/mipv6-vm.yaml'), '--runtime', 'netns', '--tunnel', 'ip6tnl', '--out', out],
-      { reject: false },
-    );
+    const r = await execa('node', [BIN, 'run', path.join(ROOT, c.scenario), '--runtime', 'netns', '--tunnel', 'ip6tnl', '--out', out], { reject: false });
     const text = await readFile(path.join(out, 'report.json'), 'utf8').catch(() => '');
     expect(text, `no report: ${r.stdout}\n${r.stderr}`).not.toBe('');
     const report = JSON.parse(text) as RunReport;
@@ -41,16 +59,14 @@ describe.skipIf(!inVm)('Mobile IPv6 on the ip6tnl driver (stock kernel)', () => 
     expect(failed, r.stdout + r.stderr).toEqual([]);
     expect(r.exitCode).toBe(0);
 
-    // On var1's cell the downlink arrives inside an outer header from the home agent to the node's care-of address.
-    const cap = parseCapture(new Uint8Array(await readFile(path.join(out, 'captures', 'var1_mn.pcap'))));
-    const tunnelled = cap.records
-      .map((rec) => decodePacket(rec.linkType, rec.data))
-      .filter((p) => p.layers.length === 2 && p.layers[0]!.src === '2001:db8:50::1');
+    // On the visited cell the downlink arrives inside an outer header from the home agent to the node's care-of address.
+    const cap = parseCapture(new Uint8Array(await readFile(path.join(out, 'captures', c.capture))));
+    const tunnelled = cap.records.map((rec) => decodePacket(rec.linkType, rec.data)).filter((p) => p.layers.length === 2 && p.layers[0]!.src === c.homeAgent);
     expect(tunnelled.length).toBeGreaterThan(20);
     const outer = tunnelled[0]!.layers[0]!;
     expect(outer.nextHeader).toBe(41);
     expect(outer.extHeaders).toEqual([]);
-    expect(outer.dst.startsWith('2001:db8:60:')).toBe(true);
-    expect(tunnelled[0]!.layers[1]!.dst.startsWith('2001:db8:50:')).toBe(true);
+    expect(outer.dst.startsWith(c.careOf)).toBe(true);
+    expect(tunnelled[0]!.layers[1]!.dst.startsWith(c.home)).toBe(true);
   });
 });
