@@ -42,6 +42,19 @@ export class Domain {
     });
   }
 
+  /**
+   * The MRs that announce every anchor's prefixes by anycast: the home agents of migrating home
+   * agents, or with anycast every MR that anchors (a network's central anchor, else all its MRs).
+   */
+  anycastAnchors(): MrInfo[] {
+    if (this.migratingHomeAgents) return this.centralAnchors();
+    if (!this.config.mobility.anycast) return [];
+    return this.config.mobility.mrs.filter((m) => {
+      const central = this.config.mobility.domain.find((n) => n.name === m.network)?.anchor;
+      return central === undefined || central === m.node;
+    });
+  }
+
   /** The MR whose anchor aggregate holds `prefix` (the MR that anchors it). */
   anchorOf(prefix: string): MrInfo | undefined {
     const p = parsePrefix(prefix);

@@ -18,7 +18,7 @@ const OBSERVER_BUFFER_KIB = 64;
 
 /** What the observer should watch for (all prefixes as text, /64 or shorter). */
 export interface ObserverSpec {
-  /** Native packets from these prefixes (mobile nodes attached here)... */
+  /** Native packets from these prefixes (mobile nodes attached here; `::/0`: from anywhere)... */
   from: string[];
   /** ...towards these (the domain's home-prefix pools)... */
   towards: string[];
@@ -202,8 +202,10 @@ export function buildRuleset(s: ObserverSpec, group = OBSERVER_NFLOG_GROUP): str
   const set = (xs: string[]) => `{ ${xs.join(', ')} }`;
   const once = `ip6 saddr . ip6 daddr != @seen add @seen { ip6 saddr . ip6 daddr } log group ${group} queue-threshold 1`;
   const rules: string[] = [];
-  if (s.from.length && s.towards.length)
-    rules.push(`ip6 nexthdr != 41 ip6 saddr ${set(s.from)} ip6 daddr ${set(s.towards)}${s.except.length ? ` ip6 daddr != ${set(s.except)}` : ''} ${once}`);
+  if (s.from.length && s.towards.length) {
+    const from = anySource(s.from) ? '' : ` ip6 saddr ${set(s.from)}`;
+    rules.push(`ip6 nexthdr != 41${from} ip6 daddr ${set(s.towards)}${s.except.length ? ` ip6 daddr != ${set(s.except)}` : ''} ${once}`);
+  }
   if (s.anchoredAway.length && s.towards.length) rules.push(`ip6 nexthdr != 41 ip6 daddr ${set(s.anchoredAway)} ip6 saddr ${set(s.towards)} ${once}`);
   for (const p of s.forwarded) {
     const a = parsePrefix(p).addr;
@@ -219,6 +221,9 @@ export function buildRuleset(s: ObserverSpec, group = OBSERVER_NFLOG_GROUP): str
   ];
 }
 
+/** Whether `from` takes every source (`::/0`: anycast brings correspondents' packets from anywhere). */
+const anySource = (from: readonly string[]) => from.some((p) => parsePrefix(p).len === 0);
+
 const any = (field: string, prefixes: string[]) => (prefixes.length === 0 ? '' : `(${prefixes.map((p) => `${field} net ${p}`).join(' or ')})`);
 
 /** The tcpdump filter for a spec ('' when there is nothing to watch). */
@@ -226,7 +231,7 @@ export function buildFilter(s: ObserverSpec): string {
   const parts: string[] = [];
   if (s.from.length && s.towards.length) {
     const except = s.except.length ? ` and not ${any('dst', s.except)}` : '';
-    parts.push(`(not ip6[6] == 41 and ${any('src', s.from)} and ${any('dst', s.towards)}${except})`);
+    parts.push(`(not ip6[6] == 41 and ${anySource(s.from) ? '' : `${any('src', s.from)} and `}${any('dst', s.towards)}${except})`);
   }
   if (s.anchoredAway.length && s.towards.length) parts.push(`(not ip6[6] == 41 and ${any('dst', s.anchoredAway)} and ${any('src', s.towards)})`);
   if (s.forwarded.length) {

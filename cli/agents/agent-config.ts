@@ -25,6 +25,7 @@ function labMobility(plan: Plan): MobilityConfig {
     routeOptimization: m.routeOptimization,
     mnMode: m.mnMode,
     homeAgents: m.homeAgents,
+    anycast: m.anycast,
     registerOnAttach: m.registerOnAttach,
     newPrefixOnHandover: m.newPrefixOnHandover,
     leaseLifetime: m.leaseLifetime,

@@ -29,6 +29,7 @@ const HELD_NAMES: Record<string, string> = {
   attached: 'MR entries of attached nodes',
   cached: 'MR location caches',
   contexts: 'MR handover contexts',
+  intercepted: 'MR anycast prefixes of other anchors',
   reverseRules: 'reverse-tunnel rules',
   tunnels: 'tunnel peers',
   proxyEntries: 'LM proxy entries',

@@ -11,6 +11,8 @@ export interface HeldState {
   attached: number;
   cached: number;
   contexts: number;
+  /** Anycast: other anchors' prefixes this MR announces and tunnels to them. */
+  intercepted: number;
   /** Reverse-tunnel rules and tunnels (peers) the MR keeps. */
   reverseRules: number;
   tunnels: number;
@@ -18,7 +20,18 @@ export interface HeldState {
   proxyEntries: number;
 }
 
-const EMPTY: HeldState = { bindings: 0, leases: 0, anchored: 0, attached: 0, cached: 0, contexts: 0, reverseRules: 0, tunnels: 0, proxyEntries: 0 };
+const EMPTY: HeldState = {
+  bindings: 0,
+  leases: 0,
+  anchored: 0,
+  attached: 0,
+  cached: 0,
+  contexts: 0,
+  intercepted: 0,
+  reverseRules: 0,
+  tunnels: 0,
+  proxyEntries: 0,
+};
 
 /** Per node with anything held, from the agents' states (nodes holding nothing are left out). */
 export function heldState(states: LabStates): Record<string, HeldState> {
@@ -32,6 +45,7 @@ export function heldState(states: LabStates): Record<string, HeldState> {
     if (p.servedBy) s.anchored++;
     if (p.cachedAt) s.cached++;
     if (p.contextTo) s.contexts++;
+    if (p.interceptedFor) s.intercepted++;
   }
   for (const r of states.reverseRules()) at(r.mr).reverseRules++;
   for (const e of states.proxyEntries()) at(e.proxy).proxyEntries++;

@@ -229,8 +229,15 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
   let nearestHomeAgent = new Map<string, string>();
   // Per-node settings derived from the rest (routes, sysctls) are what deploy needs; validate can leave them out.
   if (opts.derived !== false) {
-    const homeAgents = t.mobility.homeAgents === 'migrating' ? networks.flatMap((n) => (n.anchor ? [n.anchor] : [])) : [];
-    nearestHomeAgent = planRoutes(nodes, links, networks, homeAgents);
+    const homeAgents =
+      t.mobility.homeAgents === 'migrating'
+        ? networks.flatMap((n) => (n.anchor ? [n.anchor] : []))
+        : t.mobility.anycast
+          ? nodes.filter((n) => n.roles.includes('mr') && (netByName.get(n.network)?.anchor ?? n.name) === n.name).map((n) => n.name)
+          : [];
+    const nearest = planRoutes(nodes, links, networks, homeAgents);
+    // Where a Mobile IPv6 node registers from each MR's cells (anycast in flat DMM needs no such thing).
+    if (t.mobility.homeAgents === 'migrating') nearestHomeAgent = nearest;
     for (const node of nodes) node.sysctls = sysctlsFor(node);
   }
 

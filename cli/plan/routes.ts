@@ -61,7 +61,7 @@ class RoutePlanner {
   private readonly first: Int32Array;
   private readonly queue: Int32Array;
 
-  /** Migrating home agents (anycast): their node indices, and the nearest one to each MR once planned. */
+  /** The MRs announcing every anchor's prefixes (anycast: migrating home agents, or flat DMM's anchors): their node indices, and the nearest one to each MR once planned. */
   private readonly homeAgents: number[];
   readonly nearestHomeAgent = new Map<string, string>();
 

@@ -173,6 +173,9 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
     }
   }
 
+  if (t.mobility.anycast && t.mobility.mnMode === 'mipv6')
+    add(['mobility', 'anycast'], 'anycast with mnMode mipv6', 'homeAgents: migrating (the Mobile IPv6 form of anycast anchors), or another mnMode');
+
   // LM proxies: an MR of the same network, not the network's LM itself.
   for (const [name, net] of Object.entries(t.networks)) {
     const proxy = net.lmProxy;

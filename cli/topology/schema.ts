@@ -139,6 +139,13 @@ export const mobilitySchema = z.strictObject({
    * agent's bindings in sync. Needs mnMode mipv6 and an anchor and an LM in every network.
    */
   homeAgents: z.enum(['single', 'migrating']).default('single'),
+  /**
+   * Anycast (gap analysis section 7, RS1.CN-MR(CN).anycast): every anchoring MR announces the home
+   * prefixes of all of them, so a correspondent's packets reach the MR nearest it, which tunnels them
+   * to the prefix's anchor (route optimisation, query or redirect, then shortens the path). Network-
+   * or client-based nodes; Mobile IPv6 has homeAgents: migrating.
+   */
+  anycast: z.boolean().default(false),
   /** Update the home LM on initial attachment (draft-tu 4.1 leaves it to local policy). */
   registerOnAttach: z.boolean().default(true),
   /** Give the MN a new prefix anchored at the new MR after a move (draft-tu 4.2, dynamic mobility). */

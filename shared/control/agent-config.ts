@@ -35,6 +35,7 @@ export const mobilityConfigSchema = z.object({
   routeOptimization: z.enum(['query', 'redirect', 'off']),
   mnMode: z.enum(['network', 'client', 'mipv6']),
   homeAgents: z.enum(['single', 'migrating']),
+  anycast: z.boolean(),
   registerOnAttach: z.boolean(),
   newPrefixOnHandover: z.boolean(),
   leaseLifetime: z.number(),

@@ -23,6 +23,8 @@ export interface MrPrefixState {
   cacheExpiresInS?: number;
   /** Its node is between cells: dropped rather than looped. */
   hold?: true;
+  /** Anycast: another anchor's whole prefix, announced here and tunnelled to that anchor (the MR named). */
+  interceptedFor?: string;
   /** The kernel route: `on-link via ... dev ...`, `tunnel to <mr>`, `blackhole` or `none`. */
   route: string;
 }

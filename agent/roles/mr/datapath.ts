@@ -14,6 +14,11 @@ interface PrefixState {
   cache?: { peer: MrInfo; expires: number; source: string };
   /** The mobile node just left this MR: drop rather than loop until its new MR is known. */
   hold?: boolean;
+  /**
+   * Anycast (gap analysis 7, RS1; migrating home agents): this MR announces another anchor's whole
+   * prefix and tunnels what it intercepts to that anchor, unless a longer entry says otherwise.
+   */
+  intercepted?: { peer: MrInfo };
 }
 
 export type Layer = keyof PrefixState;
@@ -23,7 +28,8 @@ export type Layer = keyof PrefixState;
  * to one kernel route per prefix: on the access link if the node is here, else
  * to the new MR while a handover context lasts, else to the serving MR if this
  * MR anchors the prefix, else to a cached location, else a blackhole while the
- * node is between cells, else nothing (regular routing).
+ * node is between cells, else (an anycast aggregate) to its anchor, else
+ * nothing (regular routing).
  */
 export class MrDatapath {
   private readonly prefixes = new Map<string, PrefixState>();
@@ -72,6 +78,7 @@ export class MrDatapath {
     if (s.anchored) return tunnel(s.anchored.peer) ?? { kind: 'blackhole' };
     if (s.cache) return tunnel(s.cache.peer);
     if (s.hold) return { kind: 'blackhole' };
+    if (s.intercepted) return tunnel(s.intercepted.peer);
     return undefined;
   }
 
@@ -92,6 +99,7 @@ export class MrDatapath {
         ? { cachedAt: s.cache.peer.node, cacheSource: s.cache.source, cacheExpiresInS: Math.max(0, Math.round((s.cache.expires - now) / 1000)) }
         : {}),
       ...(s.hold ? { hold: true as const } : {}),
+      ...(s.intercepted ? { interceptedFor: s.intercepted.peer.node } : {}),
       route: routes.get(prefix) ?? 'none',
     }));
   }

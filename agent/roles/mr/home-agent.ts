@@ -19,7 +19,8 @@ import type { MrDatapath } from './datapath.js';
  * agent for the home prefixes of all networks (anycast brings a node's
  * registration and a correspondent's packets to the nearest one). Each holds
  * a tunnel for every other home agent's prefixes, to that home agent (what it
- * has no binding for is delivered at home), and every binding: the one that
+ * has no binding for is delivered at home; MrRole sets this up for anycast
+ * in general), and every binding: the one that
  * takes a registration tells its network's LM, and the LMs pass it on until
  * every home agent has it (an LRI with the care-of address).
  */
@@ -47,15 +48,6 @@ export class HomeAgent {
       (m) => m.type === 'LRI' && purposeOf(m) === PURPOSE.HOME_SYNC,
       ({ message, from }) => this.onSync(message, from),
     );
-  }
-
-  /** Migrating home agents: every other home agent's prefixes, tunnelled to it until a binding says otherwise. */
-  async start(): Promise<void> {
-    if (!this.migrating) return;
-    const others = this.ctx.domain.centralAnchors().filter((a) => a.node !== this.me.node);
-    await this.datapath.change((c) => {
-      for (const ha of others) this.datapath.stage(c, ha.anchor, 'anchored', { peer: ha }, `migrating home agents: ${ha.node}'s home prefixes`);
-    });
   }
 
   /** An LM passes on a binding another home agent took: hold it too (lifetime 0: the node is home). */

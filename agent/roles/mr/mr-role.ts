@@ -68,7 +68,7 @@ export class MrRole implements Role<'mr'>, MrPort {
     // The home agent's handlers go before route optimisation's: it takes the LRIs of migrating home agents.
     const homeAgent = new HomeAgent(this.ctx, this.me, this.datapath, () => this.refreshObserver());
     homeAgent.listen();
-    await homeAgent.start();
+    await this.intercept();
     this.routing.start();
     s.on(
       (m) => m.type === 'BRI',
@@ -79,6 +79,19 @@ export class MrRole implements Role<'mr'>, MrPort {
 
   async stop(): Promise<void> {
     this.routing.stop();
+  }
+
+  /**
+   * Anycast (migrating home agents; gap analysis 7, RS1 anycast): an MR that announces every anchor's
+   * prefixes tunnels each other anchor's whole prefix to it; bindings, caches and attachments of
+   * single /64s take precedence by longest prefix.
+   */
+  private async intercept(): Promise<void> {
+    const anchors = this.ctx.domain.anycastAnchors();
+    if (!anchors.some((a) => a.node === this.me.node)) return;
+    await this.datapath.change((c) => {
+      for (const a of anchors) if (a.node !== this.me.node) this.datapath.stage(c, a.anchor, 'intercepted', { peer: a }, `anycast: ${a.node}'s home prefixes`);
+    });
   }
 
   /** Serving MR → anchor: the node of `prefix` is served by the sender now (lifetime 0: gone). */

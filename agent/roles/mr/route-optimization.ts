@@ -40,6 +40,13 @@ export class RouteOptimization {
       ({ message, from }) => this.onRedirect(message, from),
     );
     if (this.mode !== 'off') this.observer = new TrafficObserver(this.ctx.events, this.ctx.exec, (x) => void this.onSighting(x));
+    // Anycast brings correspondents' packets before any node attaches here: watch from the start.
+    if (this.anycast) this.refresh();
+  }
+
+  /** Whether this MR announces every anchor's prefixes (anycast) and asks where their nodes are. */
+  private get anycast(): boolean {
+    return this.mode === 'query' && this.ctx.domain.anycastAnchors().some((a) => a.node === this.me.node);
   }
 
   stop(): void {
@@ -95,7 +102,8 @@ export class RouteOptimization {
     const known = [...new Set([...dp.with('attached'), ...dp.with('cache'), ...[...this.asked].filter(([, t]) => t > now).map(([p]) => p), this.me.anchor])];
     const away = dp.with('anchored').filter((p) => dp.get(p)?.anchored?.peer.node !== this.me.node);
     this.observer.update({
-      from: this.access().attachedPrefixes(),
+      // Anycast brings correspondents' packets here from anywhere: with queries, any source is watched.
+      from: this.anycast ? ['::/0'] : this.access().attachedPrefixes(),
       towards: this.ctx.domain.pools(),
       except: known,
       anchoredAway: this.mode === 'redirect' ? away : [],
