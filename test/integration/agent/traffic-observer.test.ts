@@ -46,11 +46,11 @@ const spec: ObserverSpec = {
 const ping = (dst: string, count: number) =>
   execa('ip', ['netns', 'exec', SND, 'ping', '-6', '-q', '-i', '0.002', '-c', String(count), '-W', '0.01', dst], { reject: false });
 
-async function observe(prefix: string[]): Promise<{ observer: TrafficObserver; seen: Sighting[]; bus: EventBus }> {
+async function observe(prefix: string[], watch: ObserverSpec = spec): Promise<{ observer: TrafficObserver; seen: Sighting[]; bus: EventBus }> {
   const seen: Sighting[] = [];
   const bus = new EventBus('obs', undefined);
   const observer = new TrafficObserver(bus, commandRunner(nodeSpawner(prefix)), (s) => seen.push(s));
-  observer.update(spec);
+  observer.update(watch);
   for (let i = 0; i < 50 && observer.state().filter === '(off)'; i++) await sleep(20);
   await sleep(300); // tcpdump listening
   return { observer, seen, bus };
@@ -113,6 +113,27 @@ describe('the traffic observer', () => {
       await ping('2001:db8:2:8000::5', 3);
       await sleep(200);
       expect(seen.map((s) => s.dst)).toEqual(['2001:db8:2:8000::5']);
+    } finally {
+      observer.stop();
+    }
+  });
+
+  it.each([
+    ['nft', ['ip', 'netns', 'exec', OBS]],
+    ['bpf', ['ip', 'netns', 'exec', OBS, 'env', 'PATH=/nonexistent:/usr/bin:/bin']],
+  ] as const)('with from ::/0 (anycast) it sees a source no attached prefix holds (%s)', async (kernel, prefix) => {
+    // The sender's address is outside the spec's `from` above: only ::/0 lets it through.
+    const { observer, seen } = await observe([...prefix], { ...spec, from: ['::/0'] });
+    try {
+      expect(observer.state().kernel).toBe(kernel);
+      expect(observer.state().filter).not.toContain('src net');
+      await execa('ip', ['-n', SND, 'addr', 'add', '2001:db8:77::1/128', 'dev', 'lo']).catch(() => undefined);
+      await execa('ip', ['netns', 'exec', SND, 'ping', '-6', '-q', '-c', '3', '-i', '0.01', '-W', '0.01', '-I', '2001:db8:77::1', '2001:db8:2:8000::5'], {
+        reject: false,
+      });
+      await sleep(300);
+      expect(seen.some((x) => x.src === '2001:db8:77::1' && x.dst === '2001:db8:2:8000::5')).toBe(true);
+      expect(seen.some((x) => x.dst.startsWith('2001:db8:2:81'))).toBe(false);
     } finally {
       observer.stop();
     }

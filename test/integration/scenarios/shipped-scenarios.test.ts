@@ -207,6 +207,26 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     expect(report.handovers[2]!.synchronisation?.messages).toBe(10);
   });
 
+  it.each([
+    ['anycast-query', 'LMQ'],
+    ['anycast-push', 'LRI'],
+  ] as const)('%s: the fixed correspondent’s nearest MR intercepts (anycast) and learns the node’s MR by %s (gap analysis 7)', async (name, learnedBy) => {
+    const { report, exitCode, output } = await run(`scenarios/${name}.yaml`, runtime);
+    expect(failedExpectations(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    const down = report.flows.find((f) => f.id === 'down')!;
+    // Before the move: cn3 → r3 → MR31, which tunnels to the anchor MR11 (MR31 anchors nothing of MN1's).
+    const first = [...down.paths].sort((a, b) => a.fromMs - b.fromMs)[0]!;
+    expect(first.nodes.slice(0, 3)).toEqual(['cn3', 'r3', 'mr31']);
+    expect(first.nodes).toContain('mr11');
+    expect(first.tunnels.some((t) => t.outerSrc === '2001:db8:3::2')).toBe(true); // MR31's loopback
+    // Queries: MR31 asked LM1 once the first packet came; push: nobody asked anything.
+    const lmq = report.signalling.totals['LMQ']?.count ?? 0;
+    if (learnedBy === 'LMQ') expect(lmq).toBeGreaterThanOrEqual(1);
+    else expect(lmq).toBe(0);
+    expect(report.handovers[0]!.signalling['LRI']).toBeGreaterThanOrEqual(1);
+  });
+
   it('ping-pong: ten round trips leave no stale state', async () => {
     const { report, exitCode, output } = await run('scenarios/ping-pong.yaml', runtime);
     expect(failedExpectations(report), output).toEqual([]);

@@ -6,8 +6,8 @@ import type { Plan } from '../../../cli/plan/types.js';
 import { containsPrefix, parsePrefix } from '../../../shared/ipv6.js';
 import { ROOT } from '../../support/cli.js';
 
-async function plan(mobility?: Record<string, unknown>): Promise<Plan> {
-  const file = path.join(ROOT, 'topologies/migrating-has.yaml');
+async function plan(mobility?: Record<string, unknown>, topology = 'topologies/migrating-has.yaml'): Promise<Plan> {
+  const file = path.join(ROOT, topology);
   return parseTopology(file, await readFile(file, 'utf8'), { lab: 'mha', ...(mobility ? { mobility } : {}) }).plan;
 }
 
@@ -48,5 +48,22 @@ describe('migrating home agents in the plan (Chan figure 6): anycast to the near
     const a1 = node(p, 'mr1').anchor!;
     expect(nextHop(p, 'r2', a1)).toBe('core');
     expect(p.mobility.mrs.every((m) => m.homeAgent === undefined)).toBe(true);
+  });
+});
+
+describe('anycast in flat DMM (gap analysis section 7, RS1 anycast)', () => {
+  it('every router sends every anchoring MR’s prefixes to the one nearest it; MRs are told no home agent', async () => {
+    const p = await plan(undefined, 'topologies/gap-anycast.yaml');
+    const anchors = ['mr11', 'mr12', 'mr2', 'mr31'].map((n) => node(p, n).anchor!);
+    // r3, in front of the correspondent, is one hop from MR31 and two from the others.
+    for (const a of anchors) expect(nextHop(p, 'r3', a)).toBe('mr31');
+    // The core is one hop from MR11, MR12 and MR2: each keeps its own; MR31's go to the first of them.
+    expect(nextHop(p, 'core', node(p, 'mr2').anchor!)).toBe('mr2');
+    expect(nextHop(p, 'core', node(p, 'mr12').anchor!)).toBe('mr12');
+    expect(nextHop(p, 'core', node(p, 'mr31').anchor!)).toBe('mr11');
+    expect(p.mobility.mrs.every((m) => m.homeAgent === undefined)).toBe(true);
+    // Without anycast, r3 sends network 1's prefixes towards network 1.
+    const plain = await plan({ anycast: false }, 'topologies/gap-anycast.yaml');
+    expect(nextHop(plain, 'r3', node(plain, 'mr11').anchor!)).toBe('core');
   });
 });

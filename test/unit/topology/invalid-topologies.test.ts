@@ -158,6 +158,14 @@ const cases: Case[] = [
     expected: ['mnMode: mipv6'],
   },
   {
+    fixture: 'anycast-with-mipv6',
+    line: 18,
+    column: 12,
+    path: 'mobility.anycast',
+    found: ['anycast with mnMode mipv6'],
+    expected: ['homeAgents: migrating'],
+  },
+  {
     fixture: 'migrating-network-without-anchor',
     line: 5,
     column: 3,

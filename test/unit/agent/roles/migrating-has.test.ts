@@ -28,8 +28,8 @@ describe('migrating home agents (Chan figure 6): every home agent holds every bi
   it('each home agent tunnels the other home agents’ prefixes to them from the start', async () => {
     lab = await FakeLab.start(TOPOLOGY);
     const mr2 = lab.state('mr2', 'mr').prefixes;
-    expect(mr2.find((p) => p.prefix === anchorOf(lab!, 'mr1'))).toMatchObject({ servedBy: 'mr1', route: 'tunnel to mr1' });
-    expect(mr2.find((p) => p.prefix === anchorOf(lab!, 'mr3'))).toMatchObject({ servedBy: 'mr3', route: 'tunnel to mr3' });
+    expect(mr2.find((p) => p.prefix === anchorOf(lab!, 'mr1'))).toMatchObject({ interceptedFor: 'mr1', route: 'tunnel to mr1' });
+    expect(mr2.find((p) => p.prefix === anchorOf(lab!, 'mr3'))).toMatchObject({ interceptedFor: 'mr3', route: 'tunnel to mr3' });
     expect(mr2.find((p) => p.prefix === anchorOf(lab!, 'mr2'))).toBeUndefined();
     // An access router that is no home agent (AR31) holds none.
     expect(lab.state('ar31', 'mr').prefixes).toEqual([]);
