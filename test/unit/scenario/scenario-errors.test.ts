@@ -279,6 +279,9 @@ describe('valid scenarios', () => {
     ['hierarchical-lm', 'query', 'fig9'],
     ['pmipv6-handover', 'off', 'pmipv6'],
     ['mipv6-handover', 'off', 'mipv6'],
+    ['migrating-has', 'off', 'migrating-has'],
+    ['anycast-query', 'query', 'gap-anycast'],
+    ['anycast-push', 'redirect', 'gap-anycast'],
   ];
 
   it('lists every shipped scenario', async () => {
