@@ -55,6 +55,11 @@ export class Domain {
     });
   }
 
+  /** HMIPv6: the Mobility Anchor Point of a network (and its prefix of regional care-of addresses), if it has one. */
+  mapOf(network: string): { node: string; address: string; regional: string } | undefined {
+    return this.config.mobility.domain.find((n) => n.name === network)?.map;
+  }
+
   /** The MR whose anchor aggregate holds `prefix` (the MR that anchors it). */
   anchorOf(prefix: string): MrInfo | undefined {
     const p = parsePrefix(prefix);

@@ -11,7 +11,10 @@ import type { NodeAccess } from '../runtime/runtime.js';
  */
 const SCRIPT = [
   'while [ $# -gt 1 ]; do',
-  '  if ! printf %s "$2" > "/proc/sys/$1" 2>/dev/null; then echo "sysctl $1=$2 failed" >&2; fi',
+  '  k=$1',
+  // An optional one (a leading "?", cli/kernel/node-commands.ts) the kernel does not have is skipped.
+  '  case $k in "?"*) k=${k#?}; if [ ! -e "/proc/sys/$k" ]; then shift 2; continue; fi;; esac',
+  '  if ! printf %s "$2" > "/proc/sys/$k" 2>/dev/null; then echo "sysctl $k=$2 failed" >&2; fi',
   '  shift 2',
   'done',
   'exec ip -force -batch -',

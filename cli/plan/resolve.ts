@@ -57,6 +57,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
       ...(haa ? { haa } : {}),
       ...(n.lmProxy ? { lmProxy: n.lmProxy } : {}),
       ...(n.anchor ? { anchor: n.anchor } : {}),
+      ...(n.map ? { map: n.map } : {}),
     };
   });
   const netByName = new Map(networks.map((n) => [n.name, n]));
@@ -224,6 +225,25 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
       links.push({ id, kind: 'access', a: { node: acc.mn, iface: mnIf }, b: { node: arName, iface: arIf }, params });
     });
   });
+  // HMIPv6: each MAP's regional care-of addresses come from a /64 of its network, after its link and care-of subnets.
+  for (const net of networks) {
+    const map = net.map === undefined ? undefined : nodeByName.get(net.map);
+    if (!map) continue;
+    const k = linkCount.get(net.name) ?? 0;
+    linkCount.set(net.name, k + 1);
+    const subnet = subPrefix(prefixOf.get(net.name)!.prefix, 64, FIRST_LINK_SUBNET + k);
+    const hit = poolHolding(subnet);
+    if (hit && !poolsHit.has(hit)) {
+      poolsHit.add(hit);
+      issue(
+        ['networks', hit, 'pool'],
+        `${netByName.get(hit)?.pool}, which holds ${formatPrefix(subnet)}, planned as the regional care-of prefix of networks.${net.name}.map`,
+        'a pool clear of the link, care-of and regional subnets planned after the link subnets',
+      );
+    }
+    net.regional = formatPrefix(subnet);
+    map.regional = net.regional;
+  }
   if (issues.length > 0) throw new InputError(issues);
 
   let nearestHomeAgent = new Map<string, string>();
@@ -238,7 +258,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
     const nearest = planRoutes(nodes, links, networks, homeAgents);
     // Where a Mobile IPv6 node registers from each MR's cells (anycast in flat DMM needs no such thing).
     if (t.mobility.homeAgents === 'migrating') nearestHomeAgent = nearest;
-    for (const node of nodes) node.sysctls = sysctlsFor(node);
+    for (const node of nodes) node.sysctls = sysctlsFor(node, t.mobility.mnMode);
   }
 
   const addressOf = (n: string | undefined) => (n ? nodeByName.get(n)?.loopback : undefined);
@@ -256,6 +276,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
         ...(n.haa && haaAddr ? { haa: { node: n.haa, address: haaAddr } } : {}),
         ...(n.lmProxy && proxyAddr ? { lmProxy: { node: n.lmProxy, address: proxyAddr } } : {}),
         ...(n.anchor ? { anchor: n.anchor } : {}),
+        ...(n.map && n.regional && addressOf(n.map) ? { map: { node: n.map, address: addressOf(n.map)!, regional: n.regional } } : {}),
       };
     }),
     mrs: nodes

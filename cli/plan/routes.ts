@@ -96,6 +96,8 @@ class RoutePlanner {
     const mine = this.adjacency[u]!;
     const routes: PlanRoute[] = [];
     if (node.anchor) routes.push({ dst: node.anchor, type: 'unreachable' });
+    // A MAP's regional care-of addresses it has no binding for stop there (as an anchor's prefixes do).
+    if (node.regional) routes.push({ dst: node.regional, type: 'unreachable' });
     if (mine.length === 0) return routes;
     const anycast = this.homeAgents.length > 0;
     if (anycast) this.search(u);
@@ -128,6 +130,7 @@ class RoutePlanner {
       // (a home agent itself takes them all, and tunnels what it has no binding for to the prefix's own).
       if (other.anchor) add(homeAgents.has(v) ? (this.nearestOf(u, v) ?? v) : v, other.anchor);
       for (const i of other.interfaces) if (i.careOf) add(v, i.careOf);
+      if (other.regional) add(v, other.regional);
     });
     const attached = new Set(mine.map((e) => e.link.id));
     for (const l of this.infra) {

@@ -8,7 +8,7 @@ import type { PlanNode } from './types.js';
  * attachment: solicit at once, keep their home addresses while a radio is
  * down, and ignore routes through a radio that has no carrier.
  */
-export function sysctlsFor(node: PlanNode): Record<string, string> {
+export function sysctlsFor(node: PlanNode, mnMode: 'network' | 'client' | 'mipv6' = 'network'): Record<string, string> {
   const s: Record<string, string> = {};
   const isMn = node.roles.includes('mn');
   const isHost = isMn || node.roles.includes('cn');
@@ -29,6 +29,10 @@ export function sysctlsFor(node: PlanNode): Record<string, string> {
     both('keep_addr_on_down', '1');
     both('router_solicitation_delay', '0');
     both('ignore_routes_with_linkdown', '1');
+    // Mobile IPv6 with seg6: End.DX6 only forwards, so what it decapsulates for the node reaches
+    // it through a veth hairpin, a forward out of the interface it came in on. Forwarding on those
+    // interfaces only (not all.forwarding, which would stop router advertisements being accepted).
+    if (mnMode === 'mipv6') both('force_forwarding', '1');
   }
   for (const iface of node.interfaces) {
     const c = `net.ipv6.conf.${iface.name}`;
@@ -40,6 +44,7 @@ export function sysctlsFor(node: PlanNode): Record<string, string> {
       s[`${c}.keep_addr_on_down`] = '1';
       s[`${c}.router_solicitation_delay`] = '0';
       s[`${c}.ignore_routes_with_linkdown`] = '1';
+      if (mnMode === 'mipv6') s[`${c}.force_forwarding`] = '1';
     }
   }
   return s;

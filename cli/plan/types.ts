@@ -48,6 +48,9 @@ export interface PlanNetwork {
   lmProxy?: string;
   /** Node name of the MR every home prefix of the network is anchored at (central anchoring, PMIPv6's LMA). */
   anchor?: string;
+  /** HMIPv6: the network's Mobility Anchor Point (node name) and the /64 its regional care-of addresses come from. */
+  map?: string;
+  regional?: string;
 }
 
 export interface PlanNode {
@@ -60,6 +63,8 @@ export interface PlanNode {
   loopback?: string;
   /** MR only: address the tunnels of the seg6 driver end on (a local SID, not a local address). */
   tunnelEndpoint?: string;
+  /** HMIPv6 MAP only: the /64 of regional care-of addresses it binds to visiting nodes' on-link ones. */
+  regional?: string;
   /** MR only: the aggregate of home prefixes this MR anchors; the HAA allocates /64s from it. */
   anchor?: string;
   /** Run the agent in this node. */
@@ -138,4 +143,6 @@ export interface DomainNetwork {
   lmProxy?: { node: string; address: string };
   /** Central anchoring: the MR every home prefix of the network is allocated from (with migrating home agents, the network’s home agent). */
   anchor?: string;
+  /** HMIPv6: the network's Mobility Anchor Point and its prefix of regional care-of addresses. */
+  map?: { node: string; address: string; regional: string };
 }

@@ -189,6 +189,18 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       add(path, `"${proxy}", which is the LM of ${name} itself`, `an MR of ${name} without role lm (the network's own LM needs no proxy)`);
   }
 
+  // Mobility anchor points (HMIPv6): an MR of the same network, for Mobile IPv6 nodes.
+  for (const [name, net] of Object.entries(t.networks)) {
+    if (net.map === undefined) continue;
+    const path = ['networks', name, 'map'];
+    const node = nodes[net.map];
+    if (!node) add(path, `"${net.map}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+    else if (!node.roles.includes('mr')) add(path, `"${net.map}", which lacks role mr`, `an MR of network ${name}`);
+    else if (node.network !== name) add(path, `"${net.map}", an MR of network ${node.network}`, `an MR of network ${name}`);
+    else if (t.mobility.mnMode !== 'mipv6')
+      add(path, `a MAP with mnMode ${t.mobility.mnMode}`, 'mnMode: mipv6 (a MAP serves Mobile IPv6 nodes; lmProxy is the network-based form)');
+  }
+
   // Central anchors: an MR of the same network.
   for (const [name, net] of Object.entries(t.networks)) {
     if (net.anchor === undefined) continue;

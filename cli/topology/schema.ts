@@ -69,6 +69,13 @@ export const networkSchema = z.strictObject({
    * allocates, flat DMM).
    */
   anchor: nodeName.optional(),
+  /**
+   * Hierarchical Mobile IPv6 (RFC 5380; Chan framework figure 4), mnMode mipv6: the MR of this network
+   * that is its Mobility Anchor Point. A visiting Mobile IPv6 node gets a regional care-of address
+   * from the MAP's prefix next to its on-link one, binds the regional one at its home agent and the
+   * on-link one at the MAP: moves between this network's cells only update the MAP.
+   */
+  map: nodeName.optional(),
   description: z.string().optional(),
 });
 

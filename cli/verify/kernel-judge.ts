@@ -37,11 +37,15 @@ export interface KernelFacts {
   careOf?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Mobile IPv6: the mobile nodes away from home (bound to a care-of address: their tunnel end is theirs). */
   away?: ReadonlySet<string>;
+  /** HMIPv6: the MAPs' prefixes of regional care-of addresses (a MAP routes the ones it binds in its mobility table). */
+  regional?: readonly string[];
 }
 
 /** A Mobile IPv6 node's own tunnel end while away (agent/roles/mn/mobile-ipv6.ts): its devices, rules and default route. */
-const MIPV6_LINKS = /^(dmm0|dmm1|mip6) /;
-const MIPV6_RULES = /^pref (0|50|100) /;
+const MIPV6_LINKS = /^(dmm0|dmm1|mip6|hmip6) /;
+const MIPV6_RULES = /^pref (0|50|51|100) /;
+/** Its tunnel devices: what is on them (routes, the seg6 hairpin's neighbour, an HMIPv6 regional care-of address) is the tunnel end's. */
+const MIPV6_DEVICES = new Set(['dmm0', 'dmm1', 'mip6', 'hmip6']);
 
 /** One thing the end state has that nothing accounts for, or lacks. */
 export interface KernelDifference {
@@ -130,7 +134,9 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
     if (facts.away?.has(node) && !prefix) {
       if (e.object === 'link' && MIPV6_LINKS.test(e.line)) return ok;
       if (e.object === 'rule' && MIPV6_RULES.test(e.line)) return ok;
-      if (e.object === 'route' && e.subject === '::/0' && (e.iface === 'dmm0' || e.iface === 'mip6')) return ok;
+      if ((e.object === 'route' || e.object === 'neighbour' || e.object === 'address') && MIPV6_DEVICES.has(e.iface ?? '')) return ok;
+      // HMIPv6 with ip6tnl: the regional care-of address sits on lo.
+      if (e.object === 'address' && e.iface === 'lo') return ok;
     }
     if (prefix) {
       const holder = facts.leases.get(prefix);
@@ -148,6 +154,11 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
     const link = facts.access.get(node)?.get(e.iface ?? '');
     if (!facts.leases.has(prefix)) return bad(`${prefix} is leased to nobody (released)`);
     return link?.prefixes.has(prefix) ? ok : bad(`no mobile node of ${e.iface} holds ${prefix}`);
+  }
+  // HMIPv6: a MAP's binding of a regional care-of address, while its agent holds it.
+  if (roles.includes('mr') && e.object === 'route' && e.table === MOBILITY_TABLE && e.subject && inRegional(e.subject, facts.regional)) {
+    const p = e.subject.includes('/') ? e.subject : `${e.subject}/128`;
+    return facts.mrRoutes.get(node)?.has(canonicalPrefix(p) ?? p) ? ok : bad('its agent binds no such regional care-of address');
   }
   if (e.object === 'neighbour' && roles.includes('ar') && facts.access.get(node)?.has(e.iface ?? '')) {
     return facts.access.get(node)?.get(e.iface ?? '')?.attached ? ok : bad(`no mobile node is attached on ${e.iface}`);
@@ -168,6 +179,16 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
     return leased ? ok : bad(`${prefix} is leased to nobody (released)`);
   }
   return bad(`nothing on ${node} accounts for state of home prefix ${prefix}`);
+}
+
+function inRegional(subject: string, regional: readonly string[] | undefined): boolean {
+  if (!regional?.length) return false;
+  try {
+    const a = parseAddress(subject.split('/')[0] as string);
+    return regional.some((r) => contains(parsePrefix(r), a));
+  } catch {
+    return false;
+  }
 }
 
 function canonicalPrefix(p: string): string | undefined {

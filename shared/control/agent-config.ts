@@ -19,6 +19,8 @@ export const domainNetworkSchema = z.object({
   lmProxy: z.optional(z.object({ node: z.string(), address: z.string() })),
   /** Central anchoring: the MR (node name) every home prefix of the network is allocated from (PMIPv6's LMA). */
   anchor: z.optional(z.string()),
+  /** HMIPv6: the network's Mobility Anchor Point and the /64 of regional care-of addresses it binds. */
+  map: z.optional(z.object({ node: z.string(), address: z.string(), regional: z.string() })),
 });
 
 export const mrInfoSchema = z.object({

@@ -32,6 +32,8 @@ export interface EventFields {
   'anchor.binding': { prefix: string; servedBy: string; mnId: string | null };
   'anchor.released': { prefix: string; mnId: string | null; reason: string };
   'home.binding': { mnId: string; prefixes: string[]; careOf: string; lifetime: number };
+  'map.registered': { map: string; regional: string; onLink: string; lifetime: number; status: number | null; ms: number };
+  'map.binding': { mnId: string; regional: string; onLink: string; lifetime: number };
   'home.synced': { mnId: string; prefixes: string[]; careOf: string; lifetime: number; lm: string };
   'lm.synced': { mnId: string; prefixes: string[]; careOf: string; lifetime: number; from: string; forwarded: string[] };
   'home.refused': { mnId: string | null; from: string; status: number; reason: string };
@@ -141,6 +143,8 @@ export const EVENT_KINDS: Record<EventKind, string> = {
   'anchor.binding': 'the anchor learned which MR serves one of its prefixes',
   'anchor.released': 'the anchor gave up a prefix',
   'home.binding': 'Mobile IPv6: the home agent bound (lifetime 0: unbound) a node’s home prefixes to its care-of address',
+  'map.registered': 'HMIPv6: the mobile node’s registration at a MAP was answered (regional care-of address bound to its on-link one)',
+  'map.binding': 'HMIPv6: the MAP bound (lifetime 0: unbound) a node’s regional care-of address to its on-link one',
   'home.synced': 'migrating home agents: a home agent took the binding another one made, passed on by an LM',
   'lm.synced': 'migrating home agents: an LM replica stored a home binding and passed it on (to the other replicas, or its home agents)',
   'home.refused': 'Mobile IPv6: the home agent refused a binding update',

@@ -140,7 +140,7 @@ export interface MnState {
   /** Home prefixes it gave up. */
   released: string[];
   /** Mobile IPv6 mode: the home addresses it keeps, and while away its care-of address and home agent. */
-  mobileIpv6?: { homeAddresses: string[]; careOf?: string; homeAgent?: string };
+  mobileIpv6?: { homeAddresses: string[]; careOf?: string; homeAgent?: string; regionalCareOf?: string; map?: string };
 }
 
 /** Roles without state of their own. */

@@ -148,6 +148,20 @@ export function homeSync(type: 'PBU' | 'LRI', id: string, prefixes: string[], ca
   return type === 'PBU' ? { type, sequence: 0, flags: pbuFlags(), lifetime, options } : { type, sequence: 0, lifetime, options };
 }
 
+/**
+ * HMIPv6 (RFC 5380 6.1): a MAP registration, the regional care-of address (as a /128 home network
+ * prefix) bound to the on-link one (Alternate CoA); M set, H clear (purpose 5, as a home registration).
+ */
+export function mapRegistration(id: string, regional: string, onLink: string, lifetime: number): MhMessage {
+  return {
+    type: 'PBU',
+    sequence: 0,
+    flags: { ...pbuFlags(false), M: true },
+    lifetime,
+    options: [purposeOption(PURPOSE.HOME_REGISTRATION), mnId(id), hnp(`${regional}/128`), altCoa(onLink)],
+  };
+}
+
 export function homeRegistration(id: string, prefixes: string[], careOf: string, lifetime: number): MhMessage {
   return {
     type: 'PBU',

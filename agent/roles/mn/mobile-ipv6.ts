@@ -1,8 +1,9 @@
 import { monoMs } from '../../../shared/clock.js';
 import { linkLocalFromMac } from '../../../shared/ipv6.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
-import { homeRegistration } from '../../../shared/protocol/dmm-options.js';
+import { homeRegistration, mapRegistration } from '../../../shared/protocol/dmm-options.js';
 import type { AgentContext } from '../../context.js';
+import { HAIRPIN, hairpinLines, hmipTeardownLines, hmipTunnelLines, regionalAddress, type HmipPlace } from './hmip-lines.js';
 
 /** Policy-rule preference of the decapsulation rule (seg6 driver): before the local table, which moves after it. */
 const DECAP_RULE_PREF = 50;
@@ -25,6 +26,8 @@ interface Binding {
   ar: string;
   careOf: string;
   homeAgent: MrInfo;
+  /** HMIPv6: the MAP of the visited network and the node's place under it (its regional care-of address). */
+  hmip?: HmipPlace;
 }
 
 /**
@@ -36,7 +39,10 @@ interface Binding {
  * address with its home agent in its own Binding Update. Back on its home
  * link it drops the tunnel and deregisters (lifetime 0). The datapath is the
  * kernel's: an ip6tnl device, or seg6 encap.red / End.DX6 (the same bytes on
- * the wire), as the lab's tunnel driver says.
+ * the wire), as the lab's tunnel driver says. In a visited network with a
+ * MAP (HMIPv6, hmip-lines.ts) it also takes a regional care-of address,
+ * binds the home address to it at the home agent and the on-link care-of
+ * address to it at the MAP; moves under the same MAP only update the MAP.
  */
 export class MobileIpv6Client {
   private homes: HomeAddress[] = [];
@@ -64,10 +70,12 @@ export class MobileIpv6Client {
     for (const w of [...this.addressWaiters]) w();
   }
 
-  state(): { careOf?: string; homeAgent?: string; homeAddresses: string[] } {
+  state(): { careOf?: string; homeAgent?: string; homeAddresses: string[]; regionalCareOf?: string; map?: string } {
+    const b = this.bound;
     return {
       homeAddresses: this.homes.map((h) => h.address),
-      ...(this.bound ? { careOf: this.bound.careOf, homeAgent: this.bound.homeAgent.node } : {}),
+      ...(b ? { careOf: b.careOf, homeAgent: b.homeAgent.node } : {}),
+      ...(b?.hmip ? { regionalCareOf: b.hmip.regional, map: b.hmip.map.node } : {}),
     };
   }
 
@@ -109,9 +117,44 @@ export class MobileIpv6Client {
       return;
     }
     const arLinkLocal = this.arLinkLocal(iface);
+    const was = this.bound;
+    const lifetime = this.ctx.config.mobility.bindingLifetime;
+    const move = { from, to: ar, t0 };
+    const mapInfo = arInfo ? this.ctx.domain.mapOf(arInfo.network) : undefined;
+    const map = mapInfo ? this.ctx.domain.mrByNode(mapInfo.node) : undefined;
+    if (mapInfo && map) {
+      // HMIPv6: under the same MAP the regional care-of address stays, and only the MAP hears of the move.
+      const same = was?.hmip?.map.node === map.node && was.homeAgent.node === ha.node ? was.hmip : undefined;
+      const place: HmipPlace = {
+        driver: this.ctx.config.tunnelDriver,
+        iface,
+        arLinkLocal,
+        careOf,
+        regional: same?.regional ?? regionalAddress(mapInfo.regional, careOf),
+        homeAddresses: this.homes.map((h) => h.address),
+        homeAgent: ha,
+        map,
+      };
+      if (was && !same) await this.leave(was, careOf);
+      await this.kernel(hmipTunnelLines(place, same));
+      this.setUp = false;
+      this.bound = { iface, ar, careOf, homeAgent: ha, hmip: place };
+      await this.register('map', place.regional, careOf, map, lifetime, move, Boolean(same));
+      if (!same) await this.register('home', place.regional, place.regional, ha, lifetime, move, true);
+      return;
+    }
+    if (was?.hmip) await this.leave(was, careOf);
     await this.kernel(this.tunnelLines(iface, arLinkLocal, careOf, ha));
     this.bound = { iface, ar, careOf, homeAgent: ha };
-    await this.register(careOf, ha, this.ctx.config.mobility.bindingLifetime, { from, to: ar, t0 });
+    await this.register('home', careOf, careOf, ha, lifetime, move, true);
+  }
+
+  /** Leaves a MAP's domain for another place away: its tunnels go, and the MAP's binding (lifetime 0, from `from`). */
+  private async leave(was: Binding, from: string): Promise<void> {
+    if (!was.hmip) return;
+    await this.kernel(hmipTeardownLines(was.hmip));
+    this.bound = undefined;
+    await this.register('map', was.hmip.regional, from, was.hmip.map, 0, undefined, false);
   }
 
   /**
@@ -130,23 +173,43 @@ export class MobileIpv6Client {
     await this.learnHomes();
     if (!was) return;
     this.bound = undefined;
-    await this.kernel(this.teardownLines(was));
+    await this.kernel(was.hmip ? hmipTeardownLines(was.hmip) : this.teardownLines(was));
+    this.setUp = false;
     const home = this.homes[0];
-    if (home) await this.register(home.address, was.homeAgent, 0, { from, to: ar, t0 });
+    if (!home) return;
+    const move = { from, to: ar, t0 };
+    if (was.hmip) await this.register('map', was.hmip.regional, home.address, was.hmip.map, 0, undefined, false);
+    await this.register('home', home.address, home.address, was.homeAgent, 0, move, true);
   }
 
-  private async register(careOf: string, ha: MrInfo, lifetime: number, move: { from: string | undefined; to: string; t0: number }): Promise<void> {
+  /**
+   * Sends a registration from `source`: at the home agent (the home prefixes bound to `careOf`), or
+   * at a MAP (the regional care-of address bound to `careOf`, the on-link one). The last one of a
+   * move (`completes`) reports the handover complete when accepted.
+   */
+  private async register(
+    kind: 'home' | 'map',
+    careOf: string,
+    source: string,
+    to: MrInfo,
+    lifetime: number,
+    move: { from: string | undefined; to: string; t0: number } | undefined,
+    completes: boolean,
+  ): Promise<void> {
     const prefixes = [...new Set(this.homes.map((h) => h.prefix))];
     try {
-      if (this.listeningOn !== careOf) {
-        await this.ctx.signalling.listen(careOf);
-        this.listeningOn = careOf;
+      if (this.listeningOn !== source) {
+        await this.ctx.signalling.listen(source);
+        this.listeningOn = source;
       }
-      const r = await this.ctx.signalling.request(homeRegistration(this.id, prefixes, careOf, lifetime), ha.address);
+      // At a MAP `careOf` is the regional care-of address, bound to the sender's (the on-link one).
+      const message = kind === 'home' ? homeRegistration(this.id, prefixes, careOf, lifetime) : mapRegistration(this.id, careOf, source, lifetime);
+      const r = await this.ctx.signalling.request(message, to.address);
       const status = r.message.type === 'PBA' ? r.message.status : null;
-      const ms = monoMs() - move.t0;
-      this.ctx.events.emit('home.registered', { homeAgent: ha.node, careOf, prefixes, lifetime, status, ms });
-      if (status !== null && status < 128)
+      const ms = move ? monoMs() - move.t0 : 0;
+      if (kind === 'map') this.ctx.events.emit('map.registered', { map: to.node, regional: careOf, onLink: source, lifetime, status, ms });
+      else this.ctx.events.emit('home.registered', { homeAgent: to.node, careOf, prefixes, lifetime, status, ms });
+      if (move && completes && status !== null && status < 128)
         this.ctx.events.emit('handover.completed', {
           mn: this.ctx.config.node,
           mnId: this.id,
@@ -157,7 +220,7 @@ export class MobileIpv6Client {
           ms,
         });
     } catch (e) {
-      this.ctx.events.log('warn', `Mobile IPv6 binding update to ${ha.node}: ${e instanceof Error ? e.message : String(e)}`);
+      this.ctx.events.log('warn', `Mobile IPv6 binding update to ${to.node}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -232,9 +295,7 @@ export class MobileIpv6Client {
     } else {
       if (!this.setUp) {
         lines.push(
-          'link add dmm0 type veth peer name dmm1',
-          'link set dmm0 up',
-          'link set dmm1 up',
+          ...hairpinLines(),
           // End.DX6 on the care-of address must be looked up before the address's local route.
           `rule add pref ${LOCAL_RULE_PREF} lookup local`,
           'rule del pref 0 lookup local',
@@ -244,7 +305,7 @@ export class MobileIpv6Client {
       }
       lines.push(
         `sr tunsrc set ${careOf}`,
-        `route replace ${careOf}/128 encap seg6local action End.DX6 nh6 :: dev dmm0 table ${DECAP_TABLE}`,
+        `route replace ${careOf}/128 encap seg6local action End.DX6 nh6 ${HAIRPIN} dev dmm0 table ${DECAP_TABLE}`,
         `rule add pref ${DECAP_RULE_PREF} to ${careOf}/128 ipproto 41 lookup ${DECAP_TABLE}`,
         `route replace ${ha.tunnelEndpoint}/128 via ${arLinkLocal} dev ${iface}`,
         `route replace default encap seg6 mode encap.red segs ${ha.tunnelEndpoint} dev dmm0 src ${hoa} metric ${TUNNEL_DEFAULT_METRIC}`,

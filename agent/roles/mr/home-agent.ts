@@ -109,6 +109,7 @@ export class HomeAgent {
     };
     const mn = id ? this.ctx.domain.mnById(id) : undefined;
     if (!id || !mn) return refuse(BA_STATUS.ADMINISTRATIVELY_PROHIBITED, `unknown mobile node ${id ?? '(no MN-ID)'}`);
+    if (m.flags.M) return this.onMapRegistration(m, from, id, mn, prefixes, careOf, reply, refuse);
     if (!m.flags.H) return refuse(BA_STATUS.HOME_REGISTRATION_NOT_SUPPORTED, 'not a home registration (H clear)');
     if (prefixes.length === 0) return refuse(BA_STATUS.MISSING_HOME_NETWORK_PREFIX_OPTION, 'no home prefix named');
     // The care-of address is where the binding update came from (RFC 6275 9.5.1; the alternate
@@ -120,6 +121,41 @@ export class HomeAgent {
     const lifetime = await this.bind(mn, prefixes, careOf, m.lifetime);
     this.ctx.events.emit('home.binding', { mnId: id, prefixes, careOf, lifetime });
     if (this.migrating) this.synchronise(id, prefixes, careOf, lifetime);
+    return reply(BA_STATUS.ACCEPTED);
+  }
+
+  /**
+   * HMIPv6 (RFC 5380 10.2): as the network's MAP, binds a node's regional care-of address (a /128 of
+   * this MAP's regional prefix) to its on-link one, the sender: the kernel tunnels what comes for the
+   * regional address (the home agent's tunnel, its outer destination) on to the node.
+   */
+  private async onMapRegistration(
+    m: MhMessage & { type: 'PBU' },
+    from: string,
+    id: string,
+    mn: { node: string },
+    prefixes: string[],
+    careOf: string,
+    reply: (status: number) => MhMessage,
+    refuse: (status: number, reason: string) => MhMessage,
+  ): Promise<MhMessage> {
+    const map = this.ctx.domain.mapOf(this.me.network);
+    if (map?.node !== this.me.node) return refuse(BA_STATUS.NOT_HOME_AGENT_FOR_THIS_MOBILE_NODE, `${this.me.node} is no MAP`);
+    const regional = prefixes[0];
+    if (prefixes.length !== 1 || !regional || parsePrefix(regional).len !== 128 || !contains(parsePrefix(map.regional), parsePrefix(regional).addr))
+      return refuse(BA_STATUS.NOT_HOME_AGENT_FOR_THIS_MOBILE_NODE, `${prefixes.join(', ') || 'no address'} is no regional care-of address of ${map.regional}`);
+    if (canonical(careOf) !== canonical(from))
+      return refuse(BA_STATUS.ADMINISTRATIVELY_PROHIBITED, `on-link care-of address ${careOf} is not the sender ${from}`);
+    const bind = m.lifetime > 0;
+    const peer: MrInfo = { node: mn.node, network: this.me.network, address: careOf, tunnelEndpoint: careOf, anchor: '' };
+    await this.datapath.set(
+      regional,
+      'anchored',
+      bind ? { peer } : undefined,
+      bind ? `${mn.node} at on-link care-of ${careOf}` : `${mn.node} left the MAP's domain`,
+    );
+    this.changed();
+    this.ctx.events.emit('map.binding', { mnId: id, regional: regional.split('/')[0] as string, onLink: careOf, lifetime: bind ? m.lifetime : 0 });
     return reply(BA_STATUS.ACCEPTED);
   }
 

@@ -68,9 +68,11 @@ function agentStateProblems(session: LabSession, states: LabStates, end: Readonl
   for (const mr of session.plan.nodes.filter((n) => n.roles.includes('mr'))) {
     const mrState = states.role(mr.name, 'mr');
     const prefixes = mrState?.prefixes ?? [];
-    const intended = new Set(prefixes.filter((p) => p.route !== 'none').map((p) => p.prefix));
+    // The kernel writes a /128 without its length.
+    const norm = (p: string) => (p.endsWith('/128') ? p.slice(0, -4) : p);
+    const intended = new Set(prefixes.filter((p) => p.route !== 'none').map((p) => norm(p.prefix)));
     const entries = end[mr.name] ?? [];
-    const kernel = new Set(entries.flatMap((e) => (e.object === 'route' && e.table === String(MOBILITY_TABLE) && e.subject ? [e.subject] : [])));
+    const kernel = new Set(entries.flatMap((e) => (e.object === 'route' && e.table === String(MOBILITY_TABLE) && e.subject ? [norm(e.subject)] : [])));
     for (const r of kernel) if (!intended.has(r)) problems.push(`${mr.name}: kernel route ${r} that its agent does not intend`);
     for (const r of intended) if (!kernel.has(r)) problems.push(`${mr.name}: route ${r} missing from the kernel`);
     const intendedRules = new Set((mrState?.reverse ?? []).map((x) => x.prefix));
@@ -169,6 +171,7 @@ export function kernelFacts(session: LabSession, states: LabStates): KernelFacts
         return links.length ? [[n.name, new Map(links)] as const] : [];
       }),
     ),
+    regional: session.plan.networks.flatMap((n) => (n.regional ? [n.regional] : [])),
     away: new Set(states.nodes.filter((n) => states.role(n, 'mn')?.mobileIpv6?.careOf !== undefined)),
   };
 }

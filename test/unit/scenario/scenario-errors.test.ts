@@ -282,6 +282,7 @@ describe('valid scenarios', () => {
     ['migrating-has', 'off', 'migrating-has'],
     ['anycast-query', 'query', 'gap-anycast'],
     ['anycast-push', 'redirect', 'gap-anycast'],
+    ['hmipv6-handover', 'off', 'hmipv6'],
   ];
 
   it('lists every shipped scenario', async () => {
