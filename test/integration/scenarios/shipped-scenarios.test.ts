@@ -42,6 +42,22 @@ function expectUplinkEncapsulated(flow: RunReport['flows'][number], mr: string, 
     expect(p.tunnels.find((t) => t.link === `${mr}–core`)?.outerSrc, `${flow.id} ${p.nodes.join(' → ')} from ${p.fromMs} ms`).toBe(mrAddress);
 }
 
+/**
+ * What the receiving agent of each flow counted (its flow.stopped event), against what the capture
+ * saw reach it: a node that decapsulates must hand the packets to the application, not only to the
+ * wire of its radio.
+ */
+async function expectDelivered(out: string, report: RunReport): Promise<void> {
+  const events = (await readFile(path.join(out, 'events.jsonl'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.includes('"flow.stopped"') && l.includes('"receiver"'))
+    .map((l) => JSON.parse(l) as { flowId: string; received: number });
+  for (const f of report.flows) {
+    const got = events.find((e) => e.flowId === f.id)?.received ?? 0;
+    expect(got, `${f.id}: received by the application, of ${f.received} that reached the receiver`).toBeGreaterThanOrEqual(f.received * 0.99);
+  }
+}
+
 describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   it('fig5-handover: the session survives, MR31 is redirected to MR2, the context transfer happened', async () => {
     const { report, exitCode, output, out } = await run('scenarios/fig5-handover.yaml', runtime);
@@ -162,9 +178,10 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   });
 
   it('mipv6-handover: the home agent tunnels to the node itself, which reverse-tunnels from its care-of address (Chan figure 1)', async () => {
-    const { report, exitCode, output } = await run('scenarios/mipv6-handover.yaml', runtime);
+    const { report, exitCode, output, out } = await run('scenarios/mipv6-handover.yaml', runtime);
     expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
+    await expectDelivered(out, report);
     const ha = '2001:db8:50::1'; // the home agent's loopback
     const var2 = report.flows.find((f) => f.id === 'down')!.paths.find((p) => p.nodes.includes('var2') && p.packets > 10)!;
     // Outer header from the home agent to the node's care-of address (the visited network's prefix), all the way to the node.
@@ -180,9 +197,10 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
   });
 
   it('migrating-has: the home agent nearest the correspondent tunnels to the care-of address, the LM replicas keep every home agent in sync (Chan figure 6)', async () => {
-    const { report, exitCode, output } = await run('scenarios/migrating-has.yaml', runtime);
+    const { report, exitCode, output, out } = await run('scenarios/migrating-has.yaml', runtime);
     expect(failedExpectations(report), output).toEqual([]);
     expect(exitCode).toBe(0);
+    await expectDelivered(out, report);
     const mr2 = '2001:db8:2::2'; // MR2's loopback: the home agent anycast leads cn21's packets to
     const down = report.flows.find((f) => f.id === 'down')!;
     const atAr31 = down.paths.find((p) => p.nodes.includes('ar31') && p.packets > 10)!;
@@ -225,6 +243,25 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     if (learnedBy === 'LMQ') expect(lmq).toBeGreaterThanOrEqual(1);
     else expect(lmq).toBe(0);
     expect(report.handovers[0]!.signalling['LRI']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('hmipv6-handover: home agent → regional care-of address → MAP → on-link one; a move under the MAP never reaches the home agent (Chan figure 4)', async () => {
+    const { report, exitCode, output, out } = await run('scenarios/hmipv6-handover.yaml', runtime);
+    expect(failedExpectations(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    await expectDelivered(out, report);
+    const ha = '2001:db8:50::1';
+    const map = '2001:db8:60::1';
+    const down = report.flows.find((f) => f.id === 'down')!.paths.find((p) => p.nodes.includes('var2') && p.packets > 10)!;
+    // Up to the MAP, one outer header from the home agent to the regional care-of address; from it, a second one around it.
+    const toMap = down.tunnels.find((t) => t.link === 'internet–map')!;
+    expect(toMap.outerSrc).toBe(ha);
+    expect(toMap.outerDst.startsWith('2001:db8:60:')).toBe(true);
+    const onLink = down.tunnels.find((t) => t.link === 'var2–mn')!;
+    expect(onLink.outerSrc).toBe(map);
+    expect(onLink.outerDst.startsWith('2001:db8:60:')).toBe(true);
+    expect(onLink.outerDst).not.toBe(toMap.outerDst);
+    expect(report.handovers[1]!.signalling).toEqual({ BU: 1, BA: 1 });
   });
 
   it('ping-pong: ten round trips leave no stale state', async () => {

@@ -66,3 +66,40 @@ describe('Mobile IPv6 care-of prefixes (mnMode mipv6)', () => {
     await expect(plan({ mnMode: 'network' })).rejects.toThrow(/networks\.visited: found network visited has MR var1, var2 but no LM/);
   });
 });
+
+describe('HMIPv6 regional care-of prefixes (networks.<n>.map)', () => {
+  it('the MAP’s network gets a /64 after its link and care-of subnets, routed to the MAP, unreachable there', async () => {
+    const p = await plan(undefined, 'topologies/hmipv6.yaml');
+    const visited = p.networks.find((n) => n.name === 'visited')!;
+    expect(visited.map).toBe('map');
+    const regional = visited.regional!;
+    expect(regional).toMatch(/^2001:db8:60:[0-9a-f]+::\/64$/);
+    const taken = [
+      ...p.links.flatMap((l) => (l.subnet ? [l.subnet] : [])),
+      ...p.nodes.flatMap((n) => n.interfaces.flatMap((i) => (i.careOf ? [i.careOf] : []))),
+    ];
+    expect(taken).not.toContain(regional);
+    const map = p.nodes.find((n) => n.name === 'map')!;
+    expect(map.regional).toBe(regional);
+    expect(map.routes).toContainEqual({ dst: regional, type: 'unreachable' });
+    // var1 reaches it through the MAP (its default route); the Internet router by the visited network's summary.
+    const internet = p.nodes.find((n) => n.name === 'internet')!;
+    expect(internet.routes.some((r) => r.dst === '2001:db8:60::/48' || r.dst === regional)).toBe(true);
+    // Every agent learns the MAP and its prefix.
+    expect(p.mobility.domain.find((n) => n.name === 'visited')?.map).toEqual({ node: 'map', address: map.loopback, regional });
+  });
+
+  it('a Mobile IPv6 node forwards only on its own interfaces (the seg6 hairpin), optionally', async () => {
+    const p = await plan(undefined, 'topologies/hmipv6.yaml');
+    const mn = p.nodes.find((n) => n.name === 'mn')!;
+    expect(mn.sysctls['net.ipv6.conf.default.force_forwarding']).toBe('1');
+    expect(mn.sysctls['net.ipv6.conf.all.forwarding']).toBe('0');
+    const keys = Object.keys(mn.sysctls);
+    expect(keys.indexOf('net.ipv6.conf.all.force_forwarding')).toBeGreaterThan(keys.indexOf('net.ipv6.conf.all.forwarding'));
+    const { nodeSetup } = await import('../../../cli/kernel/node-commands.js');
+    expect(nodeSetup(mn).sysctls).toContainEqual(['?net/ipv6/conf/default/force_forwarding', '1']);
+    // Network-based mobile nodes do not forward at all.
+    const flat = await plan({ mnMode: 'network' }, 'topologies/fig1.yaml');
+    expect(Object.keys(flat.nodes.find((n) => n.name === 'mn1')!.sysctls).some((k) => k.includes('force_forwarding'))).toBe(false);
+  });
+});

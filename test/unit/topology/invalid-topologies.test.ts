@@ -158,6 +158,14 @@ const cases: Case[] = [
     expected: ['mnMode: mipv6'],
   },
   {
+    fixture: 'map-network-based',
+    line: 5,
+    column: 45,
+    path: 'networks.visited.map',
+    found: ['a MAP with mnMode network'],
+    expected: ['mnMode: mipv6', 'lmProxy'],
+  },
+  {
     fixture: 'anycast-with-mipv6',
     line: 18,
     column: 12,

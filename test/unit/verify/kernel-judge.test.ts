@@ -120,6 +120,38 @@ describe('the kernel judge', () => {
     ]);
   });
 
+  it('HMIPv6: a MAP’s binding of a regional care-of address while its agent holds it; a node away keeps what is on its tunnel devices', () => {
+    const bound = route('2001:db8:60:1005::99 dev dmm0 table 100 encap seg6', { subject: '2001:db8:60:1005::99', table: '100', iface: 'dmm0' });
+    const f = (held: string[]) =>
+      facts({
+        roles: { map: ['mr'], mn1: ['mn'] },
+        leases: new Map(),
+        regional: ['2001:db8:60:1005::/64'],
+        mrRoutes: new Map([['map', new Set(held)]]),
+        away: new Set(['mn1']),
+      });
+    expect(judgeKernel(undefined, { map: [bound] }, f(['2001:db8:60:1005::99/128']))).toEqual([]);
+    expect(judgeKernel(undefined, { map: [bound] }, f([])).map((x) => x.why)).toEqual(['its agent binds no such regional care-of address']);
+    // The node while away: its regional address on dmm0, the hairpin's neighbour and route, the second decapsulation's rule.
+    const baseline = { mn1: [] as KernelEntry[] };
+    const away: KernelEntry[] = [
+      { object: 'address', line: '2001:db8:60:1005::99/128 dev dmm0', subject: '2001:db8:60:1005::99', iface: 'dmm0' },
+      { object: 'neighbour', line: 'fd00:6d69:7036::1 dev dmm0 lladdr 02:00:6d:69:70:36 PERMANENT', subject: 'fd00:6d69:7036::1', iface: 'dmm0' },
+      route('fd00:6d69:7036::1 dev dmm0', { subject: 'fd00:6d69:7036::1', iface: 'dmm0' }),
+      { object: 'rule', line: 'pref 51 from all to 2001:db8:60:1005::99/128 lookup 90', table: '90' },
+      { object: 'link', line: 'hmip6 ip6tnl mtu 1460', iface: 'hmip6' },
+    ];
+    expect(judgeKernel(baseline, { mn1: away }, f([]))).toEqual([]);
+    // Home again, every one of them is left over.
+    expect(judgeKernel(baseline, { mn1: away }, facts({ roles: { mn1: ['mn'] }, leases: new Map() })).map((x) => x.kind)).toEqual([
+      'left',
+      'left',
+      'left',
+      'left',
+      'left',
+    ]);
+  });
+
   it('reads ip -j output into lines without lifetimes or metrics', () => {
     const dump = [
       '[{"ifname":"lo","mtu":65536,"linkinfo":null}]',
