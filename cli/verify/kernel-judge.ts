@@ -135,8 +135,8 @@ function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: Ker
       if (e.object === 'link' && MIPV6_LINKS.test(e.line)) return ok;
       if (e.object === 'rule' && MIPV6_RULES.test(e.line)) return ok;
       if ((e.object === 'route' || e.object === 'neighbour' || e.object === 'address') && MIPV6_DEVICES.has(e.iface ?? '')) return ok;
-      // HMIPv6 with ip6tnl: the regional care-of address sits on lo.
-      if (e.object === 'address' && e.iface === 'lo') return ok;
+      // HMIPv6 with ip6tnl: the regional care-of address sits on lo (with the kernel's route for it).
+      if ((e.object === 'address' || e.object === 'route') && e.iface === 'lo') return ok;
     }
     if (prefix) {
       const holder = facts.leases.get(prefix);

@@ -3,7 +3,8 @@
  * mobile node is the tunnel's far end through an ip6tnl device of its own.
  * Chan framework figure 1 (test/fixtures/scenarios/mipv6-vm.yaml: one home
  * agent) and figure 6 (migrating-has-vm.yaml: the home agent nearest the
- * node, kept in sync with the others through the LM replicas) go home →
+ * node, kept in sync with the others through the LM replicas) and figure 4
+ * (hmipv6-vm.yaml: the MAP's tunnel around the home agent's) go home →
  * visited → visited → home; then the capture shows a home agent's ip6ip6
  * packets reaching the node's care-of address on the visited link. Runs only
  * inside the VM: `npm run test:vm`.
@@ -44,6 +45,15 @@ const CASES = [
     careOf: '2001:db8:3:',
     home: '2001:db8:1:',
   },
+  {
+    name: 'figure 4, HMIPv6 (the MAP’s tunnel around the home agent’s)',
+    scenario: 'test/fixtures/scenarios/hmipv6-vm.yaml',
+    capture: 'var1_mn.pcap',
+    homeAgent: '2001:db8:60::1', // the MAP: the outer header on the visited cell is its
+    careOf: '2001:db8:60:',
+    home: '2001:db8:60:', // inside it, the home agent's header to the regional care-of address
+    layers: 3,
+  },
 ];
 
 describe.skipIf(!inVm)('Mobile IPv6 on the ip6tnl driver (stock kernel)', () => {
@@ -61,12 +71,20 @@ describe.skipIf(!inVm)('Mobile IPv6 on the ip6tnl driver (stock kernel)', () => 
 
     // On the visited cell the downlink arrives inside an outer header from the home agent to the node's care-of address.
     const cap = parseCapture(new Uint8Array(await readFile(path.join(out, 'captures', c.capture))));
-    const tunnelled = cap.records.map((rec) => decodePacket(rec.linkType, rec.data)).filter((p) => p.layers.length === 2 && p.layers[0]!.src === c.homeAgent);
+    const layers = c.layers ?? 2;
+    const tunnelled = cap.records
+      .map((rec) => decodePacket(rec.linkType, rec.data))
+      .filter((p) => p.layers.length === layers && p.layers[0]!.src === c.homeAgent);
     expect(tunnelled.length).toBeGreaterThan(20);
     const outer = tunnelled[0]!.layers[0]!;
     expect(outer.nextHeader).toBe(41);
     expect(outer.extHeaders).toEqual([]);
     expect(outer.dst.startsWith(c.careOf)).toBe(true);
     expect(tunnelled[0]!.layers[1]!.dst.startsWith(c.home)).toBe(true);
+    // HMIPv6: the middle header is the home agent's (to the regional care-of address), around the packet to the home address.
+    if (layers === 3) {
+      expect(tunnelled[0]!.layers[1]!.src).toBe('2001:db8:50::1');
+      expect(tunnelled[0]!.layers[2]!.dst.startsWith('2001:db8:50:')).toBe(true);
+    }
   });
 });
