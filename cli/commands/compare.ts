@@ -17,6 +17,7 @@ export const compareCommand: Command = {
     'sweep.md, sweep.json and one plot per metric with a line per placement (each point in its own directory).',
     '--sweep delay=0,5,10 puts that many ms of one-way delay on every infrastructure link (netem) and draws each',
     "placement's closed-form expectation (one round trip to the anchor) next to its measured interruption;",
+    '--sweep wan=0,20 delays only the links between two networks (the core, not the access networks);',
     '--sweep rate=0.5,1,2 sets the time after each handover of the pattern to 1/rate s.',
   ].join('\n'),
   options: {
@@ -27,7 +28,7 @@ export const compareCommand: Command = {
     sweep: {
       type: 'string',
       description:
-        'PARAM=v1,v2,...: the comparison at each value (mns: copies of each mobile node; delay: ms of one-way delay on every infrastructure link, needs netem; rate: handovers per second)',
+        'PARAM=v1,v2,...: the comparison at each value (mns: copies of each mobile node; delay: ms of one-way delay on every infrastructure link, needs netem; wan: the same on links between two networks only; rate: handovers per second)',
     },
     ...jsonOption,
   },
@@ -76,10 +77,11 @@ export const compareCommand: Command = {
 const SWEEPS = {
   mns: { min: 1, max: 50, whole: true, what: 'distinct whole numbers from 1 to 50 of copies of each mobile node' },
   delay: { min: 0, max: 500, whole: false, what: 'distinct numbers of ms from 0 to 500 of one-way delay per infrastructure link' },
+  wan: { min: 0, max: 500, whole: false, what: 'distinct numbers of ms from 0 to 500 of one-way delay per link between two networks' },
   rate: { min: 0.01, max: 20, whole: false, what: 'distinct numbers from 0.01 to 20 of handovers per second' },
 } as const;
 
-/** `mns=1,2,4`, `delay=0,5ms,10` or `rate=0.5,1,2`, checked. */
+/** `mns=1,2,4`, `delay=0,5ms,10`, `wan=0,20` or `rate=0.5,1,2`, checked. */
 export function parseSweep(text: string, fail: (message: string) => Error): { param: keyof typeof SWEEPS; values: number[] } {
   const m = /^([a-z]+)=(.+)$/.exec(text);
   const param = m?.[1] as keyof typeof SWEEPS | undefined;
@@ -90,7 +92,7 @@ export function parseSweep(text: string, fail: (message: string) => Error): { pa
   const spec = SWEEPS[param];
   // A delay may say its unit (5ms); an empty item is no number.
   const values = (m[2] as string).split(',').map((v) => {
-    const item = param === 'delay' ? v.trim().replace(/ms$/, '') : v.trim();
+    const item = param === 'delay' || param === 'wan' ? v.trim().replace(/ms$/, '') : v.trim();
     return item === '' ? NaN : Number(item);
   });
   if (

@@ -95,7 +95,7 @@ export type CompareReport = z.infer<typeof compareReportSchema>;
 export type PlacementReport = CompareReport['placements'][number];
 
 /** The parameters `compare --sweep` runs a comparison over. */
-export const SWEEP_PARAMS = ['mns', 'delay', 'rate'] as const;
+export const SWEEP_PARAMS = ['mns', 'delay', 'wan', 'rate'] as const;
 export type SweepParam = (typeof SWEEP_PARAMS)[number];
 
 /** sweep.json: the comparison at each value of one parameter (schema/sweep-report.schema.json). */

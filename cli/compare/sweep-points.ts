@@ -13,17 +13,21 @@ export interface SweepPoint {
 export const PARAM_LABEL: Record<SweepParam, string> = {
   mns: 'mobile nodes running the pattern',
   delay: 'one-way delay per infrastructure link (ms)',
+  wan: 'one-way delay per link between two networks (ms)',
   rate: 'handovers per second',
 };
 
 /**
  * The topology text a point runs (undefined: the placement's own file as it
  * is). mns: copies of each mobile node; delay: every infrastructure link
- * delayed by the value (netem on both ends; access links stay as they are).
+ * delayed by the value (netem on both ends; access links stay as they are);
+ * wan: only the links whose ends are in different networks (the core between
+ * them, not the links inside each).
  */
 export function pointTopology(point: SweepPoint, text: string, mns: readonly string[]): string | undefined {
   if (point.param === 'mns') return point.value > 1 ? replicateTopology(text, mns, point.value) : undefined;
   if (point.param === 'delay') return point.value > 0 ? withInfraDelay(text, point.value) : undefined;
+  if (point.param === 'wan') return point.value > 0 ? withInfraDelay(text, point.value, true) : undefined;
   return undefined;
 }
 
@@ -34,11 +38,20 @@ export function pointSteps(point: SweepPoint, steps: readonly Step[], mns: reado
   return [...steps];
 }
 
-/** Every infrastructure link of a topology with `ms` of one-way delay. */
-export function withInfraDelay(text: string, ms: number): string {
-  const t = parse(text) as { links?: Record<string, unknown>[] };
-  for (const l of t.links ?? []) l.delay = `${ms}ms`;
+/** Every infrastructure link of a topology (`betweenNetworks`: only those joining two networks) with `ms` of one-way delay. */
+export function withInfraDelay(text: string, ms: number, betweenNetworks = false): string {
+  const t = parse(text) as { links?: (Record<string, unknown> & { endpoints?: string[] })[]; nodes?: Record<string, { network?: string }> };
+  const networkOf = (n: string | undefined) => (n === undefined ? undefined : t.nodes?.[n]?.network);
+  for (const l of t.links ?? []) {
+    const [a, b] = l.endpoints ?? [];
+    if (!betweenNetworks || networkOf(a) !== networkOf(b)) l.delay = `${ms}ms`;
+  }
   return stringify(t);
+}
+
+/** Whether a sweep parameter delays links (and so needs netem, and has a closed form). */
+export function delaysLinks(param: SweepParam): boolean {
+  return param === 'delay' || param === 'wan';
 }
 
 /**

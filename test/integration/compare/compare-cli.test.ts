@@ -181,17 +181,19 @@ describe('dmmlab compare --sweep', () => {
     expect(r.stderr).toMatch(/--sweep: found "latency=1,2"; expected mns=/);
     // A delay sweep needs netem: on a kernel without it, the command says so before any lab exists (exit 3).
     if (!(await probeKernel()).netem) {
-      const d = await execa(
-        'node',
-        [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--sweep', 'delay=0,5', '--out', path.join(os.tmpdir(), 'dmmlab-nonetem')],
-        {
-          reject: false,
-        },
-      );
-      expect(d.exitCode).toBe(3);
-      expect(d.stderr).toMatch(/sch_netem/);
-      expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(/dmm-one-move/);
-      await rm(path.join(os.tmpdir(), 'dmmlab-nonetem'), { recursive: true, force: true });
+      for (const sweep of ['delay=0,5', 'wan=0,20']) {
+        const d = await execa(
+          'node',
+          [BIN, 'compare', path.join(ROOT, 'compare/one-move.yaml'), '--sweep', sweep, '--out', path.join(os.tmpdir(), 'dmmlab-nonetem')],
+          {
+            reject: false,
+          },
+        );
+        expect(d.exitCode, sweep).toBe(3);
+        expect(d.stderr).toMatch(/sch_netem/);
+        expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(/dmm-one-move/);
+        await rm(path.join(os.tmpdir(), 'dmmlab-nonetem'), { recursive: true, force: true });
+      }
     }
   });
 });

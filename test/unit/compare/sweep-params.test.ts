@@ -84,6 +84,30 @@ describe('compare --sweep delay: every infrastructure link delayed, and the clos
   });
 });
 
+describe('compare --sweep wan: only the links between two networks delayed', () => {
+  it('delays the links whose ends are in different networks, none inside a network, no access link', () => {
+    const text = pointTopology({ param: 'wan', value: 20 }, topology('fig1'), ['mn1'])!;
+    const { plan } = parseTopology('x.yaml', text);
+    const networkOf = new Map(plan.nodes.map((n) => [n.name, n.network]));
+    const infra = plan.links.filter((l) => l.kind === 'infra');
+    const between = infra.filter((l) => networkOf.get(l.a.node) !== networkOf.get(l.b.node));
+    expect(between.length).toBeGreaterThan(0);
+    for (const l of between) expect(l.params.delay).toBe('20ms');
+    for (const l of infra.filter((x) => !between.includes(x))) expect(l.params.delay).toBeUndefined();
+    for (const l of plan.links.filter((x) => x.kind === 'access')) expect(l.params.delay).toBeUndefined();
+  });
+
+  it('expects a round trip over the delayed hops only: the path’s links between networks', () => {
+    const at = (name: string, steps: Step[]) => anchorRoundTrip(name, parseTopology('x.yaml', topology(name)).plan, steps, true);
+    // mipv6: var1 → vr (inside the visited network), vr → internet, internet → ha: two of the three hops.
+    expect(at('mipv6', pattern('mn', 'var1', 'ha'))).toEqual({ placement: 'mipv6', anchor: 'ha', from: 'var1', hops: 2, slope: 4 });
+    // pmipv6: the MAGs and the LMA share one network; nothing between networks on the way.
+    expect(at('pmipv6', pattern('mn', 'mag2', 'mag1'))?.hops).toBe(0);
+    // fig1: mr2 → core → mr11, both links between networks.
+    expect(at('fig1', pattern('mn1', 'mr2', 'mr11'))).toMatchObject({ hops: 2, slope: 4 });
+  });
+});
+
 describe('compare --sweep rate: the time between handovers', () => {
   it('sets every wait right after a handover to 1/rate s, in repeat blocks too, and leaves the others', () => {
     const steps = [...pattern('mn', 'a', 'b'), { repeat: { times: 2, steps: [handover('mn', 'a'), { wait: '2s' }] } } as Step];
@@ -105,9 +129,11 @@ describe('--sweep values', () => {
     expect(parseSweep('mns=1,2,4', fail)).toEqual({ param: 'mns', values: [1, 2, 4] });
     expect(parseSweep('delay=0,5ms, 10', fail)).toEqual({ param: 'delay', values: [0, 5, 10] });
     expect(parseSweep('rate=0.5,1,2', fail)).toEqual({ param: 'rate', values: [0.5, 1, 2] });
+    expect(parseSweep('wan=0,20ms', fail)).toEqual({ param: 'wan', values: [0, 20] });
   });
   it.each([
-    ['latency=1,2', /expected mns=.*, or delay=.*, or rate=/],
+    ['latency=1,2', /expected mns=.*, or delay=.*, or wan=.*, or rate=/],
+    ['wan=600', /of one-way delay per link between two networks/],
     ['mns=0,2', /mns=v1,v2,... \(distinct whole numbers from 1 to 50/],
     ['mns=1.5', /whole numbers/],
     ['delay=-1', /from 0 to 500/],
