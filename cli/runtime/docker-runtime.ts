@@ -106,8 +106,14 @@ export class DockerRuntime implements Runtime {
     return createEmulatedHosts(hosts, ctx, record);
   }
 
-  wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void> {
-    return wireLinks(plan, links, ctx);
+  /**
+   * Wires the links, then looks at the containers once more: one whose command ended a moment after
+   * its start was still listed running before, and its namespace (attached by name) outlives it, so
+   * nothing else would notice.
+   */
+  async wireLinks(plan: Plan, links: readonly PlanLink[], ctx: RuntimeContext): Promise<void> {
+    await wireLinks(plan, links, ctx);
+    await this.requireRunning(plan.nodes, ctx.lab);
   }
 
   async removeResources(resources: readonly Resource[], ctx: RuntimeContext): Promise<Failure[]> {
