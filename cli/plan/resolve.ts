@@ -182,23 +182,28 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
     );
     links.push({ id, kind: 'infra', a: { node: aName, iface: aIf }, b: { node: bName, iface: bIf }, subnet: formatPrefix(subnet), params });
   });
-  // Mobile IPv6: a cell of another network than the node's gives it a care-of prefix, a /64 of the
-  // access router's network planned after its link subnets.
-  const careOfPrefix = (ar: PlanNode, mn: PlanNode, i: number, j: number): string | undefined => {
-    if (t.mobility.mnMode !== 'mipv6' || ar.network === mn.network) return undefined;
-    const net = netByName.get(ar.network) as PlanNetwork;
-    const k = linkCount.get(net.name) ?? 0;
-    linkCount.set(net.name, k + 1);
-    const subnet = subPrefix(prefixOf.get(net.name)!.prefix, 64, FIRST_LINK_SUBNET + k);
+  // The next /64 of a network after its link subnets (Mobile IPv6 care-of and HMIPv6 regional
+  // prefixes), checked against the pools; `what` says what it was planned as.
+  const nextSubnet = (network: string, what: string) => {
+    const k = linkCount.get(network) ?? 0;
+    linkCount.set(network, k + 1);
+    const subnet = subPrefix(prefixOf.get(network)!.prefix, 64, FIRST_LINK_SUBNET + k);
     const hit = poolHolding(subnet);
     if (hit && !poolsHit.has(hit)) {
       poolsHit.add(hit);
       issue(
         ['networks', hit, 'pool'],
-        `${netByName.get(hit)?.pool}, which holds ${formatPrefix(subnet)}, planned as the care-of prefix of access[${i}].ars[${j}]`,
-        'a pool clear of the link and care-of subnets planned after the link subnets',
+        `${netByName.get(hit)?.pool}, which holds ${formatPrefix(subnet)}, planned as ${what}`,
+        'a pool clear of the link, care-of and regional subnets planned after the link subnets',
       );
     }
+    return subnet;
+  };
+  // Mobile IPv6: a cell of another network than the node's gives it a care-of prefix, a /64 of the
+  // access router's network planned after its link subnets.
+  const careOfPrefix = (ar: PlanNode, mn: PlanNode, i: number, j: number): string | undefined => {
+    if (t.mobility.mnMode !== 'mipv6' || ar.network === mn.network) return undefined;
+    const subnet = nextSubnet(ar.network, `the care-of prefix of access[${i}].ars[${j}]`);
     claim(formatAddress(hostAddress(subnet, 1)), ['access', i, 'ars', j]);
     return formatPrefix(subnet);
   };
@@ -229,18 +234,7 @@ export function resolve(t: Topology, source: SourceMap, labOverride?: string, op
   for (const net of networks) {
     const map = net.map === undefined ? undefined : nodeByName.get(net.map);
     if (!map) continue;
-    const k = linkCount.get(net.name) ?? 0;
-    linkCount.set(net.name, k + 1);
-    const subnet = subPrefix(prefixOf.get(net.name)!.prefix, 64, FIRST_LINK_SUBNET + k);
-    const hit = poolHolding(subnet);
-    if (hit && !poolsHit.has(hit)) {
-      poolsHit.add(hit);
-      issue(
-        ['networks', hit, 'pool'],
-        `${netByName.get(hit)?.pool}, which holds ${formatPrefix(subnet)}, planned as the regional care-of prefix of networks.${net.name}.map`,
-        'a pool clear of the link, care-of and regional subnets planned after the link subnets',
-      );
-    }
+    const subnet = nextSubnet(net.name, `the regional care-of prefix of networks.${net.name}.map`);
     net.regional = formatPrefix(subnet);
     map.regional = net.regional;
   }

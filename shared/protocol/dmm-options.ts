@@ -142,6 +142,18 @@ export function proxyPbu(purpose: Purpose, id: string, prefixes: string[], lifet
  * set and P clear, binding its home prefixes to `careOf` (the Alternate Care-of Address option; the
  * UDP carriage has no Home Address destination option). Lifetime 0 deregisters (the node is home).
  */
+/** The LRA answering an LRI (RFC 6705), naming its prefixes, with a purpose option when the LRI had one. */
+export function localizedRoutingAck(m: MhMessage & { type: 'LRI' }, status: number, prefixes: string[], purpose?: Purpose): MhMessage {
+  return {
+    type: 'LRA',
+    sequence: m.sequence,
+    flags: { U: false },
+    status,
+    lifetime: m.lifetime,
+    options: [...(purpose === undefined ? [] : [purposeOption(purpose)]), ...prefixes.map(hnp)],
+  };
+}
+
 /** A migrating home agents' synchronisation message (PURPOSE.HOME_SYNC): PBU between LMs and towards one, LRI to a home agent. */
 export function homeSync(type: 'PBU' | 'LRI', id: string, prefixes: string[], careOf: string, lifetime: number): MhMessage {
   const options = [purposeOption(PURPOSE.HOME_SYNC), mnId(id), ...prefixes.map(hnp), altCoa(careOf)];

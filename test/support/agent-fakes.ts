@@ -307,3 +307,12 @@ export class FakeLab {
     }
   }
 }
+
+/** Resolves once `cond` holds (checked every 5 ms); throws after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,7 +1,19 @@
 import { canonical, contains, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
 import { BA_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
-import { PURPOSE, altCoaOf, hnp, hnpsOf, homeSync, mnId, mnIdOf, pbaFlags, purposeOf, purposeOption } from '../../../shared/protocol/dmm-options.js';
+import {
+  PURPOSE,
+  altCoaOf,
+  hnp,
+  hnpsOf,
+  homeSync,
+  localizedRoutingAck,
+  mnId,
+  mnIdOf,
+  pbaFlags,
+  purposeOf,
+  purposeOption,
+} from '../../../shared/protocol/dmm-options.js';
 import { LRA_STATUS } from '../../../shared/protocol/index.js';
 import type { AgentContext } from '../../context.js';
 import type { MrDatapath } from './datapath.js';
@@ -56,14 +68,7 @@ export class HomeAgent {
     const prefixes = hnpsOf(m);
     const careOf = altCoaOf(m);
     const id = mnIdOf(m);
-    const reply = (status: number): MhMessage => ({
-      type: 'LRA',
-      sequence: m.sequence,
-      flags: { U: false },
-      status,
-      lifetime: m.lifetime,
-      options: [purposeOption(PURPOSE.HOME_SYNC), ...prefixes.map(hnp)],
-    });
+    const reply = (status: number) => localizedRoutingAck(m, status, prefixes, PURPOSE.HOME_SYNC);
     const lm = this.ctx.domain.config.mobility.domain.find((n) => n.lm?.address === canonical(from))?.lm;
     const mn = id ? this.ctx.domain.mnById(id) : undefined;
     const foreign = prefixes.find((p) => !this.servesPrefix(p));

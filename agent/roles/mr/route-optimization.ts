@@ -1,6 +1,6 @@
 import { LRA_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
-import { altCoa, altCoaOf, hnp, hnpsOf, locationQuery } from '../../../shared/protocol/dmm-options.js';
+import { altCoa, altCoaOf, hnp, hnpsOf, localizedRoutingAck, locationQuery } from '../../../shared/protocol/dmm-options.js';
 import type { AgentContext } from '../../context.js';
 import { TrafficObserver, type Sighting } from '../../kernel/traffic-observer.js';
 import type { MrDatapath } from './datapath.js';
@@ -59,14 +59,7 @@ export class RouteOptimization {
     const location = altCoaOf(m);
     const peer = location ? this.ctx.domain.mrByAddress(location) : undefined;
     const prefixes = hnpsOf(m);
-    const reply = (status: number): MhMessage => ({
-      type: 'LRA',
-      sequence: m.sequence,
-      flags: { U: false },
-      status,
-      lifetime: m.lifetime,
-      options: prefixes.map(hnp),
-    });
+    const reply = (status: number) => localizedRoutingAck(m, status, prefixes);
     if (!peer || !this.ctx.domain.mrByAddress(from)) return reply(LRA_STATUS.NOT_ALLOWED);
     const lifetime = m.lifetime > 0 ? Math.min(m.lifetime, this.ctx.config.mobility.cacheLifetime) : this.ctx.config.mobility.cacheLifetime;
     const sender = this.ctx.domain.mrByAddress(from)?.node;

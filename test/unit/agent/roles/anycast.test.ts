@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeLab } from '../../../support/agent-fakes.js';
+import { FakeLab, waitFor } from '../../../support/agent-fakes.js';
 
 let lab: FakeLab | undefined;
 afterEach(async () => {
@@ -9,14 +9,6 @@ afterEach(async () => {
 
 const TOPOLOGY = 'topologies/gap-anycast.yaml';
 const anchorOf = (l: FakeLab, mr: string) => l.plan.nodes.find((n) => n.name === mr)!.anchor!;
-
-async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('anycast (gap analysis section 7, RS1.CN-MR(CN).anycast)', () => {
   it('every anchoring MR tunnels each other anchor’s whole prefix to it from the start', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeLab } from '../../../support/agent-fakes.js';
+import { FakeLab, waitFor } from '../../../support/agent-fakes.js';
 
 let lab: FakeLab | undefined;
 afterEach(async () => {
@@ -21,14 +21,6 @@ const host = (prefix: string, n: number) => prefix.replace('::/64', `::${n}`);
 /** What the MR's observer (tcpdump -q) prints for one packet, inner addresses last. */
 function seen(lab: FakeLab, mr: string, line: string): Promise<void> {
   return waitFor(() => lab.node(mr).runner.argvs.some((a) => a[0] === 'tcpdump')).then(() => lab.node(mr).runner.output('tcpdump', line));
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('distributed routing by LM query (draft-tu 4.3, figure 3)', () => {
