@@ -58,7 +58,7 @@ export function agentConfigFor(plan: Plan, node: PlanNode, tunnelDriver: 'ip6tnl
           .filter((i) => i.kind === 'access')
           .map((i) => {
             const mn = m.mns.find((x) => x.node === i.peer.node);
-            return { iface: i.name, mn: i.peer.node, mnId: mn?.id ?? i.peer.node, mnMac: mn?.mac ?? '', ...(i.careOf ? { careOf: i.careOf } : {}) };
+            return { iface: i.name, mac: i.mac, mn: i.peer.node, mnId: mn?.id ?? i.peer.node, mnMac: mn?.mac ?? '', ...(i.careOf ? { careOf: i.careOf } : {}) };
           })
       : [],
     radios: node.roles.includes('mn')

@@ -24,6 +24,10 @@ export function sysctlsFor(node: PlanNode, mnMode: 'network' | 'client' | 'mipv6
   both('forwarding', isHost ? '0' : '1');
   if (!isHost) both('accept_ra', '0');
   if (node.roles.includes('mr')) both('seg6_enabled', '1');
+  // An access router opens its signalling socket on each access link's link-local address when it
+  // starts, before the link has a carrier (and so the address): a node's first binding update after
+  // a move must find it open, not race the router's own reaction to the carrier.
+  if (node.roles.includes('ar')) s['net.ipv6.ip_nonlocal_bind'] = '1';
   if (isMn) {
     both('accept_ra', '1');
     both('keep_addr_on_down', '1');

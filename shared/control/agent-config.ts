@@ -65,6 +65,8 @@ export const agentConfigSchema = z.object({
   access: z.array(
     z.object({
       iface: z.string(),
+      /** This router's own MAC on the access link (its link-local address follows from it). */
+      mac: z.string(),
       mn: z.string(),
       mnId: z.string(),
       mnMac: z.string(),

@@ -7,7 +7,7 @@ import { Radvd } from '../../kernel/radvd.js';
 import type { MrPort } from '../mr/mr-port.js';
 import { attach, detach } from './attach.js';
 import { isVisitedLink, offerCareOfPrefixes } from './care-of.js';
-import { onClientUpdate, openLinkSocket } from './client-mode.js';
+import { onClientUpdate, openLinkSocket, openLinkSocketEarly } from './client-mode.js';
 import { onHandoverInitiate } from './context-transfer.js';
 import type { Advertiser, ArCore, Visitor } from './core.js';
 import { dropPrefix } from './delivery.js';
@@ -60,6 +60,7 @@ export class ArRole implements Role<'ar'> {
     const { ctx, core } = this;
     await core.radvd.start(ctx.config.access.map((a) => a.iface));
     await offerCareOfPrefixes(core);
+    await Promise.all(ctx.config.access.map((a) => openLinkSocketEarly(core, a.iface, a.mac, this.linkSockets)));
     const s = ctx.signalling;
     s.on(
       (m) => m.type === 'HI',

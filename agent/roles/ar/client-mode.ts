@@ -1,5 +1,6 @@
 import { BA_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
 import { PURPOSE, hnp, hnpsOf, mnIdOf, pbaFlags, proxyPbu, purposeOption } from '../../../shared/protocol/dmm-options.js';
+import { linkLocalFromMac } from '../../../shared/ipv6.js';
 import { attach } from './attach.js';
 import { visitorById, type ArCore, type Visitor } from './core.js';
 import { dropPrefix } from './delivery.js';
@@ -8,7 +9,9 @@ import { lmProxyFor, tell } from './registration.js';
 /**
  * A signalling socket on an access link's link-local address: client-based
  * mobile nodes send their binding updates there, and network-based ones
- * their releases. Retries while the address is not usable yet.
+ * their releases. Opened when the router starts (openLinkSocketEarly);
+ * where that fails, once the link has a carrier and the kernel shows the
+ * address. Retries while the address is not usable yet.
  */
 export async function openLinkSocket(ar: ArCore, iface: string, opened: Set<string>): Promise<void> {
   if (opened.has(iface)) return;
@@ -27,6 +30,22 @@ export async function openLinkSocket(ar: ArCore, iface: string, opened: Set<stri
     await new Promise((r) => setTimeout(r, 10));
   }
   ar.ctx.events.log('warn', `no signalling socket on ${iface}`);
+}
+
+/**
+ * The socket opened when the router starts, on the address the access
+ * link's MAC gives, before the link has a carrier (the plan lets access
+ * routers bind addresses they do not hold yet, net.ipv6.ip_nonlocal_bind):
+ * a node's first binding update after a move then finds it open rather
+ * than racing the router's own reaction to the carrier.
+ */
+export async function openLinkSocketEarly(ar: ArCore, iface: string, mac: string, opened: Set<string>): Promise<void> {
+  try {
+    await ar.ctx.signalling.listen(`${linkLocalFromMac(mac)}%${iface}`);
+    opened.add(iface);
+  } catch {
+    // no non-local bind here: opened at the carrier (openLinkSocket)
+  }
 }
 
 /** Client-based mode: the node's own BU (attach), or its release of a prefix (lifetime 0). */

@@ -17,7 +17,7 @@ import { type ResultPromise, execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { PURPOSE, hnpsOf, purposeOf, altCoaOf } from '../../../shared/protocol/dmm-options.js';
-import { canonical, contains, formatPrefix, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
+import { canonical, contains, formatPrefix, linkLocalFromMac, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import { EXP_SUBTYPE, decodeMessage, verifyMessage, type MhMessage } from '../../../shared/protocol/index.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
 import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
@@ -427,6 +427,19 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(text.stdout).toMatch(new RegExp(`lm1\\s+${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\s+${mnId.replace(/\./g, '\\.')}\\s+mr11`));
     expect(text.stdout).toMatch(new RegExp(`mr31\\s+${prefix.replace(/[/]/g, '\\/')}\\s+tunnel to mr11\\s+cache \\(query`));
     expect(text.stdout).toMatch(/mr11\s+mr,ar\s+net1/);
+  });
+
+  it('an access router listens on an access link’s link-local address before the link has a carrier (a client-based node’s first BU finds it)', async () => {
+    const { lab, facts } = await deployLab(await variant('client-early', { mnMode: 'client' }), 'ic');
+    const ns = ['netns', 'exec', `dmm-${lab}-mr11`];
+    const link = JSON.parse((await execa('ip', [...ns, 'ip', '-j', 'link', 'show', 'mn1'])).stdout) as { flags: string[] }[];
+    expect(link[0]?.flags, 'mn1 is detached: no carrier on MR11’s side').toContain('NO-CARRIER');
+    const addrs = (await execa('ip', [...ns, 'ip', '-6', '-br', 'address', 'show', 'dev', 'mn1'])).stdout;
+    expect(addrs, 'the kernel has not assigned the link-local address yet').not.toContain('fe80');
+    const ll = linkLocalFromMac(facts.mac('mr11', 'mn1'));
+    // Bound to the address the link will get, scoped to the link.
+    const sockets = (await execa('ip', [...ns, 'ss', '-Hnlu'])).stdout;
+    expect(sockets).toContain(`[${ll}]%mn1:5436`);
   });
 
   it('with registerOnAttach: false creates no location binding at initial attachment, and routing by the anchor still delivers', async () => {

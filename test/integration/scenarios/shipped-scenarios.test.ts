@@ -91,6 +91,24 @@ describe.each(runtimes)('shipped scenarios on %s', (runtime) => {
     );
   });
 
+  it('client-handover: the node sends its own binding update to the new access router, which does the rest (Chan figure 8)', async () => {
+    const { report, exitCode, output, out } = await run('scenarios/client-handover.yaml', runtime);
+    expect(failedExpectations(report), output).toEqual([]);
+    expect(exitCode).toBe(0);
+    const f1 = report.flows.find((f) => f.id === 'f1')!;
+    expect(f1.settledMobilityPath).toEqual(['mn2', 'mr31', 'mr2', 'mn1']);
+    // One BU, answered the first time: the router's socket on the access link was open before the link
+    // came up (a BU that found it closed waited for the 300 ms retransmission).
+    expect(report.handovers[0]!.signalling.BU).toBe(1);
+    expect(f1.handovers[0]!.interruptionMs).toBeLessThan(100);
+    expectUplinkEncapsulated(
+      report.flows.find((f) => f.id === 'f2')!,
+      'mr2',
+      '2001:db8:2::1',
+    );
+    await expectDelivered(out, report);
+  });
+
   it('fig5-predictive: the context reaches MR2 before the radio moves (HI/HAck), the session survives', async () => {
     const { report, exitCode, output } = await run('scenarios/fig5-predictive.yaml', runtime);
     expect(failedExpectations(report), output).toEqual([]);

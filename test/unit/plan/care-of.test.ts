@@ -102,4 +102,9 @@ describe('HMIPv6 regional care-of prefixes (networks.<n>.map)', () => {
     const flat = await plan({ mnMode: 'network' }, 'topologies/fig1.yaml');
     expect(Object.keys(flat.nodes.find((n) => n.name === 'mn1')!.sysctls).some((k) => k.includes('force_forwarding'))).toBe(false);
   });
+
+  it('access routers may bind their access links’ link-local addresses before the links are up (client-based BUs)', async () => {
+    const p = await plan({ mnMode: 'client' }, 'topologies/fig1.yaml');
+    for (const n of p.nodes) expect(n.sysctls['net.ipv6.ip_nonlocal_bind'], n.name).toBe(n.roles.includes('ar') ? '1' : undefined);
+  });
 });

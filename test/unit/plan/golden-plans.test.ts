@@ -35,8 +35,8 @@ describe('golden plans', () => {
 
 /** Generated labs are too big for a readable golden file: their plans are pinned by hash. */
 const GENERATED: Record<number, string> = {
-  200: 'dc6880420103c0485965b1ed482c54be85c3638b8d9253153f453f86e3c7a0ac',
-  1000: '706628742a47760e1be34820a9b8783c29de53a618b43c912b0b24cfe9b43c87',
+  200: '429daa7bed54dbb503fe4d23a6c2205b28db876b650dd812dff623d56e1b1be1',
+  1000: '73f5b683f5221064b352fb3fdad89478ce1cf6b99c0579a39a63233348eccb32',
 };
 
 describe('golden plans of generated labs', () => {

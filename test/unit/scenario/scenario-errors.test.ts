@@ -271,6 +271,7 @@ describe('valid scenarios', () => {
     ['dynamic-mobility', 'query'],
     ['fig5-across-hosts', 'query', 'fig1-hosts'],
     ['fig5-handover', 'query'],
+    ['client-handover', 'query'],
     ['fig5-predictive', 'query'],
     ['ping-pong', 'query'],
     ['ro-off', 'off'],
