@@ -138,8 +138,15 @@ describe('dmmlab compare --sweep', () => {
       expect(at(2).passed).toBe(1);
       expect(Object.keys(at(2).signallingPerHandover), placement).toContain('PBU');
     }
+    // PMIPv6's LMA carries every node's packets: twice the nodes, about twice its load (the closed form).
+    const lma = (v: number) => sweep.points.find((p) => p.value === v)!.report.placements.find((p) => p.name === 'pmipv6')!.packetsThroughMr['lma']!;
+    expect(lma(2) / lma(1)).toBeGreaterThan(1.7);
+    expect(lma(2) / lma(1)).toBeLessThan(2.3);
     const md = await readFile(path.join(out, 'sweep.md'), 'utf8');
     expect(md).toMatch(/\| flat-network \| [\d.]+ \| [\d.]+ \|/);
+    expect(md).toContain('## Closed form: signalling per handover does not depend on the number of nodes');
+    expect(md).toMatch(/\| pmipv6 \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \| \d+ % \|/);
+    expect(await readFile(path.join(out, 'sweep-busiest-mr.svg'), 'utf8')).toMatch(/data-series="pmipv6: closed form"[^>]*stroke-dasharray/);
     const svg = await readFile(path.join(out, 'sweep-interruption.svg'), 'utf8');
     expect(svg).toContain('flat-network');
     expect(svg).toContain('pmipv6');
@@ -173,6 +180,7 @@ describe('dmmlab compare --sweep', () => {
       expect(home!.atMs - away!.atMs).toBeLessThan(1000 / v + 100);
     }
     expect(await readFile(path.join(out, 'rate-4', 'mipv6', 'scenario.yaml'), 'utf8')).toMatch(/wait: 250ms/);
+    expect(await readFile(path.join(out, 'sweep.md'), 'utf8')).toContain('## Closed form: interruption does not depend on the handover rate');
   });
 
   it('refuses a sweep it cannot run before deploying anything', async () => {

@@ -52,7 +52,12 @@ describe('compare --sweep delay: every infrastructure link delayed, and the clos
       value,
       dir: `delay-${value}`,
       report: {
-        placements: Object.entries(medians).map(([name, m]) => ({ name, interruptionMs: { median: m[i], p95: m[i] }, signallingPerHandover: {} })),
+        placements: Object.entries(medians).map(([name, m]) => ({
+          name,
+          interruptionMs: { median: m[i], p95: m[i] },
+          signallingPerHandover: {},
+          packetsThroughMr: {},
+        })),
       } as unknown as CompareReport,
     })),
     closedForm: [{ placement: 'pmipv6', anchor: 'lma', from: 'mag2', hops: 2, slope: 4 }],
@@ -81,6 +86,89 @@ describe('compare --sweep delay: every infrastructure link delayed, and the clos
     const md = renderSweepMarkdown(s);
     expect(md).toContain('| pmipv6 | lma | mag2 | 2 | 4.0 | 6.00 |');
     expect(renderSweepPlots(s)['sweep-loss.svg']).not.toContain('closed form');
+  });
+});
+
+describe('closed forms of the mns and rate sweeps', () => {
+  const sweep = (
+    param: 'mns' | 'rate',
+    values: number[],
+    placements: Record<string, { signalling: number; interruption: number; mrs: Record<string, number> }[]>,
+  ): SweepReport => ({
+    version: 1,
+    kind: 'sweep',
+    name: 'one-move',
+    file: 'one-move.yaml',
+    param,
+    values,
+    points: values.map((value, i) => ({
+      value,
+      dir: `${param}-${value}`,
+      report: {
+        placements: Object.entries(placements).map(([name, at]) => ({
+          name,
+          interruptionMs: { median: at[i]!.interruption, p95: at[i]!.interruption },
+          signallingPerHandover: { PBU: at[i]!.signalling },
+          packetsThroughMr: at[i]!.mrs,
+        })),
+      } as unknown as CompareReport,
+    })),
+  });
+
+  it('mns: signalling per handover flat, the busiest MR’s packets in proportion to the nodes', () => {
+    const s = sweep('mns', [1, 2, 4], {
+      pmipv6: [
+        { signalling: 4, interruption: 20, mrs: { lma: 1000, mag1: 500 } },
+        { signalling: 4, interruption: 21, mrs: { lma: 2000, mag1: 1000 } },
+        { signalling: 6, interruption: 25, mrs: { lma: 3600, mag1: 2000 } },
+      ],
+    });
+    expect(closedFormLines(s, 'signalling')).toEqual([
+      {
+        name: 'pmipv6: closed form',
+        placement: 'pmipv6',
+        points: [
+          [1, 4],
+          [2, 4],
+          [4, 4],
+        ],
+      },
+    ]);
+    expect(closedFormLines(s, 'busiest-mr')[0]!.points).toEqual([
+      [1, 1000],
+      [2, 2000],
+      [4, 4000],
+    ]);
+    // No closed form for the interruption against the number of nodes.
+    expect(closedFormLines(s)).toEqual([]);
+    const plots = renderSweepPlots(s);
+    expect(plots['sweep-busiest-mr.svg']).toMatch(/data-series="pmipv6: closed form"[^>]*stroke-dasharray/);
+    expect(plots['sweep-signalling.svg']).toContain('data-series="pmipv6: closed form"');
+    expect(plots['sweep-interruption.svg']).not.toContain('closed form');
+    const md = renderSweepMarkdown(s);
+    expect(md).toContain('## Closed form: the busiest MR carries each node’s flows');
+    // Measured / expected at each point, and the largest departure (6 against 4 messages: 50 %).
+    expect(md).toContain('| pmipv6 | 1000.0 / 1000.0 | 2000.0 / 2000.0 | 3600.0 / 4000.0 | 10 % |');
+    expect(md).toContain('| pmipv6 | 4.0 / 4.0 | 4.0 / 4.0 | 6.0 / 4.0 | 50 % |');
+  });
+
+  it('rate: signalling and interruption flat while handovers do not overlap', () => {
+    const s = sweep('rate', [1, 5], {
+      flat: [
+        { signalling: 7, interruption: 10, mrs: {} },
+        { signalling: 5, interruption: 30, mrs: {} },
+      ],
+    });
+    expect(closedFormLines(s, 'interruption')[0]!.points).toEqual([
+      [1, 10],
+      [5, 10],
+    ]);
+    expect(closedFormLines(s, 'signalling')[0]!.points).toEqual([
+      [1, 7],
+      [5, 7],
+    ]);
+    expect(closedFormLines(s, 'busiest-mr')).toEqual([]);
+    expect(renderSweepMarkdown(s)).toContain('| flat | 10.0 / 10.0 | 30.0 / 10.0 | 200 % |');
   });
 });
 
