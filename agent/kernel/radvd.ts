@@ -1,9 +1,25 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { constants } from 'node:os';
 import { catchesSignal, type CommandRunner, type LineProcess } from '../util/process.js';
 import type { AdvertisedPrefix } from '../../shared/control/role-state.js';
 import type { EventBus } from '../events.js';
+
+/** How the configuration file is written (tests slow it down). */
+interface ConfFiles {
+  writeFile(file: string, data: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+/**
+ * A few hundred bytes on the lab's run directory, written in place: the
+ * asynchronous calls each woke a libuv pool thread that took the agent
+ * host's core in the middle of a handover's signalling.
+ */
+const SYNC_FILES: ConfFiles = {
+  writeFile: async (file, data) => writeFileSync(file, data),
+  rename: async (from, to) => renameSync(from, to),
+};
 
 /**
  * Router advertisements on access links, by Debian's radvd: the agent writes
@@ -32,7 +48,7 @@ export class Radvd {
     /** Runs radvd in the node (tests: entered into a namespace of their own). */
     private readonly runner: CommandRunner,
     /** How the configuration reaches the disk (tests slow a write down). */
-    private readonly files: { writeFile: typeof writeFile; rename: typeof rename } = { writeFile, rename },
+    private readonly files: ConfFiles = SYNC_FILES,
   ) {
     this.conf = path.join(workDir, 'radvd.conf');
     this.pid = path.join(workDir, 'radvd.pid');
