@@ -24,7 +24,7 @@ type Pending = AgentEvent | (() => AgentEvent);
  * another thread or process (libuv's file thread, the orchestrator) that
  * took the agent host's core in the middle of the exchange: measured on
  * the figure-5 handover, flushing once per turn of the event loop instead
- * made the radio change → HAck 6.5-7.2 ms against 4.3-4.8 ms (docs/protocol.md).
+ * made the radio change → HAck 6.5-7.2 ms against 4.3-6.0 ms (docs/protocol.md).
  * Times are taken when events happen, so nothing about them changes.
  */
 export class EventBus {

@@ -183,11 +183,13 @@ export function renderSweepMarkdown(s: SweepReport): string {
   for (const model of closedForms(s)) {
     const m = METRICS.find((x) => x.key === model.metric)!;
     const measured = lines(s, m.value);
+    const delays = s.param === 'delay' || s.param === 'wan';
+    // A delay sweep where no placement has an anchor to count hops to has no closed form to show.
+    if (delays && !s.closedForm?.length) continue;
     out.push(`## ${model.heading}`, '', model.explain, '');
-    if (s.param === 'delay' || s.param === 'wan') {
-      if (!s.closedForm?.length) continue;
+    if (delays) {
       out.push('| placement | anchor | from | hops | closed-form slope (ms/ms) | measured slope (ms/ms) |', '|---|---|---|---|---|---|');
-      for (const cf of s.closedForm) {
+      for (const cf of s.closedForm ?? []) {
         const slope = slopeOf(measured.find((l) => l.name === cf.placement)?.points ?? []);
         out.push(`| ${cf.placement} | ${cf.anchor} | ${cf.from} | ${cf.hops} | ${cf.slope.toFixed(1)} | ${slope === undefined ? '–' : slope.toFixed(2)} |`);
       }

@@ -86,6 +86,8 @@ describe('compare --sweep delay: every infrastructure link delayed, and the clos
     const md = renderSweepMarkdown(s);
     expect(md).toContain('| pmipv6 | lma | mag2 | 2 | 4.0 | 6.00 |');
     expect(renderSweepPlots(s)['sweep-loss.svg']).not.toContain('closed form');
+    // Without any placement's closed form, no section for it.
+    expect(renderSweepMarkdown({ ...s, closedForm: [] })).not.toContain('## Closed form');
   });
 });
 
