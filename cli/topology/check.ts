@@ -189,26 +189,25 @@ export function checkTopology(t: Topology, source: SourceMap): InputIssue[] {
       add(path, `"${proxy}", which is the LM of ${name} itself`, `an MR of ${name} without role lm (the network's own LM needs no proxy)`);
   }
 
-  // Mobility anchor points (HMIPv6): an MR of the same network, for Mobile IPv6 nodes.
+  // A network's MAP (HMIPv6) and central anchor: each an MR of that network.
+  const ownMr = (network: string, field: 'map' | 'anchor', name: string): boolean => {
+    const path = ['networks', network, field];
+    const node = nodes[name];
+    if (!node) add(path, `"${name}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
+    else if (!node.roles.includes('mr')) add(path, `"${name}", which lacks role mr`, `an MR of network ${network}`);
+    else if (node.network !== network) add(path, `"${name}", an MR of network ${node.network}`, `an MR of network ${network}`);
+    else return true;
+    return false;
+  };
   for (const [name, net] of Object.entries(t.networks)) {
-    if (net.map === undefined) continue;
-    const path = ['networks', name, 'map'];
-    const node = nodes[net.map];
-    if (!node) add(path, `"${net.map}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
-    else if (!node.roles.includes('mr')) add(path, `"${net.map}", which lacks role mr`, `an MR of network ${name}`);
-    else if (node.network !== name) add(path, `"${net.map}", an MR of network ${node.network}`, `an MR of network ${name}`);
-    else if (t.mobility.mnMode !== 'mipv6')
-      add(path, `a MAP with mnMode ${t.mobility.mnMode}`, 'mnMode: mipv6 (a MAP serves Mobile IPv6 nodes; lmProxy is the network-based form)');
-  }
-
-  // Central anchors: an MR of the same network.
-  for (const [name, net] of Object.entries(t.networks)) {
-    if (net.anchor === undefined) continue;
-    const path = ['networks', name, 'anchor'];
-    const node = nodes[net.anchor];
-    if (!node) add(path, `"${net.anchor}"`, `a node name (one of ${Object.keys(nodes).join(', ')})`);
-    else if (!node.roles.includes('mr')) add(path, `"${net.anchor}", which lacks role mr`, `an MR of network ${name}`);
-    else if (node.network !== name) add(path, `"${net.anchor}", an MR of network ${node.network}`, `an MR of network ${name}`);
+    // A MAP serves Mobile IPv6 nodes.
+    if (net.map !== undefined && ownMr(name, 'map', net.map) && t.mobility.mnMode !== 'mipv6')
+      add(
+        ['networks', name, 'map'],
+        `a MAP with mnMode ${t.mobility.mnMode}`,
+        'mnMode: mipv6 (a MAP serves Mobile IPv6 nodes; lmProxy is the network-based form)',
+      );
+    if (net.anchor !== undefined) ownMr(name, 'anchor', net.anchor);
   }
 
   // Links: known nodes, no self links, no mobile nodes, interface names fit.
