@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { catchesSignal, type CommandRunner, type LineProcess } from '../util/process.js';
 import type { AdvertisedPrefix } from '../../shared/control/role-state.js';
 import type { EventBus } from '../events.js';
+import { afterSignalling } from '../util/after-signalling.js';
 
 /** How the configuration file is written (tests slow it down). */
 interface ConfFiles {
@@ -112,8 +113,33 @@ export class Radvd {
     await this.reload();
   }
 
-  /** Rewrites the configuration and has radvd read it (and advertise at once). */
-  private async reload(): Promise<void> {
+  private pendingReload: Promise<void> | undefined;
+
+  /**
+   * Rewrites the configuration and has radvd read it (and advertise at once),
+   * after the current burst of signalling (`afterSignalling`): a file written
+   * and renamed on the lab's disk and a signal cost the agent host's thread
+   * most of a millisecond, which the handover's next message waited for. The
+   * node keeps its addresses meanwhile; the advertisement follows a few
+   * milliseconds later. Reloads asked for before it runs are one (the file
+   * renders what is advertised when it is written). Settles when radvd has
+   * been signalled; a failure is reported as an agent error, never thrown.
+   */
+  private reload(): Promise<void> {
+    this.pendingReload ??= new Promise<void>((resolve) =>
+      afterSignalling(() => {
+        this.pendingReload = undefined;
+        if (this.stopped) return resolve();
+        void this.reloadNow().then(resolve, (e: unknown) => {
+          this.events.emit('agent.error', { message: `radvd configuration: ${e instanceof Error ? e.message : String(e)}` });
+          resolve();
+        });
+      }),
+    );
+    return this.pendingReload;
+  }
+
+  private async reloadNow(): Promise<void> {
     await this.writeConf();
     const proc = this.proc;
     // A radvd just started must not get SIGHUP before it installed its handler: the default
@@ -168,7 +194,10 @@ export class Radvd {
     return blocks.join('\n') + '\n';
   }
 
+  private stopped = false;
+
   stop(): void {
+    this.stopped = true;
     for (const w of this.withdrawing.values()) for (const t of w.values()) clearTimeout(t);
     this.withdrawing.clear();
     const p = this.proc;

@@ -18,6 +18,7 @@ import { pbuFlags } from '../../shared/protocol/dmm-options.js';
 import { messageName, summarize } from '../../shared/protocol/summary.js';
 import type { SignallingCounters } from '../../shared/control/role-state.js';
 import { Rejections } from './rejections.js';
+import { signallingActivity } from '../util/after-signalling.js';
 
 /** A message that arrived, authenticated and fresh. */
 export interface Inbound {
@@ -142,6 +143,7 @@ export class Signalling implements SignallingPort {
     ];
     const bytes = encodeMessage({ ...msg, options }, { src: s.address, dst: canonical(dst), auth: this.key });
     s.socket.send(bytes, MH_UDP_PORT, to);
+    signallingActivity();
     this.counters.sent++;
     const n = this.tally(msg);
     n.sent++;
@@ -192,6 +194,7 @@ export class Signalling implements SignallingPort {
   }
 
   private receive(bytes: Uint8Array, fromRaw: string, localAddress: string, scope: string | undefined): void {
+    signallingActivity();
     const from = canonical(fromRaw.split('%')[0] as string);
     const decoded = decodeMessage(bytes);
     if (!decoded.ok) {

@@ -171,17 +171,15 @@ export async function detach(ar: ArCore, v: Visitor): Promise<void> {
     await handOff(ar, v, v.preparedTo);
     return;
   }
-  await Promise.all([
-    dp.change((c) => {
-      for (const p of v.prefixes.keys()) {
-        dp.stage(c, p, 'hold', true, `${v.mn} between cells`);
-        dp.stage(c, p, 'attached', undefined, `${v.mn} left ${v.iface}`);
-        dp.routes.reverseRule(c, p, undefined, undefined);
-      }
-      dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
-    }),
-    ar.radvd.set(v.iface, []),
-  ]);
+  void ar.radvd.set(v.iface, []);
+  await dp.change((c) => {
+    for (const p of v.prefixes.keys()) {
+      dp.stage(c, p, 'hold', true, `${v.mn} between cells`);
+      dp.stage(c, p, 'attached', undefined, `${v.mn} left ${v.iface}`);
+      dp.routes.reverseRule(c, p, undefined, undefined);
+    }
+    dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
+  });
   mr.refreshObserver();
   const gen = v.generation;
   ctx.timers.set(`hold:${v.iface}`, ctx.config.mobility.bindingLifetime * 1000, () => {

@@ -86,7 +86,7 @@ export async function onHandoverInitiate(ar: ArCore, m: MhMessage, from: string)
     }
     if (v && wasAttached) dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
   });
-  if (v && wasAttached) await ar.radvd.set(v.iface, []);
+  if (v && wasAttached) void ar.radvd.set(v.iface, []);
   armContextTimers(ar, prefixes, next, lifetimeMs);
   ctx.events.emit('context.created', { mnId: id, mn: v?.mn ?? null, to: next.node, prefixes, lifetimeS: ctx.config.mobility.handoverContextLifetime });
   mr.refreshObserver();

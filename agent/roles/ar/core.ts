@@ -27,7 +27,11 @@ export interface Visitor {
 /** Router advertisements on the access links (radvd; tests give a fake). */
 export interface Advertiser {
   start(interfaces: string[]): Promise<void>;
-  /** Sets the prefixes advertised on `iface` (empty: advertisements without prefixes). */
+  /**
+   * Sets the prefixes advertised on `iface` (empty: advertisements without
+   * prefixes). Settles once radvd has been told, which is after the current
+   * burst of signalling: a handover's messages do not wait for it. Never rejects.
+   */
   set(iface: string, list: AdvertisedPrefix[]): Promise<void>;
   /** Advertises at once on every interface, nothing changed (a link whose carrier just came up). */
   advertiseNow(): Promise<void>;

@@ -37,8 +37,9 @@ export async function deliver(ar: ArCore, v: Visitor, deprecateAll = false): Pro
       list.push({ prefix: p, preferred, valid: ctx.config.mobility.leaseLifetime });
     }
   });
-  // Routes and the advertisement go out together: the node configures its addresses while the routes are installed.
-  await Promise.all([kernel, ar.radvd.set(v.iface, list)]);
+  // The advertisement follows the signalling burst (the node keeps its addresses meanwhile); the routes are waited for.
+  void ar.radvd.set(v.iface, list);
+  await kernel;
 }
 
 /** Removes a prefix from whichever node holds it here. */

@@ -85,18 +85,16 @@ export async function handOff(ar: ArCore, v: Visitor, next: MrInfo): Promise<voi
   v.preparedTo = undefined;
   v.state = 'away';
   v.prefixes.clear();
-  await Promise.all([
-    dp.change((c) => {
-      for (const p of prefixes) {
-        if (ctx.domain.anchorOf(p)?.node === mr.me.node) dp.stage(c, p, 'anchored', { peer: next }, `served by ${next.node}`);
-        else dp.stage(c, p, 'context', { peer: next, expires: Date.now() + lifetimeMs }, `handover context for ${next.node}`);
-        dp.stage(c, p, 'attached', undefined, `${v.mn} moved to ${next.node}`);
-        dp.routes.reverseRule(c, p, undefined, undefined);
-      }
-      dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
-    }),
-    ar.radvd.set(v.iface, []),
-  ]);
+  void ar.radvd.set(v.iface, []);
+  await dp.change((c) => {
+    for (const p of prefixes) {
+      if (ctx.domain.anchorOf(p)?.node === mr.me.node) dp.stage(c, p, 'anchored', { peer: next }, `served by ${next.node}`);
+      else dp.stage(c, p, 'context', { peer: next, expires: Date.now() + lifetimeMs }, `handover context for ${next.node}`);
+      dp.stage(c, p, 'attached', undefined, `${v.mn} moved to ${next.node}`);
+      dp.routes.reverseRule(c, p, undefined, undefined);
+    }
+    dp.routes.neighbour(c, v.iface, v.linkLocal, undefined);
+  });
   armContextTimers(ar, prefixes, next, lifetimeMs);
   ctx.events.emit('context.created', {
     mnId: v.mnId,
