@@ -116,8 +116,10 @@ export class MnRole implements Role<'mn'> {
       await this.mobileIpv6.radioUp(iface, r.ar);
       return;
     }
-    await this.ensureSocket(iface);
+    // Network-based mode: the node signals only to give up a prefix (release opens the socket then). Opening
+    // it here put a namespace socket call on the agent host's thread at the moment its router signals.
     if (this.ctx.config.mobility.mnMode === 'client') {
+      await this.ensureSocket(iface);
       const prefixes = (await this.homeAddresses()).map((a) => this.ctx.domain.prefixOf(a.address));
       await this.toAr(iface, {
         type: 'PBU',
