@@ -131,8 +131,17 @@ export function hostAddress(outer: Prefix, offset: bigint | number): bigint {
 
 /** Canonical text of any address or prefix text (for comparisons and output). */
 export function canonical(text: string): string {
-  return text.includes('/') ? formatPrefix(parsePrefix(text)) : formatAddress(parseAddress(text));
+  const known = canonicalCache.get(text);
+  if (known !== undefined) return known;
+  const c = text.includes('/') ? formatPrefix(parsePrefix(text)) : formatAddress(parseAddress(text));
+  // A lab has a few thousand addresses at most; the signalling path canonicalises each peer's on every message.
+  if (canonicalCache.size >= CANONICAL_CACHE_MAX) canonicalCache.clear();
+  canonicalCache.set(text, c);
+  return c;
 }
+
+const CANONICAL_CACHE_MAX = 4096;
+const canonicalCache = new Map<string, string>();
 
 /** EUI-64 interface identifier from a MAC (universal/local bit flipped), as the kernel derives SLAAC and link-local addresses. */
 export function eui64(mac: string): bigint {

@@ -11,9 +11,8 @@
  * authenticated part is everything but the checksum and the 32 authenticator octets; the Header
  * Len octet, which counts the authenticator, is covered.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { parseAddress } from '../ipv6.js';
-import { decodeOptions, uintBytes } from './mh-options.js';
+import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { addressBytes, decodeOptions } from './mh-options.js';
 import { type MobilityOption, AUTH_DATA_LENGTH, AUTH_SUBTYPE_PEER, OPTIONS_OFFSET, PAYLOAD_PROTO_NONE } from './mh-types.js';
 
 /** The key and SPI to sign with: encodeMessage(msg, { src, dst, auth }). */
@@ -49,16 +48,28 @@ export function authCoverage(mh: Uint8Array, authOffset: number, src: string, ds
   head[4] = 0;
   head[5] = 0;
   const out = new Uint8Array(32 + head.length);
-  out.set(uintBytes(parseAddress(src), 16), 0);
-  out.set(uintBytes(parseAddress(dst), 16), 16);
+  out.set(addressBytes(src), 0);
+  out.set(addressBytes(dst), 16);
   out.set(head, 32);
   return out;
 }
 
 /** HMAC-SHA256 of the covered octets. */
 export function computeAuthenticator(key: Uint8Array, covered: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(covered).digest());
+  return new Uint8Array(createHmac('sha256', keyObject(key)).update(covered).digest());
 }
+
+/** The key as a KeyObject, made once per key (a raw key is imported again on every HMAC). */
+function keyObject(key: Uint8Array): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
 
 /** Fills in the authenticator of an encoded MH whose last option is a 32-octet authentication option. */
 export function signInPlace(mh: Uint8Array, key: Uint8Array, src: string, dst: string): void {

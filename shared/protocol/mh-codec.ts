@@ -4,7 +4,7 @@
  * authentication option (mh-auth.ts). decodeMessage never throws.
  */
 import { type AuthKey, signInPlace } from './mh-auth.js';
-import { addressBytes, decodeOptions, encodeOptionsRegion, readUint, uintBytes } from './mh-options.js';
+import { addressBytes, decodeOptions, encodeOptionsRegion, readUint } from './mh-options.js';
 import {
   type BrFlags,
   type DecodeError,
@@ -73,12 +73,16 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult {
 
 /** RFC 6275 §6.1.1 checksum: one's complement sum over the RFC 2460 pseudo-header (next header 135) and the MH with its checksum zeroed. */
 export function mhChecksum(mh: Uint8Array, src: string, dst: string): number {
-  const pseudo = [...addressBytes(src), ...addressBytes(dst), ...uintBytes(BigInt(mh.length), 4), 0, 0, 0, IPPROTO_MH];
-  let sum = sum16(pseudo, 0);
-  const body = Array.from(mh);
-  body[4] = 0;
-  body[5] = 0;
-  sum = sum16(body, sum);
+  // Pseudo-header (RFC 2460 8.1): addresses, upper-layer length (32 bits), three zero octets, next header.
+  let sum = sum16(addressBytes(src), 0);
+  sum = sum16(addressBytes(dst), sum);
+  sum += (mh.length >>> 16) + (mh.length & 0xffff) + IPPROTO_MH;
+  // The MH with its Checksum field (octets 4 and 5) taken as zero.
+  for (let i = 0; i < mh.length; i += 2) {
+    if (i === 4) continue;
+    sum += ((mh[i] as number) << 8) | (mh[i + 1] ?? 0);
+  }
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
 
@@ -193,7 +197,7 @@ function setChecksum(b: Uint8Array, v: number): void {
   b[5] = v & 0xff;
 }
 
-function sum16(bytes: number[], start: number): number {
+function sum16(bytes: readonly number[], start: number): number {
   let sum = start;
   for (let i = 0; i < bytes.length; i += 2) sum += ((bytes[i] as number) << 8) | (bytes[i + 1] ?? 0);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);

@@ -200,7 +200,7 @@ function utf8Decode(b: Uint8Array): string | undefined {
   }
 }
 
-function tlv(type: number, data: number[]): number[] {
+function tlv(type: number, data: readonly number[]): number[] {
   if (data.length > 255) throw new RangeError(`option type ${type} carries ${data.length} octets, more than 255`);
   return [type, data.length, ...data];
 }
@@ -232,10 +232,22 @@ export function uintBytes(v: bigint, n: number): number[] {
   return out;
 }
 
-/** The 16 octets of an IPv6 address given as text. */
-export function addressBytes(text: string): number[] {
-  return bigintBytes(address(text));
+/**
+ * The 16 octets of an IPv6 address given as text (shared: never modify them).
+ * Every message sent and received computes its checksum and authenticator
+ * over both addresses, and a lab has few: they are kept, not parsed again.
+ */
+export function addressBytes(text: string): readonly number[] {
+  const known = addressOctets.get(text);
+  if (known) return known;
+  const octets = bigintBytes(address(text));
+  if (addressOctets.size >= ADDRESS_CACHE_MAX) addressOctets.clear();
+  addressOctets.set(text, octets);
+  return octets;
 }
+
+const ADDRESS_CACHE_MAX = 4096;
+const addressOctets = new Map<string, number[]>();
 
 /** parseAddress, failing with a RangeError like every other encoder check. */
 function address(text: string): bigint {
