@@ -16,6 +16,9 @@ const TUNNEL_DEVICE = 'mip6';
 /** How long a visited link may take to give the node a care-of address. */
 const CARE_OF_WAIT_MS = 5000;
 
+/** What `ip -j -6 address show` gives for one link. */
+type LinkAddresses = { ifname?: string; addr_info?: { family: string; local: string; scope?: string; tentative?: boolean }[] };
+
 interface HomeAddress {
   address: string;
   prefix: string;
@@ -101,7 +104,7 @@ export class MobileIpv6Client {
   private async attach(iface: string, ar: string, from: string | undefined, t0: number, gen: number): Promise<void> {
     const arInfo = this.ctx.domain.mrByNode(ar);
     if (arInfo?.network === this.ctx.config.network) {
-      await this.home(ar, from, t0);
+      await this.home(ar, from, t0, gen);
       return;
     }
     if (this.homes.length === 0) await this.learnHomes();
@@ -168,7 +171,7 @@ export class MobileIpv6Client {
   }
 
   /** Back on the home link: the tunnel goes, then the binding (a deregistration from the home address). */
-  private async home(ar: string, from: string | undefined, t0: number): Promise<void> {
+  private async home(ar: string, from: string | undefined, t0: number, gen: number): Promise<void> {
     const was = this.bound;
     await this.learnHomes();
     if (!was) return;
@@ -177,6 +180,10 @@ export class MobileIpv6Client {
     this.setUp = false;
     const home = this.homes[0];
     if (!home) return;
+    if (!(await this.homeAddressBack(gen))) {
+      if (gen !== this.generation) return;
+      this.ctx.events.log('warn', `Mobile IPv6: no home address back on the home link after ${CARE_OF_WAIT_MS} ms`);
+    }
     const move = { from, to: ar, t0 };
     if (was.hmip) await this.register('map', was.hmip.regional, home.address, was.hmip.map, 0, undefined, false);
     await this.register('home', home.address, home.address, was.homeAgent, 0, move, true);
@@ -235,20 +242,39 @@ export class MobileIpv6Client {
   }
 
   /** The global, non-home address the visited link's router advertisement gave `iface`. */
-  private async careOfAddress(iface: string, gen: number): Promise<string | undefined> {
+  private careOfAddress(iface: string, gen: number): Promise<string | undefined> {
+    return this.addressAppears(async () => {
+      const l = await this.ctx.kernel.read<LinkAddresses>(['-6', 'address', 'show', 'dev', iface]);
+      return l[0]?.addr_info?.find((x) => x.family === 'inet6' && x.scope === 'global' && !x.tentative && !this.ctx.domain.isHomeAddress(x.local))?.local;
+    }, gen);
+  }
+
+  /**
+   * A home address back on a radio (the home link's advertisement gives it
+   * again after the radio was down), no longer tentative: the deregistration
+   * is sent from it. Bound before it was there, the socket failed and the
+   * home agent never heard that the node was home (seen in a VM run).
+   */
+  private homeAddressBack(gen: number): Promise<string | undefined> {
+    return this.addressAppears(async () => {
+      const links = await this.ctx.kernel.read<LinkAddresses>(['-6', 'address', 'show']);
+      for (const l of links) {
+        if (l.ifname === 'lo') continue;
+        const a = l.addr_info?.find((x) => x.family === 'inet6' && !x.tentative && this.homes.some((h) => h.address === x.local));
+        if (a) return a.local;
+      }
+      return undefined;
+    }, gen);
+  }
+
+  /** Looks with `find` until it finds an address, at each address change and at least every 200 ms, for CARE_OF_WAIT_MS. */
+  private async addressAppears(find: () => Promise<string | undefined>, gen: number): Promise<string | undefined> {
     const deadline = monoMs() + CARE_OF_WAIT_MS;
     for (;;) {
       if (gen !== this.generation) return undefined;
       const changes = this.addressChanges;
-      const l = await this.ctx.kernel.read<{ addr_info?: { family: string; local: string; scope?: string; tentative?: boolean }[] }>([
-        '-6',
-        'address',
-        'show',
-        'dev',
-        iface,
-      ]);
-      const a = l[0]?.addr_info?.find((x) => x.family === 'inet6' && x.scope === 'global' && !x.tentative && !this.ctx.domain.isHomeAddress(x.local));
-      if (a) return a.local;
+      const found = await find();
+      if (found) return found;
       const left = deadline - monoMs();
       if (left <= 0) return undefined;
       // An address change while reading: look again at once rather than wait for the next.

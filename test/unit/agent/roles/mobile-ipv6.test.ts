@@ -82,6 +82,35 @@ describe('Mobile IPv6 (Chan figure 1): the mobile node binds its care-of address
     expect(lab.state('mn', 'mn').mobileIpv6).toEqual({ homeAddresses: [home.replace('::/64', '::7')] });
   });
 
+  it('back home, deregisters from the home address only once the home link has given it again', async () => {
+    lab = await FakeLab.start('topologies/mipv6.yaml');
+    const { hoa } = await atHome(lab);
+    const coa = careOfPrefix(lab, 'var1').replace('::/64', '::99');
+    givesCareOf(lab, 'var1', coa);
+    move(lab, 'ha', 'var1');
+    await lab.event('mn', 'home.registered', (e) => e.careOf === coa);
+    // The radio to the home link was down, so its address comes again with the home router's advertisement:
+    // tentative first. A socket bound to it now fails, and the home agent would never hear the node is home.
+    const kernel = lab.node('mn').kernel;
+    const held = kernel.reads.get('-6 address show');
+    kernel.reads.set('-6 address show', [{ ifname: 'ha', addr_info: [{ family: 'inet6', local: hoa, prefixlen: 64, scope: 'global', tentative: true }] }]);
+    const before = lab.bus.log.length;
+    move(lab, 'var1', 'ha');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lab.bus.log.slice(before).filter((m) => m.msg === 'BU')).toEqual([]);
+    kernel.reads.set('-6 address show', held ?? []);
+    lab.node('mn').addressChanged();
+    const back = await lab.event('mn', 'home.registered', (e) => e.lifetime === 0);
+    expect(back.status).toBe(BA_STATUS.ACCEPTED);
+    expect(
+      lab.bus.log
+        .slice(before)
+        .filter((m) => m.msg === 'BU')
+        .map((m) => m.from),
+    ).toEqual([hoa]);
+    expect(lab.node('mn').events.some((e) => e.kind === 'log' && /no home address back/.test(String(e.message)))).toBe(false);
+  });
+
   it('a move that overtakes one still waiting for its care-of address wins: one binding, to the newer cell', async () => {
     lab = await FakeLab.start('topologies/mipv6.yaml');
     await atHome(lab);
