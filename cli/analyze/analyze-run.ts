@@ -52,7 +52,7 @@ export function emptyAnalysis(warnings: string[]): Analysis {
   return {
     flows: [],
     signalling: { messages: [], totals: {}, byHandover: [], releases: none(), refreshes: none(), undecodable: 0 },
-    sourceValidation: { checked: 0, violations: 0, forwarded: 0, examples: [] },
+    sourceValidation: { checked: 0, violations: 0, forwarded: 0, examples: [], forwardedExamples: [] },
     captures: { files: 0, packets: 0, interfaces: [] },
     warnings,
   };

@@ -61,10 +61,11 @@ export class SourceValidator {
 
   get result(): SourceValidation {
     if (this.sorted) return this.sorted;
-    const r: SourceValidation = { checked: this.checked, violations: 0, forwarded: 0, examples: [] };
+    const r: SourceValidation = { checked: this.checked, violations: 0, forwarded: 0, examples: [], forwardedExamples: [] };
     for (const { key, ...c } of this.candidates.sort((a, b) => a.t - b.t)) {
       if (!this.fromAccess.get(c.node)?.has(key)) {
         r.forwarded++;
+        if (r.forwardedExamples.length < EXAMPLES_KEPT) r.forwardedExamples.push(c);
         continue;
       }
       r.violations++;

@@ -146,6 +146,8 @@ export interface SourceValidation {
   forwarded: number;
   /** The first few violations. */
   examples: { t: number; node: string; iface: string; src: string; dst: string; anchor: string }[];
+  /** The first few forwarded ones (the known gap in docs/protocol.md: where they came from, to look into). */
+  forwardedExamples: { t: number; node: string; iface: string; src: string; dst: string; anchor: string }[];
 }
 
 export interface Analysis {

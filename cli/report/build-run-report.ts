@@ -149,6 +149,7 @@ export async function buildRunReport(i: BuildReportInput): Promise<RunReport> {
       violations: i.analysis.sourceValidation.violations,
       forwarded: i.analysis.sourceValidation.forwarded,
       examples: i.analysis.sourceValidation.examples.map(({ t, ...e }) => ({ atMs: rel(t), ...e })),
+      forwardedExamples: i.analysis.sourceValidation.forwardedExamples.map(({ t, ...e }) => ({ atMs: rel(t), ...e })),
     },
     expectations: i.expectations,
     ...(i.stateHeld ? { stateHeld: i.stateHeld } : {}),

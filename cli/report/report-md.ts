@@ -138,6 +138,9 @@ export function renderRunMarkdown(r: RunReport): string {
       `Source-address validation: ${sv.violations} of ${sv.checked} native home-address packets left an MR's uplink with a source another MR anchors` +
         (sv.forwarded ? ` (${sv.forwarded} more with a foreign source were decapsulated or transit traffic, not uplink).` : '.'),
       ...sv.examples.slice(0, 5).map((e) => `- at ${ms(e.atMs)}: ${e.node} sent ${e.src} → ${e.dst} out of ${e.iface} (anchored at ${e.anchor})`),
+      ...(sv.forwardedExamples ?? [])
+        .slice(0, 5)
+        .map((e) => `- at ${ms(e.atMs)}: ${e.node} sent ${e.src} → ${e.dst} out of ${e.iface} (anchored at ${e.anchor}; decapsulated or transit)`),
       '',
     );
   out.push(

@@ -7,6 +7,8 @@ import { z } from 'zod';
  */
 const check = z.object({ what: z.string(), expected: z.string(), measured: z.string(), ok: z.boolean() });
 const partTotals = z.object({ count: z.number(), bytes: z.number(), byName: z.record(z.string(), z.number()) });
+/** A packet that left an MR natively with a source address another MR anchors. */
+const sourceExample = z.object({ atMs: z.number(), node: z.string(), iface: z.string(), src: z.string(), dst: z.string(), anchor: z.string() });
 const expectationResult = z.object({ name: z.string(), at: z.string(), ok: z.boolean(), checks: z.array(check), durationMs: z.number().optional() });
 
 export const flowReportSchema = z.object({
@@ -122,7 +124,9 @@ export const runReportSchema = z.object({
     violations: z.number(),
     /** Native packets with a foreign source that did not come from an access link (decapsulated or transit): not uplink. */
     forwarded: z.number(),
-    examples: z.array(z.object({ atMs: z.number(), node: z.string(), iface: z.string(), src: z.string(), dst: z.string(), anchor: z.string() })),
+    examples: z.array(sourceExample),
+    /** The first few forwarded ones (absent in reports written before it was kept). */
+    forwardedExamples: z.array(sourceExample).optional(),
   }),
   expectations: z.array(expectationResult),
   /**

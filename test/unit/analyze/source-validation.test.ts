@@ -86,6 +86,9 @@ describe('source-address validation from the capture', () => {
     });
     expect(a.sourceValidation.violations).toBe(0);
     expect(a.sourceValidation.forwarded).toBe(1);
+    // Kept apart from the violations, with where it left: to look into, not to fail on.
+    expect(a.sourceValidation.examples).toEqual([]);
+    expect(a.sourceValidation.forwardedExamples).toEqual([expect.objectContaining({ node: 'mr12', iface: 'mr11', src: HOA2, dst: HOA1, anchor: 'mr31' })]);
     const [r] = VERIFIERS.sourceValidation.check({ sourceValidation: true }, { analysis: a, plan });
     expect(r?.ok).toBe(true);
   });
@@ -96,7 +99,7 @@ describe('source-address validation from the capture', () => {
       cap.frame('mr31', 'core', 10, 'in', foreign);
       cap.frame('mr31', 'mn2', 10.1, 'out', foreign);
     });
-    expect(a.sourceValidation).toEqual({ checked: 0, violations: 0, forwarded: 0, examples: [] });
+    expect(a.sourceValidation).toEqual({ checked: 0, violations: 0, forwarded: 0, examples: [], forwardedExamples: [] });
   });
 
   it('with migrating home agents, passes a home agent forwarding another home agent’s prefix, not an access router', async () => {

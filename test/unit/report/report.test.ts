@@ -250,12 +250,15 @@ describe('renderRunMarkdown', () => {
         sourceValidation: {
           checked: 41,
           violations: 1,
-          forwarded: 0,
+          forwarded: 1,
           examples: [{ atMs: 1003.2, node: 'mr2', iface: 'core', src: '2001:db8:1:8000::1', dst: '2001:db8:3:8000::2', anchor: 'mr11' }],
+          forwardedExamples: [{ atMs: 1010.5, node: 'mr12', iface: 'mr11', src: '2001:db8:3:8000::2', dst: '2001:db8:1:8000::1', anchor: 'mr31' }],
         },
       }),
     );
     expect(bad).toContain('- at 1003.2 ms: mr2 sent 2001:db8:1:8000::1 → 2001:db8:3:8000::2 out of core (anchored at mr11)');
+    expect(bad).toContain('(1 more with a foreign source were decapsulated or transit traffic, not uplink)');
+    expect(bad).toContain('- at 1010.5 ms: mr12 sent 2001:db8:3:8000::2 → 2001:db8:1:8000::1 out of mr11 (anchored at mr31; decapsulated or transit)');
   });
 
   it('totals the signalling', () => {

@@ -58,7 +58,7 @@ function msg(name: string, from: string, to: string, handover?: number): Signall
 function analysis(
   flows: FlowAnalysis[] = [flow()],
   messages: SignallingMessage[] = [],
-  sourceValidation: Analysis['sourceValidation'] = { checked: 0, violations: 0, forwarded: 0, examples: [] },
+  sourceValidation: Analysis['sourceValidation'] = { checked: 0, violations: 0, forwarded: 0, examples: [], forwardedExamples: [] },
 ): Analysis {
   return {
     flows,
