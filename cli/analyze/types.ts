@@ -145,9 +145,19 @@ export interface SourceValidation {
   /** Native packets with a foreign source that did not come from an access link (decapsulated, or routed as transit): no uplink. */
   forwarded: number;
   /** The first few violations. */
-  examples: { t: number; node: string; iface: string; src: string; dst: string; anchor: string }[];
+  examples: SourceExample[];
   /** The first few forwarded ones (the known gap in docs/protocol.md: where they came from, to look into). */
-  forwardedExamples: { t: number; node: string; iface: string; src: string; dst: string; anchor: string }[];
+  forwardedExamples: SourceExample[];
+}
+
+/** A native packet an MR sent out of `iface` at `t` with a source address `anchor` anchors. */
+export interface SourceExample {
+  t: number;
+  node: string;
+  iface: string;
+  src: string;
+  dst: string;
+  anchor: string;
 }
 
 export interface Analysis {

@@ -252,8 +252,9 @@ export class MobileIpv6Client {
   /**
    * A home address back on a radio (the home link's advertisement gives it
    * again after the radio was down), no longer tentative: the deregistration
-   * is sent from it. Bound before it was there, the socket failed and the
-   * home agent never heard that the node was home (seen in a VM run).
+   * is sent from it. A socket bound before it is there fails, and the home
+   * agent never hears that the node is home (the likely cause of a
+   * deregistration missing in one VM run).
    */
   private homeAddressBack(gen: number): Promise<string | undefined> {
     return this.addressAppears(async () => {
