@@ -217,7 +217,8 @@ export function buildRuleset(s: ObserverSpec, group = OBSERVER_NFLOG_GROUP): str
     `add set ip6 ${NFT_TABLE} seen { type ipv6_addr . ipv6_addr; flags dynamic,timeout; timeout ${SEEN_TIMEOUT}; size 65535; }`,
     `add chain ip6 ${NFT_TABLE} pre { type filter hook prerouting priority -150; policy accept; }`,
     `flush chain ip6 ${NFT_TABLE} pre`,
-    ...rules.map((r) => `add rule ip6 ${NFT_TABLE} pre ${r}`),
+    // What the bpf driver decapsulated comes in again through dmm1 (tunnel-driver.ts): it was seen encapsulated.
+    ...rules.map((r) => `add rule ip6 ${NFT_TABLE} pre iifname != "dmm1" ${r}`),
   ];
 }
 

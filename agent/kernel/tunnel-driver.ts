@@ -1,16 +1,21 @@
 import type { MrInfo } from '../../shared/control/agent-config.js';
+import { decapTcLines, encapObject, encapVia } from './bpf-files.js';
+import type { TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 
 /**
  * How an MR sends a home prefix to another MR through the kernel: the route
  * attributes that encapsulate towards `peer`, plus any device that must exist
- * first. Two drivers put the same 40-byte outer IPv6 header with next header
- * 41 on the wire: ip6tnl (ip6ip6, no encapsulation limit) and seg6 (encap.red
- * with one segment; End.DX6 decapsulates at the far end).
+ * first. Three drivers put the same 40-byte outer IPv6 header with next header
+ * 41 on the wire: ip6tnl (ip6ip6, no encapsulation limit), seg6 (encap.red
+ * with one segment; End.DX6 decapsulates at the far end) and bpf (a route's
+ * program pushes the header, a tc program strips it).
  */
 export interface TunnelDriver {
-  readonly name: 'ip6tnl' | 'seg6';
+  readonly name: TunnelDriverName;
   /** `ip -batch` lines run once when the agent is configured. */
   setup(me: MrInfo): string[];
+  /** `tc -batch` lines run once after `setup`'s. */
+  setupTc(me: MrInfo): string[];
   /** Lines to run before the first route towards `peer` (empty once done), and the route attributes. */
   toward(peer: MrInfo): { prepare: string[]; via: string };
   /** Peers a tunnel exists to (for state and inspect). */
@@ -20,11 +25,15 @@ export interface TunnelDriver {
 }
 
 /** The anchor device lightweight-tunnel routes hang off: a veth pair inside the node that nothing else touches. */
-const ANCHOR_DEVICE = ['link add dmm0 type veth peer name dmm1', 'link set dmm0 up', 'link set dmm1 up'];
+export const ANCHOR_DEVICE: readonly string[] = ['link add dmm0 type veth peer name dmm1', 'link set dmm0 up', 'link set dmm1 up'];
 
 export class Seg6Driver implements TunnelDriver {
   readonly name = 'seg6' as const;
   private readonly used = new Set<string>();
+
+  setupTc(): string[] {
+    return [];
+  }
 
   setup(me: MrInfo): string[] {
     return [
@@ -55,6 +64,10 @@ export class Ip6tnlDriver implements TunnelDriver {
   readonly name = 'ip6tnl' as const;
   private readonly devices = new Map<string, { dev: string; remote: string }>();
   private me: MrInfo | undefined;
+
+  setupTc(): string[] {
+    return [];
+  }
 
   setup(me: MrInfo): string[] {
     this.me = me;
@@ -90,6 +103,65 @@ export class Ip6tnlDriver implements TunnelDriver {
   }
 }
 
-export function tunnelDriver(name: 'ip6tnl' | 'seg6'): TunnelDriver {
-  return name === 'ip6tnl' ? new Ip6tnlDriver() : new Seg6Driver();
+/** The MAC of `dmm1` under the bpf driver: the next hop of what the MR decapsulates (see BpfDriver). */
+export const DECAP_MAC = '02:00:64:6d:6d:31';
+
+/**
+ * Routes whose BPF program (an object file per peer, under the agent's work
+ * directory) pushes the outer header, sourced from the MR's address, towards
+ * the peer's tunnel end; the kernel then routes the packet by its new
+ * destination. At the far end the tunnel end is routed into `dmm0` (after
+ * the prerouting hook, so the traffic observer sees the outer header, as it
+ * does with End.DX6), a tc program on `dmm0`'s egress strips the outer
+ * header, and the inner packet arrives on `dmm1`, the veth's other end, to be
+ * routed as any other. Programs live as long as the routes and filters that
+ * hold them: nothing pinned, nothing left when the node goes.
+ */
+export class BpfDriver implements TunnelDriver {
+  readonly name = 'bpf' as const;
+  private readonly used = new Set<string>();
+  private me: MrInfo | undefined;
+
+  constructor(
+    private readonly workDir: string,
+    /** Every MR of the domain: their objects are written at setup, off the handover's path. */
+    private readonly known: readonly MrInfo[] = [],
+  ) {}
+
+  setup(me: MrInfo): string[] {
+    this.me = me;
+    for (const peer of this.known) if (peer.node !== me.node) encapObject(this.workDir, me.address, peer.tunnelEndpoint);
+    return [
+      `link add dmm0 type veth peer name dmm1 address ${DECAP_MAC}`,
+      'link set dmm0 up',
+      'link set dmm1 up',
+      // The encapsulated packet is 40 bytes over the veth's MTU until its header goes on egress.
+      `route replace ${me.tunnelEndpoint}/128 dev dmm0 mtu lock 65535`,
+      `neigh replace ${me.tunnelEndpoint} lladdr ${DECAP_MAC} dev dmm0 nud permanent`,
+    ];
+  }
+
+  setupTc(me: MrInfo): string[] {
+    return decapTcLines(this.workDir, 'dmm0', 'egress', me.tunnelEndpoint);
+  }
+
+  toward(peer: MrInfo): { prepare: string[]; via: string } {
+    this.used.add(peer.node);
+    return { prepare: [], via: encapVia(this.workDir, this.me?.address ?? '::', peer.tunnelEndpoint, 'dmm0') };
+  }
+
+  peers(): string[] {
+    return [...this.used];
+  }
+
+  release(peer: string): string[] {
+    this.used.delete(peer);
+    return [];
+  }
+}
+
+export function tunnelDriver(name: TunnelDriverName, workDir = '.', known: readonly MrInfo[] = []): TunnelDriver {
+  if (name === 'ip6tnl') return new Ip6tnlDriver();
+  if (name === 'bpf') return new BpfDriver(workDir, known);
+  return new Seg6Driver();
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AgentConfig, MobilityConfig } from '../../shared/control/agent-config.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { labDir } from '../state/paths.js';
+import type { TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 
 /** The lab's signalling key: 32 random bytes and an SPI (>= 256) naming it. */
 export interface LabKey {
@@ -41,7 +42,7 @@ function labMobility(plan: Plan): MobilityConfig {
 }
 
 /** What the orchestrator tells one node's agent (`configure`), from the plan. */
-export function agentConfigFor(plan: Plan, node: PlanNode, tunnelDriver: 'ip6tnl' | 'seg6', key: LabKey): AgentConfig {
+export function agentConfigFor(plan: Plan, node: PlanNode, tunnelDriver: TunnelDriverName, key: LabKey): AgentConfig {
   const m = plan.mobility;
   return {
     lab: plan.lab,

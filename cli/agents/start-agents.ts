@@ -11,6 +11,7 @@ import { agentConfigFor, type LabKey } from './agent-config.js';
 import { AgentClient } from './agent-client.js';
 import { agentLauncher, type AgentLauncher } from './agent-launcher.js';
 import { agentLastWords } from './last-lines.js';
+import type { TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 
 export interface AgentStart {
   node: string;
@@ -26,7 +27,7 @@ export type AgentHosting = 'shared' | 'per-node' | 'none';
 
 /** What configuring an agent needs besides the plan. */
 export interface AgentSecrets {
-  tunnelDriver: 'ip6tnl' | 'seg6';
+  tunnelDriver: TunnelDriverName;
   key: LabKey;
 }
 
@@ -47,7 +48,7 @@ export async function startAgents(opts: {
   plan: Plan;
   runtime: Runtime;
   journal: Journal;
-  tunnelDriver: 'ip6tnl' | 'seg6';
+  tunnelDriver: TunnelDriverName;
   key: LabKey;
   progress: Progress;
   signal?: AbortSignal;

@@ -1,5 +1,6 @@
 import { RUNTIME_NAMES, type RuntimeName } from '../topology/runtime-names.js';
 import { usageError } from './usage-error.js';
+import { TUNNEL_DRIVERS } from '../../shared/control/tunnel-drivers.js';
 
 /** A flag's value, checked against the values it may take. */
 export function oneOf<T extends string>(v: unknown, allowed: readonly T[], flag: string): T | undefined {
@@ -16,7 +17,7 @@ export const RUNTIME_CHOICES: readonly (RuntimeName | 'auto')[] = ['auto', ...RU
 /** `auto|netns|docker`, for usage lines. */
 export const RUNTIME_USAGE = RUNTIME_CHOICES.join('|');
 
-export const TUNNEL_CHOICES = ['auto', 'ip6tnl', 'seg6'] as const;
+export const TUNNEL_CHOICES = ['auto', ...TUNNEL_DRIVERS] as const;
 
 /** `--hosts N`: how many hosts to split a lab over (undefined when not given). */
 export function hostsOption(v: unknown): number | undefined {

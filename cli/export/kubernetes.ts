@@ -2,6 +2,7 @@ import { agentConfigFor, type LabKey } from '../agents/agent-config.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { podPlan } from './pod-plan.js';
 import { wireScript } from './wire-script.js';
+import type { TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 
 /** Labels every object of an exported lab carries (cleanup by label: `kubectl delete all,cm,secret -l dmmlab.lab=LAB`). */
 export const LAB_LABEL = 'dmmlab.lab';
@@ -16,7 +17,7 @@ export interface KubernetesExportOptions {
   image: string;
   /** Kubernetes namespace of every object (omit: the one kubectl applies to). */
   namespace?: string;
-  tunnelDriver: 'ip6tnl' | 'seg6';
+  tunnelDriver: TunnelDriverName;
   /** The lab's signalling key (in a Secret). */
   key: LabKey;
 }

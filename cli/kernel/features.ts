@@ -2,6 +2,8 @@
 export interface KernelFeatures {
   ip6tnl: boolean;
   seg6: boolean;
+  /** BPF programs on routes (lwt xmit) and on tc ingress: the bpf tunnel driver. */
+  bpf: boolean;
   netem: boolean;
   tbf: boolean;
 }

@@ -21,8 +21,9 @@ import { newLabKey } from '../agents/agent-config.js';
 import { startAgents, type AgentHosting, type AgentStart } from '../agents/start-agents.js';
 import { monoToWallOffsetMs } from '../../shared/clock.js';
 import type { RuntimeName } from '../topology/runtime-names.js';
+import { TUNNEL_DRIVERS, type TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 
-export type TunnelDriver = 'ip6tnl' | 'seg6';
+export type TunnelDriver = TunnelDriverName;
 
 export interface DeployOptions {
   /** Topology file. */
@@ -166,18 +167,24 @@ async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: P
   check();
 }
 
-/** ip6tnl when the kernel has it, else seg6 (same bytes on the wire); an explicit ip6tnl on a kernel without it is an error. */
+/** ip6tnl when the kernel has it, else seg6, else bpf (same bytes on the wire each); an explicit driver the kernel lacks is an error. */
 export function pickTunnelDriver(wanted: 'auto' | TunnelDriver, f: KernelFeatures): TunnelDriver {
   if (wanted === 'ip6tnl' && !f.ip6tnl) {
     throw new DmmlabError('E_ENV', 'tunnel driver ip6tnl asked for, but this kernel has no ip6_tunnel module (CONFIG_IPV6_TUNNEL)', {
-      hint: 'use --tunnel seg6 (same bytes on the wire), or run the lab in the VM runner: npx tsx test/vm/run.ts -- <command>',
+      hint: `use --tunnel ${f.seg6 ? 'seg6' : 'bpf'} (same bytes on the wire), or run the lab in the VM runner: npx tsx test/vm/run.ts -- <command>`,
     });
   }
-  if (wanted === 'seg6' && !f.seg6) throw new DmmlabError('E_ENV', 'tunnel driver seg6 asked for, but this kernel has no SRv6 (CONFIG_IPV6_SEG6_LWTUNNEL)');
+  if (wanted === 'seg6' && !f.seg6)
+    throw new DmmlabError('E_ENV', 'tunnel driver seg6 asked for, but this kernel has no SRv6 (CONFIG_IPV6_SEG6_LWTUNNEL)', {
+      hint: f.bpf ? 'use --tunnel bpf (same bytes on the wire)' : undefined,
+    });
+  if (wanted === 'bpf' && !f.bpf)
+    throw new DmmlabError('E_ENV', 'tunnel driver bpf asked for, but this kernel cannot run BPF programs on routes and tc (CONFIG_LWTUNNEL_BPF, CONFIG_NET_CLS_BPF)');
   if (wanted !== 'auto') return wanted;
   if (f.ip6tnl) return 'ip6tnl';
   if (f.seg6) return 'seg6';
-  throw new DmmlabError('E_ENV', 'this kernel has neither ip6_tunnel nor SRv6: no tunnel driver can carry mobility traffic');
+  if (f.bpf) return 'bpf';
+  throw new DmmlabError('E_ENV', 'this kernel has neither ip6_tunnel nor SRv6 nor BPF on routes: no tunnel driver can carry mobility traffic');
 }
 
 /** Refuses link parameters the kernel cannot apply, before anything is created. */
@@ -198,11 +205,11 @@ function checkLinkParams(plan: Plan, f: KernelFeatures): void {
   }
 }
 
-/** DMMLAB_TUNNEL=ip6tnl|seg6|auto overrides every topology's driver (the VM suite runs everything on each). */
+/** DMMLAB_TUNNEL=ip6tnl|seg6|bpf|auto overrides every topology's driver (the VM suite runs everything on each). */
 function envTunnel(): 'auto' | TunnelDriver | undefined {
   const v = process.env.DMMLAB_TUNNEL;
   if (v === undefined || v === '') return undefined;
-  if (v !== 'auto' && v !== 'ip6tnl' && v !== 'seg6')
-    throw new DmmlabError('E_USAGE', `DMMLAB_TUNNEL: found ${JSON.stringify(v)}; expected auto, ip6tnl or seg6`);
-  return v;
+  if (v !== 'auto' && !(TUNNEL_DRIVERS as readonly string[]).includes(v))
+    throw new DmmlabError('E_USAGE', `DMMLAB_TUNNEL: found ${JSON.stringify(v)}; expected auto, ${TUNNEL_DRIVERS.join(', ')}`);
+  return v as 'auto' | TunnelDriver;
 }

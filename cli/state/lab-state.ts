@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RUNTIME_NAMES } from '../topology/runtime-names.js';
+import { TUNNEL_DRIVERS } from '../../shared/control/tunnel-drivers.js';
 
 /** A resource a lab owns, recorded before it is created so cleanup can find it. */
 export const resourceSchema = z.discriminatedUnion('kind', [
@@ -31,7 +32,7 @@ export const labStateSchema = z.object({
   /** A lab owned by a run (`dmmlab run`): cleanup removes it once ownerPid is gone. */
   ephemeral: z.boolean().optional(),
   /** Tunnel driver the agents use (ip6tnl or seg6), decided at deploy. */
-  tunnelDriver: z.enum(['ip6tnl', 'seg6']).optional(),
+  tunnelDriver: z.enum(TUNNEL_DRIVERS).optional(),
   /** The lab's signalling key (HMAC-SHA256) and the SPI naming it; the file is readable by root only. */
   signalling: z.object({ key: z.string(), spi: z.number().int() }).optional(),
   /** Milliseconds to add to the shared monotonic clock to get Unix time (sampled at deploy). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROLES, type RoleName } from '../../shared/control/roles.js';
 import { RUNTIME_NAMES } from './runtime-names.js';
+import { TUNNEL_DRIVERS } from '../../shared/control/tunnel-drivers.js';
 
 /**
  * The topology file: pure data checked by zod. Cross-references
@@ -129,7 +130,7 @@ export const mobilitySchema = z.strictObject({
   /** Distributed routing (draft-tu 4.3): LM query by the correspondent's MR (fig. 3), redirect by the anchor (fig. 4), or none. */
   routeOptimization: z.enum(['query', 'redirect', 'off']).default('query'),
   /** Tunnel datapath: ip6tnl (ip6ip6), seg6 (encap.red, same bytes on the wire), or auto (ip6tnl when the kernel has it). */
-  tunnel: z.enum(['auto', 'ip6tnl', 'seg6']).default('auto'),
+  tunnel: z.enum(['auto', ...TUNNEL_DRIVERS]).default('auto'),
   /**
    * Mobile nodes signal for themselves (client) or the access router does it for them (network); or
    * Mobile IPv6 (RFC 6275; Chan framework figure 1): away from its home network a node takes a care-of

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ROLES } from './roles.js';
+import { TUNNEL_DRIVERS } from './tunnel-drivers.js';
 
 // The control-channel schemas use zod/mini: the agent bundle must stay small
 // (it starts in every node of a lab, within a memory budget).
@@ -56,7 +57,7 @@ export const agentConfigSchema = z.object({
   network: z.string(),
   /** The node's loopback address (absent on mobile nodes). */
   address: z.optional(z.string()),
-  tunnelDriver: z.enum(['ip6tnl', 'seg6']),
+  tunnelDriver: z.enum(TUNNEL_DRIVERS),
   /** Signalling key (base64) and the SPI that names it. */
   key: z.string(),
   spi: z.number().check(z.int()),

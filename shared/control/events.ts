@@ -2,6 +2,7 @@ import type { MessageSummary } from '../protocol/summary.js';
 import type { FlowEventFields, FlowStarted } from './flow-report.js';
 import type { RoleName } from './roles.js';
 import type { AttachmentRecord } from './role-state.js';
+import type { TunnelDriverName } from './tunnel-drivers.js';
 
 /**
  * Every event on a lab's stream, by kind: what the agents emit (signalling,
@@ -13,7 +14,7 @@ import type { AttachmentRecord } from './role-state.js';
 export interface EventFields {
   // The agent process.
   'agent.ready': { pid: number; version: string; startupMs: number };
-  'agent.configured': { roles: RoleName[]; ms: number; tunnelDriver: 'ip6tnl' | 'seg6' };
+  'agent.configured': { roles: RoleName[]; ms: number; tunnelDriver: TunnelDriverName };
   'agent.stopping': { code: number };
   'agent.crashed': { message: string };
   'agent.error': { message: string };
@@ -28,7 +29,7 @@ export interface EventFields {
   'route.changed': { prefix: string; route: string; previous: string; reason: string };
   'observer.filter': { filter: string };
   // Mobility routing (MR).
-  'mr.ready': { driver: 'ip6tnl' | 'seg6'; anchor: string; tunnelEndpoint: string };
+  'mr.ready': { driver: TunnelDriverName; anchor: string; tunnelEndpoint: string };
   'anchor.binding': { prefix: string; servedBy: string; mnId: string | null };
   'anchor.released': { prefix: string; mnId: string | null; reason: string };
   'home.binding': { mnId: string; prefixes: string[]; careOf: string; lifetime: number };

@@ -1,5 +1,6 @@
 import type { FlowReport } from './flow-report.js';
 import type { RoleName } from './roles.js';
+import type { TunnelDriverName } from './tunnel-drivers.js';
 
 /**
  * What an agent answers to `state`: one snapshot per role it plays. These
@@ -52,7 +53,7 @@ export interface ProxyEntryState {
 }
 
 export interface MrState {
-  driver: 'ip6tnl' | 'seg6';
+  driver: TunnelDriverName;
   /** The aggregate of home prefixes this MR anchors. */
   anchor: string;
   /** MRs a tunnel has been set up to. */

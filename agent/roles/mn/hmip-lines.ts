@@ -1,5 +1,8 @@
 import { formatAddress, parseAddress, parsePrefix } from '../../../shared/ipv6.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
+import { encapVia } from '../../kernel/bpf-files.js';
+import { ANCHOR_DEVICE } from '../../kernel/tunnel-driver.js';
+import type { TunnelDriverName } from '../../../shared/control/tunnel-drivers.js';
 
 /**
  * The mobile node's kernel for Hierarchical Mobile IPv6 (RFC 5380; Chan
@@ -50,7 +53,9 @@ const LOCAL_RULE_PREF = 100;
 const TUNNEL_DEFAULT_METRIC = 10;
 
 export interface HmipPlace {
-  driver: 'ip6tnl' | 'seg6';
+  driver: TunnelDriverName;
+  /** Where the bpf driver's object files go (the agent's work directory). */
+  workDir?: string;
   iface: string;
   arLinkLocal: string;
   /** On-link care-of address (LCoA) and regional one (RCoA). */
@@ -92,6 +97,20 @@ export function hmipTunnelLines(to: HmipPlace, from?: HmipPlace): string[] {
     );
     return lines;
   }
+  if (to.driver === 'bpf') {
+    // The radios decapsulate both headers on the way in (mn-role.ts); routes' programs encapsulate,
+    // the inner tunnel's packets again into the outer one.
+    const dir = to.workDir ?? '.';
+    if (!from) lines.push(...ANCHOR_DEVICE, `address replace ${to.regional}/128 dev dmm0 nodad`);
+    lines.push(
+      `route replace ${to.map.address}/128 via ${to.arLinkLocal} dev ${to.iface}`,
+      `route replace ${to.map.tunnelEndpoint}/128 via ${to.arLinkLocal} dev ${to.iface}`,
+      `route replace ${to.homeAgent.tunnelEndpoint}/128 ${encapVia(dir, to.careOf, to.map.tunnelEndpoint, to.iface)}`,
+      `route replace ${to.homeAgent.address}/128 ${encapVia(dir, to.careOf, to.map.tunnelEndpoint, to.iface)}`,
+      `route replace default ${encapVia(dir, to.regional, to.homeAgent.tunnelEndpoint, 'dmm0')} src ${hoa} metric ${TUNNEL_DEFAULT_METRIC}`,
+    );
+    return lines;
+  }
   if (from) lines.push(`rule del pref ${DECAP_OUTER_PREF}`, `route del ${from.careOf}/128 table ${DECAP_TABLE}`);
   else
     lines.push(
@@ -120,6 +139,9 @@ export function hmipTunnelLines(to: HmipPlace, from?: HmipPlace): string[] {
 export function hmipTeardownLines(p: HmipPlace): string[] {
   const lines = [`route del ${p.map.address}/128`];
   if (p.driver === 'ip6tnl') lines.push(`link del ${HMIP_OUTER_DEVICE}`, `link del ${INNER_DEVICE}`, `address del ${p.regional}/128 dev lo`);
+  // The veth pair takes the default route and the RCoA with it.
+  else if (p.driver === 'bpf')
+    lines.push(`route del ${p.map.tunnelEndpoint}/128`, `route del ${p.homeAgent.tunnelEndpoint}/128`, `route del ${p.homeAgent.address}/128`, 'link del dmm0');
   else
     lines.push(
       `route del ${p.map.tunnelEndpoint}/128`,

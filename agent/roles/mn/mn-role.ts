@@ -5,6 +5,7 @@ import type { MnState } from '../../../shared/control/role-state.js';
 import type { AgentContext, Role } from '../../context.js';
 import { PURPOSE, hnp, mnId, pbuFlags, purposeOption } from '../../../shared/protocol/dmm-options.js';
 import { MobileIpv6Client } from './mobile-ipv6.js';
+import { applyTc, decapTcLines } from '../../kernel/bpf-files.js';
 
 interface AddrInfo {
   ifname: string;
@@ -54,6 +55,10 @@ export class MnRole implements Role<'mn'> {
   }
 
   async start(): Promise<void> {
+    // Mobile IPv6 on the bpf driver: what arrives tunnelled on a radio (one header, or two under a MAP)
+    // is decapsulated on the way in; in place from the start, so the deployed node already has it.
+    if (this.mobileIpv6 && this.ctx.config.tunnelDriver === 'bpf')
+      await applyTc(this.ctx.exec, decapTcLines(this.ctx.config.workDir, this.ctx.config.radios.map((r) => r.iface), 'ingress', undefined, 2));
     this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
     // Address changes (router advertisements, deprecation, removal) say when to look for idle addresses;
     // in between nothing is spawned, so an idle mobile node costs nothing. Nothing to look at before the

@@ -3,6 +3,8 @@ import { linkLocalFromMac } from '../../../shared/ipv6.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
 import { homeRegistration, mapRegistration } from '../../../shared/protocol/dmm-options.js';
 import type { AgentContext } from '../../context.js';
+import { encapVia } from '../../kernel/bpf-files.js';
+import { ANCHOR_DEVICE } from '../../kernel/tunnel-driver.js';
 import { HAIRPIN, hairpinLines, hmipTeardownLines, hmipTunnelLines, regionalAddress, type HmipPlace } from './hmip-lines.js';
 
 /** Policy-rule preference of the decapsulation rule (seg6 driver): before the local table, which moves after it. */
@@ -130,6 +132,7 @@ export class MobileIpv6Client {
       const same = was?.hmip?.map.node === map.node && was.homeAgent.node === ha.node ? was.hmip : undefined;
       const place: HmipPlace = {
         driver: this.ctx.config.tunnelDriver,
+        workDir: this.ctx.config.workDir,
         iface,
         arLinkLocal,
         careOf,
@@ -310,7 +313,7 @@ export class MobileIpv6Client {
     // Another home agent than the last one (migrating home agents): the way to the old one goes.
     const old = this.bound?.homeAgent;
     if (old && old.node !== ha.node)
-      lines.push(`route del ${old.address}/128`, ...(this.ctx.config.tunnelDriver === 'seg6' ? [`route del ${old.tunnelEndpoint}/128`] : []));
+      lines.push(`route del ${old.address}/128`, ...(this.ctx.config.tunnelDriver !== 'ip6tnl' ? [`route del ${old.tunnelEndpoint}/128`] : []));
     lines.push(`route replace ${ha.address}/128 via ${arLinkLocal} dev ${iface}`);
     if (this.ctx.config.tunnelDriver === 'ip6tnl') {
       if (this.setUp) lines.push(`link del ${TUNNEL_DEVICE}`);
@@ -318,6 +321,13 @@ export class MobileIpv6Client {
         `link add ${TUNNEL_DEVICE} type ip6tnl mode ip6ip6 local ${careOf} remote ${ha.address} encaplimit none hoplimit 64`,
         `link set ${TUNNEL_DEVICE} mtu 1460 up`,
         `route replace default dev ${TUNNEL_DEVICE} src ${hoa} metric ${TUNNEL_DEFAULT_METRIC}`,
+      );
+    } else if (this.ctx.config.tunnelDriver === 'bpf') {
+      // The radios decapsulate on the way in (mn-role.ts); the default route's program encapsulates.
+      if (!this.setUp) lines.push(...ANCHOR_DEVICE);
+      lines.push(
+        `route replace ${ha.tunnelEndpoint}/128 via ${arLinkLocal} dev ${iface}`,
+        `route replace default ${encapVia(this.ctx.config.workDir, careOf, ha.tunnelEndpoint, 'dmm0')} src ${hoa} metric ${TUNNEL_DEFAULT_METRIC}`,
       );
     } else {
       if (!this.setUp) {
@@ -346,6 +356,8 @@ export class MobileIpv6Client {
   private teardownLines(b: Binding): string[] {
     const lines = [`route del ${b.homeAgent.address}/128`];
     if (this.ctx.config.tunnelDriver === 'ip6tnl') lines.push(`link del ${TUNNEL_DEVICE}`);
+    // The veth pair takes the tunnel's default route with it.
+    else if (this.ctx.config.tunnelDriver === 'bpf') lines.push(`route del ${b.homeAgent.tunnelEndpoint}/128`, 'link del dmm0');
     else
       lines.push(
         `route del ${b.homeAgent.tunnelEndpoint}/128`,

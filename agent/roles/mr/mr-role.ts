@@ -5,6 +5,7 @@ import { PURPOSE, hnp, hnpsOf, mnId, mnIdOf, pbaFlags, pbuFlags, purposeOf, purp
 import type { AgentContext, Role } from '../../context.js';
 import { MobilityRoutes } from '../../kernel/mobility-routes.js';
 import { tunnelDriver, type TunnelDriver } from '../../kernel/tunnel-driver.js';
+import { applyTc } from '../../kernel/bpf-files.js';
 import { MrDatapath } from './datapath.js';
 import { HomeAgent } from './home-agent.js';
 import { LmProxy } from './lm-proxy.js';
@@ -34,7 +35,7 @@ export class MrRole implements Role<'mr'>, MrPort {
     const me = ctx.domain.me;
     if (!me) throw new Error(`${ctx.config.node} has role mr but is not in the domain's MR list`);
     this.me = me;
-    this.driver = tunnelDriver(ctx.config.tunnelDriver);
+    this.driver = tunnelDriver(ctx.config.tunnelDriver, ctx.config.workDir, ctx.config.mobility.mrs);
     const routes = new MobilityRoutes(ctx.kernel, this.driver, ctx.events, ctx.config.mobility.mrs);
     this.datapath = new MrDatapath(routes, me);
     this.lmProxy = ctx.domain.lmProxyOf(me.network)?.node === me.node ? new LmProxy(ctx, me) : undefined;
@@ -58,6 +59,9 @@ export class MrRole implements Role<'mr'>, MrPort {
       /Cannot find device "ip6tnl0"|File exists/,
     );
     if (failures.length) throw new Error(`datapath setup failed: ${failures.map((f) => `${f.command}: ${f.message}`).join('; ')}`);
+    await applyTc(this.ctx.exec, this.driver.setupTc(this.me)).catch((e: unknown) => {
+      throw new Error(`datapath setup failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
     const s = this.ctx.signalling;
     // The LM proxy's handlers go first: its BRI handler takes the revocations that name a node only.
     this.lmProxy?.listen();
