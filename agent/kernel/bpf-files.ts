@@ -41,7 +41,13 @@ export function encapVia(dir: string, local: string, remote: string, dev: string
 }
 
 /** `tc -batch` lines that run the decapsulation on `direction` of each of `ifaces`. */
-export function decapTcLines(dir: string, ifaces: string | readonly string[], direction: 'ingress' | 'egress', endpoint: string | undefined, depth = 1): string[] {
+export function decapTcLines(
+  dir: string,
+  ifaces: string | readonly string[],
+  direction: 'ingress' | 'egress',
+  endpoint: string | undefined,
+  depth = 1,
+): string[] {
   const obj = decapObject(dir, endpoint, depth);
   return (typeof ifaces === 'string' ? [ifaces] : ifaces).flatMap((i) => [
     `qdisc replace dev ${i} clsact`,
@@ -55,4 +61,3 @@ export async function applyTc(runner: CommandRunner, lines: readonly string[]): 
   const r = await runner.run(['tc', '-batch', '-'], { input: lines.join('\n') + '\n' });
   if (r.exitCode !== 0) throw new Error(`tc: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}`);
 }
-

@@ -1,5 +1,5 @@
 import type { MrInfo } from '../../shared/control/agent-config.js';
-import { decapTcLines, encapObject, encapVia } from './bpf-files.js';
+import { decapTcLines, encapVia } from './bpf-files.js';
 import type { TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 
 /**
@@ -106,31 +106,43 @@ export class Ip6tnlDriver implements TunnelDriver {
 /** The MAC of `dmm1` under the bpf driver: the next hop of what the MR decapsulates (see BpfDriver). */
 export const DECAP_MAC = '02:00:64:6d:6d:31';
 
+/** The first id of the bpf driver's nexthop objects (one per peer). */
+export const NEXTHOP_BASE = 5436;
+
 /**
- * Routes whose BPF program (an object file per peer, under the agent's work
- * directory) pushes the outer header, sourced from the MR's address, towards
- * the peer's tunnel end; the kernel then routes the packet by its new
- * destination. At the far end the tunnel end is routed into `dmm0` (after
- * the prerouting hook, so the traffic observer sees the outer header, as it
- * does with End.DX6), a tc program on `dmm0`'s egress strips the outer
+ * Routes through a nexthop object per peer whose BPF program (an object file
+ * per peer, under the agent's work directory) pushes the outer header,
+ * sourced from the MR's address, towards the peer's tunnel end; the kernel
+ * then routes the packet by its new destination. The program is loaded once,
+ * when the nexthop is made (every other MR's at start): a route naming the
+ * nexthop costs what any route does, where one carrying the program itself
+ * would load it again. At the far end the tunnel end is routed into `dmm0`
+ * (after the prerouting hook, so the traffic observer sees the outer header,
+ * as it does with End.DX6), a tc program on `dmm0`'s egress strips the outer
  * header, and the inner packet arrives on `dmm1`, the veth's other end, to be
- * routed as any other. Programs live as long as the routes and filters that
+ * routed as any other. Programs live as long as the nexthops and filters that
  * hold them: nothing pinned, nothing left when the node goes.
  */
 export class BpfDriver implements TunnelDriver {
   readonly name = 'bpf' as const;
   private readonly used = new Set<string>();
+  /** Nexthop per peer node: its id and the tunnel end its program encapsulates to. */
+  private readonly nexthops = new Map<string, { id: number; tep: string }>();
+  /** Peers whose nexthop was made at start (the domain's MRs): kept for the agent's life, like dmm0. */
+  private readonly permanent = new Set<string>();
+  private nextId = NEXTHOP_BASE;
   private me: MrInfo | undefined;
 
   constructor(
     private readonly workDir: string,
-    /** Every MR of the domain: their objects are written at setup, off the handover's path. */
+    /** Every MR of the domain: their nexthops are made at setup, off the handover's path. */
     private readonly known: readonly MrInfo[] = [],
   ) {}
 
   setup(me: MrInfo): string[] {
     this.me = me;
-    for (const peer of this.known) if (peer.node !== me.node) encapObject(this.workDir, me.address, peer.tunnelEndpoint);
+    const nexthops = this.known.filter((p) => p.node !== me.node).flatMap((p) => this.nexthop(p));
+    for (const p of this.known) if (p.node !== me.node) this.permanent.add(p.node);
     return [
       `link add dmm0 type veth peer name dmm1 address ${DECAP_MAC}`,
       'link set dmm0 up',
@@ -138,6 +150,7 @@ export class BpfDriver implements TunnelDriver {
       // The encapsulated packet is 40 bytes over the veth's MTU until its header goes on egress.
       `route replace ${me.tunnelEndpoint}/128 dev dmm0 mtu lock 65535`,
       `neigh replace ${me.tunnelEndpoint} lladdr ${DECAP_MAC} dev dmm0 nud permanent`,
+      ...nexthops,
     ];
   }
 
@@ -145,9 +158,19 @@ export class BpfDriver implements TunnelDriver {
     return decapTcLines(this.workDir, 'dmm0', 'egress', me.tunnelEndpoint);
   }
 
+  /** The lines that make (or point anew) `peer`'s nexthop; none when it is as wanted. */
+  private nexthop(peer: MrInfo): string[] {
+    const known = this.nexthops.get(peer.node);
+    if (known?.tep === peer.tunnelEndpoint) return [];
+    const id = known?.id ?? this.nextId++;
+    this.nexthops.set(peer.node, { id, tep: peer.tunnelEndpoint });
+    return [`nexthop replace id ${id} ${encapVia(this.workDir, this.me?.address ?? '::', peer.tunnelEndpoint, 'dmm0')}`];
+  }
+
   toward(peer: MrInfo): { prepare: string[]; via: string } {
     this.used.add(peer.node);
-    return { prepare: [], via: encapVia(this.workDir, this.me?.address ?? '::', peer.tunnelEndpoint, 'dmm0') };
+    const prepare = this.nexthop(peer);
+    return { prepare, via: `nhid ${this.nexthops.get(peer.node)!.id}` };
   }
 
   peers(): string[] {
@@ -156,7 +179,10 @@ export class BpfDriver implements TunnelDriver {
 
   release(peer: string): string[] {
     this.used.delete(peer);
-    return [];
+    const known = this.nexthops.get(peer);
+    if (!known || this.permanent.has(peer)) return [];
+    this.nexthops.delete(peer);
+    return [`nexthop del id ${known.id}`];
   }
 }
 

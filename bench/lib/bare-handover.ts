@@ -91,7 +91,8 @@ export async function bareHandover(o: BareHandoverOptions): Promise<FlowAnalysis
     const mrInfo = (name: string) => plan.mobility.mrs.find((m) => m.node === name) ?? raise(`no MR ${name}`);
     const radio = node('mn1').interfaces.find((i) => i.name === 'mr2') ?? raise('mn1 has no radio to mr2');
     const ll = linkLocalFromMac(radio.mac);
-    const driver = tunnelDriver(d.tunnelDriver);
+    // The bpf driver's object files go with the run's output (the others write none).
+    const driver = tunnelDriver(d.tunnelDriver, o.out, plan.mobility.mrs);
     driver.setup(mrInfo('mr11'));
     const t = driver.toward(mrInfo('mr2'));
     // Ahead of time, as a predictive handover would have it: MR2's neighbour entry and on-link route

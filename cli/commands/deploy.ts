@@ -8,13 +8,13 @@ import { hostsOption, oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } fr
 export const deployCommand: Command = {
   name: 'deploy',
   summary: 'deploy a topology as a lab on this machine',
-  usage: `deploy <topology.yaml> [--name LAB] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--hosts N] [--json]`,
+  usage: `deploy <topology.yaml> [--name LAB] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6|bpf] [--hosts N] [--json]`,
   help: 'The lab keeps running after the command returns; `dmmlab destroy <lab>` removes it. Ctrl-C during deploy rolls back.',
   options: {
     name: { type: 'string', description: 'lab name (default: the topology name)' },
     runtime: { type: 'string', description: 'netns, docker or auto' },
     hosts: { type: 'string', description: 'split the lab over N hosts (emulated here as namespaces), links between hosts VXLAN' },
-    tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl or seg6' },
+    tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl, seg6 or bpf' },
     ...jsonOption,
   },
   async run({ values, positionals }, io) {

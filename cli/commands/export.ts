@@ -3,12 +3,14 @@ import path from 'node:path';
 import type { Command } from './command.js';
 import { hostsOption, oneOf } from './choices.js';
 import { usageError } from './usage-error.js';
+import { TUNNEL_DRIVERS } from '../../shared/control/tunnel-drivers.js';
 
 export const exportCommand: Command = {
   name: 'export',
   interrupt: 'exit',
   summary: 'write a topology as manifests for another platform (Kubernetes)',
-  usage: 'export <topology.yaml> --format kubernetes [--name LAB] [--hosts N] [--namespace NS] [--image IMAGE] [--tunnel ip6tnl|seg6] [--out FILE] [--json]',
+  usage:
+    'export <topology.yaml> --format kubernetes [--name LAB] [--hosts N] [--namespace NS] [--image IMAGE] [--tunnel ip6tnl|seg6|bpf] [--out FILE] [--json]',
   help: [
     'Kubernetes: one Pod per node (the node image, NET_ADMIN and NET_RAW, labels dmmlab.lab and dmmlab.node),',
     'an init container that wires the node’s links as VXLAN over the pod network with dmmlab’s own wiring code,',
@@ -22,7 +24,7 @@ export const exportCommand: Command = {
     hosts: { type: 'string', description: 'split the lab over N hosts (pods of one host share a cluster node)' },
     namespace: { type: 'string', description: 'Kubernetes namespace of every object (default: the one kubectl applies to)' },
     image: { type: 'string', description: 'node image the cluster pulls (default: this checkout’s dmmlab/node tag; push it first)' },
-    tunnel: { type: 'string', description: 'tunnel driver the agents use: ip6tnl (default; the cluster nodes need ip6_tunnel) or seg6' },
+    tunnel: { type: 'string', description: 'tunnel driver the agents use: ip6tnl (default; the cluster nodes need ip6_tunnel), seg6 or bpf' },
     out: { type: 'string', short: 'o', description: 'write here instead of standard output' },
     json: { type: 'boolean', description: 'a JSON List instead of YAML documents' },
   },
@@ -35,7 +37,7 @@ export const exportCommand: Command = {
     const [file] = positionals;
     if (!file || positionals.length > 1) throw usageError(this, 'expected exactly one topology file');
     if (oneOf(values.format, ['kubernetes'], '--format') === undefined) throw usageError(this, '--format: expected kubernetes');
-    const tunnel = oneOf(values.tunnel, ['ip6tnl', 'seg6'], '--tunnel') ?? 'ip6tnl';
+    const tunnel = oneOf(values.tunnel, TUNNEL_DRIVERS, '--tunnel') ?? 'ip6tnl';
     const hosts = hostsOption(values.hosts);
     const namespace = typeof values.namespace === 'string' ? values.namespace : undefined;
     if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))

@@ -8,7 +8,7 @@ import { hostsOption, oneOf, RUNTIME_CHOICES, RUNTIME_USAGE, TUNNEL_CHOICES } fr
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a handover scenario: deploy, play the steps under traffic, capture, verify, report',
-  usage: `run <scenario.yaml> [--out DIR] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6] [--hosts N] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]`,
+  usage: `run <scenario.yaml> [--out DIR] [--runtime ${RUNTIME_USAGE}] [--tunnel auto|ip6tnl|seg6|bpf] [--hosts N] [--lab LAB] [--keep] [--repeat N] [--junit FILE] [--verbose] [--json]`,
   help: [
     'Writes report.json, report.md, one SVG plot per flow, capture.pcapng (open it in Wireshark) and the',
     'per-interface pcaps into --out (default runs/<scenario>-<timestamp>/). Exit code 1 when an expectation',
@@ -18,7 +18,7 @@ export const runCommand: Command = {
     out: { type: 'string', short: 'o', description: 'output directory' },
     runtime: { type: 'string', description: 'netns, docker or auto (default: the scenario’s, else auto)' },
     hosts: { type: 'string', description: 'split the lab over N hosts (emulated here as namespaces), links between hosts VXLAN' },
-    tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl or seg6 (default: the topology’s)' },
+    tunnel: { type: 'string', description: 'tunnel driver: auto, ip6tnl, seg6 or bpf (default: the topology’s)' },
     lab: { type: 'string', description: 'run against this deployed lab instead of deploying one' },
     keep: { type: 'boolean', description: 'keep the lab the run deploys' },
     repeat: { type: 'string', description: 'run N times and report median and p95' },

@@ -81,7 +81,8 @@ export function kubernetesManifests(o: KubernetesExportOptions): KubernetesObjec
 
 function pod(plan: Plan, node: PlanNode, o: KubernetesExportOptions, meta: Meta): KubernetesObject {
   const lab = plan.lab;
-  const caps = { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } };
+  // The bpf driver loads BPF programs (nexthops, tc): CAP_BPF, and SYS_ADMIN for tc's BPF file system.
+  const caps = { capabilities: { add: ['NET_ADMIN', 'NET_RAW', ...(o.tunnelDriver === 'bpf' && node.agent ? ['BPF', 'SYS_ADMIN'] : [])] } };
   const socket = `/run/dmmlab/${lab}/agents/${node.name}.sock`;
   const agentArgs = ['node', '/opt/dmmlab/agent.mjs', '--lab', lab, '--node', node.name, '--socket', socket, '--config', `${AGENT_DIR}/agent.json`];
   const run = node.agent

@@ -101,7 +101,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   let agentHosting: AgentHosting = 'none';
   const phases: Record<string, number> = {};
   try {
-    await build(plan, runtime, journal, progress, phases, opts.signal);
+    await build(plan, runtime, journal, progress, phases, tunnelDriver, opts.signal);
     if (opts.agents !== false && plan.nodes.some((n) => n.agent)) {
       const t = performance.now();
       const key = newLabKey();
@@ -130,14 +130,22 @@ export async function deploy(opts: DeployOptions): Promise<DeployedLab> {
   return { lab: plan.lab, runtime: runtime.kind, tunnelDriver, plan, agents, agentHosting, phases, durationMs: performance.now() - started };
 }
 
-async function build(plan: Plan, runtime: Runtime, journal: Journal, progress: Progress, phases: Record<string, number>, signal?: AbortSignal): Promise<void> {
+async function build(
+  plan: Plan,
+  runtime: Runtime,
+  journal: Journal,
+  progress: Progress,
+  phases: Record<string, number>,
+  tunnelDriver: TunnelDriver,
+  signal?: AbortSignal,
+): Promise<void> {
   let t = performance.now();
   const lap = (name: string) => {
     const now = performance.now();
     phases[name] = now - t;
     t = now;
   };
-  const ctx = { lab: plan.lab, progress, ...(signal ? { signal } : {}) };
+  const ctx = { lab: plan.lab, progress, tunnelDriver, ...(signal ? { signal } : {}) };
   const check = () => {
     if (signal?.aborted) throw new DmmlabError('E_ABORTED', 'interrupted');
   };
@@ -179,7 +187,10 @@ export function pickTunnelDriver(wanted: 'auto' | TunnelDriver, f: KernelFeature
       hint: f.bpf ? 'use --tunnel bpf (same bytes on the wire)' : undefined,
     });
   if (wanted === 'bpf' && !f.bpf)
-    throw new DmmlabError('E_ENV', 'tunnel driver bpf asked for, but this kernel cannot run BPF programs on routes and tc (CONFIG_LWTUNNEL_BPF, CONFIG_NET_CLS_BPF)');
+    throw new DmmlabError(
+      'E_ENV',
+      'tunnel driver bpf asked for, but this kernel cannot run BPF programs on routes and tc (CONFIG_LWTUNNEL_BPF, CONFIG_NET_CLS_BPF)',
+    );
   if (wanted !== 'auto') return wanted;
   if (f.ip6tnl) return 'ip6tnl';
   if (f.seg6) return 'seg6';

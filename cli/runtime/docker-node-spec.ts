@@ -26,7 +26,13 @@ export function containerSysctls(node: PlanNode): Record<string, string> {
  * Docker network (veths are created into it from the host), the lab directory
  * bind-mounted at the same path so agent sockets and logs are shared.
  */
-export function containerSpec(lab: string, node: PlanNode, image: string, labDirectory: string): Dockerode.ContainerCreateOptions {
+export function containerSpec(
+  lab: string,
+  node: PlanNode,
+  image: string,
+  labDirectory: string,
+  opts: { bpf?: boolean } = {},
+): Dockerode.ContainerCreateOptions {
   return {
     name: node.netns,
     Hostname: node.name,
@@ -46,7 +52,9 @@ export function containerSpec(lab: string, node: PlanNode, image: string, labDir
       // NET_ADMIN: addresses, routes, rules, ip6tnl/seg6 tunnels, tc; NET_RAW: ping, tcpdump, radvd's
       // raw ICMPv6 socket. Nothing more: sysctls are set at create time and, per interface, from the
       // host through nsenter, so the agent needs no SYS_ADMIN (no mounts, no writable /proc/sys).
-      CapAdd: ['NET_ADMIN', 'NET_RAW'],
+      // The bpf tunnel driver loads BPF programs (tc, routes): CAP_BPF, which this Docker (20.10) does
+      // not know by name, so SYS_ADMIN, which also lets tc mount its BPF file system in the container.
+      CapAdd: ['NET_ADMIN', 'NET_RAW', ...(opts.bpf ? ['SYS_ADMIN'] : [])],
       Sysctls: containerSysctls(node),
       Binds: [`${labDirectory}:${labDirectory}:rw`],
       Init: false,

@@ -72,7 +72,7 @@ export class DockerRuntime implements Runtime {
       ...nodes.map((n): Resource => ({ kind: 'netns', name: n.netns, node: n.name })),
     ]);
     ctx.progress.phase('containers', nodes.length);
-    const start = { docker, endpoint, lab: ctx.lab, labDirectory: labDir(ctx.lab) };
+    const start = { docker, endpoint, lab: ctx.lab, labDirectory: labDir(ctx.lab), bpf: ctx.tunnelDriver === 'bpf' };
     await settledPool(
       nodes,
       START_CONCURRENCY,

@@ -14,6 +14,8 @@ export interface StartContext {
   lab: string;
   /** The lab directory, bind-mounted into the container at the same path. */
   labDirectory: string;
+  /** The agents use the bpf tunnel driver (docker-node-spec.ts says what that needs). */
+  bpf?: boolean;
 }
 
 /** Milliseconds per step, summed over nodes (for the benchmark's breakdown). */
@@ -51,7 +53,7 @@ export async function startNodeContainer(ctx: StartContext, node: PlanNode, imag
   const { docker, endpoint } = ctx;
   let container: Dockerode.Container;
   try {
-    container = await timed('create', () => docker.createContainer(containerSpec(ctx.lab, node, image, ctx.labDirectory)));
+    container = await timed('create', () => docker.createContainer(containerSpec(ctx.lab, node, image, ctx.labDirectory, { bpf: ctx.bpf === true })));
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 409) {
       throw new DmmlabError('E_LAB_EXISTS', `container ${node.netns} exists and is not this lab's`, {

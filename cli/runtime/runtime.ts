@@ -1,5 +1,6 @@
 import type { Failure } from '../errors.js';
 import type { KernelFeatures } from '../kernel/features.js';
+import type { TunnelDriverName } from '../../shared/control/tunnel-drivers.js';
 import type { BatchFailure } from '../kernel/ip-batch.js';
 import type { Plan, PlanHosts, PlanLink, PlanNode } from '../plan/types.js';
 import type { Resource } from '../state/lab-state.js';
@@ -11,6 +12,8 @@ import type { Progress } from '../util/progress.js';
 export interface RuntimeContext {
   lab: string;
   progress: Progress;
+  /** The tunnel driver the agents will use (the bpf one needs more of a container). */
+  tunnelDriver?: TunnelDriverName;
   signal?: AbortSignal;
 }
 

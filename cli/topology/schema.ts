@@ -129,7 +129,7 @@ export const accessSchema = z.strictObject({
 export const mobilitySchema = z.strictObject({
   /** Distributed routing (draft-tu 4.3): LM query by the correspondent's MR (fig. 3), redirect by the anchor (fig. 4), or none. */
   routeOptimization: z.enum(['query', 'redirect', 'off']).default('query'),
-  /** Tunnel datapath: ip6tnl (ip6ip6), seg6 (encap.red, same bytes on the wire), or auto (ip6tnl when the kernel has it). */
+  /** Tunnel datapath: ip6tnl (ip6ip6), seg6 (encap.red), bpf (a route's BPF program), each the same bytes on the wire, or auto (the first the kernel has). */
   tunnel: z.enum(['auto', ...TUNNEL_DRIVERS]).default('auto'),
   /**
    * Mobile nodes signal for themselves (client) or the access router does it for them (network); or

@@ -45,7 +45,7 @@ export function bpfObject(section: string, program: Buffer, name = 'prog'): Buff
   out.writeUInt16LE(64, 58); // e_shentsize
   out.writeUInt16LE(count, 60);
   out.writeUInt16LE(count - 1, 62); // .shstrtab is last
-  parts.forEach((p, i) => p.data.copy(out, offsets[i]!));
+  parts.forEach((p, i) => p.data.copy(out, offsets[i]));
 
   const header = (index: number, h: { name: number; type: number; flags?: number; link?: number; info?: number; align: number; entsize?: number }) => {
     const at = shoff + index * 64;

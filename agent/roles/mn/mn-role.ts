@@ -58,7 +58,16 @@ export class MnRole implements Role<'mn'> {
     // Mobile IPv6 on the bpf driver: what arrives tunnelled on a radio (one header, or two under a MAP)
     // is decapsulated on the way in; in place from the start, so the deployed node already has it.
     if (this.mobileIpv6 && this.ctx.config.tunnelDriver === 'bpf')
-      await applyTc(this.ctx.exec, decapTcLines(this.ctx.config.workDir, this.ctx.config.radios.map((r) => r.iface), 'ingress', undefined, 2));
+      await applyTc(
+        this.ctx.exec,
+        decapTcLines(
+          this.ctx.config.workDir,
+          this.ctx.config.radios.map((r) => r.iface),
+          'ingress',
+          undefined,
+          2,
+        ),
+      );
     this.ctx.onCarrier((iface, carrier) => void this.onRadio(iface, carrier));
     // Address changes (router advertisements, deprecation, removal) say when to look for idle addresses;
     // in between nothing is spawned, so an idle mobile node costs nothing. Nothing to look at before the

@@ -21,6 +21,7 @@ import { canonical, contains, formatPrefix, linkLocalFromMac, parseAddress, pars
 import { EXP_SUBTYPE, decodeMessage, verifyMessage, type MhMessage } from '../../../shared/protocol/index.js';
 import { ROOT, dmmlab } from '../../support/cli.js';
 import { leftovers, uniqueLab } from '../../support/lab-leftovers.js';
+import type { TunnelDriverName } from '../../../shared/control/tunnel-drivers.js';
 
 interface MrInfo {
   node: string;
@@ -30,7 +31,7 @@ interface MrInfo {
   anchor: string;
 }
 interface LabFacts {
-  tunnelDriver: 'ip6tnl' | 'seg6';
+  tunnelDriver: TunnelDriverName;
   key: Uint8Array;
   spi: number;
   loopback: Record<string, string>;
@@ -84,7 +85,7 @@ async function deployLab(file: string, prefix: string): Promise<{ lab: string; f
   const dep = await dmmlab(['deploy', file, '--name', lab, '--runtime', 'netns', '--json']);
   expect(dep.exitCode, dep.stderr).toBe(0);
   const state = JSON.parse(await readFile(`/run/dmmlab/${lab}/state.json`, 'utf8')) as {
-    tunnelDriver: 'ip6tnl' | 'seg6';
+    tunnelDriver: TunnelDriverName;
     signalling: { key: string; spi: number };
     plan: { nodes: { name: string; loopback?: string; interfaces: { name: string; mac: string }[] }[]; mobility: { mrs: MrInfo[] } };
   };
@@ -361,7 +362,7 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(altCoaOf(a)).toBe(lo.mr11);
 
     const home2 = canonical(home);
-    const outerDst = facts.tunnelDriver === 'seg6' ? mr11.tunnelEndpoint : mr11.address;
+    const outerDst = facts.tunnelDriver === 'ip6tnl' ? mr11.address : mr11.tunnelEndpoint;
     const requests = atMr31.filter((r) => r['icmpv6.type'] === '128' && canonical((r['ipv6.dst'] as string).split(',').at(-1) as string) === home2);
     expect(requests.length).toBeGreaterThanOrEqual(5);
     const tunnelled = requests.filter((r) => (r['ipv6.src'] as string).split(',').length === 2);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../../agent/events.js';
 import { TrafficObserver, type ObserverSpec, type Sighting } from '../../../agent/kernel/traffic-observer.js';
 import { commandRunner, nodeSpawner } from '../../../agent/util/process.js';
+import { encapRouteVia } from '../../support/tunnel-route.js';
 
 const tag = `${process.pid % 100000}`;
 const SND = `dmmt-obs-s${tag}`;
@@ -25,7 +26,7 @@ beforeAll(async () => {
     ip -n ${SND} addr add 2001:db8:a::1/64 dev s0 nodad
     ip -n ${OBS} addr add 2001:db8:a::2/64 dev o0 nodad
     ip -n ${SND} -6 route add 2001:db8:2::/48 via 2001:db8:a::2
-    ip -n ${SND} -6 route add 2001:db8:5:8000::/64 encap seg6 mode encap.red segs 2001:db8:a::2 dev s0
+    ip -n ${SND} -6 route add 2001:db8:5:8000::/64 ${await encapRouteVia('2001:db8:a::1', '2001:db8:a::2', 's0')}
   `);
 });
 

@@ -14,6 +14,7 @@ import { testRuntimes } from '../../support/runtimes.js';
 const skip = !(await testRuntimes()).includes('docker');
 const lab = uniqueLab('dkn');
 const smoke = path.join(ROOT, 'topologies/smoke.yaml');
+let tunnelDriver = '';
 
 async function inspectContainer(name: string) {
   const r = await execa('docker', ['inspect', name], { reject: false });
@@ -26,12 +27,13 @@ describe.skipIf(skip)('a Docker-runtime node', () => {
     const r = await dmmlab(['deploy', smoke, '--name', lab, '--runtime', 'docker', '--json'], { timeoutMs: 300_000 });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ lab, runtime: 'docker' });
+    tunnelDriver = (JSON.parse(r.stdout) as { tunnelDriver: string }).tunnelDriver;
   });
   afterAll(async () => {
     await dmmlab(['destroy', lab]);
   });
 
-  it('is a container named like its namespace, labelled with lab, node and roles, with no Docker network and only NET_ADMIN and NET_RAW', async () => {
+  it('is a container named like its namespace, labelled with lab, node and roles, with no Docker network and only NET_ADMIN and NET_RAW (and SYS_ADMIN for the bpf driver)', async () => {
     const c = await inspectContainer(`dmm-${lab}-mr1`);
     expect(c.State.Running).toBe(true);
     expect(c.Config.Hostname).toBe('mr1');
@@ -39,7 +41,7 @@ describe.skipIf(skip)('a Docker-runtime node', () => {
     expect(c.HostConfig.NetworkMode).toBe('none');
     expect((c.Config as { NetworkDisabled?: boolean }).NetworkDisabled).toBe(true);
     expect(c.HostConfig.Privileged).toBe(false);
-    expect([...(c.HostConfig.CapAdd as string[])].sort()).toEqual(['NET_ADMIN', 'NET_RAW']);
+    expect([...(c.HostConfig.CapAdd as string[])].sort()).toEqual(['NET_ADMIN', 'NET_RAW', ...(tunnelDriver === 'bpf' ? ['SYS_ADMIN'] : [])]);
     expect(c.HostConfig.Sysctls).toMatchObject({ 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.all.forwarding': '1' });
     expect(c.HostConfig.Binds).toEqual([`${labDir(lab)}:${labDir(lab)}:rw`]);
     expect(c.Config.Image).toMatch(/^dmmlab\/node:[0-9a-f]{12}$/);

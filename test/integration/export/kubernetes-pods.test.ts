@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { probeKernel } from '../../../cli/runtime/host-namespace/kernel-probe.js';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, dmmlab, parseJson } from '../../support/cli.js';
@@ -36,7 +37,17 @@ const inNs = (ns: string, argv: string[], opts: { env?: Record<string, string>; 
 describe.runIf(runtimes.includes('netns'))('an exported Kubernetes lab, run as a cluster would run it', () => {
   it('wires every pod from its script, configures every agent from the Secret, and the lab hands a node over', async () => {
     const lab = uniqueLab('kx');
-    const r = await dmmlab(['export', path.join(ROOT, 'topologies/fig1.yaml'), '--format', 'kubernetes', '--name', lab, '--tunnel', 'seg6', '--json']);
+    const r = await dmmlab([
+      'export',
+      path.join(ROOT, 'topologies/fig1.yaml'),
+      '--format',
+      'kubernetes',
+      '--name',
+      lab,
+      '--tunnel',
+      (await probeKernel()).seg6 ? 'seg6' : 'bpf',
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const items = parseJson<{ items: { kind: string; metadata: { name: string }; data?: Record<string, string>; stringData?: Record<string, string> }[] }>(
       r.stdout,

@@ -21,6 +21,11 @@ describe('containerSpec', () => {
     expect(spec.HostConfig?.Privileged).toBeUndefined();
   });
 
+  it("adds SYS_ADMIN (BPF programs, and tc's BPF file system) only for the bpf tunnel driver", () => {
+    expect(containerSpec('lab1', node({}), 'i', '/d', { bpf: true }).HostConfig?.CapAdd).toEqual(['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN']);
+    expect(containerSpec('lab1', node({}), 'i', '/d', { bpf: false }).HostConfig?.CapAdd).toEqual(['NET_ADMIN', 'NET_RAW']);
+  });
+
   it('turns IPv6 on and sets forwarding as the plan says, nothing per interface', () => {
     const router = node({ sysctls: { 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.default.forwarding': '1', 'net.ipv6.conf.mn1.accept_dad': '0' } });
     expect(containerSysctls(router)).toEqual({
