@@ -131,7 +131,8 @@ export class MobilityRoutes {
           ) ===
           old.table;
       if (!stillUsed && !reused) {
-        c.lines.push(`route flush table ${old.table}`);
+        // Its one route by name: `route flush` cannot delete a route through a nexthop object (bpf driver).
+        c.lines.push(`route del ::/0 table ${old.table}`);
         this.reverseTables.delete(old.table);
       }
     }

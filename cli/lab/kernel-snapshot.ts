@@ -13,7 +13,7 @@ export interface KernelAccess {
 }
 
 /** The kinds of kernel object a node's snapshot holds. */
-export const KERNEL_OBJECTS = ['link', 'address', 'route', 'rule', 'neighbour', 'proxy', 'qdisc', 'sysctl', 'radvd'] as const;
+export const KERNEL_OBJECTS = ['link', 'address', 'route', 'rule', 'neighbour', 'proxy', 'qdisc', 'nexthop', 'sysctl', 'radvd'] as const;
 export type KernelObject = (typeof KERNEL_OBJECTS)[number];
 
 /**
@@ -34,7 +34,7 @@ export interface KernelEntry {
   valid?: number;
 }
 
-const SECTIONS = ['link', 'address', 'route', 'rule', 'neighbour', 'proxy', 'qdisc', 'sysctl'] as const;
+const SECTIONS = ['link', 'address', 'route', 'rule', 'neighbour', 'proxy', 'qdisc', 'nexthop', 'sysctl'] as const;
 const SEPARATOR = '@@dmmlab@@';
 
 /** One shell command per node that prints every section (one `exec` into a container, not eight). */
@@ -48,6 +48,8 @@ export function kernelDumpScript(sysctlKeys: readonly string[]): string {
     'ip -j -6 neigh show nud permanent',
     'ip -j -6 neigh show proxy',
     'tc -j qdisc show',
+    // Nexthop objects (the bpf tunnel driver's); nothing on a kernel without them.
+    'ip -j nexthop show 2>/dev/null',
     sysctls || 'true',
   ].join(`; echo ${SEPARATOR}; `);
 }
@@ -149,6 +151,18 @@ export function parseKernelDump(output: string, radvdConf?: string): KernelEntry
     const dev = str(q.dev) ?? '?';
     const where = q.root ? 'root' : `parent ${str(q.parent)}`;
     out.push({ object: 'qdisc', line: `${str(q.kind)} ${str(q.handle)} dev ${dev} ${where}`, iface: dev });
+  }
+  for (const n of parseJson(section('nexthop'))) {
+    const dev = str(n.dev);
+    const rest = Object.entries(n)
+      .filter(([k, v]) => !['id', 'dev', 'scope', 'flags', 'protocol'].includes(k) && v !== undefined)
+      .map(([k, v]) => `${k} ${str(v) ?? JSON.stringify(v)}`);
+    out.push({
+      object: 'nexthop',
+      line: [`id ${str(n.id)}`, ...(dev ? [`dev ${dev}`] : []), ...rest].join(' '),
+      subject: str(n.id),
+      ...(dev ? { iface: dev } : {}),
+    });
   }
   for (const line of (section('sysctl') ?? '').split('\n')) {
     if (line.includes('=')) out.push({ object: 'sysctl', line: line.trim() });

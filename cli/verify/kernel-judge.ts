@@ -93,6 +93,7 @@ export function judgeKernel(
       const v = verdict(e, entries);
       if (v.dynamic && !v.ok) out.push({ node, object: e.object, line: e.line, kind: 'left', why: v.why });
     }
+    out.push(...judgeNexthops(node, baseline?.[node], entries));
     if (baseline?.[node]) {
       const before = baseline[node];
       const fixed = (list: KernelEntry[]) => new Map(list.filter((e) => !verdict(e, list).dynamic).map((e) => [`${e.object} ${e.line}`, e] as const));
@@ -112,8 +113,27 @@ export function judgeKernel(
   return out;
 }
 
+/**
+ * Nexthop objects (the bpf driver's, one per peer): those deploy made stay for the agent's life (so a
+ * route may or may not use them at the end); any other one must still carry a route.
+ */
+function judgeNexthops(node: string, before: readonly KernelEntry[] | undefined, entries: readonly KernelEntry[]): KernelDifference[] {
+  const out: KernelDifference[] = [];
+  const had = new Set((before ?? []).filter((e) => e.object === 'nexthop').map((e) => e.line));
+  const used = new Set(entries.flatMap((e) => (e.object === 'route' ? [/ nhid (\d+)\b/.exec(e.line)?.[1]] : [])));
+  for (const e of entries) {
+    if (e.object === 'nexthop' && !had.has(e.line) && !used.has(e.subject))
+      out.push({ node, object: 'nexthop', line: e.line, kind: 'left', why: 'not there after deploy, and no route uses it' });
+  }
+  const now = new Set(entries.filter((e) => e.object === 'nexthop').map((e) => e.line));
+  for (const line of had) if (!now.has(line)) out.push({ node, object: 'nexthop', line, kind: 'missing', why: 'there after deploy, gone now' });
+  return out;
+}
+
 function judgeEntry(node: string, e: KernelEntry, all: KernelEntry[], facts: KernelFacts, pools: Prefix[]): Verdict {
   const roles = facts.roles[node] ?? [];
+  // Judged on their own (judgeNexthops).
+  if (e.object === 'nexthop') return { dynamic: true, ok: true };
   const prefix = homePrefixOf(e.subject, pools);
   const ok: Verdict = { dynamic: true, ok: true };
   const bad = (why: string): Verdict => ({ dynamic: true, ok: false, why });

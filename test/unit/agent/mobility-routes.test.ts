@@ -45,7 +45,7 @@ describe('reverse-tunnel tables', () => {
     kernel.lines.length = 0;
     // The last one gone: so is the table.
     await change(r, (c) => r.reverseRule(c, '2001:db8:1:8101::/64', undefined, undefined));
-    expect(kernel.lines).toEqual(['rule del pref 1100 from 2001:db8:1:8101::/64 iif mn2 lookup 1000', 'route flush table 1000']);
+    expect(kernel.lines).toEqual(['rule del pref 1100 from 2001:db8:1:8101::/64 iif mn2 lookup 1000', 'route del ::/0 table 1000']);
     kernel.lines.length = 0;
     // Needed again: written again.
     await change(r, (c) => r.reverseRule(c, '2001:db8:1:8100::/64', 'mn1', MR11));
@@ -70,7 +70,7 @@ describe('reverse-tunnel tables', () => {
     await change(r, (c) => r.reverseRule(c, '2001:db8:1:8100::/64', 'mn1', MR12));
     expect(kernel.lines).toEqual([
       'rule del pref 1100 from 2001:db8:1:8100::/64 iif mn1 lookup 1000',
-      'route flush table 1000',
+      'route del ::/0 table 1000',
       expect.stringMatching(/^route replace ::\/0 table 1001 /),
       'rule add pref 1100 from 2001:db8:1:8100::/64 iif mn1 lookup 1001',
     ]);
@@ -92,7 +92,7 @@ describe('ip6tnl tunnel devices', () => {
     expect(kernel.lines).toEqual(['route del 2001:db8:1:8100::/64 table 100']);
     kernel.lines.length = 0;
     await change(r, (c) => r.reverseRule(c, '2001:db8:1:8100::/64', undefined, undefined));
-    expect(kernel.lines).toEqual(['rule del pref 1100 from 2001:db8:1:8100::/64 iif mn1 lookup 1000', 'route flush table 1000', 'link del t-mr11']);
+    expect(kernel.lines).toEqual(['rule del pref 1100 from 2001:db8:1:8100::/64 iif mn1 lookup 1000', 'route del ::/0 table 1000', 'link del t-mr11']);
     kernel.lines.length = 0;
     await change(r, (c) => r.prefix(c, '2001:db8:1:8100::/64', { kind: 'tunnel', peer: MR11 }, 'test'));
     expect(kernel.lines[0]).toMatch(/^link add t-mr11 /);

@@ -158,6 +158,7 @@ describe('the kernel judge', () => {
       '',
       '',
       '[{"kind":"tbf","handle":"1:","dev":"x","root":true}]',
+      '[{"id":5436,"encap":"bpf","xmit":"encap-a-b.o:[lwt_xmit]","dev":"dmm0","scope":"link","flags":[]}]',
       'net.ipv6.conf.all.forwarding=1\n',
     ].join('@@dmmlab@@');
     expect(parseKernelDump(dump).map((e) => `${e.object}: ${e.line}`)).toEqual([
@@ -166,8 +167,29 @@ describe('the kernel judge', () => {
       'route: 2001:db8:1:8000::/64 dev mr1 proto kernel',
       'rule: pref 1100 from 2001:db8:1:8000::/64 iif mn1 lookup 1001',
       'qdisc: tbf 1: dev x root',
+      'nexthop: id 5436 dev dmm0 encap bpf xmit encap-a-b.o:[lwt_xmit]',
       'sysctl: net.ipv6.conf.all.forwarding=1',
     ]);
+  });
+
+  it('keeps the nexthops deploy made, and any other only while a route uses it (bpf driver)', () => {
+    const nh = (id: number): KernelEntry => ({ object: 'nexthop', line: `id ${id} dev dmm0 encap bpf`, subject: String(id), iface: 'dmm0' });
+    const via = (id: number): KernelEntry => ({
+      object: 'route',
+      line: `::/0 dev dmm0 table 1000 nhid ${id} encap bpf`,
+      subject: '::/0',
+      table: '1000',
+      iface: 'dmm0',
+    });
+    const base = { mr1: [nh(5436)] };
+    const ok = facts({ roles: { mr1: ['mr'] }, leases: new Map() });
+    // Deploy's nexthop, used or not; another one while a route uses it.
+    expect(judgeKernel(base, { mr1: [nh(5436)] }, ok)).toEqual([]);
+    const lookup: KernelEntry = { object: 'rule', line: 'pref 1100 from 2001:db8:5::/64 iif mn1 lookup 1000', table: '1000', iface: 'mn1' };
+    expect(judgeKernel({ mr1: [nh(5436), lookup] }, { mr1: [nh(5436), nh(5437), via(5437), lookup] }, ok)).toEqual([]);
+    // Left: one no route uses; missing: deploy's, gone.
+    expect(judgeKernel(base, { mr1: [nh(5436), nh(5437)] }, ok).map((d) => [d.kind, d.line])).toEqual([['left', 'id 5437 dev dmm0 encap bpf']]);
+    expect(judgeKernel(base, { mr1: [] }, ok).map((d) => [d.kind, d.line])).toEqual([['missing', 'id 5436 dev dmm0 encap bpf']]);
   });
 });
 
