@@ -34,6 +34,7 @@ export const TEST_MODULES = [
   'sch_ingress',
   'cls_u32',
   'cls_flower',
+  'cls_bpf',
   'act_mirred',
   'nf_tables',
 ] as const;

@@ -2,7 +2,7 @@
  * The datapath on a stock Debian kernel (in the VM): the figure-5 handover
  * scenario (its VM variant, test/fixtures/scenarios/fig5-vm.yaml: same steps
  * and functional expectations, no timing bounds under software emulation) on
- * both tunnel drivers, and each driver's encapsulation on the wire.
+ * every tunnel driver, and each driver's encapsulation on the wire.
  * Runs only inside the VM: `npm run test:vm`.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -23,7 +23,7 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-describe.skipIf(!inVm).each(['ip6tnl', 'seg6'] as const)('figure 5 on the %s driver (stock kernel)', (driver) => {
+describe.skipIf(!inVm).each(['ip6tnl', 'seg6', 'bpf'] as const)('figure 5 on the %s driver (stock kernel)', (driver) => {
   it('passes every expectation, and MR31 tunnels to MR2 with the driver’s encapsulation', { timeout: 900_000 }, async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), `dmmvm-${driver}-`));
     dirs.push(out);
@@ -48,7 +48,7 @@ describe.skipIf(!inVm).each(['ip6tnl', 'seg6'] as const)('figure 5 on the %s dri
     expect(tunnelled.length).toBeGreaterThan(50);
     const outer = tunnelled[0]!.layers[0]!;
     expect(outer.nextHeader).toBe(41);
-    // ip6tnl with encaplimit none and seg6 encap.red with one segment put the same 40 bytes on the wire: no extension header.
+    // ip6tnl with encaplimit none, seg6 encap.red with one segment and the bpf program put the same 40 bytes on the wire: no extension header.
     expect(outer.extHeaders).toEqual([]);
     expect(outer.dst).toBe(driver === 'ip6tnl' ? '2001:db8:2::1' : '2001:db8:2:1::1');
   });
