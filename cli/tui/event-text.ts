@@ -137,6 +137,8 @@ function eventText(e: AgentEvent, naming: Naming): string {
       return `LM proxy: context transfer for ${mn(e.mnId)} relayed to ${e.to} for ${e.for}`;
     case 'redirect.sent':
       return `redirect ${e.to}: ${e.prefix} is at ${e.location} (${e.reason})`;
+    case 'redirect.revoked':
+      return `redirect revoked at ${e.to}: ${e.prefix} is gone`;
     case 'radio.up':
     case 'radio.down':
       return `radio ${e.iface} to ${e.ar} ${e.kind === 'radio.up' ? 'up' : 'down'}`;

@@ -42,6 +42,7 @@ export interface EventFields {
   'cache.updated': { prefix: string; location: string; mr: string; source: string; lifetime: number };
   'cache.removed': { prefix: string; reason: string };
   'redirect.sent': { prefix: string; to: string; location: string; reason: string };
+  'redirect.revoked': { prefix: string; to: string };
   'context.created': { mnId: string; mn: string | null; to: string; prefixes: string[]; lifetimeS: number; predictive?: true };
   'context.deleted': { prefix: string; to?: string; reason?: string };
   // LM proxy (hierarchical LM entries, an MR's part).
@@ -153,6 +154,7 @@ export const EVENT_KINDS: Record<EventKind, string> = {
   'cache.updated': 'an MR cached where a prefix is (route optimisation)',
   'cache.removed': 'a cached location went',
   'redirect.sent': 'an MR told another where a prefix is (LRI)',
+  'redirect.revoked': 'the prefix went at its anchor: an MR told one it had redirected to drop its cache entry (BRI)',
   'context.created': 'a previous MR forwards a node’s prefixes to its new MR',
   'context.deleted': 'a handover context ended',
   'proxy.updated': 'the LM proxy tracks a visiting node at an MR',

@@ -157,6 +157,7 @@ export class MrRole implements Role<'mr'>, MrPort {
     await this.datapath.set(prefix, 'anchored', undefined, why);
     await this.datapath.set(prefix, 'hold', undefined, why);
     this.ctx.events.emit('anchor.released', { prefix, mnId: id ?? null, reason: why });
+    await this.routing.revokeRedirects(prefix, id);
     const haa = this.ctx.domain.haaOf(this.me.network);
     if (haa && id) {
       await this.ctx.signalling
@@ -178,6 +179,7 @@ export class MrRole implements Role<'mr'>, MrPort {
         const servedBy = st?.anchored?.peer;
         await this.datapath.set(p, 'anchored', undefined, 'revoked');
         this.access.prefixRevoked(p);
+        await this.routing.revokeRedirects(p, mnIdOf(m));
         // The serving MR drops it too.
         if (servedBy && servedBy.node !== this.me.node && this.ctx.domain.mrByAddress(from)?.node !== servedBy.node) {
           await this.ctx.signalling.request({ ...m, sequence: 0 }, servedBy.address).catch(() => undefined);

@@ -1,6 +1,6 @@
-import { LRA_STATUS, type MhMessage } from '../../../shared/protocol/index.js';
+import { LRA_STATUS, REVOCATION_TRIGGER, type MhMessage } from '../../../shared/protocol/index.js';
 import type { MrInfo } from '../../../shared/control/agent-config.js';
-import { altCoa, altCoaOf, hnp, hnpsOf, localizedRoutingAck, locationQuery } from '../../../shared/protocol/dmm-options.js';
+import { altCoa, altCoaOf, hnp, hnpsOf, localizedRoutingAck, locationQuery, mnId } from '../../../shared/protocol/dmm-options.js';
 import type { AgentContext } from '../../context.js';
 import { TrafficObserver, type Sighting } from '../../kernel/traffic-observer.js';
 import type { MrDatapath } from './datapath.js';
@@ -156,6 +156,40 @@ export class RouteOptimization {
       this.ctx.events.log('warn', `location query for ${prefix} at ${to}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
+  }
+
+  /**
+   * `prefix` is gone at its anchor (released, or its lease or binding revoked): the MRs this one
+   * redirected to it drop their cache entry (BRI), as the LM revokes the entries of the MRs that
+   * queried it; without this an entry from a redirect outlived the prefix until its lifetime ran out.
+   */
+  async revokeRedirects(prefix: string, id: string | undefined): Promise<void> {
+    const told = new Set<string>();
+    for (const key of [...this.redirected.keys()]) {
+      const [p, node] = key.split('|');
+      if (p !== prefix || !node) continue;
+      this.redirected.delete(key);
+      told.add(node);
+    }
+    await Promise.all(
+      [...told].flatMap((node) => {
+        const mr = this.ctx.domain.mrByNode(node);
+        if (!mr || mr.node === this.me.node) return [];
+        this.ctx.events.emit('redirect.revoked', { prefix, to: node });
+        const bri: MhMessage = {
+          type: 'BRI',
+          sequence: 0,
+          trigger: REVOCATION_TRIGGER.PER_PEER_POLICY,
+          flags: { P: true, V: false, G: false },
+          options: [...(id ? [mnId(id)] : []), hnp(prefix)],
+        };
+        return [
+          this.ctx.signalling
+            .request(bri, mr.address)
+            .catch((e: unknown) => this.ctx.events.log('warn', `BRI to ${node}: ${e instanceof Error ? e.message : String(e)}`)),
+        ];
+      }),
+    );
   }
 
   /** Sends an LRI telling `to` that `prefix` is served by `location`. Once per cache lifetime per (prefix, MR). */

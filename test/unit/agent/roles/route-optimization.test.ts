@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MrRole } from '../../../../agent/roles/mr/mr-role.js';
 import { FakeLab, waitFor } from '../../../support/agent-fakes.js';
 
 let lab: FakeLab | undefined;
@@ -62,6 +63,20 @@ describe('distributed routing by redirect (draft-tu 4.3, figure 4; 4.4, figure 5
     expect(lab.bus.between('LRI', 'mr11', 'mr31')).toHaveLength(1);
     expect(lab.bus.between('LRA', 'mr31', 'mr11')).toHaveLength(1);
     expect(lab.state('mr31', 'mr').prefixes.find((p) => p.prefix === r.mn1)).toMatchObject({ cachedAt: 'mr2', cacheSource: 'redirect from mr11' });
+  });
+
+  it('when the prefix goes at its anchor, the MR it redirected drops its cache entry (BRI)', async () => {
+    const r = await twoNodes('redirect');
+    lab = r.lab;
+    lab.handover('mn1', 'mr11', 'mr2');
+    await lab.event('mr2', 'handover.completed');
+    await seen(lab, 'mr11', `1.0 IP6 ${host(r.mn2, 10)}.5000 > ${host(r.mn1, 11)}.6000: UDP, length 100`);
+    await lab.event('mr31', 'cache.updated');
+    const mr11 = lab.node('mr11').roles.find((x) => x.name === 'mr') as unknown as MrRole;
+    await mr11.releaseAnchored(r.mn1, undefined, 'released by the serving MR');
+    expect(await lab.event('mr11', 'redirect.revoked')).toMatchObject({ prefix: r.mn1, to: 'mr31' });
+    expect(lab.bus.between('BRI', 'mr11', 'mr31')).toHaveLength(1);
+    expect(lab.state('mr31', 'mr').prefixes.find((p) => p.prefix === r.mn1)?.cachedAt).toBeUndefined();
   });
 
   it('a previous MR forwarding encapsulated traffic tells the sender’s MR where the node went', async () => {
