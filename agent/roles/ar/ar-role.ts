@@ -13,6 +13,8 @@ import type { Advertiser, ArCore, Visitor } from './core.js';
 import { dropPrefix } from './delivery.js';
 import { prepareHandover } from './predictive.js';
 
+/** When a Mobile IPv6 visited link advertises again after its carrier came up. */
+const ADVERTISE_AGAIN_MS = 1000;
 /**
  * Access Router (network-based, PMIPv6-like; flat DMM co-locates it with the
  * MR). Detects a mobile node attaching on an access link (carrier on its veth,
@@ -80,6 +82,12 @@ export class ArRole implements Role<'ar'> {
         if (carrier) {
           ctx.events.emit('mn.link-up', { mn: v.mn, iface, note: `Mobile IPv6 visited link: care-of prefix ${careOf}` });
           void core.radvd.advertiseNow();
+          // Once more a second later: radvd skips an interface it does not see ready yet (its link-local
+          // address comes back a moment after the carrier), and the node's care-of address waits for an
+          // advertisement (the periodic one can be 10 s away, its solicitation may have been dropped).
+          ctx.timers.set(`advertise:${iface}`, ADVERTISE_AGAIN_MS, () => {
+            if (v.state === 'attached') void core.radvd.advertiseNow();
+          });
         }
         return;
       }
