@@ -77,14 +77,19 @@ export async function attach(ar: ArCore, v: Visitor): Promise<void> {
   const anchoredHere = () => [...v.prefixes.values()].some((a) => a.node === me.node);
   const willAddPrefix = !handover || (ctx.config.mobility.newPrefixOnHandover && !anchoredHere());
   if (handover) {
-    // The context transfer goes out first: the previous MR starts forwarding while routes go in here.
-    // The previous MR learns from the context transfer; unless it is only the LM proxy of the network the node
-    // left (it relays the transfer to the MR that served the node there), so what it anchors is told here too.
+    // The routes go in here first, then the context transfer and the anchors' bindings: what the
+    // previous MR (or an anchor) tunnels here from the moment it is told must find the node's route.
+    // Told before the routes were in, it could tunnel packets that arrived ahead of them and left
+    // again by the main table, unencapsulated with a source anchored elsewhere (bench/handover on
+    // the bpf driver, whose previous MR switches in one cheap route change). The previous MR learns
+    // from the context transfer; unless it is only the LM proxy of the network the node left (it
+    // relays the transfer to the MR that served the node there), so what it anchors is told here too.
     const relayed = previous !== undefined && previous.network !== me.network && ctx.domain.proxiedNetwork(previous.address) !== undefined;
     const toldByTransfer = relayed ? undefined : previous?.node;
+    await deliver(ar, v, willAddPrefix);
     const tasks: Promise<unknown>[] = [];
     if (previous && previous.node !== me.node && !prepared) tasks.push(transferContext(ar, v, previous, realm, toldByTransfer));
-    tasks.push(deliver(ar, v, willAddPrefix));
+    // Anchors told of the node's new place tunnel to it too: also after the routes.
     tasks.push(...announce(ar, v, [...v.prefixes.keys()], realm, toldByTransfer));
     await Promise.all(tasks);
   }

@@ -41,6 +41,27 @@ describe('handover with an active session (draft-tu 4.4, figure 5)', () => {
     expect(adv.find((a) => a.prefix !== r.home)?.preferred).toBe(3600);
   });
 
+  it("puts the node's routes in before it sends the HI: what the previous MR forwards at once finds them", async () => {
+    const r = await attached();
+    lab = r.lab;
+    // Where in the signalling each of mr2's kernel batches went in: the bus log's length at the time.
+    const kernel = lab.node('mr2').kernel;
+    const log = lab.bus.log;
+    const batches: { at: number; lines: readonly string[] }[] = [];
+    const change = kernel.change.bind(kernel);
+    kernel.change = (lines) => {
+      batches.push({ at: log.length, lines: [...lines] });
+      return change(lines);
+    };
+    lab.handover('mn1', 'mr11', 'mr2');
+    await lab.event('mr2', 'handover.completed');
+    const hi = log.findIndex((m) => m.msg === 'HI' && m.fromNode === 'mr2');
+    const onLink = batches.find((b) => b.lines.some((l) => l.startsWith(`route replace ${r.home} table 100 via `)));
+    expect(hi).toBeGreaterThanOrEqual(0);
+    expect(onLink, "mr2 routes the node's prefix on its access link").toBeDefined();
+    expect(onLink!.at).toBeLessThanOrEqual(hi);
+  });
+
   it('turns a foreign prefix at the previous MR into a handover context that ends after its lifetime', async () => {
     lab = await FakeLab.start('topologies/fig1.yaml', { mobility: { handoverContextLifetime: 0.05 } });
     lab.attach('mn1', 'mr11');
