@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpdump } from '../../support/tcpdump.js';
 import { mergeCaptures } from '../../../cli/capture/merge.js';
 import { decodePacket, type DecodedPacket } from '../../../cli/capture/packet-decode.js';
 import { readCapture, type CaptureRecord } from '../../../cli/capture/pcap-reader.js';
@@ -37,27 +38,6 @@ let vbIndex = 0;
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 const ipn = (ns: string, ...args: string[]) => run(['ip', '-n', ns, ...args]);
-
-/** Starts tcpdump in a namespace and resolves once it is listening (wrapped: the child is a thenable). */
-async function tcpdump(ns: string, iface: string, file: string): Promise<{ child: ResultPromise }> {
-  const child = execa('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-Z', 'root', '-n'], {
-    reject: false,
-    stdin: 'ignore',
-  });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`tcpdump on ${ns}/${iface} did not start: ${err}`)), 10_000);
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void child.then((r) => reject(new Error(`tcpdump on ${ns}/${iface} exited: ${String(r.stderr)}`)));
-  });
-  return { child };
-}
 
 /** Sends UDP datagrams from port 40000 in namespace `ns`, one after the other. */
 async function sendUdp(ns: string, datagrams: [payload: string, port: number, address: string][]): Promise<void> {
@@ -103,8 +83,8 @@ beforeAll(async () => {
   await tunnel('2001:db8:97::/64', '2001:db8:96::1');
   vbIndex = (JSON.parse((await ipn(B, '-j', 'link', 'show', 'vb')).stdout) as { ifindex: number }[])[0]?.ifindex ?? -1;
 
-  dumps.push(await tcpdump(A, 'va', files.va));
-  dumps.push(await tcpdump(B, 'any', files.any));
+  dumps.push(await startTcpdump(A, 'va', files.va));
+  dumps.push(await startTcpdump(B, 'any', files.any));
   events.push({ timestampNs: nowNs(), text: 'ping starts' });
   await run(['ip', 'netns', 'exec', A, 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ADDR_B]);
   events.push({ timestampNs: nowNs(), text: 'udp starts → b' });

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpdump } from '../../support/tcpdump.js';
 import { decodePacket, type DecodedPacket } from '../../../cli/capture/packet-decode.js';
 import { readCapture } from '../../../cli/capture/pcap-reader.js';
 import { run } from '../../../cli/util/exec.js';
@@ -40,26 +41,6 @@ const inNs = (ns: string): CommandRunner =>
     },
   }) as unknown as CommandRunner;
 const batch = (ns: string, lines: string[]) => run(['ip', '-n', ns, '-6', '-batch', '-'], { input: lines.join('\n') + '\n' });
-
-/** Starts tcpdump and resolves once it listens (wrapped: the child is a thenable). */
-async function tcpdump(ns: string, iface: string, file: string): Promise<{ child: ResultPromise }> {
-  const child = execa('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-w', file, '-U', '--immediate-mode', '-n', 'ip6 and not icmp6'], {
-    reject: false,
-    stdin: 'ignore',
-  });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`tcpdump on ${ns}/${iface} did not start: ${err}`)), 10_000);
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { child };
-}
 
 /** Sends one UDP datagram from `ns` and says whether `to` received it (a listener in `at`). */
 async function udpAcross(ns: string, source: string, at: string, to: string, payload: string): Promise<string> {
@@ -134,7 +115,7 @@ beforeAll(async () => {
   ]);
 
   const file = path.join(dir, 'r.pcap');
-  const dump = await tcpdump(R, 'vrb', file);
+  const dump = await startTcpdump(R, 'vrb', file, 'ip6 and not icmp6');
   received.forward = await udpAcross(A, A_ADDR, B, BEHIND_B, 'through the tunnel');
   received.back = await udpAcross(B, BEHIND_B, A, BEHIND_A, 'back, two deep');
   await new Promise((r) => setTimeout(r, 200));
