@@ -30,6 +30,8 @@ async function probe(): Promise<KernelFeatures> {
     await tryIp(['link', 'set', 'lo', 'up']);
     await tryIp(['link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1']);
     await tryIp(['link', 'set', 'probe0', 'up']);
+    // A nexthop wants its device's carrier: the peer up too.
+    await tryIp(['link', 'set', 'probe1', 'up']);
     const ip6tnl = await tryIp(['-6', 'tunnel', 'add', 'probetnl', 'mode', 'ip6ip6', 'local', '::1', 'remote', '::2', 'encaplimit', 'none']);
     const seg6 = await tryIp(['-6', 'route', 'add', '2001:db8:ffff::/64', 'encap', 'seg6', 'mode', 'encap.red', 'segs', '2001:db8::1', 'dev', 'probe0']);
     const bpf = await probeBpf(tryIp, (args) => tryTc(args));
@@ -41,7 +43,10 @@ async function probe(): Promise<KernelFeatures> {
   }
 }
 
-/** The bpf driver's two programs, loaded as the agents load them: on a route (lwt xmit) and on tc ingress. */
+/**
+ * The bpf driver's two programs, loaded as the agents load them: on a nexthop object (Linux 5.3+; lwt xmit) that a
+ * route names, and on tc ingress. A kernel with BPF tunnels but no nexthop objects fails here, not at an MR's setup.
+ */
 async function probeBpf(tryIp: (args: string[]) => Promise<boolean>, tryTc: (args: string[]) => Promise<boolean>): Promise<boolean> {
   const dir = mkdtempSync(path.join(tmpdir(), 'dmmlab-bpf-probe-'));
   try {
@@ -50,7 +55,8 @@ async function probeBpf(tryIp: (args: string[]) => Promise<boolean>, tryTc: (arg
     writeFileSync(enc, bpfObject('lwt_xmit', encapProgram('2001:db8::1', '2001:db8::2')));
     writeFileSync(dec, bpfObject('tc', decapProgram('2001:db8::1')));
     return (
-      (await tryIp(['-6', 'route', 'add', '2001:db8:fffe::/64', 'encap', 'bpf', 'xmit', 'obj', enc, 'section', 'lwt_xmit', 'dev', 'probe0'])) &&
+      (await tryIp(['-6', 'nexthop', 'add', 'id', '5436', 'encap', 'bpf', 'xmit', 'obj', enc, 'section', 'lwt_xmit', 'headroom', '40', 'dev', 'probe0'])) &&
+      (await tryIp(['-6', 'route', 'add', '2001:db8:fffe::/64', 'nhid', '5436'])) &&
       (await tryTc(['qdisc', 'add', 'dev', 'probe0', 'clsact'])) &&
       (await tryTc(['filter', 'add', 'dev', 'probe0', 'ingress', 'bpf', 'da', 'obj', dec, 'sec', 'tc']))
     );
