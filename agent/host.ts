@@ -6,6 +6,7 @@ import type { MobilityConfig } from '../shared/control/agent-config.js';
 import { hostRequestSchema, type HostHello, type HostRequest, type HostResults } from '../shared/control/host-messages.js';
 import { namespaceSpawner } from './io/netns-helper.js';
 import { netnsIo } from './io/netns-io.js';
+import { FlowThread } from './flows/flow-thread.js';
 import { commandRunner } from './util/process.js';
 import { SharedLinkEvents } from './io/shared-link-events.js';
 import { AGENT_VERSION, NodeAgent } from './node-agent.js';
@@ -29,7 +30,14 @@ export class AgentHost {
   private readonly mobility = new Map<string, MobilityConfig>();
   private stopping = false;
 
-  constructor(private readonly opts: { lab: string; socket: string }) {}
+  /** UDP flows' packets, on a thread of their own (started with the first flow), off the signalling's thread. */
+  private readonly flowThread: FlowThread | undefined;
+
+  /** `flowThreadScript`: the flow thread's bundle (none: flows run on this thread, as `DMMLAB_FLOW_THREAD=off` asks too). */
+  constructor(private readonly opts: { lab: string; socket: string; flowThreadScript?: URL }) {
+    const script = process.env.DMMLAB_FLOW_THREAD === 'off' ? undefined : opts.flowThreadScript;
+    this.flowThread = script ? new FlowThread(script) : undefined;
+  }
 
   async listen(): Promise<void> {
     try {
@@ -107,6 +115,7 @@ export class AgentHost {
         socket: req.socket,
         log: req.log,
         io: netnsIo(req.netns, this.links),
+        flowThread: this.flowThread,
         mobility: (ref) => this.mobility.get(ref),
       });
       agent.onShutdown = () => void this.remove(req.node);
@@ -140,6 +149,7 @@ export class AgentHost {
     await Promise.all([...this.agents.values()].map((a) => a.stop(0).catch(() => undefined)));
     this.agents.clear();
     this.links.stop();
+    await this.flowThread?.stop();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     try {
       unlinkSync(this.opts.socket);

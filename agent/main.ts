@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { agentConfigSchema } from '../shared/control/agent-config.js';
@@ -32,7 +33,7 @@ const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) :
 if (values.lab && values.host) {
   // native/ifname-shim.c is loaded by now; the programs the host starts in nodes need none of it.
   delete process.env.LD_PRELOAD;
-  const host = new AgentHost({ lab: values.lab, socket: values.host });
+  const host = new AgentHost({ lab: values.lab, socket: values.host, flowThreadScript: flowThreadScript() });
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;
@@ -67,6 +68,12 @@ if (values.lab && values.host) {
 } else {
   process.stderr.write('usage: agent.mjs --lab LAB --node NODE --socket PATH [--log FILE] [--config FILE]\n       agent.mjs --lab LAB --host PATH\n');
   process.exit(2);
+}
+
+/** The flow thread's bundle next to this one (scripts/bundle-agent.js builds both); none when running from source. */
+function flowThreadScript(): URL | undefined {
+  const url = new URL('./flow-thread.mjs', import.meta.url);
+  return existsSync(url) ? url : undefined;
 }
 
 /** Reads and checks an agent configuration file, then configures the agent with it; a bad file ends the agent (exit 2) naming what is wrong. */

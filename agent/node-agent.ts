@@ -8,6 +8,7 @@ import { ControlServer } from './control/server.js';
 import { Domain } from './domain.js';
 import { EventBus } from './events.js';
 import { FlowManager } from './flows/flow-manager.js';
+import type { FlowThread } from './flows/flow-thread.js';
 import type { NodeIo } from './io/node-io.js';
 import { Kernel } from './kernel/kernel.js';
 import { createRoles } from './roles/registry.js';
@@ -25,6 +26,8 @@ export interface NodeAgentOptions {
   log?: string;
   /** How the agent reaches the node: from inside it, or entered from a host serving many nodes. */
   io: NodeIo;
+  /** The agent host's flow thread (UDP flows' packets off the signalling thread); none: flows run on the agent's thread. */
+  flowThread?: FlowThread;
   /** The lab's mobility configuration a `configure` names by reference (agent host: mobility.put). */
   mobility?: (ref: string) => MobilityConfig | undefined;
 }
@@ -155,7 +158,7 @@ export class NodeAgent {
     }
     this.roles = createRoles(ctx);
     for (const r of this.roles) await r.start();
-    this.flows = new FlowManager(ctx, { runner: io.runner, sockets: io.sockets });
+    this.flows = new FlowManager(ctx, { runner: io.runner, sockets: io.sockets, thread: this.opts.flowThread });
     const watched = new Set([...config.access.map((a) => a.iface), ...config.radios.map((r) => r.iface)]);
     await io.links.watchCarrier(watched, (iface, carrier) => {
       for (const l of carrierListeners) l(iface, carrier);

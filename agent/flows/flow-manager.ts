@@ -11,6 +11,7 @@ import { TcpReceiver } from './tcp-receiver.js';
 import { TcpSender } from './tcp-sender.js';
 import { UdpReceiver } from './udp-receiver.js';
 import { UdpSender } from './udp-sender.js';
+import type { FlowThread } from './flow-thread.js';
 
 /** How often a running flow reports `flow.stats`. */
 export const STATS_INTERVAL_MS = 250;
@@ -40,9 +41,11 @@ interface Entry {
 }
 
 /** What a runner gets from its node: how to run programs there (ping) and open sockets there. */
-interface FlowIo {
+export interface FlowIo {
   runner: CommandRunner;
   sockets: NodeSockets;
+  /** The agent host's flow thread, where UDP flows run when the node's sockets can be handed over. */
+  thread?: FlowThread;
 }
 
 type RunnerFactory = (spec: FlowSpec, wireId: number, hooks: FlowHooks, io: FlowIo) => Promise<FlowRunner>;
@@ -65,10 +68,11 @@ const factories: Record<`${FlowSpec['kind']}-${FlowSpec['role']}`, RunnerFactory
         rate: s.rate || DEFAULTS.udp.rate,
         size: s.size ?? DEFAULTS.udp.size,
         durationMs: s.durationMs,
+        thread: io.thread,
       },
       hooks,
     ),
-  'udp-receiver': (s, wireId, hooks, io) => UdpReceiver.open({ sockets: io.sockets, wireId, address: s.address, port: s.port ?? 0 }, hooks),
+  'udp-receiver': (s, wireId, hooks, io) => UdpReceiver.open({ sockets: io.sockets, wireId, address: s.address, port: s.port ?? 0, thread: io.thread }, hooks),
   'tcp-sender': (s, wireId, hooks, io) =>
     TcpSender.open(
       {

@@ -1,13 +1,10 @@
-import type dgram from 'node:dgram';
 import { monoMs } from '../../shared/clock.js';
-import { decodeFlowHeader } from '../../shared/flow-format.js';
 import { FlowStats } from './flow-stats.js';
 import type { FlowEndpoints } from '../../shared/control/flow-report.js';
 import type { FlowHooks, FlowRunner } from './flow-runner.js';
+import type { FlowThread } from './flow-thread.js';
+import { ReceiveLoop, enlargeReceiveBuffer, type ReceiveSink } from './udp-loops.js';
 import type { NodeSockets } from '../io/node-io.js';
-
-/** Receive buffer asked for, so a burst after a handover is not dropped by the socket (capped by net.core.rmem_max). */
-const RECV_BUFFER = 4 << 20;
 
 export interface UdpReceiverOptions {
   /** Opens the flow's sockets in the node. */
@@ -18,12 +15,15 @@ export interface UdpReceiverOptions {
   address?: string;
   /** Port to bind (0: one the kernel picks, reported by `endpoints`). */
   port: number;
+  /** Receives on the agent host's flow thread when the node's sockets can be handed over (netns runtime). */
+  thread?: FlowThread;
 }
 
 /**
  * Receives a UDP flow: decodes each payload, accounts loss, duplicates,
  * reordering and one-way latency (receive minus send time on the shared
- * monotonic clock), and remembers where the last packet came from.
+ * monotonic clock, taken where the packet is read: this thread or the agent
+ * host's flow thread), and remembers where the last packet came from.
  */
 export class UdpReceiver implements FlowRunner {
   readonly stats = new FlowStats({}, monoMs());
@@ -31,43 +31,38 @@ export class UdpReceiver implements FlowRunner {
   private lastSourcePort: number | null = null;
   private malformed = 0;
   private foreign = 0;
+  private stopLoop: () => Promise<void> = () => Promise.resolve();
+  private port = 0;
+  private thread: 'flow' | 'agent' = 'agent';
 
-  private constructor(
-    private readonly sock: dgram.Socket,
-    private readonly address: string,
-    private readonly port: number,
-    private readonly wireId: number,
-    hooks: FlowHooks,
-  ) {
-    sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    sock.on('error', (e) => hooks.error(e, false));
-  }
+  private constructor(private readonly address: string) {}
 
   static async open(opts: UdpReceiverOptions, hooks: FlowHooks): Promise<UdpReceiver> {
     const address = opts.address ?? '::';
+    const r = new UdpReceiver(address);
+    const sink: ReceiveSink = {
+      arrival: (seq, bytes, latencyMs, from, fromPort) => {
+        r.stats.record(seq, bytes, latencyMs);
+        r.lastSource = from;
+        r.lastSourcePort = fromPort;
+      },
+      malformed: () => void r.malformed++,
+      foreign: () => void r.foreign++,
+      error: (e) => hooks.error(e, false),
+    };
+    if (opts.thread && opts.sockets.udpDescriptor) {
+      const flow = await opts.thread.receiver(opts.sockets.udpDescriptor(address, opts.port), opts.wireId, sink, (e) => hooks.error(e, true));
+      r.port = flow.localPort;
+      r.stopLoop = () => flow.stop();
+      r.thread = 'flow';
+      return r;
+    }
     const sock = await opts.sockets.udp(address, opts.port);
-    try {
-      sock.setRecvBufferSize(RECV_BUFFER);
-    } catch {
-      // keep the default size
-    }
-    return new UdpReceiver(sock, address, sock.address().port, opts.wireId, hooks);
-  }
-
-  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const now = process.hrtime.bigint();
-    const h = decodeFlowHeader(msg);
-    if (!h) {
-      this.malformed++;
-      return;
-    }
-    if (h.flowId !== this.wireId) {
-      this.foreign++;
-      return;
-    }
-    this.stats.record(h.seq, msg.length, Number(now - h.sendNs) / 1e6);
-    this.lastSource = rinfo.address;
-    this.lastSourcePort = rinfo.port;
+    enlargeReceiveBuffer(sock);
+    const loop = new ReceiveLoop(sock, opts.wireId, sink);
+    r.port = sock.address().port;
+    r.stopLoop = () => loop.stop();
+    return r;
   }
 
   endpoints(): FlowEndpoints {
@@ -76,16 +71,10 @@ export class UdpReceiver implements FlowRunner {
   }
 
   extra(): Record<string, unknown> {
-    return { sourcePort: this.lastSourcePort, malformed: this.malformed, foreign: this.foreign };
+    return { sourcePort: this.lastSourcePort, malformed: this.malformed, foreign: this.foreign, thread: this.thread };
   }
 
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      try {
-        this.sock.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
+  stop(): Promise<void> {
+    return this.stopLoop();
   }
 }

@@ -38,6 +38,13 @@ function namespaceSockets(path: string): NodeSockets {
       await new Promise<void>((resolve) => sock.bind({ fd }, () => resolve()));
       return sock;
     },
+    udpDescriptor(address, port) {
+      try {
+        return open(UDP, address, port);
+      } catch (e) {
+        throw new Error(`cannot bind [${address}]:${port}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    },
     async tcpListen(address, port) {
       let fd: number;
       try {

@@ -10,6 +10,11 @@ export interface NodeSockets {
   tcpListen(address: string, port: number): Promise<net.Server>;
   /** A TCP connection to `host`:`port`, from `source` when given (its connect/error events tell how it went). */
   tcpConnect(host: string, port: number, source?: string): net.Socket;
+  /**
+   * A UDP socket bound to `address`:`port`, as a bare descriptor for another thread of the process to
+   * take over (the agent host's flow thread); absent where sockets are opened in the agent's own namespace.
+   */
+  udpDescriptor?(address: string, port: number): number;
   /** The source address the kernel would pick towards `destination` right now. */
   kernelSource(destination: string, port?: number): Promise<string>;
 }

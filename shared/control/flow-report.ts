@@ -60,6 +60,8 @@ export interface ReceiveCounters {
 export interface RunnerFigures {
   /** Local port of the sender's socket (receivers: of the last packet). */
   sourcePort: number | null;
+  /** UDP: where its packets are sent or read: the agent host's flow thread, or the agent's own thread. */
+  thread: 'flow' | 'agent';
   /** Worst lateness of the send schedule over the interval (ms). */
   lagMs: number;
   /** Times the send schedule fell more than a second behind and restarted. */

@@ -24,7 +24,7 @@ let done: Promise<void> | undefined;
 export function ensureBuilt(): Promise<void> {
   done ??= (async () => {
     if (process.env.DMMLAB_TEST_NO_BUILD) return;
-    const outputs = [path.join(ROOT, 'dist/cli/main.js'), path.join(ROOT, 'dist/agent/agent.mjs')];
+    const outputs = [path.join(ROOT, 'dist/cli/main.js'), path.join(ROOT, 'dist/agent/agent.mjs'), path.join(ROOT, 'dist/agent/flow-thread.mjs')];
     const built = Math.min(...(await Promise.all(outputs.map(async (o) => (existsSync(o) ? (await stat(o)).mtimeMs : 0)))));
     const sources = Math.max(...(await Promise.all(['cli', 'shared', 'agent'].map((d) => newest(path.join(ROOT, d))))));
     if (built >= sources) return;
