@@ -134,7 +134,7 @@ export class NodeAgent {
     const t0 = monoMs();
     const { io } = this.opts;
     await mkdir(config.workDir, { recursive: true });
-    const kernel = new Kernel(this.events, io.runner);
+    const kernel = new Kernel(this.events, io.runner, io.netlink);
     const signalling = new Signalling(this.events, { spi: config.spi, key: Uint8Array.from(Buffer.from(config.key, 'base64')) }, io.sockets);
     const timers = new Timers();
     this.kernel = kernel;
@@ -179,6 +179,7 @@ export class NodeAgent {
       rssBytes: process.memoryUsage().rss,
       signalling: this.signalling?.snapshot() ?? null,
       kernelLines: this.kernel?.applied ?? 0,
+      kernelNetlinkLines: this.kernel?.appliedOverNetlink ?? 0,
       roles,
       flows: this.flows?.list() ?? [],
     };

@@ -7,8 +7,12 @@ import type { Child, ChildExit, Spawner } from '../util/process.js';
 
 /** native/netns-helper.c, as Node sees it. */
 interface NetnsHelper {
-  /** Opens a socket in the namespace at `nsPath`: kind 0 UDP, 1 TCP; binds when `address` is given. */
-  socketIn(nsPath: string, kind: 0 | 1, address: string | null, port: number, ifname: string | null): number;
+  /** Opens a socket in the namespace at `nsPath`: kind 0 UDP, 1 TCP, 2 rtnetlink; binds (UDP, TCP) when `address` is given. */
+  socketIn(nsPath: string, kind: 0 | 1 | 2, address: string | null, port: number, ifname: string | null): number;
+  /** Sends one rtnetlink request (with NLM_F_ACK) on `fd`: the errno of its acknowledgement (0: done) and the kernel's message, if any. */
+  netlinkTalk(fd: number, request: Uint8Array): [number, string | null];
+  /** strerror(errno). */
+  errnoText(errno: number): string;
   /** Starts argv inside the namespace; [pid, stdin, stdout, stderr] (fds, -1 where not piped). */
   spawnIn(nsPath: string, argv: string[], stdin: boolean, stdout: boolean, stderr: boolean): [number, number, number, number];
   /** null while `pid` runs; [0, code], [1, signal] once it ended; [-1, errno] if it is not our child. */

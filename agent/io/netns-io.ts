@@ -1,13 +1,16 @@
 import dgram from 'node:dgram';
+import { closeSync } from 'node:fs';
 import net from 'node:net';
 import { commandRunner } from '../util/process.js';
 import { sourceTowards } from './local-io.js';
 import { linksIn, namespaceSpawner, netnsHelper } from './netns-helper.js';
 import type { NodeIo, NodeSockets } from './node-io.js';
+import type { NetlinkPort } from '../kernel/kernel.js';
 import type { SharedLinkEvents } from './shared-link-events.js';
 
 const UDP = 0;
 const TCP = 1;
+const NETLINK = 2;
 
 /**
  * A node an agent host serves from outside: its namespace is a named one on
@@ -18,7 +21,34 @@ const TCP = 1;
 export function netnsIo(name: string, links: SharedLinkEvents): NodeIo {
   const path = `/run/netns/${name}`;
   const runner = commandRunner(namespaceSpawner(path));
-  return { runner, sockets: namespaceSockets(path), links: links.node(name, () => linksIn(path)) };
+  const netlink = process.env.DMMLAB_KERNEL_NETLINK === 'off' ? undefined : namespaceNetlink(path);
+  return { runner, sockets: namespaceSockets(path), links: links.node(name, () => linksIn(path)), ...(netlink ? { netlink } : {}) };
+}
+
+/** An rtnetlink socket opened in the namespace at `path` (on first use) and its interface indexes, read when asked for. */
+export function namespaceNetlink(path: string): NetlinkPort {
+  let fd: number | undefined;
+  let indexes: Map<string, number> | undefined;
+  const read = () => new Map(linksIn(path).map((l) => [l.ifname, l.ifindex]));
+  return {
+    talk(request) {
+      fd ??= netnsHelper().socketIn(path, NETLINK, null, 0, null);
+      return netnsHelper().netlinkTalk(fd, request);
+    },
+    errnoText: (errno) => netnsHelper().errnoText(errno),
+    ifindex(name) {
+      indexes ??= read();
+      if (!indexes.has(name)) indexes = read();
+      return indexes.get(name);
+    },
+    refresh() {
+      indexes = undefined;
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
 function namespaceSockets(path: string): NodeSockets {

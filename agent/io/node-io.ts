@@ -1,6 +1,7 @@
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { CommandRunner } from '../util/process.js';
+import type { NetlinkPort } from '../kernel/kernel.js';
 
 /** Sockets in the node's network namespace (signalling, flows). */
 export interface NodeSockets {
@@ -36,6 +37,8 @@ export interface LinkEvents {
  */
 export interface NodeIo {
   runner: CommandRunner;
+  /** An rtnetlink socket in the node for the agent's own route, rule and neighbour changes; absent: all go to `ip`. */
+  netlink?: NetlinkPort;
   sockets: NodeSockets;
   links: LinkEvents;
 }

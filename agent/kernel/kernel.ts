@@ -1,5 +1,21 @@
 import type { CommandRunner, PipeProcess } from '../util/process.js';
 import type { EventBus } from '../events.js';
+import { netlinkRequest } from './netlink-requests.js';
+
+/** An rtnetlink socket in the node (agent/io/netns-io.ts), for the changes `netlinkRequest` encodes. */
+export interface NetlinkPort {
+  /** Sends one request; answers the errno of the kernel's acknowledgement (0: done) and its extended-ACK message, if any. */
+  talk(request: Uint8Array): [errno: number, message: string | null];
+  /** The text `ip` prints for an errno. */
+  errnoText(errno: number): string;
+  /** Interface index by name in the node (undefined: not there, even after reading the node's interfaces again). */
+  ifindex(name: string): number | undefined;
+  /** Forgets the interface indexes read so far (an interface was made anew). */
+  refresh(): void;
+  close(): void;
+}
+
+const ENODEV = 19;
 
 export interface KernelFailure {
   command: string;
@@ -36,6 +52,13 @@ export interface KernelPort {
  * Each batch ends with a sentinel command that always fails, so that ip's
  * stderr alone tells, in order, which lines failed and when the batch is done.
  * The agent never forwards a packet itself.
+ *
+ * Given a netlink socket in the node, a batch whose every line is a route,
+ * rule or neighbour change of the forms a handover writes (netlink-requests.ts)
+ * is made by the agent itself, request by request, when nothing is queued
+ * for `ip` (so changes keep their order): no process to wake, a few tens of
+ * microseconds a change. Failures read as ip's ("Error: <the kernel's message>."
+ * or "RTNETLINK answers: <errno's text>").
  */
 export class Kernel implements KernelPort {
   private proc: PipeProcess | undefined;
@@ -46,11 +69,45 @@ export class Kernel implements KernelPort {
   private stopped = false;
   /** Lines applied so far (for state and tests). */
   applied = 0;
+  /** Of those, lines made over netlink. */
+  appliedOverNetlink = 0;
+
+  private seq = 0;
 
   constructor(
     private readonly events: EventBus,
     private readonly runner: CommandRunner,
+    private readonly netlink?: NetlinkPort,
   ) {}
+
+  /** Makes the batch over netlink; undefined when a line is not encodable (all go to ip then). */
+  private direct(lines: readonly string[]): KernelFailure[] | undefined {
+    const nl = this.netlink;
+    if (!nl || this.pending.length > 0) return undefined;
+    const ifindex = (name: string) => nl.ifindex(name);
+    const requests = lines.map((l) => netlinkRequest(l, ifindex, ++this.seq));
+    if (requests.some((r) => r === undefined)) return undefined;
+    const failures: KernelFailure[] = [];
+    lines.forEach((line, i) => {
+      try {
+        let [errno, text] = nl.talk(requests[i]!);
+        if (errno === ENODEV) {
+          // An interface index read before its interface was made anew: read them again, once.
+          nl.refresh();
+          const again = netlinkRequest(line, ifindex, ++this.seq);
+          if (again) [errno, text] = nl.talk(again);
+        }
+        // What ip prints: the kernel's own message when it gave one, else the errno's text.
+        if (errno !== 0)
+          failures.push({ command: line, message: text ? `Error: ${text}${text.endsWith('.') ? '' : '.'}` : `RTNETLINK answers: ${nl.errnoText(errno)}` });
+      } catch (e) {
+        failures.push({ command: line, message: e instanceof Error ? e.message : String(e) });
+      }
+    });
+    this.applied += lines.length;
+    this.appliedOverNetlink += lines.length;
+    return failures;
+  }
 
   private ensure(): PipeProcess {
     if (this.proc) return this.proc;
@@ -99,6 +156,8 @@ export class Kernel implements KernelPort {
   /** Applies `ip` batch lines (IPv6 family); resolves with the lines that failed. */
   apply(lines: readonly string[]): Promise<KernelFailure[]> {
     if (lines.length === 0) return Promise.resolve([]);
+    const direct = this.direct(lines);
+    if (direct) return Promise.resolve(direct);
     const p = this.ensure();
     return new Promise((resolve) => {
       const first = this.lineNo + 1;
@@ -129,6 +188,7 @@ export class Kernel implements KernelPort {
 
   stop(): void {
     this.stopped = true;
+    this.netlink?.close();
     this.proc?.stdin.end();
     this.proc?.kill();
     this.proc = undefined;

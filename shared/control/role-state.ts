@@ -196,8 +196,10 @@ export interface AgentState {
   uptimeMs: number;
   rssBytes: number;
   signalling: SignallingCounters | null;
-  /** `ip -batch` lines the agent applied. */
+  /** Kernel change lines the agent applied (through `ip -batch`, or over netlink). */
   kernelLines: number;
+  /** Of those, the ones the agent made itself over netlink (agent/kernel/netlink-requests.ts). */
+  kernelNetlinkLines?: number;
   roles: RoleStates;
   flows: FlowReport[];
 }

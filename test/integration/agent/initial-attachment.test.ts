@@ -417,6 +417,8 @@ describe('initial attachment on figure 1 (netns)', () => {
     expect(list(roleState(view, 'mr11', 'ar').visitors)).toContainEqual(
       expect.objectContaining({ mn: 'mn1', state: 'attached', prefixes: [{ prefix, anchor: 'mr11' }] }),
     );
+    // MR11's agent made its attachment's routes and rules itself, over netlink (agent/kernel/netlink-requests.ts).
+    expect(view.agents.find((a) => a.node === 'mr11')?.state?.kernelNetlinkLines).toBeGreaterThan(0);
     // The kernel agrees: the on-link route in MR11's mobility table, the home address on mn1's radio.
     const mr11View = view.nodeViews.find((n) => n.name === 'mr11');
     expect(mr11View?.routes.some((r) => r.startsWith(`${prefix} via fe80::`) && r.includes('dev mn1') && r.includes('table 100'))).toBe(true);
