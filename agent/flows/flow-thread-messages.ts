@@ -1,7 +1,8 @@
 /**
  * Messages between an agent host's thread and its flow thread
- * (flow-thread.ts, flow-thread-worker.ts). Both ends are this bundle's own
- * code in one process, so they are typed, not checked.
+ * (flow-thread.ts, flow-thread-worker.ts). Both ends are built from this
+ * source tree and run in one process (nothing from outside enters here), so
+ * they are typed, not checked.
  */
 
 /** How long the flow thread gathers a flow's figures before it posts them. */

@@ -23,8 +23,9 @@ interface Open {
 /**
  * An agent host's flow thread (flow-thread-worker.ts runs in it): one per
  * process, started with the first UDP flow, serving every node's UDP flows
- * on their own thread. Sockets are opened in the node here (the namespace
- * helper answers a descriptor) and handed over by number; the figures come
+ * on their own thread. A flow's socket is opened in its node on this thread
+ * (the namespace helper answers a descriptor, `NodeSockets.udpDescriptor`)
+ * and handed over by number; the figures come
  * back in batches and are replayed into each flow's sink, so the flow's
  * runner, its meter and its statistics stay on this thread as before.
  */
